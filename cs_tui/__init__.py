@@ -1,0 +1,3 @@
+"""cs-tui: a keyboard-only terminal workstation for customer-service agents."""
+
+__version__ = "0.1.0"

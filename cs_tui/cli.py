@@ -1,0 +1,93 @@
+"""The command line. Parses arguments, then hands over to one module in cs_tui.commands.
+
+Every subcommand module exposes `register(subparsers)`; each parser sets `handler` to a function
+taking the parsed arguments and returning an exit status. Errors meant for the user are raised as
+`UserError` (or StoreError/PolicyError) and printed as one line, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from cs_tui import __version__
+
+COMMAND_MODULES = (
+    "cs_tui.commands.app_cmd",
+    "cs_tui.commands.data_cmd",
+    "cs_tui.commands.knowledge_cmd",
+    "cs_tui.commands.team_cmd",
+    "cs_tui.commands.training_cmd",
+    "cs_tui.commands.report_cmd",
+)
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as `cs-tui: message` with exit status 2."""
+
+
+def add_store_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db",
+        metavar="PATH_OR_URL",
+        help="store: an SQLite file path, sqlite:///PATH or postgresql://HOST/DB "
+        "(default: $CS_TUI_DB, then the user data directory)",
+    )
+
+
+def add_agent_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--agent", metavar="HANDLE", help="who you are (default: $CS_TUI_AGENT, then your login)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cs-tui",
+        description="A keyboard-only terminal workstation for customer-service agents.",
+    )
+    parser.add_argument("--version", action="version", version=f"cs-tui {__version__}")
+    add_store_options(parser)
+    add_agent_option(parser)
+    parser.add_argument("--lang", choices=("zh", "en"), help="interface language")
+    parser.add_argument("--config", metavar="FILE", help="config file (TOML)")
+    parser.add_argument(
+        "--locked",
+        action="store_true",
+        help="kiosk mode for SSH logins: identity, store and role cannot be changed in the app",
+    )
+    parser.add_argument("--no-mouse", action="store_true", help="do not ask the terminal for mouse events")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from cs_tui.data.db import StoreError
+    from cs_tui.sla import PolicyError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        from cs_tui.commands.app_cmd import run_workstation
+
+        handler = run_workstation
+    try:
+        return int(handler(args) or 0)
+    except (UserError, StoreError, PolicyError) as exc:
+        print(f"cs-tui: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("cs-tui: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

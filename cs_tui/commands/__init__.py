@@ -1,0 +1,1 @@
+"""Subcommands of `cs-tui`, one module per area; see cs_tui.cli."""

@@ -1,0 +1,1 @@
+"""The data layer: the only code that opens sessions or writes SQL."""

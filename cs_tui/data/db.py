@@ -1,0 +1,206 @@
+"""Engines for SQLite and PostgreSQL, and the schema version check.
+
+SQLite writers begin with BEGIN IMMEDIATE: with a plain deferred BEGIN, a read transaction that
+upgrades to a write fails with SQLITE_BUSY_SNAPSHOT, which ignores busy_timeout, and concurrent
+claims then fail by the thousand. Readers keep deferred transactions so they never queue behind
+writers (WAL lets them read a snapshot).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from cs_tui.data import models
+from cs_tui.data.models import SCHEMA_VERSION, SQLModel
+
+
+class StoreError(Exception):
+    """A store that cannot be used; the message is meant for the user as is."""
+
+
+@dataclass(frozen=True)
+class Engines:
+    url: str
+    read: Engine
+    write: Engine
+    dialect: str
+
+    def dispose(self) -> None:
+        self.read.dispose()
+        if self.write is not self.read:
+            self.write.dispose()
+
+
+def normalise_url(target: str) -> str:
+    """A filesystem path or an SQLAlchemy-style URL; refuse schemes we do not support."""
+    if "://" not in target:
+        return f"sqlite:///{Path(target).expanduser().resolve()}"
+    scheme = target.split("://", 1)[0].lower()
+    if scheme in ("sqlite", "sqlite+pysqlite"):
+        return target
+    if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        rest = target.split("://", 1)[1]
+        return f"postgresql+psycopg://{rest}"
+    raise StoreError(
+        f"unknown store scheme {scheme!r} in {target!r}: use a file path, sqlite:///PATH "
+        "or postgresql://HOST/DB"
+    )
+
+
+def describe(url: str) -> str:
+    """The store as shown on screen: a path, or the server without a password."""
+    if url.startswith("sqlite:///"):
+        return url[len("sqlite:///") :]
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True).replace("+psycopg", "")
+    except Exception:
+        return url
+
+
+def sqlite_path(url: str) -> Path | None:
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        return Path(url[len("sqlite:///") :])
+    return None
+
+
+def _sqlite_engine(url: str, *, begin: str) -> Engine:
+    engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA busy_timeout=5000")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql(f"BEGIN {begin}")
+
+    return engine
+
+
+def make_engines(target: str, *, create_dir: bool = True) -> Engines:
+    url = normalise_url(target)
+    if url.startswith("sqlite"):
+        path = sqlite_path(url)
+        if path is not None:
+            if path.is_dir():
+                raise StoreError(f"{path} is a directory, not a store file")
+            if create_dir:
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise StoreError(f"cannot create {path.parent}: {exc.strerror}") from None
+            if path.exists():
+                _check_sqlite_header(path)
+        read = _sqlite_engine(url, begin="DEFERRED")
+        write = _sqlite_engine(url, begin="IMMEDIATE")
+        return Engines(url, read, write, "sqlite")
+    try:
+        engine = sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    except ModuleNotFoundError:
+        raise StoreError(
+            "PostgreSQL needs psycopg: pip install 'cs-tui[postgres]'"
+        ) from None
+    return Engines(url, engine, engine, "postgresql")
+
+
+def _check_sqlite_header(path: Path) -> None:
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        raise StoreError(f"cannot read {path}: {exc.strerror}") from None
+    if head and head != b"SQLite format 3\x00":
+        raise StoreError(f"{path} is not a cs-tui store: it is not an SQLite database")
+
+
+def prepare_schema(engines: Engines) -> int:
+    """Create a new store or check and upgrade an existing one; return its schema version."""
+    try:
+        with engines.write.begin() as conn:
+            inspector = sa.inspect(conn)
+            tables = set(inspector.get_table_names())
+            if not tables:
+                SQLModel.metadata.create_all(conn)
+                conn.execute(
+                    sa.insert(models.SchemaMeta.__table__).values(
+                        key="schema_version", value=str(SCHEMA_VERSION)
+                    )
+                )
+                _install_dialect_extras(conn, engines.dialect)
+                return SCHEMA_VERSION
+            if "schema_meta" not in tables:
+                raise StoreError(
+                    f"{describe(engines.url)} is not a cs-tui store: it holds other tables "
+                    f"({', '.join(sorted(tables)[:5])})"
+                )
+            row = conn.execute(
+                sa.text("SELECT value FROM schema_meta WHERE key = 'schema_version'")
+            ).first()
+            version = int(row[0]) if row else 0
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{describe(engines.url)} was written by a newer cs-tui (schema {version}; "
+                    f"this version knows up to {SCHEMA_VERSION}): upgrade cs-tui"
+                )
+            if version < SCHEMA_VERSION:
+                from cs_tui.data.upgrades import upgrade
+
+                upgrade(conn, version, engines.dialect)
+                conn.execute(
+                    sa.text("UPDATE schema_meta SET value = :v WHERE key = 'schema_version'"),
+                    {"v": str(SCHEMA_VERSION)},
+                )
+                _install_dialect_extras(conn, engines.dialect)
+            return SCHEMA_VERSION
+    except sa.exc.DatabaseError as exc:
+        raise StoreError(_explain(engines.url, exc)) from None
+
+
+def _install_dialect_extras(conn, dialect: str) -> None:
+    """PostgreSQL: wake pollers with NOTIFY when events are committed."""
+    if dialect != "postgresql":
+        return
+    conn.exec_driver_sql(
+        """
+        CREATE OR REPLACE FUNCTION cs_tui_notify_event() RETURNS trigger AS $$
+        BEGIN
+          PERFORM pg_notify('cs_tui_events', NEW.id::text);
+          RETURN NEW;
+        END $$ LANGUAGE plpgsql
+        """
+    )
+    conn.exec_driver_sql("DROP TRIGGER IF EXISTS cs_tui_event_notify ON event")
+    conn.exec_driver_sql(
+        "CREATE TRIGGER cs_tui_event_notify AFTER INSERT ON event "
+        "FOR EACH ROW EXECUTE FUNCTION cs_tui_notify_event()"
+    )
+
+
+def _explain(url: str, exc: Exception) -> str:
+    orig = getattr(exc, "orig", exc)
+    where = describe(url)
+    if isinstance(orig, sqlite3.DatabaseError):
+        text = str(orig)
+        if "not a database" in text or "malformed" in text:
+            return f"{where} is not a usable cs-tui store: {text}"
+        if "locked" in text:
+            return f"{where} is locked by another process: {text}"
+        return f"{where}: {text}"
+    first = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    return f"{where}: {first}"
+
+
+def explain(url: str, exc: Exception) -> str:
+    return _explain(url, exc)

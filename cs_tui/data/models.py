@@ -1,0 +1,204 @@
+"""SQLModel tables. Only `cs_tui.data` imports this module; the rest of the app sees dataclasses.
+
+Times are stored through UTCDateTime so SQLite and PostgreSQL both hand back aware UTC values.
+`urgency_at` is the queue's sort key: the running SLA deadline, or FAR_FUTURE when nothing is
+owed, so one ascending index scan yields "most overdue first" on both backends.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.mutable import MutableDict, MutableList
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+SCHEMA_VERSION = 1
+FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC in, aware UTC out, whatever the backend does with offsets."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(sa.DateTime(timezone=True))
+        return dialect.type_descriptor(sa.DateTime())
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} reached the store")
+        value = value.astimezone(UTC)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _json():
+    return sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+def utc_col(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_column=sa.Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class SchemaMeta(SQLModel, table=True):
+    __tablename__ = "schema_meta"
+    key: str = Field(primary_key=True, max_length=64)
+    value: str
+
+
+class Agent(SQLModel, table=True):
+    __tablename__ = "agent"
+    id: int | None = Field(default=None, primary_key=True)
+    handle: str = Field(max_length=64, sa_column_kwargs={"unique": True}, nullable=False)
+    display_name: str = Field(max_length=200)
+    role: str = Field(default="agent", max_length=16)  # agent | supervisor | trainer
+    active: bool = Field(default=True)
+    created_at: datetime = utc_col(nullable=False)
+    last_seen_at: datetime | None = utc_col()
+
+
+class Customer(SQLModel, table=True):
+    __tablename__ = "customer"
+    id: int | None = Field(default=None, primary_key=True)
+    handle: str = Field(max_length=200, sa_column_kwargs={"unique": True}, nullable=False)
+    name: str = Field(max_length=200)
+    tier: str = Field(default="standard", max_length=32)  # standard | vip
+    created_at: datetime = utc_col(nullable=False)
+
+
+class CustomerTag(SQLModel, table=True):
+    __tablename__ = "customer_tag"
+    customer_id: int = Field(foreign_key="customer.id", primary_key=True)
+    tag: str = Field(primary_key=True, max_length=64)
+
+
+class Conversation(SQLModel, table=True):
+    __tablename__ = "conversation"
+    __table_args__ = (
+        sa.Index("ix_conv_queue", "active", "urgency_at", "id"),
+        sa.Index("ix_conv_assignee_queue", "assignee_id", "active", "urgency_at", "id"),
+        sa.Index("ix_conv_channel_queue", "channel", "active", "urgency_at", "id"),
+        sa.Index("ix_conv_status_queue", "status", "urgency_at", "id"),
+        sa.Index("ix_conv_customer", "customer_id", "last_message_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str = Field(max_length=200, sa_column_kwargs={"unique": True}, nullable=False)
+    customer_id: int = Field(foreign_key="customer.id")
+    channel: str = Field(max_length=16)
+    category: str = Field(default="order", max_length=16)
+    priority: str = Field(default="normal", max_length=8)
+    status: str = Field(default="new", max_length=16)
+    active: bool = Field(default=True)  # status not in (resolved, closed) or a follow-up is owed
+    assignee_id: int | None = Field(default=None, foreign_key="agent.id")
+    created_at: datetime = utc_col(nullable=False)
+    updated_at: datetime = utc_col(nullable=False)
+    assigned_at: datetime | None = utc_col()
+    first_customer_at: datetime | None = utc_col()
+    last_customer_at: datetime | None = utc_col()
+    first_agent_at: datetime | None = utc_col()
+    last_agent_at: datetime | None = utc_col()
+    last_message_at: datetime | None = utc_col()
+    escalated_at: datetime | None = utc_col()
+    escalation_reason: str | None = None
+    transfer_requested_at: datetime | None = utc_col()
+    resolved_at: datetime | None = utc_col()
+    followed_up_at: datetime | None = utc_col()
+    snooze_until: datetime | None = utc_col()
+    # Hidden from the queue until then: a snooze, or a follow-up that is not due yet.
+    hidden_until: datetime | None = utc_col()
+    pauses: list = Field(default_factory=list, sa_column=sa.Column(MutableList.as_mutable(_json())))
+    sla_clock: str | None = Field(default=None, max_length=16)
+    sla_started_at: datetime | None = utc_col()
+    due_at: datetime | None = utc_col()
+    sla_target_s: float | None = None
+    urgency_at: datetime = utc_col(nullable=False)
+    first_response_s: float | None = None
+    csat: int | None = None
+    transfers: int = Field(default=0)
+    message_count: int = Field(default=0)
+    preview: str = Field(default="", max_length=200)
+    # Role-play conversations live beside real ones but stay out of queues and team KPIs.
+    training: bool = Field(default=False)
+
+
+class ConversationTag(SQLModel, table=True):
+    __tablename__ = "conversation_tag"
+    __table_args__ = (sa.Index("ix_conv_tag_tag", "tag", "conversation_id"),)
+    conversation_id: int = Field(foreign_key="conversation.id", primary_key=True)
+    tag: str = Field(primary_key=True, max_length=64)
+
+
+class Message(SQLModel, table=True):
+    __tablename__ = "message"
+    __table_args__ = (sa.Index("ix_message_conv", "conversation_id", "sent_at", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversation.id")
+    author_kind: str = Field(max_length=16)  # customer | agent | system | note
+    author_agent_id: int | None = Field(default=None, foreign_key="agent.id")
+    body: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    sent_at: datetime = utc_col(nullable=False)
+    stored_at: datetime = utc_col(nullable=False)
+    external_id: str | None = Field(
+        default=None, max_length=200, sa_column_kwargs={"unique": True}
+    )
+
+
+class Draft(SQLModel, table=True):
+    __tablename__ = "draft"
+    agent_id: int = Field(foreign_key="agent.id", primary_key=True)
+    conversation_id: int = Field(foreign_key="conversation.id", primary_key=True)
+    body: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    updated_at: datetime = utc_col(nullable=False)
+
+
+class Article(SQLModel, table=True):
+    __tablename__ = "kb_article"
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=200, sa_column_kwargs={"unique": True}, nullable=False)
+    title: str = Field(max_length=300)
+    body: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    category: str = Field(default="faq", max_length=32)
+    tags: list = Field(default_factory=list, sa_column=sa.Column(MutableList.as_mutable(_json())))
+    lang: str = Field(default="zh", max_length=8)
+    # Pinyin and other search keys, computed once when the article is written (pypinyin is slow).
+    search_keys: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
+    updated_at: datetime = utc_col(nullable=False)
+
+
+class PhraseUse(SQLModel, table=True):
+    """When an agent used a quick reply; search ranks an agent's recent phrases higher."""
+
+    __tablename__ = "phrase_use"
+    __table_args__ = (sa.Index("ix_phrase_use_agent", "agent_id", "used_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    agent_id: int = Field(foreign_key="agent.id")
+    phrase_id: str = Field(max_length=200)
+    used_at: datetime = utc_col(nullable=False)
+
+
+class Event(SQLModel, table=True):
+    """The audit trail and the change feed in one append-only table."""
+
+    __tablename__ = "event"
+    __table_args__ = (sa.Index("ix_event_conv", "conversation_id", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = utc_col(nullable=False, index=True)
+    actor_id: int | None = Field(default=None, foreign_key="agent.id")
+    kind: str = Field(max_length=32)
+    conversation_id: int | None = Field(default=None, foreign_key="conversation.id")
+    payload: dict = Field(default_factory=dict, sa_column=sa.Column(MutableDict.as_mutable(_json())))

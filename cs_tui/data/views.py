@@ -1,0 +1,135 @@
+"""Plain, immutable objects the store hands out. No session, no lazy loading, safe in any thread."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+ROLES = ("agent", "supervisor", "trainer")
+
+
+@dataclass(frozen=True)
+class AgentInfo:
+    id: int
+    handle: str
+    display_name: str
+    role: str
+    active: bool
+    last_seen_at: datetime | None = None
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == "supervisor"
+
+
+@dataclass(frozen=True)
+class CustomerInfo:
+    id: int
+    handle: str
+    name: str
+    tier: str
+    created_at: datetime
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the queue pane shows. scope: all | mine | unassigned."""
+
+    scope: str = "all"
+    channel: str | None = None
+    status: str | None = None
+    tag: str | None = None
+    text: str | None = None
+    training: bool = False
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    id: int
+    external_id: str
+    channel: str
+    category: str
+    priority: str
+    status: str
+    customer_id: int
+    customer_name: str
+    customer_handle: str
+    customer_tier: str
+    preview: str
+    assignee: str | None
+    sla_clock: str | None
+    due_at: datetime | None
+    sla_target_s: float | None
+    updated_at: datetime
+    last_message_at: datetime | None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MessageView:
+    id: int
+    conversation_id: int
+    author_kind: str
+    author: str | None
+    body: str
+    sent_at: datetime
+    external_id: str | None
+
+
+@dataclass(frozen=True)
+class ConversationDetail:
+    row: QueueRow
+    customer: CustomerInfo
+    messages: tuple[MessageView, ...]
+    created_at: datetime
+    assigned_at: datetime | None
+    escalated_at: datetime | None
+    escalation_reason: str | None
+    resolved_at: datetime | None
+    snooze_until: datetime | None
+    first_response_s: float | None
+    csat: int | None
+    transfers: int
+    message_count: int
+    training: bool
+    facts: Any = field(repr=False, default=None)  # sla.ConversationFacts
+
+
+@dataclass(frozen=True)
+class EventView:
+    id: int
+    at: datetime
+    actor: str | None
+    kind: str
+    conversation_id: int | None
+    payload: dict
+
+
+@dataclass(frozen=True)
+class IngestRecord:
+    """One validated JSONL line (see cs_tui.data.io)."""
+
+    message_id: str
+    conversation_id: str
+    channel: str
+    customer: str
+    author: str
+    text: str
+    sent_at: datetime
+    customer_name: str | None = None
+    agent: str | None = None
+    category: str | None = None
+    priority: str | None = None
+    tags: tuple[str, ...] = ()
+    csat: int | None = None
+
+
+@dataclass
+class IngestResult:
+    lines: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    conversations: int = 0
