@@ -1,0 +1,629 @@
+"""Writes on conversations: replies, notes, claims, transfers, escalations and the rest.
+
+Each action is one transaction: lock the row, check who may do it, apply the change, recompute
+the SLA deadline columns, append the event. Claiming is a single conditional update so two agents
+can never both own a conversation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from cs_tui.data import models
+from cs_tui.data.errors import InvalidInput, NotAllowed, NotFound
+from cs_tui.data.slarow import iso, sla_columns
+from cs_tui.data.views import AgentInfo, MessageView, QueueRow
+from cs_tui.sla import CATEGORIES, PRIORITIES
+
+CONV = models.Conversation.__table__
+CONV_TAG = models.ConversationTag.__table__
+CUST_TAG = models.CustomerTag.__table__
+MSG = models.Message.__table__
+AGENT = models.Agent.__table__
+DRAFT = models.Draft.__table__
+
+MAX_REPLY_CHARS = 20_000
+MAX_TAG_CHARS = 32
+PREVIEW_CHARS = 200
+
+
+def make_preview(body: str) -> str:
+    return " ".join(body.split())[:PREVIEW_CHARS]
+
+
+def clean_tag(tag: str) -> str:
+    tag = " ".join((tag or "").split())
+    if not tag:
+        raise InvalidInput("a tag cannot be empty")
+    if len(tag) > MAX_TAG_CHARS:
+        raise InvalidInput(f"a tag has at most {MAX_TAG_CHARS} characters")
+    if any(ord(ch) < 32 or 0x7F <= ord(ch) <= 0x9F for ch in tag):
+        raise InvalidInput("a tag cannot hold control characters")
+    return tag
+
+
+def open_pause(row: dict, at: datetime) -> None:
+    pauses = [list(p) for p in (row.get("pauses") or [])]
+    if not pauses or pauses[-1][1] is not None:
+        pauses.append([iso(at), None])
+    row["pauses"] = pauses[-20:]
+
+
+def close_pause(row: dict, at: datetime) -> None:
+    pauses = [list(p) for p in (row.get("pauses") or [])]
+    if pauses and pauses[-1][1] is None:
+        start = datetime.fromisoformat(pauses[-1][0])
+        pauses[-1][1] = iso(max(at, start))
+    row["pauses"] = pauses
+
+
+def wake_if_due(row: dict, now: datetime) -> None:
+    """A snooze that has run out turns back into open work."""
+    if row["status"] == "snoozed" and row.get("snooze_until") and row["snooze_until"] <= now:
+        close_pause(row, row["snooze_until"])
+        row["status"] = "open" if row.get("assignee_id") else "new"
+        row["snooze_until"] = None
+
+
+def apply_message(row: dict, kind: str, sent_at: datetime, body: str) -> None:
+    """Fold one message into the conversation's aggregate columns (order-independent)."""
+    row["message_count"] = (row.get("message_count") or 0) + 1
+    if kind == "note":
+        return
+    last = row.get("last_message_at")
+    if last is None or sent_at >= last:
+        row["last_message_at"] = sent_at
+        row["preview"] = make_preview(body)
+    if kind == "customer":
+        if row.get("first_customer_at") is None or sent_at < row["first_customer_at"]:
+            row["first_customer_at"] = sent_at
+        if row.get("last_customer_at") is None or sent_at > row["last_customer_at"]:
+            row["last_customer_at"] = sent_at
+    elif kind == "agent":
+        if row.get("first_agent_at") is None or sent_at < row["first_agent_at"]:
+            row["first_agent_at"] = sent_at
+        if row.get("last_agent_at") is None or sent_at > row["last_agent_at"]:
+            row["last_agent_at"] = sent_at
+    start = row.get("first_customer_at") or row.get("created_at")
+    if row.get("first_agent_at") is not None and start is not None:
+        row["first_response_s"] = max(0.0, (row["first_agent_at"] - start).total_seconds())
+
+
+def customer_arrived(row: dict, now: datetime) -> str | None:
+    """A customer's new message reopens finished work and wakes paused work; returns the event."""
+    status = row["status"]
+    if status in ("resolved", "closed"):
+        row["status"] = "open" if row.get("assignee_id") else "new"
+        row["followed_up_at"] = None
+        return "reopened"
+    if status in ("pending", "snoozed"):
+        close_pause(row, now)
+        row["status"] = "open" if row.get("assignee_id") else "new"
+        row["snooze_until"] = None
+        return "woken"
+    return None
+
+
+_STORED = {c.name for c in CONV.columns}
+
+
+class ActionsMixin:
+    # -- the one write path ----------------------------------------------------------
+
+    def _lock(self, conn, conversation_id: int) -> dict[str, Any]:
+        row = (
+            conn.execute(sa.select(CONV).where(CONV.c.id == conversation_id).with_for_update())
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotFound(f"no conversation #{conversation_id}")
+        return dict(row)
+
+    def _save(self, conn, before: dict, row: dict, now: datetime) -> None:
+        row["updated_at"] = now
+        row.update(sla_columns(self.policy, row))
+        changes = {k: v for k, v in row.items() if k in _STORED and k != "id" and before.get(k) != v}
+        if changes:
+            conn.execute(sa.update(CONV).where(CONV.c.id == row["id"]).values(**changes))
+
+    def _change(
+        self,
+        actor: AgentInfo | None,
+        conversation_id: int,
+        kind: str,
+        apply: Callable[[Any, dict, datetime], dict | None],
+        *,
+        allow: Callable[[AgentInfo | None, dict], None] | None = None,
+    ) -> QueueRow:
+        now = self.clock.now()
+        with self._write() as conn:
+            before = self._lock(conn, conversation_id)
+            row = dict(before)
+            wake_if_due(row, now)
+            if allow is not None:
+                allow(actor, row)
+            payload = apply(conn, row, now)
+            self._save(conn, before, row, now)
+            if payload is not False:
+                self._event(conn, actor.id if actor else None, kind, conversation_id, payload or {})
+        return self.queue_row(conversation_id)
+
+    # -- permissions ----------------------------------------------------------------------
+
+    @staticmethod
+    def _must_own(actor: AgentInfo | None, row: dict) -> None:
+        if actor is None:
+            raise NotAllowed("this action needs an agent")
+        if not actor.active:
+            raise NotAllowed(f"agent {actor.handle} is disabled")
+        if actor.role == "supervisor":
+            return
+        if row.get("training") and actor.role == "trainer":
+            return
+        if row.get("assignee_id") != actor.id:
+            if row.get("assignee_id") is None:
+                raise NotAllowed("this conversation is not assigned to you: claim it first")
+            raise NotAllowed("this conversation belongs to another agent")
+
+    @staticmethod
+    def _must_be_active(actor: AgentInfo | None, row: dict) -> None:
+        if actor is None or not actor.active:
+            raise NotAllowed("this action needs an active agent")
+
+    # -- messages -------------------------------------------------------------------------
+
+    def _insert_message(
+        self, conn, row: dict, kind: str, author_id: int | None, body: str, sent_at: datetime,
+        external_id: str | None = None,
+    ) -> int:
+        new_id = conn.execute(
+            sa.insert(MSG)
+            .values(
+                conversation_id=row["id"],
+                author_kind=kind,
+                author_agent_id=author_id,
+                body=body,
+                sent_at=sent_at,
+                stored_at=self.clock.now(),
+                external_id=external_id,
+            )
+            .returning(MSG.c.id)
+        ).scalar_one()
+        apply_message(row, kind, sent_at, body)
+        return new_id
+
+    def _message_view(self, conn, message_id: int) -> MessageView:
+        author = AGENT.alias("author")
+        r = conn.execute(
+            sa.select(
+                MSG.c.id, MSG.c.conversation_id, MSG.c.author_kind, author.c.handle.label("author"),
+                MSG.c.body, MSG.c.sent_at, MSG.c.external_id,
+            )
+            .select_from(MSG.outerjoin(author, author.c.id == MSG.c.author_agent_id))
+            .where(MSG.c.id == message_id)
+        ).one()
+        return MessageView(r.id, r.conversation_id, r.author_kind, r.author, r.body, r.sent_at, r.external_id)
+
+    @staticmethod
+    def _check_body(body: str) -> str:
+        if not body or not body.strip():
+            raise InvalidInput("an empty message is not sent")
+        if len(body) > MAX_REPLY_CHARS:
+            raise InvalidInput(f"a reply has at most {MAX_REPLY_CHARS} characters")
+        return body
+
+    def post_reply(self, actor: AgentInfo, conversation_id: int, body: str) -> MessageView:
+        """Send an agent reply; returns the stored message (shown as sent only after this)."""
+        body = self._check_body(body)
+        now = self.clock.now()
+        with self._write() as conn:
+            before = self._lock(conn, conversation_id)
+            row = dict(before)
+            wake_if_due(row, now)
+            self._must_own(actor, row)
+            if row["status"] in ("pending", "snoozed"):
+                close_pause(row, now)
+                row["snooze_until"] = None
+                row["status"] = "open"
+            if row["status"] == "new":
+                row["status"] = "open"
+            if row["status"] == "escalated" and actor.role == "supervisor":
+                row["status"] = "open"
+            if row["status"] == "resolved":
+                row["followed_up_at"] = now
+            message_id = self._insert_message(conn, row, "agent", actor.id, body, now)
+            conn.execute(
+                sa.delete(DRAFT).where(
+                    DRAFT.c.agent_id == actor.id, DRAFT.c.conversation_id == conversation_id
+                )
+            )
+            self._save(conn, before, row, now)
+            self._event(conn, actor.id, "reply", conversation_id, {"message_id": message_id})
+            return self._message_view(conn, message_id)
+
+    def post_note(self, actor: AgentInfo, conversation_id: int, body: str) -> MessageView:
+        """A private note: visible to the team, never to the customer, stops no clock."""
+        body = self._check_body(body)
+        now = self.clock.now()
+        with self._write() as conn:
+            before = self._lock(conn, conversation_id)
+            row = dict(before)
+            self._must_be_active(actor, row)
+            message_id = self._insert_message(conn, row, "note", actor.id, body, now)
+            self._save(conn, before, row, now)
+            self._event(conn, actor.id, "note", conversation_id, {"message_id": message_id})
+            return self._message_view(conn, message_id)
+
+    def post_customer_message(
+        self,
+        conversation_id: int,
+        body: str,
+        *,
+        sent_at: datetime | None = None,
+        external_id: str | None = None,
+        actor: AgentInfo | None = None,
+    ) -> MessageView:
+        """A message from the customer (channel adapters, role-play's scripted customer)."""
+        if not body:
+            raise InvalidInput("an empty message is not stored")
+        now = self.clock.now()
+        with self._write() as conn:
+            before = self._lock(conn, conversation_id)
+            row = dict(before)
+            wake_if_due(row, now)
+            woke = customer_arrived(row, now)
+            message_id = self._insert_message(
+                conn, row, "customer", None, body, sent_at or now, external_id
+            )
+            self._save(conn, before, row, now)
+            self._event(
+                conn, actor.id if actor else None, "customer_message", conversation_id,
+                {"message_id": message_id, **({"status": woke} if woke else {})},
+            )
+            return self._message_view(conn, message_id)
+
+    def post_system_message(self, conversation_id: int, body: str, actor: AgentInfo | None = None) -> MessageView:
+        now = self.clock.now()
+        with self._write() as conn:
+            before = self._lock(conn, conversation_id)
+            row = dict(before)
+            message_id = self._insert_message(conn, row, "system", None, body, now)
+            self._save(conn, before, row, now)
+            self._event(conn, actor.id if actor else None, "system_message", conversation_id, {"message_id": message_id})
+            return self._message_view(conn, message_id)
+
+    # -- ownership ------------------------------------------------------------------------
+
+    def claim(self, actor: AgentInfo, conversation_id: int) -> bool:
+        """Take an unassigned conversation; False if someone else already has it."""
+        self._must_be_active(actor, {})
+        now = self.clock.now()
+        with self._write() as conn:
+            result = conn.execute(
+                sa.update(CONV)
+                .where(CONV.c.id == conversation_id, CONV.c.assignee_id.is_(None))
+                .values(assignee_id=actor.id, assigned_at=now)
+            )
+            if result.rowcount != 1:
+                exists = conn.execute(sa.select(CONV.c.id).where(CONV.c.id == conversation_id)).first()
+                if exists is None:
+                    raise NotFound(f"no conversation #{conversation_id}")
+                return False
+            self._after_claim(conn, conversation_id, actor, now)
+        return True
+
+    def _after_claim(self, conn, conversation_id: int, actor: AgentInfo, now: datetime) -> None:
+        before = self._lock(conn, conversation_id)
+        row = dict(before)
+        if row["status"] == "new":
+            row["status"] = "open"
+        row["transfer_requested_at"] = None
+        self._save(conn, before, row, now)
+        self._event(conn, actor.id, "claim", conversation_id, {"assignee": actor.handle})
+
+    def take_next(self, actor: AgentInfo, *, channel: str | None = None) -> QueueRow | None:
+        """Claim the most urgent unassigned conversation this agent may serve, or None."""
+        self._must_be_active(actor, {})
+        for _attempt in range(3):
+            now = self.clock.now()
+            with self._write() as conn:
+                cond = [
+                    CONV.c.active.is_(True),
+                    CONV.c.assignee_id.is_(None),
+                    CONV.c.training.is_(False),
+                    CONV.c.status.in_(("new", "open", "snoozed", "pending")),
+                    sa.or_(CONV.c.hidden_until.is_(None), CONV.c.hidden_until <= now),
+                ]
+                if channel:
+                    cond.append(CONV.c.channel == channel)
+                pick = (
+                    sa.select(CONV.c.id)
+                    .where(*cond)
+                    .order_by(CONV.c.urgency_at, CONV.c.id)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                )
+                chosen = conn.execute(pick).scalar()
+                if chosen is None:
+                    if self.dialect == "postgresql" and _attempt == 0:
+                        continue  # the rest may only be locked by other claimers: look again
+                    return None
+                result = conn.execute(
+                    sa.update(CONV)
+                    .where(CONV.c.id == chosen, CONV.c.assignee_id.is_(None))
+                    .values(assignee_id=actor.id, assigned_at=now)
+                )
+                if result.rowcount != 1:
+                    continue
+                self._after_claim(conn, chosen, actor, now)
+            return self.queue_row(chosen)
+        return None
+
+    def assign(self, actor: AgentInfo, conversation_id: int, to_handle: str) -> QueueRow:
+        """Transfer or assign. Supervisors move any work; agents hand on only their own."""
+        with self._read() as conn:
+            target = conn.execute(sa.select(AGENT).where(AGENT.c.handle == to_handle)).first()
+        if target is None:
+            raise NotFound(f"no agent {to_handle!r}")
+        if not target.active:
+            raise InvalidInput(f"agent {to_handle} is disabled")
+
+        def allow(actor, row):
+            self._must_be_active(actor, row)
+            if actor.role == "supervisor":
+                return
+            if row.get("assignee_id") != actor.id:
+                raise NotAllowed("only a supervisor may reassign another agent's conversation")
+
+        def apply(conn, row, now):
+            previous = row.get("assignee_id")
+            if previous == target.id:
+                return False
+            row["assignee_id"] = target.id
+            row["assigned_at"] = now
+            row["transfer_requested_at"] = None
+            if previous is not None:
+                row["transfers"] = (row.get("transfers") or 0) + 1
+            if row["status"] == "new":
+                row["status"] = "open"
+            if row["status"] == "escalated" and actor.role == "supervisor":
+                row["status"] = "open"
+            prev_handle = None
+            if previous is not None:
+                prev_handle = conn.execute(sa.select(AGENT.c.handle).where(AGENT.c.id == previous)).scalar()
+            return {"from": prev_handle, "to": target.handle}
+
+        return self._change(actor, conversation_id, "transfer", apply, allow=allow)
+
+    def request_transfer(self, actor: AgentInfo, conversation_id: int, reason: str) -> QueueRow:
+        """Flag a problem this agent cannot solve; the transfer clock (5 min) starts."""
+
+        def apply(conn, row, now):
+            row["transfer_requested_at"] = now
+            return {"reason": reason[:500]}
+
+        return self._change(actor, conversation_id, "transfer_requested", apply, allow=self._must_own)
+
+    def escalate(self, actor: AgentInfo, conversation_id: int, reason: str) -> QueueRow:
+        reason = (reason or "").strip()
+        if not reason:
+            raise InvalidInput("an escalation needs a reason")
+
+        def apply(conn, row, now):
+            if row["status"] in ("pending", "snoozed"):
+                close_pause(row, now)
+                row["snooze_until"] = None
+            row["status"] = "escalated"
+            row["escalated_at"] = now
+            row["escalation_reason"] = reason[:500]
+            return {"reason": reason[:500]}
+
+        return self._change(actor, conversation_id, "escalate", apply, allow=self._must_own)
+
+    def snooze(self, actor: AgentInfo, conversation_id: int, until: datetime) -> QueueRow:
+        now = self.clock.now()
+        if until <= now:
+            raise InvalidInput("snooze until a time in the future")
+
+        def apply(conn, row, now):
+            if row["status"] in ("resolved", "closed"):
+                raise InvalidInput("a resolved conversation cannot be snoozed")
+            open_pause(row, now)
+            row["status"] = "snoozed"
+            row["snooze_until"] = until
+            return {"until": iso(until)}
+
+        return self._change(actor, conversation_id, "snooze", apply, allow=self._must_own)
+
+    def set_pending(self, actor: AgentInfo, conversation_id: int) -> QueueRow:
+        """Waiting on the customer: every clock stops until they write again."""
+
+        def apply(conn, row, now):
+            if row["status"] in ("resolved", "closed"):
+                raise InvalidInput("a resolved conversation cannot wait on the customer")
+            open_pause(row, now)
+            row["status"] = "pending"
+            return {}
+
+        return self._change(actor, conversation_id, "pending", apply, allow=self._must_own)
+
+    def resolve(self, actor: AgentInfo, conversation_id: int, *, csat: int | None = None) -> QueueRow:
+        """Resolve; the follow-up clock (1 day) starts."""
+        if csat is not None and (isinstance(csat, bool) or csat not in range(1, 6)):
+            raise InvalidInput("CSAT is a score from 1 to 5")
+
+        def apply(conn, row, now):
+            if row["status"] in ("resolved", "closed"):
+                raise InvalidInput("this conversation is already resolved")
+            if row["status"] in ("pending", "snoozed"):
+                close_pause(row, now)
+            row["status"] = "resolved"
+            row["resolved_at"] = now
+            row["followed_up_at"] = None
+            row["snooze_until"] = None
+            row["transfer_requested_at"] = None
+            if csat is not None:
+                row["csat"] = csat
+            return {"csat": csat} if csat is not None else {}
+
+        return self._change(actor, conversation_id, "resolve", apply, allow=self._must_own)
+
+    def mark_followed_up(self, actor: AgentInfo, conversation_id: int) -> QueueRow:
+        def apply(conn, row, now):
+            if row["status"] != "resolved":
+                raise InvalidInput("only a resolved conversation has a follow-up")
+            row["followed_up_at"] = now
+            return {}
+
+        return self._change(actor, conversation_id, "followed_up", apply, allow=self._must_own)
+
+    def set_csat(self, actor: AgentInfo | None, conversation_id: int, csat: int) -> QueueRow:
+        if isinstance(csat, bool) or csat not in range(1, 6):
+            raise InvalidInput("CSAT is a score from 1 to 5")
+
+        def apply(conn, row, now):
+            row["csat"] = csat
+            return {"csat": csat}
+
+        return self._change(actor, conversation_id, "csat", apply)
+
+    def reopen(self, actor: AgentInfo, conversation_id: int) -> QueueRow:
+        def allow(actor, row):
+            self._must_be_active(actor, row)
+            if actor.role != "supervisor" and row.get("assignee_id") not in (None, actor.id):
+                raise NotAllowed("this conversation belongs to another agent")
+
+        def apply(conn, row, now):
+            if row["status"] not in ("resolved", "closed"):
+                raise InvalidInput("only a resolved or closed conversation can be reopened")
+            row["status"] = "open" if row.get("assignee_id") else "new"
+            row["followed_up_at"] = None
+            return {}
+
+        return self._change(actor, conversation_id, "reopen", apply, allow=allow)
+
+    def close(self, actor: AgentInfo, conversation_id: int) -> QueueRow:
+        def apply(conn, row, now):
+            row["status"] = "closed"
+            return {}
+
+        return self._change(actor, conversation_id, "close", apply, allow=self._must_own)
+
+    def set_category(self, actor: AgentInfo, conversation_id: int, category: str) -> QueueRow:
+        if category not in CATEGORIES:
+            raise InvalidInput(f"unknown category {category!r} (known: {', '.join(CATEGORIES)})")
+
+        def apply(conn, row, now):
+            if row["category"] == category:
+                return False
+            old, row["category"] = row["category"], category
+            return {"from": old, "to": category}
+
+        return self._change(actor, conversation_id, "category", apply, allow=self._must_own)
+
+    def set_priority(self, actor: AgentInfo, conversation_id: int, priority: str) -> QueueRow:
+        if priority not in PRIORITIES:
+            raise InvalidInput(f"unknown priority {priority!r} (known: {', '.join(PRIORITIES)})")
+
+        def apply(conn, row, now):
+            if row["priority"] == priority:
+                return False
+            old, row["priority"] = row["priority"], priority
+            return {"from": old, "to": priority}
+
+        return self._change(actor, conversation_id, "priority", apply, allow=self._must_own)
+
+    # -- tags -----------------------------------------------------------------------------
+
+    def _upsert_ignore(self, conn, table, values: list[dict]) -> int:
+        if not values:
+            return 0
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        return conn.execute(insert(table).on_conflict_do_nothing(), values).rowcount or 0
+
+    def tag_conversation(self, actor: AgentInfo, conversation_id: int, tag: str) -> QueueRow:
+        tag = clean_tag(tag)
+
+        def apply(conn, row, now):
+            if not self._upsert_ignore(conn, CONV_TAG, [{"conversation_id": row["id"], "tag": tag}]):
+                return False
+            return {"tag": tag}
+
+        return self._change(actor, conversation_id, "tag_added", apply, allow=self._must_be_active)
+
+    def untag_conversation(self, actor: AgentInfo, conversation_id: int, tag: str) -> QueueRow:
+        def apply(conn, row, now):
+            gone = conn.execute(
+                sa.delete(CONV_TAG).where(CONV_TAG.c.conversation_id == row["id"], CONV_TAG.c.tag == tag)
+            ).rowcount
+            return {"tag": tag} if gone else False
+
+        return self._change(actor, conversation_id, "tag_removed", apply, allow=self._must_be_active)
+
+    def tag_customer(self, actor: AgentInfo, customer_id: int, tag: str) -> None:
+        tag = clean_tag(tag)
+        self._must_be_active(actor, {})
+        with self._write() as conn:
+            if self._upsert_ignore(conn, CUST_TAG, [{"customer_id": customer_id, "tag": tag}]):
+                self._event(conn, actor.id, "customer_tag_added", None, {"customer_id": customer_id, "tag": tag})
+
+    def untag_customer(self, actor: AgentInfo, customer_id: int, tag: str) -> None:
+        self._must_be_active(actor, {})
+        with self._write() as conn:
+            gone = conn.execute(
+                sa.delete(CUST_TAG).where(CUST_TAG.c.customer_id == customer_id, CUST_TAG.c.tag == tag)
+            ).rowcount
+            if gone:
+                self._event(conn, actor.id, "customer_tag_removed", None, {"customer_id": customer_id, "tag": tag})
+
+    # -- drafts ---------------------------------------------------------------------------
+
+    def save_draft(self, agent_id: int, conversation_id: int, body: str) -> None:
+        """Keep what the agent is typing; an empty draft is removed. Private: no event."""
+        with self._write() as conn:
+            if not body:
+                conn.execute(
+                    sa.delete(DRAFT).where(DRAFT.c.agent_id == agent_id, DRAFT.c.conversation_id == conversation_id)
+                )
+                return
+            if self.dialect == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert
+            else:
+                from sqlalchemy.dialects.sqlite import insert
+            stmt = insert(DRAFT).values(
+                agent_id=agent_id, conversation_id=conversation_id, body=body, updated_at=self.clock.now()
+            )
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["agent_id", "conversation_id"],
+                    set_={"body": stmt.excluded.body, "updated_at": stmt.excluded.updated_at},
+                )
+            )
+
+    def delete_conversation(self, actor: AgentInfo, conversation_id: int) -> None:
+        """Supervisors only; the audit trail keeps a record of what was deleted."""
+        if actor.role != "supervisor":
+            raise NotAllowed("only a supervisor may delete a conversation")
+        with self._write() as conn:
+            row = self._lock(conn, conversation_id)
+            conn.execute(sa.delete(DRAFT).where(DRAFT.c.conversation_id == conversation_id))
+            conn.execute(sa.delete(CONV_TAG).where(CONV_TAG.c.conversation_id == conversation_id))
+            conn.execute(sa.delete(MSG).where(MSG.c.conversation_id == conversation_id))
+            conn.execute(
+                sa.update(models.Event.__table__)
+                .where(models.Event.__table__.c.conversation_id == conversation_id)
+                .values(conversation_id=None)
+            )
+            conn.execute(sa.delete(CONV).where(CONV.c.id == conversation_id))
+            self._event(
+                conn, actor.id, "conversation_deleted", None,
+                {"conversation_id": conversation_id, "external_id": row["external_id"], "messages": row["message_count"]},
+            )

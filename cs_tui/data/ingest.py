@@ -1,0 +1,377 @@
+"""Bulk writes: messages arriving from channels or JSONL files, and the export that mirrors them.
+
+Ingest is idempotent on the message id and set-based: a batch of lines costs a handful of
+statements whatever its size (SQLAlchemy Core executemany, never the ORM: 100k ORM rows take
+seconds). Conversation aggregates and SLA deadlines are folded in Python for the touched rows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from cs_tui.data import models
+from cs_tui.data.actions import apply_message, customer_arrived, wake_if_due
+from cs_tui.data.errors import InvalidInput
+from cs_tui.data.models import FAR_FUTURE
+from cs_tui.data.slarow import sla_columns
+from cs_tui.data.views import AgentInfo, IngestRecord, IngestResult
+from cs_tui.sla import CATEGORIES, CHANNELS, PRIORITIES
+
+CONV = models.Conversation.__table__
+CUST = models.Customer.__table__
+CONV_TAG = models.ConversationTag.__table__
+MSG = models.Message.__table__
+AGENT = models.Agent.__table__
+EVENT = models.Event.__table__
+
+CHUNK = 500  # ids per IN (...) list
+
+
+def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class IngestMixin:
+    def _insert_fn(self):
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        return insert
+
+    def _ids_by(self, conn, table, key_col, keys: list[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for part in _chunks(keys):
+            for k, i in conn.execute(sa.select(key_col, table.c.id).where(key_col.in_(part))):
+                out[k] = i
+        return out
+
+    def ingest_batch(self, records: list[IngestRecord], *, actor: AgentInfo | None = None) -> IngestResult:
+        """Store one batch of validated records in one transaction."""
+        result = IngestResult(lines=len(records))
+        if not records:
+            return result
+        insert = self._insert_fn()
+        now = self.clock.now()
+        with self._write() as conn:
+            # Messages already stored (or repeated within this batch) are skipped.
+            seen: set[str] = set()
+            existing = set()
+            ids = [r.message_id for r in records]
+            for part in _chunks(ids):
+                existing.update(conn.execute(sa.select(MSG.c.external_id).where(MSG.c.external_id.in_(part))).scalars())
+            fresh: list[IngestRecord] = []
+            for r in records:
+                if r.message_id in existing or r.message_id in seen:
+                    result.duplicates += 1
+                    continue
+                seen.add(r.message_id)
+                fresh.append(r)
+            if not fresh:
+                return result
+
+            # Customers.
+            names: dict[str, str] = {}
+            for r in fresh:
+                if r.customer not in names or r.customer_name:
+                    names[r.customer] = r.customer_name or names.get(r.customer) or r.customer
+            customer_ids = self._ids_by(conn, CUST, CUST.c.handle, list(names))
+            missing = [
+                {"handle": h, "name": names[h][:200], "tier": "standard", "created_at": now}
+                for h in names
+                if h not in customer_ids
+            ]
+            if missing:
+                conn.execute(insert(CUST).on_conflict_do_nothing(), missing)
+                customer_ids.update(self._ids_by(conn, CUST, CUST.c.handle, [m["handle"] for m in missing]))
+
+            # Agents named on agent lines are registered on first sight.
+            handles = sorted({r.agent for r in fresh if r.agent})
+            agent_ids = self._ids_by(conn, AGENT, AGENT.c.handle, handles)
+            new_agents = [
+                {"handle": h, "display_name": h, "role": "agent", "active": True, "created_at": now}
+                for h in handles
+                if h not in agent_ids
+            ]
+            if new_agents:
+                conn.execute(insert(AGENT).on_conflict_do_nothing(), new_agents)
+                agent_ids.update(self._ids_by(conn, AGENT, AGENT.c.handle, [a["handle"] for a in new_agents]))
+
+            # Conversations.
+            by_conv: dict[str, list[IngestRecord]] = defaultdict(list)
+            for r in fresh:
+                by_conv[r.conversation_id].append(r)
+            conv_ids = self._ids_by(conn, CONV, CONV.c.external_id, list(by_conv))
+            new_convs = []
+            for ext, recs in by_conv.items():
+                if ext in conv_ids:
+                    continue
+                first = min(recs, key=lambda x: x.sent_at)
+                meta = next((x for x in recs if x.category), first)
+                prio = next((x.priority for x in recs if x.priority), None)
+                new_convs.append(
+                    {
+                        "external_id": ext,
+                        "customer_id": customer_ids[first.customer],
+                        "channel": first.channel,
+                        "category": meta.category or ("complaint" if "complaint" in first.tags else "order"),
+                        "priority": prio or "normal",
+                        "status": "new",
+                        "active": True,
+                        "created_at": first.sent_at,
+                        "updated_at": now,
+                        "urgency_at": FAR_FUTURE,
+                        "pauses": [],
+                        "transfers": 0,
+                        "message_count": 0,
+                        "preview": "",
+                        "training": False,
+                    }
+                )
+            if new_convs:
+                conn.execute(insert(CONV).on_conflict_do_nothing(), new_convs)
+                conv_ids.update(self._ids_by(conn, CONV, CONV.c.external_id, [c["external_id"] for c in new_convs]))
+            result.conversations = len(by_conv)
+
+            # Messages.
+            conn.execute(
+                insert(MSG).on_conflict_do_nothing(),
+                [
+                    {
+                        "conversation_id": conv_ids[r.conversation_id],
+                        "author_kind": r.author,
+                        "author_agent_id": agent_ids.get(r.agent) if r.agent else None,
+                        "body": r.text,
+                        "sent_at": r.sent_at,
+                        "stored_at": now,
+                        "external_id": r.message_id,
+                    }
+                    for r in fresh
+                ],
+            )
+            result.imported = len(fresh)
+
+            # Tags.
+            tag_rows = {
+                (conv_ids[r.conversation_id], t) for r in fresh for t in r.tags
+            }
+            if tag_rows:
+                conn.execute(
+                    insert(CONV_TAG).on_conflict_do_nothing(),
+                    [{"conversation_id": c, "tag": t} for c, t in tag_rows],
+                )
+
+            # Fold the new messages into each touched conversation and recompute its SLA.
+            touched = [conv_ids[e] for e in by_conv]
+            rows: dict[int, dict] = {}
+            for part in _chunks(touched):
+                for row in conn.execute(sa.select(CONV).where(CONV.c.id.in_(part))).mappings():
+                    rows[row["id"]] = dict(row)
+            updates = []
+            events = []
+            for ext, recs in by_conv.items():
+                cid = conv_ids[ext]
+                row = rows[cid]
+                wake_if_due(row, now)
+                recs.sort(key=lambda x: x.sent_at)
+                kinds = defaultdict(int)
+                for r in recs:
+                    if r.author == "customer" and r.sent_at >= (row.get("last_agent_at") or r.sent_at):
+                        customer_arrived(row, r.sent_at)
+                    apply_message(row, r.author, r.sent_at, r.text)
+                    kinds[r.author] += 1
+                    if r.author == "agent" and r.agent and row.get("assignee_id") is None:
+                        row["assignee_id"] = agent_ids.get(r.agent)
+                        row["assigned_at"] = r.sent_at
+                        if row["status"] == "new":
+                            row["status"] = "open"
+                    if r.csat is not None:
+                        row["csat"] = r.csat
+                row.update(sla_columns(self.policy, row))
+                updates.append(
+                    {
+                        "b_id": cid,
+                        **{k: row.get(k) for k in _FOLDED},
+                    }
+                )
+                events.append(
+                    {
+                        "at": now,
+                        "actor_id": actor.id if actor else None,
+                        "kind": "messages_ingested",
+                        "conversation_id": cid,
+                        "payload": dict(kinds),
+                    }
+                )
+            conn.execute(
+                sa.update(CONV).where(CONV.c.id == sa.bindparam("b_id")).values(
+                    {k: sa.bindparam(k) for k in _FOLDED}
+                ),
+                updates,
+            )
+            conn.execute(sa.insert(EVENT), events)
+        return result
+
+    def ingest(
+        self, records: Iterable[IngestRecord], *, batch_size: int = 5000, actor: AgentInfo | None = None,
+        progress=None,
+    ) -> IngestResult:
+        total = IngestResult()
+        batch: list[IngestRecord] = []
+
+        def flush():
+            part = self.ingest_batch(batch, actor=actor)
+            total.lines += part.lines
+            total.imported += part.imported
+            total.duplicates += part.duplicates
+            total.conversations += part.conversations
+            if progress:
+                progress(part.lines)
+            batch.clear()
+
+        for record in records:
+            batch.append(record)
+            if len(batch) >= batch_size:
+                flush()
+        if batch:
+            flush()
+        return total
+
+    def create_conversation(
+        self,
+        *,
+        external_id: str,
+        customer_handle: str,
+        customer_name: str | None = None,
+        channel: str = "chat",
+        category: str = "order",
+        priority: str = "normal",
+        training: bool = False,
+        assignee: AgentInfo | None = None,
+        actor: AgentInfo | None = None,
+        created_at: datetime | None = None,
+    ) -> int:
+        """A new, empty conversation (role-play sessions, tests, channel adapters)."""
+        if channel not in CHANNELS:
+            raise InvalidInput(f"unknown channel {channel!r}")
+        if category not in CATEGORIES:
+            raise InvalidInput(f"unknown category {category!r}")
+        if priority not in PRIORITIES:
+            raise InvalidInput(f"unknown priority {priority!r}")
+        now = self.clock.now()
+        insert = self._insert_fn()
+        with self._write() as conn:
+            conn.execute(
+                insert(CUST)
+                .values(handle=customer_handle, name=(customer_name or customer_handle)[:200], tier="standard", created_at=now)
+                .on_conflict_do_nothing()
+            )
+            customer_id = conn.execute(sa.select(CUST.c.id).where(CUST.c.handle == customer_handle)).scalar_one()
+            row = {
+                "external_id": external_id,
+                "customer_id": customer_id,
+                "channel": channel,
+                "category": category,
+                "priority": priority,
+                "status": "open" if assignee else "new",
+                "assignee_id": assignee.id if assignee else None,
+                "assigned_at": now if assignee else None,
+                "created_at": created_at or now,
+                "updated_at": now,
+                "pauses": [],
+                "transfers": 0,
+                "message_count": 0,
+                "preview": "",
+                "training": training,
+            }
+            row.update(sla_columns(self.policy, row))
+            try:
+                new_id = conn.execute(sa.insert(CONV).values(**row).returning(CONV.c.id)).scalar_one()
+            except sa.exc.IntegrityError:
+                raise InvalidInput(f"conversation {external_id!r} already exists") from None
+            self._event(conn, actor.id if actor else None, "conversation_created", new_id, {"external_id": external_id})
+        return new_id
+
+    # -- export ----------------------------------------------------------------------------
+
+    def export_rows(self, *, include_training: bool = False, batch: int = 5000) -> Iterator[dict]:
+        """Every message in the JSONL shape, conversation by conversation, oldest first."""
+        author = AGENT.alias("author")
+        assignee = AGENT.alias("assignee")
+        last_id = 0
+        while True:
+            with self._read() as conn:
+                conv_q = (
+                    sa.select(
+                        CONV.c.id, CONV.c.external_id, CONV.c.channel, CONV.c.category, CONV.c.priority,
+                        CONV.c.csat, CUST.c.handle, CUST.c.name, assignee.c.handle.label("assignee"),
+                    )
+                    .select_from(
+                        CONV.join(CUST, CUST.c.id == CONV.c.customer_id).outerjoin(
+                            assignee, assignee.c.id == CONV.c.assignee_id
+                        )
+                    )
+                    .where(CONV.c.id > last_id)
+                    .order_by(CONV.c.id)
+                    .limit(batch)
+                )
+                if not include_training:
+                    conv_q = conv_q.where(CONV.c.training.is_(False))
+                convs = conn.execute(conv_q).all()
+                if not convs:
+                    return
+                ids = [c.id for c in convs]
+                tags: dict[int, list[str]] = defaultdict(list)
+                msgs: dict[int, list] = defaultdict(list)
+                for part in _chunks(ids):
+                    for cid, tag in conn.execute(
+                        sa.select(CONV_TAG.c.conversation_id, CONV_TAG.c.tag)
+                        .where(CONV_TAG.c.conversation_id.in_(part))
+                        .order_by(CONV_TAG.c.tag)
+                    ):
+                        tags[cid].append(tag)
+                    for m in conn.execute(
+                        sa.select(
+                            MSG.c.id, MSG.c.conversation_id, MSG.c.author_kind, author.c.handle.label("agent"),
+                            MSG.c.body, MSG.c.sent_at, MSG.c.external_id,
+                        )
+                        .select_from(MSG.outerjoin(author, author.c.id == MSG.c.author_agent_id))
+                        .where(MSG.c.conversation_id.in_(part))
+                        .order_by(MSG.c.conversation_id, MSG.c.sent_at, MSG.c.id)
+                    ):
+                        msgs[m.conversation_id].append(m)
+            for c in convs:
+                for index, m in enumerate(msgs.get(c.id, ())):
+                    line = {
+                        "message_id": m.external_id or f"cs-tui-{m.id}",
+                        "conversation_id": c.external_id,
+                        "channel": c.channel,
+                        "customer": c.handle,
+                        "author": m.author_kind,
+                        "text": m.body,
+                        "sent_at": m.sent_at.isoformat(),
+                        "customer_name": c.name,
+                        "category": c.category,
+                        "priority": c.priority,
+                    }
+                    if m.agent:
+                        line["agent"] = m.agent
+                    if tags.get(c.id):
+                        line["tags"] = tags[c.id]
+                    if c.csat is not None and index == len(msgs[c.id]) - 1:
+                        line["csat"] = c.csat
+                    yield line
+            last_id = convs[-1].id
+
+
+_FOLDED = (
+    "status", "assignee_id", "assigned_at", "first_customer_at", "last_customer_at",
+    "first_agent_at", "last_agent_at", "last_message_at", "preview", "message_count",
+    "first_response_s", "followed_up_at", "snooze_until", "pauses", "csat",
+    "sla_clock", "sla_started_at", "due_at", "sla_target_s", "urgency_at", "active", "hidden_until",
+)

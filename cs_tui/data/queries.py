@@ -1,0 +1,357 @@
+"""Reads: the queue window, a conversation, a customer's history, the change feed.
+
+The queue reads one window ordered by the indexed urgency key and never the whole table, so a
+store of 100,000 open conversations answers as fast as one of 100.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from cs_tui.data import models
+from cs_tui.data.errors import NotFound
+from cs_tui.data.slarow import facts_from_row
+from cs_tui.data.views import (
+    AgentInfo,
+    ConversationDetail,
+    CustomerInfo,
+    EventView,
+    MessageView,
+    QueueFilter,
+    QueueRow,
+)
+
+CONV = models.Conversation.__table__
+CUST = models.Customer.__table__
+CUST_TAG = models.CustomerTag.__table__
+CONV_TAG = models.ConversationTag.__table__
+MSG = models.Message.__table__
+AGENT = models.Agent.__table__
+EVENT = models.Event.__table__
+DRAFT = models.Draft.__table__
+
+ASSIGNEE = AGENT.alias("assignee")
+MESSAGE_WINDOW = 500  # newest messages loaded with a conversation; older ones page in
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _queue_select():
+    return sa.select(
+        CONV.c.id,
+        CONV.c.external_id,
+        CONV.c.channel,
+        CONV.c.category,
+        CONV.c.priority,
+        CONV.c.status,
+        CONV.c.customer_id,
+        CUST.c.name.label("customer_name"),
+        CUST.c.handle.label("customer_handle"),
+        CUST.c.tier.label("customer_tier"),
+        CONV.c.preview,
+        ASSIGNEE.c.handle.label("assignee"),
+        CONV.c.sla_clock,
+        CONV.c.due_at,
+        CONV.c.sla_target_s,
+        CONV.c.updated_at,
+        CONV.c.last_message_at,
+    ).select_from(
+        CONV.join(CUST, CUST.c.id == CONV.c.customer_id).outerjoin(
+            ASSIGNEE, ASSIGNEE.c.id == CONV.c.assignee_id
+        )
+    )
+
+
+def _row_to_queue(row, tags: tuple[str, ...]) -> QueueRow:
+    return QueueRow(
+        id=row.id,
+        external_id=row.external_id,
+        channel=row.channel,
+        category=row.category,
+        priority=row.priority,
+        status=row.status,
+        customer_id=row.customer_id,
+        customer_name=row.customer_name,
+        customer_handle=row.customer_handle,
+        customer_tier=row.customer_tier,
+        preview=row.preview,
+        assignee=row.assignee,
+        sla_clock=row.sla_clock,
+        due_at=row.due_at,
+        sla_target_s=row.sla_target_s,
+        updated_at=row.updated_at,
+        last_message_at=row.last_message_at,
+        tags=tags,
+    )
+
+
+class QueriesMixin:
+    # -- queue ---------------------------------------------------------------------------
+
+    def _queue_conditions(self, viewer: AgentInfo, flt: QueueFilter, now: datetime) -> list:
+        cond = []
+        if flt.status:
+            cond.append(CONV.c.status == flt.status)
+        else:
+            cond.append(CONV.c.active.is_(True))
+            cond.append(sa.or_(CONV.c.hidden_until.is_(None), CONV.c.hidden_until <= now))
+        cond.append(CONV.c.training.is_(flt.training))
+        if flt.scope == "mine":
+            cond.append(CONV.c.assignee_id == viewer.id)
+        elif flt.scope == "unassigned":
+            cond.append(CONV.c.assignee_id.is_(None))
+        elif viewer.role == "agent" and not flt.training:
+            # Agents see their own work and the unassigned pool; supervisors see every queue.
+            cond.append(sa.or_(CONV.c.assignee_id == viewer.id, CONV.c.assignee_id.is_(None)))
+        if flt.channel:
+            cond.append(CONV.c.channel == flt.channel)
+        if flt.tag:
+            cond.append(
+                sa.exists().where(CONV_TAG.c.conversation_id == CONV.c.id, CONV_TAG.c.tag == flt.tag)
+            )
+        if flt.text and flt.text.strip():
+            pattern = f"%{_like_escape(flt.text.strip())}%"
+            cond.append(
+                sa.or_(
+                    CONV.c.preview.ilike(pattern, escape="\\"),
+                    CUST.c.name.ilike(pattern, escape="\\"),
+                    CUST.c.handle.ilike(pattern, escape="\\"),
+                    CONV.c.external_id.ilike(pattern, escape="\\"),
+                )
+            )
+        return cond
+
+    def queue(
+        self,
+        viewer: AgentInfo,
+        flt: QueueFilter | None = None,
+        *,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> list[QueueRow]:
+        """One window of the queue, most urgent first (most overdue on top)."""
+        flt = flt or QueueFilter()
+        now = self.clock.now()
+        query = (
+            _queue_select()
+            .where(*self._queue_conditions(viewer, flt, now))
+            .order_by(CONV.c.urgency_at, CONV.c.id)
+            .offset(max(0, offset))
+            .limit(max(0, limit))
+        )
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+            tags = self._tags_for(conn, [r.id for r in rows])
+        return [_row_to_queue(r, tags.get(r.id, ())) for r in rows]
+
+    def queue_count(self, viewer: AgentInfo, flt: QueueFilter | None = None, *, cap: int = 100_000) -> int:
+        """How many rows the filter holds, counted up to `cap` so a huge store stays cheap."""
+        flt = flt or QueueFilter()
+        now = self.clock.now()
+        inner = (
+            sa.select(CONV.c.id)
+            .select_from(CONV.join(CUST, CUST.c.id == CONV.c.customer_id))
+            .where(*self._queue_conditions(viewer, flt, now))
+            .limit(cap)
+            .subquery()
+        )
+        with self._read() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(inner)).scalar_one()
+
+    def _tags_for(self, conn, ids: list[int]) -> dict[int, tuple[str, ...]]:
+        if not ids:
+            return {}
+        out: dict[int, list[str]] = defaultdict(list)
+        for row in conn.execute(
+            sa.select(CONV_TAG.c.conversation_id, CONV_TAG.c.tag)
+            .where(CONV_TAG.c.conversation_id.in_(ids))
+            .order_by(CONV_TAG.c.conversation_id, CONV_TAG.c.tag)
+        ):
+            out[row.conversation_id].append(row.tag)
+        return {k: tuple(v) for k, v in out.items()}
+
+    def queue_row(self, conversation_id: int) -> QueueRow:
+        with self._read() as conn:
+            row = conn.execute(_queue_select().where(CONV.c.id == conversation_id)).first()
+            if row is None:
+                raise NotFound(f"no conversation #{conversation_id}")
+            tags = self._tags_for(conn, [row.id])
+        return _row_to_queue(row, tags.get(row.id, ()))
+
+    def queue_rows(self, ids: list[int]) -> list[QueueRow]:
+        """Fresh rows for the given ids (the live poller refreshes only what changed)."""
+        if not ids:
+            return []
+        with self._read() as conn:
+            rows = conn.execute(_queue_select().where(CONV.c.id.in_(ids))).all()
+            tags = self._tags_for(conn, [r.id for r in rows])
+        return [_row_to_queue(r, tags.get(r.id, ())) for r in rows]
+
+    # -- one conversation ------------------------------------------------------------
+
+    def conversation_id(self, external_id: str) -> int:
+        """The internal id for an external id (or a numeric internal id given as text)."""
+        with self._read() as conn:
+            found = conn.execute(
+                sa.select(CONV.c.id).where(CONV.c.external_id == external_id)
+            ).scalar()
+            if found is None and external_id.isdigit():
+                found = conn.execute(
+                    sa.select(CONV.c.id).where(CONV.c.id == int(external_id))
+                ).scalar()
+        if found is None:
+            raise NotFound(f"no conversation {external_id!r}")
+        return found
+
+    def conversation(self, conversation_id: int, *, message_limit: int = MESSAGE_WINDOW) -> ConversationDetail:
+        with self._read() as conn:
+            full = conn.execute(sa.select(CONV).where(CONV.c.id == conversation_id)).mappings().first()
+            if full is None:
+                raise NotFound(f"no conversation #{conversation_id}")
+            qrow = conn.execute(_queue_select().where(CONV.c.id == conversation_id)).first()
+            tags = self._tags_for(conn, [conversation_id]).get(conversation_id, ())
+            customer = self._customer(conn, full["customer_id"])
+            author = AGENT.alias("author")
+            newest = (
+                sa.select(
+                    MSG.c.id,
+                    MSG.c.conversation_id,
+                    MSG.c.author_kind,
+                    author.c.handle.label("author"),
+                    MSG.c.body,
+                    MSG.c.sent_at,
+                    MSG.c.external_id,
+                )
+                .select_from(MSG.outerjoin(author, author.c.id == MSG.c.author_agent_id))
+                .where(MSG.c.conversation_id == conversation_id)
+                .order_by(MSG.c.sent_at.desc(), MSG.c.id.desc())
+                .limit(message_limit)
+            )
+            messages = [
+                MessageView(r.id, r.conversation_id, r.author_kind, r.author, r.body, r.sent_at, r.external_id)
+                for r in reversed(conn.execute(newest).all())
+            ]
+        return ConversationDetail(
+            row=_row_to_queue(qrow, tags),
+            customer=customer,
+            messages=tuple(messages),
+            created_at=full["created_at"],
+            assigned_at=full["assigned_at"],
+            escalated_at=full["escalated_at"],
+            escalation_reason=full["escalation_reason"],
+            resolved_at=full["resolved_at"],
+            snooze_until=full["snooze_until"],
+            first_response_s=full["first_response_s"],
+            csat=full["csat"],
+            transfers=full["transfers"],
+            message_count=full["message_count"],
+            training=full["training"],
+            facts=facts_from_row(full),
+        )
+
+    # -- customers --------------------------------------------------------------------
+
+    def _customer(self, conn, customer_id: int) -> CustomerInfo:
+        row = conn.execute(sa.select(CUST).where(CUST.c.id == customer_id)).first()
+        if row is None:
+            raise NotFound(f"no customer #{customer_id}")
+        tags = tuple(
+            conn.execute(
+                sa.select(CUST_TAG.c.tag)
+                .where(CUST_TAG.c.customer_id == customer_id)
+                .order_by(CUST_TAG.c.tag)
+            ).scalars()
+        )
+        return CustomerInfo(row.id, row.handle, row.name, row.tier, row.created_at, tags)
+
+    def customer(self, customer_id: int) -> CustomerInfo:
+        with self._read() as conn:
+            return self._customer(conn, customer_id)
+
+    def customer_by_handle(self, handle: str) -> CustomerInfo:
+        with self._read() as conn:
+            cid = conn.execute(sa.select(CUST.c.id).where(CUST.c.handle == handle)).scalar()
+            if cid is None:
+                raise NotFound(f"no customer {handle!r}")
+            return self._customer(conn, cid)
+
+    def customer_history(self, customer_id: int, *, limit: int = 50) -> list[QueueRow]:
+        """Every conversation of this customer on every channel, newest first."""
+        query = (
+            _queue_select()
+            .where(CONV.c.customer_id == customer_id, CONV.c.training.is_(False))
+            .order_by(sa.func.coalesce(CONV.c.last_message_at, CONV.c.created_at).desc(), CONV.c.id.desc())
+            .limit(limit)
+        )
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+            tags = self._tags_for(conn, [r.id for r in rows])
+        return [_row_to_queue(r, tags.get(r.id, ())) for r in rows]
+
+    # -- drafts -------------------------------------------------------------------------
+
+    def load_draft(self, agent_id: int, conversation_id: int) -> str:
+        with self._read() as conn:
+            body = conn.execute(
+                sa.select(DRAFT.c.body).where(
+                    DRAFT.c.agent_id == agent_id, DRAFT.c.conversation_id == conversation_id
+                )
+            ).scalar()
+        return body or ""
+
+    # -- change feed and audit ------------------------------------------------------
+
+    def last_event_id(self) -> int:
+        with self._read() as conn:
+            return conn.execute(sa.select(sa.func.coalesce(sa.func.max(EVENT.c.id), 0))).scalar_one()
+
+    def events_since(self, after_id: int, *, limit: int = 1000) -> list[EventView]:
+        actor = AGENT.alias("actor")
+        query = (
+            sa.select(
+                EVENT.c.id,
+                EVENT.c.at,
+                actor.c.handle.label("actor"),
+                EVENT.c.kind,
+                EVENT.c.conversation_id,
+                EVENT.c.payload,
+            )
+            .select_from(EVENT.outerjoin(actor, actor.c.id == EVENT.c.actor_id))
+            .where(EVENT.c.id > after_id)
+            .order_by(EVENT.c.id)
+            .limit(limit)
+        )
+        with self._read() as conn:
+            return [
+                EventView(r.id, r.at, r.actor, r.kind, r.conversation_id, dict(r.payload or {}))
+                for r in conn.execute(query)
+            ]
+
+    def audit(
+        self, viewer: AgentInfo, *, conversation_id: int | None = None, limit: int = 200
+    ) -> list[EventView]:
+        """The audit trail, newest first. Supervisors see all of it; others their own actions."""
+        actor = AGENT.alias("actor")
+        query = (
+            sa.select(
+                EVENT.c.id, EVENT.c.at, actor.c.handle.label("actor"), EVENT.c.kind,
+                EVENT.c.conversation_id, EVENT.c.payload,
+            )
+            .select_from(EVENT.outerjoin(actor, actor.c.id == EVENT.c.actor_id))
+            .order_by(EVENT.c.id.desc())
+            .limit(limit)
+        )
+        if conversation_id is not None:
+            query = query.where(EVENT.c.conversation_id == conversation_id)
+        if viewer.role != "supervisor":
+            query = query.where(EVENT.c.actor_id == viewer.id)
+        with self._read() as conn:
+            return [
+                EventView(r.id, r.at, r.actor, r.kind, r.conversation_id, dict(r.payload or {}))
+                for r in conn.execute(query)
+            ]

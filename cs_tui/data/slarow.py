@@ -1,0 +1,76 @@
+"""Bridges conversation rows and the pure SLA engine: facts in, deadline columns out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from cs_tui.data.models import FAR_FUTURE
+from cs_tui.sla import ConversationFacts, SlaClock, SlaPolicy, deadline
+
+
+def _parse(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value)
+
+
+def facts_from_row(row: Mapping[str, Any]) -> ConversationFacts:
+    pauses = tuple(
+        (_parse(start), _parse(end)) for start, end in (row.get("pauses") or [])
+    )
+    return ConversationFacts(
+        channel=row["channel"],
+        category=row["category"],
+        priority=row["priority"],
+        status=row["status"],
+        created_at=row["created_at"],
+        assigned=row.get("assignee_id") is not None,
+        assigned_at=row.get("assigned_at"),
+        first_customer_at=row.get("first_customer_at"),
+        last_customer_at=row.get("last_customer_at"),
+        first_agent_at=row.get("first_agent_at"),
+        last_agent_at=row.get("last_agent_at"),
+        escalated_at=row.get("escalated_at"),
+        transfer_requested_at=row.get("transfer_requested_at"),
+        resolved_at=row.get("resolved_at"),
+        followed_up_at=row.get("followed_up_at"),
+        snooze_until=row.get("snooze_until"),
+        pauses=pauses,
+    )
+
+
+def sla_columns(policy: SlaPolicy, row: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored SLA columns for a conversation in the state `row` describes."""
+    d = deadline(policy, facts_from_row(row))
+    status = row["status"]
+    hidden_until = None
+    if status == "snoozed":
+        hidden_until = row.get("snooze_until")
+    if d is None:
+        return {
+            "sla_clock": None,
+            "sla_started_at": None,
+            "due_at": None,
+            "sla_target_s": None,
+            "urgency_at": FAR_FUTURE,
+            "active": status not in ("resolved", "closed"),
+            "hidden_until": hidden_until,
+        }
+    if d.clock is SlaClock.FOLLOW_UP and d.due_at is not None:
+        # A follow-up enters the queue when its warning window opens, so it can be done in time.
+        hidden_until = d.due_at - timedelta(seconds=d.target_s * policy.warning_ratio)
+    return {
+        "sla_clock": d.clock.value,
+        "sla_started_at": d.started_at,
+        "due_at": d.due_at,
+        "sla_target_s": d.target_s,
+        "urgency_at": d.due_at or FAR_FUTURE,
+        "active": status not in ("resolved", "closed") or d.clock is SlaClock.FOLLOW_UP,
+        "hidden_until": hidden_until,
+    }
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None

@@ -1,0 +1,121 @@
+"""Store: every read and write the app makes, with permission checks and audit events.
+
+One Store per process. Reads run in deferred transactions, writes in BEGIN IMMEDIATE (SQLite) or
+with row locks (PostgreSQL); every write appends its event row in the same transaction, so the
+change feed and the audit trail can never disagree with the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from cs_tui.clock import Clock, SystemClock
+from cs_tui.data import models
+from cs_tui.data.actions import ActionsMixin
+from cs_tui.data.agents import AgentsMixin
+from cs_tui.data.db import Engines, describe, explain, make_engines, prepare_schema
+from cs_tui.data.errors import InvalidInput, NotAllowed, NotFound, StoreError, StoreUnavailable
+from cs_tui.data.ingest import IngestMixin
+from cs_tui.data.queries import QueriesMixin
+from cs_tui.sla import SlaPolicy, default_policy
+
+try:
+    from cs_tui.data.kb_store import KnowledgeStore
+except ImportError:  # pragma: no cover - only while the knowledge base is being built
+
+    class KnowledgeStore:  # type: ignore[no-redef]
+        pass
+
+
+__all__ = ["Store", "StoreError", "NotAllowed", "NotFound", "InvalidInput", "StoreUnavailable"]
+
+
+class Store(QueriesMixin, ActionsMixin, AgentsMixin, IngestMixin, KnowledgeStore):
+    def __init__(self, engines: Engines, clock: Clock, policy: SlaPolicy) -> None:
+        self._engines = engines
+        self.clock = clock
+        self.policy = policy
+        self.dialect = engines.dialect
+
+    @classmethod
+    def open(
+        cls,
+        target: str,
+        *,
+        clock: Clock | None = None,
+        policy: SlaPolicy | None = None,
+        create: bool = True,
+    ) -> Store:
+        engines = make_engines(target, create_dir=create)
+        try:
+            prepare_schema(engines)
+        except Exception:
+            engines.dispose()
+            raise
+        return cls(engines, clock or SystemClock(), policy or default_policy())
+
+    @property
+    def url(self) -> str:
+        return self._engines.url
+
+    @property
+    def location(self) -> str:
+        """The store as a person reads it: a file path, or a server URL without password."""
+        return describe(self._engines.url)
+
+    def close(self) -> None:
+        self._engines.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        try:
+            with self._engines.read.connect() as conn, conn.begin():
+                yield conn
+        except sa.exc.OperationalError as exc:
+            raise StoreUnavailable(explain(self.url, exc)) from exc
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        try:
+            with self._engines.write.begin() as conn:
+                yield conn
+        except sa.exc.OperationalError as exc:
+            raise StoreUnavailable(explain(self.url, exc)) from exc
+
+    def _event(
+        self,
+        conn: Connection,
+        actor_id: int | None,
+        kind: str,
+        conversation_id: int | None,
+        payload: dict | None = None,
+        *,
+        at=None,
+    ) -> None:
+        conn.execute(
+            sa.insert(models.Event.__table__).values(
+                at=at or self.clock.now(),
+                actor_id=actor_id,
+                kind=kind,
+                conversation_id=conversation_id,
+                payload=payload or {},
+            )
+        )
+
+    def change_token(self) -> int | None:
+        """Cheap "did anything change?" for pollers: SQLite's data_version, else None.
+
+        data_version is per connection and ignores the connection's own commits, so the poller
+        keeps one connection of its own; see cs_tui.data.watch.
+        """
+        return None
