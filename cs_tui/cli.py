@@ -57,7 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="kiosk mode for SSH logins: identity, store and role cannot be changed in the app",
     )
-    parser.add_argument("--no-mouse", action="store_true", help="do not ask the terminal for mouse events")
+    parser.add_argument(
+        "--no-mouse", action="store_true", help="do not ask the terminal for mouse events"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:

@@ -124,12 +124,10 @@ def load_settings(path: Path | None = None) -> Settings:
         if expected is None:
             raise ConfigError(f"{path}:{_line_of(text, key)}: unknown setting {key!r}")
         if not isinstance(value, expected):
-            raise ConfigError(
-                f"{path}:{_line_of(text, key)}: {key} must be a {expected.__name__}"
-            )
+            raise ConfigError(f"{path}:{_line_of(text, key)}: {key} must be a {expected.__name__}")
         setattr(settings, key, value)
     if settings.lang not in (None, "zh", "en"):
-        raise ConfigError(f"{path}:{_line_of(text, 'lang')}: lang must be \"zh\" or \"en\"")
+        raise ConfigError(f'{path}:{_line_of(text, "lang")}: lang must be "zh" or "en"')
     settings.source = str(path)
     return settings
 

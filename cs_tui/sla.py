@@ -133,7 +133,9 @@ def parse_policy(text: str, source: str = "<policy>") -> SlaPolicy:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None) or 1
-        raise PolicyError(f"{source}:{line}: not valid TOML: {exc.msg if hasattr(exc, 'msg') else exc}") from None
+        raise PolicyError(
+            f"{source}:{line}: not valid TOML: {exc.msg if hasattr(exc, 'msg') else exc}"
+        ) from None
     known = {"warning_ratio", "targets", "channels", "categories", "priorities", "override"}
     for key in data:
         if key not in known:
@@ -165,9 +167,15 @@ def parse_policy(text: str, source: str = "<policy>") -> SlaPolicy:
     overrides = []
     for index, raw in enumerate(data.get("override", [])):
         if not isinstance(raw, dict):
-            raise PolicyError(f"{source}:{_line_of(text, '[[override]]')}: [[override]] must be a table")
+            raise PolicyError(
+                f"{source}:{_line_of(text, '[[override]]')}: [[override]] must be a table"
+            )
         match = {k: raw.pop(k, None) for k in ("channel", "category", "priority")}
-        for key, allowed in (("channel", CHANNELS), ("category", CATEGORIES), ("priority", PRIORITIES)):
+        for key, allowed in (
+            ("channel", CHANNELS),
+            ("category", CATEGORIES),
+            ("priority", PRIORITIES),
+        ):
             if match[key] is not None and match[key] not in allowed:
                 raise PolicyError(
                     f"{source}:{_line_of(text, str(match[key]))}: override #{index + 1}: "
@@ -301,9 +309,7 @@ def _customer_waiting_since(facts: ConversationFacts) -> datetime | None:
     return facts.last_customer_at
 
 
-def _paused_seconds(
-    facts: ConversationFacts, since: datetime
-) -> tuple[float, bool]:
+def _paused_seconds(facts: ConversationFacts, since: datetime) -> tuple[float, bool]:
     """Seconds of pause after `since`, and whether a pause is still open with no end."""
     total = 0.0
     open_ended = False

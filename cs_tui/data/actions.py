@@ -127,7 +127,9 @@ class ActionsMixin:
     def _save(self, conn, before: dict, row: dict, now: datetime) -> None:
         row["updated_at"] = now
         row.update(sla_columns(self.policy, row))
-        changes = {k: v for k, v in row.items() if k in _STORED and k != "id" and before.get(k) != v}
+        changes = {
+            k: v for k, v in row.items() if k in _STORED and k != "id" and before.get(k) != v
+        }
         if changes:
             conn.execute(sa.update(CONV).where(CONV.c.id == row["id"]).values(**changes))
 
@@ -178,7 +180,13 @@ class ActionsMixin:
     # -- messages -------------------------------------------------------------------------
 
     def _insert_message(
-        self, conn, row: dict, kind: str, author_id: int | None, body: str, sent_at: datetime,
+        self,
+        conn,
+        row: dict,
+        kind: str,
+        author_id: int | None,
+        body: str,
+        sent_at: datetime,
         external_id: str | None = None,
     ) -> int:
         new_id = conn.execute(
@@ -201,13 +209,20 @@ class ActionsMixin:
         author = AGENT.alias("author")
         r = conn.execute(
             sa.select(
-                MSG.c.id, MSG.c.conversation_id, MSG.c.author_kind, author.c.handle.label("author"),
-                MSG.c.body, MSG.c.sent_at, MSG.c.external_id,
+                MSG.c.id,
+                MSG.c.conversation_id,
+                MSG.c.author_kind,
+                author.c.handle.label("author"),
+                MSG.c.body,
+                MSG.c.sent_at,
+                MSG.c.external_id,
             )
             .select_from(MSG.outerjoin(author, author.c.id == MSG.c.author_agent_id))
             .where(MSG.c.id == message_id)
         ).one()
-        return MessageView(r.id, r.conversation_id, r.author_kind, r.author, r.body, r.sent_at, r.external_id)
+        return MessageView(
+            r.id, r.conversation_id, r.author_kind, r.author, r.body, r.sent_at, r.external_id
+        )
 
     @staticmethod
     def _check_body(body: str) -> str:
@@ -282,19 +297,30 @@ class ActionsMixin:
             )
             self._save(conn, before, row, now)
             self._event(
-                conn, actor.id if actor else None, "customer_message", conversation_id,
+                conn,
+                actor.id if actor else None,
+                "customer_message",
+                conversation_id,
                 {"message_id": message_id, **({"status": woke} if woke else {})},
             )
             return self._message_view(conn, message_id)
 
-    def post_system_message(self, conversation_id: int, body: str, actor: AgentInfo | None = None) -> MessageView:
+    def post_system_message(
+        self, conversation_id: int, body: str, actor: AgentInfo | None = None
+    ) -> MessageView:
         now = self.clock.now()
         with self._write() as conn:
             before = self._lock(conn, conversation_id)
             row = dict(before)
             message_id = self._insert_message(conn, row, "system", None, body, now)
             self._save(conn, before, row, now)
-            self._event(conn, actor.id if actor else None, "system_message", conversation_id, {"message_id": message_id})
+            self._event(
+                conn,
+                actor.id if actor else None,
+                "system_message",
+                conversation_id,
+                {"message_id": message_id},
+            )
             return self._message_view(conn, message_id)
 
     # -- ownership ------------------------------------------------------------------------
@@ -310,7 +336,9 @@ class ActionsMixin:
                 .values(assignee_id=actor.id, assigned_at=now)
             )
             if result.rowcount != 1:
-                exists = conn.execute(sa.select(CONV.c.id).where(CONV.c.id == conversation_id)).first()
+                exists = conn.execute(
+                    sa.select(CONV.c.id).where(CONV.c.id == conversation_id)
+                ).first()
                 if exists is None:
                     raise NotFound(f"no conversation #{conversation_id}")
                 return False
@@ -395,7 +423,9 @@ class ActionsMixin:
                 row["status"] = "open"
             prev_handle = None
             if previous is not None:
-                prev_handle = conn.execute(sa.select(AGENT.c.handle).where(AGENT.c.id == previous)).scalar()
+                prev_handle = conn.execute(
+                    sa.select(AGENT.c.handle).where(AGENT.c.id == previous)
+                ).scalar()
             return {"from": prev_handle, "to": target.handle}
 
         return self._change(actor, conversation_id, "transfer", apply, allow=allow)
@@ -407,7 +437,9 @@ class ActionsMixin:
             row["transfer_requested_at"] = now
             return {"reason": reason[:500]}
 
-        return self._change(actor, conversation_id, "transfer_requested", apply, allow=self._must_own)
+        return self._change(
+            actor, conversation_id, "transfer_requested", apply, allow=self._must_own
+        )
 
     def escalate(self, actor: AgentInfo, conversation_id: int, reason: str) -> QueueRow:
         reason = (reason or "").strip()
@@ -452,7 +484,9 @@ class ActionsMixin:
 
         return self._change(actor, conversation_id, "pending", apply, allow=self._must_own)
 
-    def resolve(self, actor: AgentInfo, conversation_id: int, *, csat: int | None = None) -> QueueRow:
+    def resolve(
+        self, actor: AgentInfo, conversation_id: int, *, csat: int | None = None
+    ) -> QueueRow:
         """Resolve; the follow-up clock (1 day) starts."""
         if csat is not None and (isinstance(csat, bool) or csat not in range(1, 6)):
             raise InvalidInput("CSAT is a score from 1 to 5")
@@ -553,7 +587,9 @@ class ActionsMixin:
         tag = clean_tag(tag)
 
         def apply(conn, row, now):
-            if not self._upsert_ignore(conn, CONV_TAG, [{"conversation_id": row["id"], "tag": tag}]):
+            if not self._upsert_ignore(
+                conn, CONV_TAG, [{"conversation_id": row["id"], "tag": tag}]
+            ):
                 return False
             return {"tag": tag}
 
@@ -562,27 +598,45 @@ class ActionsMixin:
     def untag_conversation(self, actor: AgentInfo, conversation_id: int, tag: str) -> QueueRow:
         def apply(conn, row, now):
             gone = conn.execute(
-                sa.delete(CONV_TAG).where(CONV_TAG.c.conversation_id == row["id"], CONV_TAG.c.tag == tag)
+                sa.delete(CONV_TAG).where(
+                    CONV_TAG.c.conversation_id == row["id"], CONV_TAG.c.tag == tag
+                )
             ).rowcount
             return {"tag": tag} if gone else False
 
-        return self._change(actor, conversation_id, "tag_removed", apply, allow=self._must_be_active)
+        return self._change(
+            actor, conversation_id, "tag_removed", apply, allow=self._must_be_active
+        )
 
     def tag_customer(self, actor: AgentInfo, customer_id: int, tag: str) -> None:
         tag = clean_tag(tag)
         self._must_be_active(actor, {})
         with self._write() as conn:
             if self._upsert_ignore(conn, CUST_TAG, [{"customer_id": customer_id, "tag": tag}]):
-                self._event(conn, actor.id, "customer_tag_added", None, {"customer_id": customer_id, "tag": tag})
+                self._event(
+                    conn,
+                    actor.id,
+                    "customer_tag_added",
+                    None,
+                    {"customer_id": customer_id, "tag": tag},
+                )
 
     def untag_customer(self, actor: AgentInfo, customer_id: int, tag: str) -> None:
         self._must_be_active(actor, {})
         with self._write() as conn:
             gone = conn.execute(
-                sa.delete(CUST_TAG).where(CUST_TAG.c.customer_id == customer_id, CUST_TAG.c.tag == tag)
+                sa.delete(CUST_TAG).where(
+                    CUST_TAG.c.customer_id == customer_id, CUST_TAG.c.tag == tag
+                )
             ).rowcount
             if gone:
-                self._event(conn, actor.id, "customer_tag_removed", None, {"customer_id": customer_id, "tag": tag})
+                self._event(
+                    conn,
+                    actor.id,
+                    "customer_tag_removed",
+                    None,
+                    {"customer_id": customer_id, "tag": tag},
+                )
 
     # -- drafts ---------------------------------------------------------------------------
 
@@ -591,7 +645,9 @@ class ActionsMixin:
         with self._write() as conn:
             if not body:
                 conn.execute(
-                    sa.delete(DRAFT).where(DRAFT.c.agent_id == agent_id, DRAFT.c.conversation_id == conversation_id)
+                    sa.delete(DRAFT).where(
+                        DRAFT.c.agent_id == agent_id, DRAFT.c.conversation_id == conversation_id
+                    )
                 )
                 return
             if self.dialect == "postgresql":
@@ -599,7 +655,10 @@ class ActionsMixin:
             else:
                 from sqlalchemy.dialects.sqlite import insert
             stmt = insert(DRAFT).values(
-                agent_id=agent_id, conversation_id=conversation_id, body=body, updated_at=self.clock.now()
+                agent_id=agent_id,
+                conversation_id=conversation_id,
+                body=body,
+                updated_at=self.clock.now(),
             )
             conn.execute(
                 stmt.on_conflict_do_update(
@@ -624,6 +683,13 @@ class ActionsMixin:
             )
             conn.execute(sa.delete(CONV).where(CONV.c.id == conversation_id))
             self._event(
-                conn, actor.id, "conversation_deleted", None,
-                {"conversation_id": conversation_id, "external_id": row["external_id"], "messages": row["message_count"]},
+                conn,
+                actor.id,
+                "conversation_deleted",
+                None,
+                {
+                    "conversation_id": conversation_id,
+                    "external_id": row["external_id"],
+                    "messages": row["message_count"],
+                },
             )

@@ -98,7 +98,9 @@ class AgentsMixin:
                 new_id = conn.execute(
                     sa.select(AGENT.c.id).where(AGENT.c.handle == handle)
                 ).scalar_one()
-                self._event(conn, new_id, "agent_registered", None, {"handle": handle, "role": role})
+                self._event(
+                    conn, new_id, "agent_registered", None, {"handle": handle, "role": role}
+                )
         return self.get_agent(handle)  # type: ignore[return-value]
 
     def _require_manager(self, actor: AgentInfo | None) -> None:
@@ -130,7 +132,10 @@ class AgentsMixin:
                 .returning(AGENT.c.id)
             ).scalar_one()
             self._event(
-                conn, actor.id if actor else None, "agent_added", None,
+                conn,
+                actor.id if actor else None,
+                "agent_added",
+                None,
                 {"handle": handle, "role": role, "agent_id": new_id},
             )
         return self.get_agent(handle)  # type: ignore[return-value]
@@ -145,7 +150,10 @@ class AgentsMixin:
         with self._write() as conn:
             conn.execute(sa.update(AGENT).where(AGENT.c.id == target.id).values(role=role))
             self._event(
-                conn, actor.id if actor else None, "role_changed", None,
+                conn,
+                actor.id if actor else None,
+                "role_changed",
+                None,
                 {"handle": handle, "from": target.role, "to": role},
             )
         return self.get_agent(handle)  # type: ignore[return-value]
@@ -158,8 +166,11 @@ class AgentsMixin:
         with self._write() as conn:
             conn.execute(sa.update(AGENT).where(AGENT.c.id == target.id).values(active=active))
             self._event(
-                conn, actor.id if actor else None,
-                "agent_enabled" if active else "agent_disabled", None, {"handle": handle},
+                conn,
+                actor.id if actor else None,
+                "agent_enabled" if active else "agent_disabled",
+                None,
+                {"handle": handle},
             )
         return self.get_agent(handle)  # type: ignore[return-value]
 

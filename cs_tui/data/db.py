@@ -109,9 +109,7 @@ def make_engines(target: str, *, create_dir: bool = True) -> Engines:
     try:
         engine = sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
     except ModuleNotFoundError:
-        raise StoreError(
-            "PostgreSQL needs psycopg: pip install 'cs-tui[postgres]'"
-        ) from None
+        raise StoreError("PostgreSQL needs psycopg: pip install 'cs-tui[postgres]'") from None
     return Engines(url, engine, engine, "postgresql")
 
 

@@ -51,7 +51,9 @@ class IngestMixin:
                 out[k] = i
         return out
 
-    def ingest_batch(self, records: list[IngestRecord], *, actor: AgentInfo | None = None) -> IngestResult:
+    def ingest_batch(
+        self, records: list[IngestRecord], *, actor: AgentInfo | None = None
+    ) -> IngestResult:
         """Store one batch of validated records in one transaction."""
         result = IngestResult(lines=len(records))
         if not records:
@@ -64,7 +66,11 @@ class IngestMixin:
             existing = set()
             ids = [r.message_id for r in records]
             for part in _chunks(ids):
-                existing.update(conn.execute(sa.select(MSG.c.external_id).where(MSG.c.external_id.in_(part))).scalars())
+                existing.update(
+                    conn.execute(
+                        sa.select(MSG.c.external_id).where(MSG.c.external_id.in_(part))
+                    ).scalars()
+                )
             fresh: list[IngestRecord] = []
             for r in records:
                 if r.message_id in existing or r.message_id in seen:
@@ -88,7 +94,9 @@ class IngestMixin:
             ]
             if missing:
                 conn.execute(insert(CUST).on_conflict_do_nothing(), missing)
-                customer_ids.update(self._ids_by(conn, CUST, CUST.c.handle, [m["handle"] for m in missing]))
+                customer_ids.update(
+                    self._ids_by(conn, CUST, CUST.c.handle, [m["handle"] for m in missing])
+                )
 
             # Agents named on agent lines are registered on first sight.
             handles = sorted({r.agent for r in fresh if r.agent})
@@ -100,7 +108,9 @@ class IngestMixin:
             ]
             if new_agents:
                 conn.execute(insert(AGENT).on_conflict_do_nothing(), new_agents)
-                agent_ids.update(self._ids_by(conn, AGENT, AGENT.c.handle, [a["handle"] for a in new_agents]))
+                agent_ids.update(
+                    self._ids_by(conn, AGENT, AGENT.c.handle, [a["handle"] for a in new_agents])
+                )
 
             # Conversations.
             by_conv: dict[str, list[IngestRecord]] = defaultdict(list)
@@ -119,7 +129,8 @@ class IngestMixin:
                         "external_id": ext,
                         "customer_id": customer_ids[first.customer],
                         "channel": first.channel,
-                        "category": meta.category or ("complaint" if "complaint" in first.tags else "order"),
+                        "category": meta.category
+                        or ("complaint" if "complaint" in first.tags else "order"),
                         "priority": prio or "normal",
                         "status": "new",
                         "active": True,
@@ -135,7 +146,11 @@ class IngestMixin:
                 )
             if new_convs:
                 conn.execute(insert(CONV).on_conflict_do_nothing(), new_convs)
-                conv_ids.update(self._ids_by(conn, CONV, CONV.c.external_id, [c["external_id"] for c in new_convs]))
+                conv_ids.update(
+                    self._ids_by(
+                        conn, CONV, CONV.c.external_id, [c["external_id"] for c in new_convs]
+                    )
+                )
             result.conversations = len(by_conv)
 
             # Messages.
@@ -157,9 +172,7 @@ class IngestMixin:
             result.imported = len(fresh)
 
             # Tags.
-            tag_rows = {
-                (conv_ids[r.conversation_id], t) for r in fresh for t in r.tags
-            }
+            tag_rows = {(conv_ids[r.conversation_id], t) for r in fresh for t in r.tags}
             if tag_rows:
                 conn.execute(
                     insert(CONV_TAG).on_conflict_do_nothing(),
@@ -181,7 +194,9 @@ class IngestMixin:
                 recs.sort(key=lambda x: x.sent_at)
                 kinds = defaultdict(int)
                 for r in recs:
-                    if r.author == "customer" and r.sent_at >= (row.get("last_agent_at") or r.sent_at):
+                    if r.author == "customer" and r.sent_at >= (
+                        row.get("last_agent_at") or r.sent_at
+                    ):
                         customer_arrived(row, r.sent_at)
                     apply_message(row, r.author, r.sent_at, r.text)
                     kinds[r.author] += 1
@@ -209,16 +224,20 @@ class IngestMixin:
                     }
                 )
             conn.execute(
-                sa.update(CONV).where(CONV.c.id == sa.bindparam("b_id")).values(
-                    {k: sa.bindparam(k) for k in _FOLDED}
-                ),
+                sa.update(CONV)
+                .where(CONV.c.id == sa.bindparam("b_id"))
+                .values({k: sa.bindparam(k) for k in _FOLDED}),
                 updates,
             )
             conn.execute(sa.insert(EVENT), events)
         return result
 
     def ingest(
-        self, records: Iterable[IngestRecord], *, batch_size: int = 5000, actor: AgentInfo | None = None,
+        self,
+        records: Iterable[IngestRecord],
+        *,
+        batch_size: int = 5000,
+        actor: AgentInfo | None = None,
         progress=None,
     ) -> IngestResult:
         total = IngestResult()
@@ -268,10 +287,17 @@ class IngestMixin:
         with self._write() as conn:
             conn.execute(
                 insert(CUST)
-                .values(handle=customer_handle, name=(customer_name or customer_handle)[:200], tier="standard", created_at=now)
+                .values(
+                    handle=customer_handle,
+                    name=(customer_name or customer_handle)[:200],
+                    tier="standard",
+                    created_at=now,
+                )
                 .on_conflict_do_nothing()
             )
-            customer_id = conn.execute(sa.select(CUST.c.id).where(CUST.c.handle == customer_handle)).scalar_one()
+            customer_id = conn.execute(
+                sa.select(CUST.c.id).where(CUST.c.handle == customer_handle)
+            ).scalar_one()
             row = {
                 "external_id": external_id,
                 "customer_id": customer_id,
@@ -291,10 +317,18 @@ class IngestMixin:
             }
             row.update(sla_columns(self.policy, row))
             try:
-                new_id = conn.execute(sa.insert(CONV).values(**row).returning(CONV.c.id)).scalar_one()
+                new_id = conn.execute(
+                    sa.insert(CONV).values(**row).returning(CONV.c.id)
+                ).scalar_one()
             except sa.exc.IntegrityError:
                 raise InvalidInput(f"conversation {external_id!r} already exists") from None
-            self._event(conn, actor.id if actor else None, "conversation_created", new_id, {"external_id": external_id})
+            self._event(
+                conn,
+                actor.id if actor else None,
+                "conversation_created",
+                new_id,
+                {"external_id": external_id},
+            )
         return new_id
 
     # -- export ----------------------------------------------------------------------------
@@ -308,8 +342,15 @@ class IngestMixin:
             with self._read() as conn:
                 conv_q = (
                     sa.select(
-                        CONV.c.id, CONV.c.external_id, CONV.c.channel, CONV.c.category, CONV.c.priority,
-                        CONV.c.csat, CUST.c.handle, CUST.c.name, assignee.c.handle.label("assignee"),
+                        CONV.c.id,
+                        CONV.c.external_id,
+                        CONV.c.channel,
+                        CONV.c.category,
+                        CONV.c.priority,
+                        CONV.c.csat,
+                        CUST.c.handle,
+                        CUST.c.name,
+                        assignee.c.handle.label("assignee"),
                     )
                     .select_from(
                         CONV.join(CUST, CUST.c.id == CONV.c.customer_id).outerjoin(
@@ -337,8 +378,13 @@ class IngestMixin:
                         tags[cid].append(tag)
                     for m in conn.execute(
                         sa.select(
-                            MSG.c.id, MSG.c.conversation_id, MSG.c.author_kind, author.c.handle.label("agent"),
-                            MSG.c.body, MSG.c.sent_at, MSG.c.external_id,
+                            MSG.c.id,
+                            MSG.c.conversation_id,
+                            MSG.c.author_kind,
+                            author.c.handle.label("agent"),
+                            MSG.c.body,
+                            MSG.c.sent_at,
+                            MSG.c.external_id,
                         )
                         .select_from(MSG.outerjoin(author, author.c.id == MSG.c.author_agent_id))
                         .where(MSG.c.conversation_id.in_(part))
@@ -370,8 +416,26 @@ class IngestMixin:
 
 
 _FOLDED = (
-    "status", "assignee_id", "assigned_at", "first_customer_at", "last_customer_at",
-    "first_agent_at", "last_agent_at", "last_message_at", "preview", "message_count",
-    "first_response_s", "followed_up_at", "snooze_until", "pauses", "csat",
-    "sla_clock", "sla_started_at", "due_at", "sla_target_s", "urgency_at", "active", "hidden_until",
+    "status",
+    "assignee_id",
+    "assigned_at",
+    "first_customer_at",
+    "last_customer_at",
+    "first_agent_at",
+    "last_agent_at",
+    "last_message_at",
+    "preview",
+    "message_count",
+    "first_response_s",
+    "followed_up_at",
+    "snooze_until",
+    "pauses",
+    "csat",
+    "sla_clock",
+    "sla_started_at",
+    "due_at",
+    "sla_target_s",
+    "urgency_at",
+    "active",
+    "hidden_until",
 )

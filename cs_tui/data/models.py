@@ -153,9 +153,7 @@ class Message(SQLModel, table=True):
     body: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     sent_at: datetime = utc_col(nullable=False)
     stored_at: datetime = utc_col(nullable=False)
-    external_id: str | None = Field(
-        default=None, max_length=200, sa_column_kwargs={"unique": True}
-    )
+    external_id: str | None = Field(default=None, max_length=200, sa_column_kwargs={"unique": True})
 
 
 class Draft(SQLModel, table=True):
@@ -201,4 +199,6 @@ class Event(SQLModel, table=True):
     actor_id: int | None = Field(default=None, foreign_key="agent.id")
     kind: str = Field(max_length=32)
     conversation_id: int | None = Field(default=None, foreign_key="conversation.id")
-    payload: dict = Field(default_factory=dict, sa_column=sa.Column(MutableDict.as_mutable(_json())))
+    payload: dict = Field(
+        default_factory=dict, sa_column=sa.Column(MutableDict.as_mutable(_json()))
+    )

@@ -112,7 +112,9 @@ class QueriesMixin:
             cond.append(CONV.c.channel == flt.channel)
         if flt.tag:
             cond.append(
-                sa.exists().where(CONV_TAG.c.conversation_id == CONV.c.id, CONV_TAG.c.tag == flt.tag)
+                sa.exists().where(
+                    CONV_TAG.c.conversation_id == CONV.c.id, CONV_TAG.c.tag == flt.tag
+                )
             )
         if flt.text and flt.text.strip():
             pattern = f"%{_like_escape(flt.text.strip())}%"
@@ -149,7 +151,9 @@ class QueriesMixin:
             tags = self._tags_for(conn, [r.id for r in rows])
         return [_row_to_queue(r, tags.get(r.id, ())) for r in rows]
 
-    def queue_count(self, viewer: AgentInfo, flt: QueueFilter | None = None, *, cap: int = 100_000) -> int:
+    def queue_count(
+        self, viewer: AgentInfo, flt: QueueFilter | None = None, *, cap: int = 100_000
+    ) -> int:
         """How many rows the filter holds, counted up to `cap` so a huge store stays cheap."""
         flt = flt or QueueFilter()
         now = self.clock.now()
@@ -208,9 +212,13 @@ class QueriesMixin:
             raise NotFound(f"no conversation {external_id!r}")
         return found
 
-    def conversation(self, conversation_id: int, *, message_limit: int = MESSAGE_WINDOW) -> ConversationDetail:
+    def conversation(
+        self, conversation_id: int, *, message_limit: int = MESSAGE_WINDOW
+    ) -> ConversationDetail:
         with self._read() as conn:
-            full = conn.execute(sa.select(CONV).where(CONV.c.id == conversation_id)).mappings().first()
+            full = (
+                conn.execute(sa.select(CONV).where(CONV.c.id == conversation_id)).mappings().first()
+            )
             if full is None:
                 raise NotFound(f"no conversation #{conversation_id}")
             qrow = conn.execute(_queue_select().where(CONV.c.id == conversation_id)).first()
@@ -233,7 +241,15 @@ class QueriesMixin:
                 .limit(message_limit)
             )
             messages = [
-                MessageView(r.id, r.conversation_id, r.author_kind, r.author, r.body, r.sent_at, r.external_id)
+                MessageView(
+                    r.id,
+                    r.conversation_id,
+                    r.author_kind,
+                    r.author,
+                    r.body,
+                    r.sent_at,
+                    r.external_id,
+                )
                 for r in reversed(conn.execute(newest).all())
             ]
         return ConversationDetail(
@@ -285,7 +301,9 @@ class QueriesMixin:
         query = (
             _queue_select()
             .where(CONV.c.customer_id == customer_id, CONV.c.training.is_(False))
-            .order_by(sa.func.coalesce(CONV.c.last_message_at, CONV.c.created_at).desc(), CONV.c.id.desc())
+            .order_by(
+                sa.func.coalesce(CONV.c.last_message_at, CONV.c.created_at).desc(), CONV.c.id.desc()
+            )
             .limit(limit)
         )
         with self._read() as conn:
@@ -308,7 +326,9 @@ class QueriesMixin:
 
     def last_event_id(self) -> int:
         with self._read() as conn:
-            return conn.execute(sa.select(sa.func.coalesce(sa.func.max(EVENT.c.id), 0))).scalar_one()
+            return conn.execute(
+                sa.select(sa.func.coalesce(sa.func.max(EVENT.c.id), 0))
+            ).scalar_one()
 
     def events_since(self, after_id: int, *, limit: int = 1000) -> list[EventView]:
         actor = AGENT.alias("actor")
@@ -339,8 +359,12 @@ class QueriesMixin:
         actor = AGENT.alias("actor")
         query = (
             sa.select(
-                EVENT.c.id, EVENT.c.at, actor.c.handle.label("actor"), EVENT.c.kind,
-                EVENT.c.conversation_id, EVENT.c.payload,
+                EVENT.c.id,
+                EVENT.c.at,
+                actor.c.handle.label("actor"),
+                EVENT.c.kind,
+                EVENT.c.conversation_id,
+                EVENT.c.payload,
             )
             .select_from(EVENT.outerjoin(actor, actor.c.id == EVENT.c.actor_id))
             .order_by(EVENT.c.id.desc())

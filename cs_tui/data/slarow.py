@@ -17,9 +17,7 @@ def _parse(value: Any) -> datetime | None:
 
 
 def facts_from_row(row: Mapping[str, Any]) -> ConversationFacts:
-    pauses = tuple(
-        (_parse(start), _parse(end)) for start, end in (row.get("pauses") or [])
-    )
+    pauses = tuple((_parse(start), _parse(end)) for start, end in (row.get("pauses") or []))
     return ConversationFacts(
         channel=row["channel"],
         category=row["category"],

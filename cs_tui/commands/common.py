@@ -1,0 +1,52 @@
+"""Helpers shared by the subcommands: opening the store, knowing who is asking, printing."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from cs_tui.config import Settings, load_settings, resolve_agent, resolve_store
+from cs_tui.data.store import Store
+from cs_tui.data.views import AgentInfo
+from cs_tui.safe_text import terminal_safe
+
+
+def settings_for(args: argparse.Namespace) -> Settings:
+    from pathlib import Path
+
+    from cs_tui.cli import UserError
+    from cs_tui.config import ConfigError
+
+    path = getattr(args, "config", None)
+    try:
+        return load_settings(Path(path) if path else None)
+    except ConfigError as exc:
+        raise UserError(str(exc)) from None
+
+
+def open_store(args: argparse.Namespace, *, clock=None) -> Store:
+    """The store named by --db, $CS_TUI_DB, the config file, or the default path."""
+    from cs_tui.sla import load_policy
+
+    settings = settings_for(args)
+    target = resolve_store(getattr(args, "db", None), settings)
+    policy = load_policy(settings.sla_policy) if settings.sla_policy else None
+    return Store.open(target, clock=clock, policy=policy)
+
+
+def current_agent(store: Store, args: argparse.Namespace) -> AgentInfo:
+    """Who runs this command; an unknown handle is registered as an agent on first use."""
+    settings = settings_for(args)
+    handle = resolve_agent(getattr(args, "agent", None), settings)
+    return store.ensure_agent(handle)
+
+
+def print_json(value) -> None:
+    json.dump(value, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def out(text: str) -> None:
+    """Print text that may hold customer input: escape codes never reach the terminal."""
+    sys.stdout.write(terminal_safe(text) + "\n")

@@ -1,0 +1,802 @@
+"""Demo and synthetic data.
+
+The demo store tells the stories of STANDARDS.md (late parcel, damaged item, refund not received,
+7-day return dispute, pre-sale advice, invoice fix, complaint about an agent ...) in Chinese and
+English, with times relative to the moment it is created so every SLA state is on screen. The
+synthetic generator feeds the benchmarks: up to a million conversations written with Core
+executemany, never the ORM.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from cs_tui.data import models
+from cs_tui.data.actions import apply_message
+from cs_tui.data.models import FAR_FUTURE
+from cs_tui.data.slarow import sla_columns
+from cs_tui.sla import CATEGORIES, CHANNELS
+
+CONV = models.Conversation.__table__
+CUST = models.Customer.__table__
+CUST_TAG = models.CustomerTag.__table__
+CONV_TAG = models.ConversationTag.__table__
+MSG = models.Message.__table__
+AGENT = models.Agent.__table__
+EVENT = models.Event.__table__
+
+
+@dataclass(frozen=True)
+class Story:
+    key: str
+    lang: str
+    category: str
+    turns: tuple[tuple[str, str], ...]  # (author, text); author customer | agent
+    tags: tuple[str, ...] = ()
+    priority: str = "normal"
+
+
+ZH = "zh"
+EN = "en"
+
+STORIES: tuple[Story, ...] = (
+    Story(
+        "late_parcel",
+        ZH,
+        "logistics",
+        (
+            ("customer", "你好,我的快递已经三天没动了,订单号 {order}。"),
+            ("agent", "您好,{name},我理解您着急的心情,我马上帮您联系物流核实,请稍等。"),
+            ("customer", "都等了3天了!到底什么时候能到?"),
+        ),
+        ("物流延迟",),
+    ),
+    Story(
+        "late_parcel_en",
+        EN,
+        "logistics",
+        (
+            ("customer", "Hi, my parcel hasn't moved for three days. Order {order}."),
+            (
+                "agent",
+                "Hello {name}, I understand how frustrating that is. Let me check with the courier for you.",
+            ),
+            ("customer", "It's been 3 days already!! When will it arrive?"),
+        ),
+        ("delay",),
+    ),
+    Story(
+        "damaged",
+        ZH,
+        "after_sales",
+        (
+            ("customer", "收到的杯子碎了,盒子也压扁了,怎么处理?"),
+            ("customer", "[图片] 这是照片"),
+        ),
+        ("破损",),
+        "high",
+    ),
+    Story(
+        "damaged_en",
+        EN,
+        "after_sales",
+        (("customer", "The lamp arrived broken, the box was crushed. What now?"),),
+        ("damaged",),
+        "high",
+    ),
+    Story(
+        "refund_missing",
+        ZH,
+        "payment",
+        (
+            ("customer", "退款显示成功了,可是钱一直没到账,已经5天了。"),
+            ("agent", "您好,您的退款已经成功,我帮您查一下到账进度,请稍等。"),
+            ("customer", "麻烦快一点,我很着急"),
+        ),
+        ("退款",),
+    ),
+    Story(
+        "refund_missing_en",
+        EN,
+        "payment",
+        (("customer", "My refund says completed but the money never arrived. Order {order}."),),
+        ("refund",),
+    ),
+    Story(
+        "return_activated",
+        ZH,
+        "after_sales",
+        (
+            ("customer", "耳机我拆开用了一次,不喜欢,能七天无理由退货吗?"),
+            ("agent", "您好,您的意思是耳机已经激活使用过,现在想退货,对吗?"),
+            ("customer", "对,凭什么不能退?我不满意!"),
+        ),
+        ("退货",),
+    ),
+    Story(
+        "return_window_en",
+        EN,
+        "after_sales",
+        (("customer", "I received the jacket 9 days ago, can I still return it?"),),
+        ("return",),
+    ),
+    Story(
+        "presale_laptop",
+        ZH,
+        "pre_sale",
+        (("customer", "想买个笔记本,办公用,偶尔玩游戏,推荐哪款?"),),
+        ("潜在客户",),
+        "low",
+    ),
+    Story(
+        "presale_laptop_en",
+        EN,
+        "pre_sale",
+        (
+            ("customer", "Which laptop would you suggest for office work and some light gaming?"),
+            ("agent", "Happy to help! Is it for yourself or a gift, and what's your budget?"),
+            ("customer", "For myself, around 6000."),
+        ),
+        ("prospect",),
+        "low",
+    ),
+    Story(
+        "invoice",
+        ZH,
+        "order",
+        (("customer", "发票抬头开错了,能帮我重新开一张吗?公司名称是 {company}。"),),
+        ("发票",),
+    ),
+    Story(
+        "invoice_en",
+        EN,
+        "order",
+        (("customer", "The invoice has the wrong company name, can you reissue it?"),),
+        ("invoice",),
+    ),
+    Story(
+        "rude_agent",
+        ZH,
+        "complaint",
+        (("customer", "我要投诉!昨天那个客服态度太差了,说'规则就是这样',根本不听我说。"),),
+        ("投诉用户",),
+        "high",
+    ),
+    Story(
+        "rude_agent_en",
+        EN,
+        "complaint",
+        (
+            (
+                "customer",
+                "I want to file a complaint. Your agent told me 'that's not our problem' and hung up.",
+            ),
+        ),
+        ("complaint",),
+        "high",
+    ),
+    Story(
+        "out_of_stock",
+        ZH,
+        "order",
+        (
+            ("customer", "我已经付款了,现在告诉我没货?"),
+            ("agent", "非常抱歉给您带来不便,我来帮您看看可以怎么处理。"),
+            ("customer", "那什么时候能发货?"),
+        ),
+        ("缺货",),
+    ),
+    Story(
+        "compensation",
+        ZH,
+        "complaint",
+        (("customer", "快递晚了一周,你们必须赔我200块,不然我就差评!"),),
+        ("投诉用户",),
+        "urgent",
+    ),
+    Story(
+        "compensation_en",
+        EN,
+        "complaint",
+        (
+            (
+                "customer",
+                "Your delay cost me a birthday gift. I want $100 compensation or I'll leave a 1-star review!!!",
+            ),
+        ),
+        ("complaint",),
+        "urgent",
+    ),
+    Story(
+        "order_lookup",
+        ZH,
+        "order",
+        (
+            ("customer", "我找不到订单号在哪里看"),
+            ("agent", "您好,打开APP-我的-订单-查看详情,就能看到订单号哦。"),
+            ("customer", "找到了,谢谢!"),
+        ),
+        (),
+    ),
+    Story(
+        "payment_failed_en",
+        EN,
+        "payment",
+        (("customer", "Payment keeps failing at checkout, card is fine. Error code 4012."),),
+        (),
+    ),
+    Story(
+        "outage",
+        ZH,
+        "payment",
+        (("customer", "支付页面一直转圈,是不是系统出问题了?"),),
+        ("故障",),
+        "high",
+    ),
+    Story(
+        "abusive",
+        ZH,
+        "complaint",
+        (("customer", "你们全是骗子!!!再不退钱我就去找你们麻烦!!!"),),
+        ("投诉用户",),
+        "urgent",
+    ),
+    Story(
+        "thanks_en",
+        EN,
+        "order",
+        (("customer", "Got the package today, thank you so much for the help!"),),
+        (),
+    ),
+    Story(
+        "markup_test",
+        EN,
+        "product",
+        (
+            (
+                "customer",
+                "Does the [bold]Pro[/bold] model fit? My old one says [@click=app.quit]q[/] on the label \x1b[31mred\x1b[0m",
+            ),
+        ),
+        (),
+    ),
+)
+
+ZH_NAMES = (
+    "王小明",
+    "李娜",
+    "张伟",
+    "刘洋",
+    "陈静",
+    "杨帆",
+    "赵磊",
+    "黄婷",
+    "周杰",
+    "吴敏",
+    "徐丽",
+    "孙浩",
+    "马超",
+    "朱琳",
+    "胡军",
+    "郭芳",
+    "何雪",
+    "林峰",
+    "罗佳",
+    "高远",
+)
+EN_NAMES = (
+    "Alice Chen",
+    "Ben Carter",
+    "Chloe Park",
+    "Daniel Ruiz",
+    "Emma Wilson",
+    "Farid Khan",
+    "Grace Lee",
+    "Henry Brooks",
+    "Isla Murphy",
+    "Jack Turner",
+    "Kate Nguyen",
+    "Liam Scott",
+)
+COMPANIES = ("杭州云帆科技有限公司", "上海青禾贸易有限公司", "深圳星河电子有限公司")
+DEMO_AGENTS = (
+    ("alice", "Alice 王", "agent"),
+    ("bob", "Bob 李", "agent"),
+    ("carol", "Carol 张", "agent"),
+    ("sam", "Sam 周", "supervisor"),
+    ("tina", "Tina 陈", "trainer"),
+)
+CUSTOMER_TAGS_ZH = ("老客户", "VIP", "投诉用户", "潜在客户")
+CUSTOMER_TAGS_EN = ("returning", "VIP", "complained", "prospect")
+
+
+def _channels_for(rng: random.Random) -> str:
+    return rng.choices(CHANNELS, weights=(50, 10, 15, 10, 15))[0]
+
+
+def demo_rows(now: datetime, *, count: int = 300, seed: int = 11) -> dict[str, list[dict]]:
+    """Rows for the demo store, all times relative to `now`."""
+    rng = random.Random(seed)
+    agents = [
+        {
+            "id": i + 1,
+            "handle": h,
+            "display_name": n,
+            "role": r,
+            "active": True,
+            "created_at": now - timedelta(days=90),
+        }
+        for i, (h, n, r) in enumerate(DEMO_AGENTS)
+    ]
+    serving = [a for a in agents if a["role"] == "agent"]
+    customers = []
+    cust_tags = []
+    for i in range(count // 3):
+        zh = i % 3 != 2
+        name = (ZH_NAMES if zh else EN_NAMES)[i % (len(ZH_NAMES) if zh else len(EN_NAMES))]
+        if i >= (len(ZH_NAMES) if zh else len(EN_NAMES)):
+            name = f"{name}{i}" if zh else f"{name} {i}"
+        tier = "vip" if i % 11 == 0 else "standard"
+        customers.append(
+            {
+                "id": i + 1,
+                "handle": f"{'wx' if zh else 'web'}-{1000 + i}",
+                "name": name,
+                "tier": tier,
+                "created_at": now - timedelta(days=rng.randint(5, 400)),
+                "_lang": ZH if zh else EN,
+            }
+        )
+        tags = CUSTOMER_TAGS_ZH if zh else CUSTOMER_TAGS_EN
+        if tier == "vip":
+            cust_tags.append({"customer_id": i + 1, "tag": "VIP"})
+        if i % 4 == 0:
+            cust_tags.append({"customer_id": i + 1, "tag": tags[0]})
+        if i % 9 == 4:
+            cust_tags.append({"customer_id": i + 1, "tag": tags[2]})
+        if i % 7 == 3:
+            cust_tags.append({"customer_id": i + 1, "tag": tags[3]})
+    convs, msgs, conv_tags = [], [], []
+    msg_seq = 0
+    for n in range(count):
+        cust = customers[n % len(customers)]
+        stories = [s for s in STORIES if s.lang == cust["_lang"]]
+        story = stories[(n * 7 + n // len(customers)) % len(stories)]
+        channel = _channels_for(rng)
+        if story.category == "complaint" and rng.random() < 0.5:
+            channel = "chat"
+        # Spread the stories over time so every SLA state shows: fresh, warning, breached, old.
+        bucket = n % 10
+        if bucket < 3:
+            age = rng.uniform(2, 25)  # seconds: IM clocks still ok
+        elif bucket < 5:
+            age = rng.uniform(25, 60)  # warning / just breached
+        elif bucket < 7:
+            age = rng.uniform(60, 3600)  # breached IM, ok tickets
+        elif bucket < 9:
+            age = rng.uniform(3600, 3 * 86400)
+        else:
+            age = rng.uniform(3 * 86400, 30 * 86400)  # history: mostly resolved
+        start = now - timedelta(seconds=age)
+        status = "new"
+        assignee = None
+        if bucket >= 9:
+            status = "resolved"
+            assignee = rng.choice(serving)["id"]
+        elif bucket >= 5 and rng.random() < 0.6:
+            status = "open"
+            assignee = rng.choice(serving)["id"]
+        if bucket == 8 and n % 3 == 0:
+            status = "pending"
+        if n % 37 == 5:
+            status = "escalated"
+            assignee = assignee or rng.choice(serving)["id"]
+        order = f"{rng.randint(10**15, 10**16 - 1)}"
+        cid = n + 1
+        row = {
+            "id": cid,
+            "external_id": f"DEMO-{cid:04d}",
+            "customer_id": cust["id"],
+            "channel": channel,
+            "category": story.category,
+            "priority": "high"
+            if cust["tier"] == "vip" and story.priority == "normal"
+            else story.priority,
+            "status": status,
+            "assignee_id": assignee,
+            "assigned_at": start + timedelta(seconds=1) if assignee else None,
+            "created_at": start,
+            "updated_at": now,
+            "pauses": [],
+            "transfers": 0,
+            "message_count": 0,
+            "preview": "",
+            "training": False,
+            "escalated_at": None,
+            "escalation_reason": None,
+            "resolved_at": None,
+            "csat": None,
+        }
+        turns = list(story.turns)
+        if assignee is None:
+            turns = [t for t in turns if t[0] == "customer"][:1]
+        step = min(age / (len(turns) + 1), 20.0)
+        t = start
+        for author, text in turns:
+            body = text.format(order=order, name=cust["name"], company=rng.choice(COMPANIES))
+            msg_seq += 1
+            msgs.append(
+                {
+                    "id": msg_seq,
+                    "conversation_id": cid,
+                    "author_kind": author,
+                    "author_agent_id": assignee if author == "agent" else None,
+                    "body": body,
+                    "sent_at": t,
+                    "stored_at": now,
+                    "external_id": f"demo-m{msg_seq}",
+                }
+            )
+            apply_message(row, author, t, body)
+            t += timedelta(seconds=step)
+        if status == "resolved":
+            msg_seq += 1
+            close = (
+                "感谢您的耐心,问题已为您处理好,祝您生活愉快!"
+                if cust["_lang"] == ZH
+                else "Glad that's sorted. Thanks for your patience, have a great day!"
+            )
+            msgs.append(
+                {
+                    "id": msg_seq,
+                    "conversation_id": cid,
+                    "author_kind": "agent",
+                    "author_agent_id": assignee,
+                    "body": close,
+                    "sent_at": t,
+                    "stored_at": now,
+                    "external_id": f"demo-m{msg_seq}",
+                }
+            )
+            apply_message(row, "agent", t, close)
+            row["resolved_at"] = t + timedelta(seconds=5)
+            row["csat"] = rng.choice((5, 5, 5, 4, 4, 3, 2))
+            if n % 4 == 1:
+                # A recent resolution whose follow-up visit is coming due today.
+                row["resolved_at"] = now - timedelta(hours=rng.uniform(19, 23))
+            else:
+                row["followed_up_at"] = row["resolved_at"] + timedelta(hours=3)
+        if status == "escalated":
+            row["escalated_at"] = now - timedelta(minutes=rng.randint(1, 40))
+            row["escalation_reason"] = (
+                "客户要求超出政策的赔偿,需要主管确认"
+                if cust["_lang"] == ZH
+                else "Customer asks for compensation beyond policy"
+            )
+        if status == "pending":
+            row["pauses"] = [[(now - timedelta(minutes=10)).isoformat(), None]]
+        if n % 29 == 7 and status in ("new", "open"):
+            row["status"] = "snoozed"
+            row["snooze_until"] = now + timedelta(minutes=15)
+            row["pauses"] = [[(now - timedelta(minutes=1)).isoformat(), None]]
+        row.update(sla_columns(_policy(), row))
+        convs.append({**_EMPTY_ROW, **row})
+        for tag in story.tags:
+            conv_tags.append({"conversation_id": cid, "tag": tag})
+    for c in customers:
+        c.pop("_lang")
+    return {
+        "agent": agents,
+        "customer": customers,
+        "customer_tag": cust_tags,
+        "conversation": convs,
+        "message": msgs,
+        "conversation_tag": conv_tags,
+    }
+
+
+_POLICY = None
+_EMPTY_ROW = {c.name: None for c in CONV.columns}
+
+
+def _policy():
+    global _POLICY
+    if _POLICY is None:
+        from cs_tui.sla import default_policy
+
+        _POLICY = default_policy()
+    return _POLICY
+
+
+def write_demo(store, *, count: int = 300) -> None:
+    """Fill an empty store with the demo; a store that already has conversations is left alone."""
+    global _POLICY
+    _POLICY = store.policy
+    with store._read() as conn:
+        if conn.execute(sa.select(CONV.c.id).limit(1)).first() is not None:
+            return
+    rows = demo_rows(store.clock.now(), count=count)
+    _bulk_write(store, rows)
+    try:
+        from cs_tui.kb import sample_articles  # the shipped sample knowledge base
+    except ImportError:
+        return
+    store.upsert_articles(sample_articles())
+
+
+def _bulk_write(store, rows: dict[str, list[dict]]) -> None:
+    tables = {
+        "agent": AGENT,
+        "customer": CUST,
+        "customer_tag": CUST_TAG,
+        "conversation": CONV,
+        "message": MSG,
+        "conversation_tag": CONV_TAG,
+    }
+    with store._write() as conn:
+        for name in (
+            "agent",
+            "customer",
+            "customer_tag",
+            "conversation",
+            "message",
+            "conversation_tag",
+        ):
+            data = rows.get(name)
+            if data:
+                conn.execute(sa.insert(tables[name]), data)
+        if store.dialect == "postgresql":
+            for table in ("agent", "customer", "conversation", "message"):
+                conn.exec_driver_sql(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"COALESCE((SELECT MAX(id) FROM {table}), 1))"
+                )
+        store._event(
+            conn, None, "seeded", None, {"conversations": len(rows.get("conversation", []))}
+        )
+
+
+# -- synthetic data for benchmarks ------------------------------------------------------
+
+ZH_LINES = (
+    "你好,我的订单{o}还没发货",
+    "快递三天没更新了",
+    "退款什么时候到账?",
+    "收到的商品有破损",
+    "可以开发票吗?",
+    "这个尺码偏大吗?",
+    "我想退货,包装还在",
+    "优惠券用不了",
+    "物流显示已签收但我没收到",
+    "都等了3天了!",
+    "请问有现货吗",
+    "客服态度太差了我要投诉",
+)
+EN_LINES = (
+    "Where is my order {o}?",
+    "The parcel is late",
+    "When will my refund arrive?",
+    "Item arrived damaged",
+    "Can I get an invoice?",
+    "Does this run small?",
+    "I want to return it, box unopened",
+    "Coupon doesn't work",
+    "Tracking says delivered but nothing here",
+    "Still waiting!!!",
+)
+AGENT_LINES_ZH = (
+    "您好,请稍等,我帮您核实一下",
+    "我理解您的心情,马上为您处理",
+    "退款会在24小时内到账",
+    "感谢您的耐心",
+)
+AGENT_LINES_EN = (
+    "Hello, one moment while I check that for you",
+    "I understand, let me sort this out",
+    "Your refund will arrive within 24 hours",
+    "Thanks for your patience",
+)
+
+
+def synthetic(
+    store,
+    *,
+    conversations: int,
+    messages_per: int = 10,
+    seed: int = 7,
+    batch: int = 5000,
+    progress: Callable[[int], None] | None = None,
+    agents: int = 20,
+) -> None:
+    """Append `conversations` generated conversations with about `messages_per` messages each."""
+    rng = random.Random(seed)
+    policy = store.policy
+    now = store.clock.now()
+    with store._write() as conn:
+        start_conv = conn.execute(
+            sa.select(sa.func.coalesce(sa.func.max(CONV.c.id), 0))
+        ).scalar_one()
+        start_msg = conn.execute(sa.select(sa.func.coalesce(sa.func.max(MSG.c.id), 0))).scalar_one()
+        start_cust = conn.execute(
+            sa.select(sa.func.coalesce(sa.func.max(CUST.c.id), 0))
+        ).scalar_one()
+        agent_ids = list(
+            conn.execute(sa.select(AGENT.c.id).where(AGENT.c.role == "agent")).scalars()
+        )
+        if len(agent_ids) < agents:
+            first = conn.execute(
+                sa.select(sa.func.coalesce(sa.func.max(AGENT.c.id), 0))
+            ).scalar_one()
+            new = [
+                {
+                    "id": first + i + 1,
+                    "handle": f"agent{first + i + 1:03d}",
+                    "display_name": f"Agent {first + i + 1}",
+                    "role": "agent",
+                    "active": True,
+                    "created_at": now,
+                }
+                for i in range(agents - len(agent_ids))
+            ]
+            conn.execute(sa.insert(AGENT), new)
+            agent_ids += [a["id"] for a in new]
+    n_customers = max(1, conversations // 3)
+    cust_offset = start_cust
+    done = 0
+    msg_id = start_msg
+    customer_written = 0
+    while done < conversations:
+        size = min(batch, conversations - done)
+        customers, convs, msgs, tags = [], [], [], []
+        # customers belonging to this slice
+        want_customers = min(n_customers, (done + size) // 3 + 1)
+        for k in range(customer_written, want_customers):
+            zh = k % 3 != 2
+            customers.append(
+                {
+                    "id": cust_offset + k + 1,
+                    "handle": f"syn-{seed}-{cust_offset + k + 1}",
+                    "name": (ZH_NAMES if zh else EN_NAMES)[
+                        k % (len(ZH_NAMES) if zh else len(EN_NAMES))
+                    ],
+                    "tier": "vip" if k % 20 == 0 else "standard",
+                    "created_at": now,
+                }
+            )
+        customer_written = max(customer_written, want_customers)
+        for j in range(size):
+            n = done + j
+            cid = start_conv + n + 1
+            cust = cust_offset + (n // 3) % max(1, customer_written) + 1
+            zh = (n // 3) % 3 != 2
+            channel = CHANNELS[rng.randrange(len(CHANNELS))]
+            category = CATEGORIES[rng.randrange(len(CATEGORIES))]
+            age = rng.choice((rng.uniform(0, 90), rng.uniform(0, 7200), rng.uniform(0, 5 * 86400)))
+            created = now - timedelta(seconds=age)
+            assignee = agent_ids[rng.randrange(len(agent_ids))] if rng.random() < 0.5 else None
+            row = {
+                "id": cid,
+                "external_id": f"SYN-{seed}-{cid}",
+                "customer_id": cust,
+                "channel": channel,
+                "category": category,
+                "priority": ("low", "normal", "normal", "high", "urgent")[rng.randrange(5)],
+                "status": "open" if assignee else "new",
+                "assignee_id": assignee,
+                "assigned_at": created if assignee else None,
+                "created_at": created,
+                "updated_at": now,
+                "pauses": [],
+                "transfers": 0,
+                "message_count": 0,
+                "preview": "",
+                "training": False,
+                "urgency_at": FAR_FUTURE,
+            }
+            count = (
+                max(1, int(rng.gauss(messages_per, messages_per / 4))) if messages_per > 1 else 1
+            )
+            step = age / (count + 1)
+            for m in range(count):
+                author = "customer" if (m % 2 == 0 or not assignee) else "agent"
+                if m == count - 1 and rng.random() < 0.7:
+                    author = "customer"
+                lines = (
+                    (ZH_LINES if zh else EN_LINES)
+                    if author == "customer"
+                    else (AGENT_LINES_ZH if zh else AGENT_LINES_EN)
+                )
+                body = lines[rng.randrange(len(lines))].format(o=cid * 7919 % 10**8)
+                sent = created + timedelta(seconds=step * (m + 1))
+                msg_id += 1
+                msgs.append(
+                    (
+                        msg_id,
+                        cid,
+                        author,
+                        assignee if author == "agent" else None,
+                        body,
+                        sent,
+                        now,
+                        f"syn-{seed}-m{msg_id}",
+                    )
+                )
+                apply_message(row, author, sent, body)
+            row.update(sla_columns(policy, row))
+            convs.append({**_EMPTY_ROW, **row})
+            if n % 5 == 0:
+                tags.append(
+                    {
+                        "conversation_id": cid,
+                        "tag": ("物流延迟", "退款", "VIP", "complaint", "refund")[n % 25 // 5],
+                    }
+                )
+        with store._write() as conn:
+            if customers:
+                conn.execute(sa.insert(CUST), customers)
+            conn.execute(sa.insert(CONV), convs)
+            _raw_messages(conn, store.dialect, msgs)
+            if tags:
+                conn.execute(sa.insert(CONV_TAG), tags)
+        done += size
+        if progress:
+            progress(size)
+    with store._write() as conn:
+        if store.dialect == "postgresql":
+            for table in ("customer", "conversation", "message", "agent"):
+                conn.exec_driver_sql(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"COALESCE((SELECT MAX(id) FROM {table}), 1))"
+                )
+        store._event(
+            conn,
+            None,
+            "seeded",
+            None,
+            {"conversations": conversations, "messages_per": messages_per},
+        )
+
+
+def _raw_messages(conn, dialect: str, rows: list[tuple]) -> None:
+    """Messages through the driver's executemany: the bulk of the bytes, so the fast path."""
+    if dialect == "sqlite":
+        fmt = "%Y-%m-%d %H:%M:%S.%f"
+        conn.exec_driver_sql(
+            "INSERT INTO message (id, conversation_id, author_kind, author_agent_id, body, sent_at, stored_at, external_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    a,
+                    b,
+                    c,
+                    d,
+                    e,
+                    f.replace(tzinfo=None).strftime(fmt),
+                    g.replace(tzinfo=None).strftime(fmt),
+                    h,
+                )
+                for a, b, c, d, e, f, g, h in rows
+            ],
+        )
+    else:
+        conn.execute(
+            sa.insert(MSG),
+            [
+                {
+                    "id": a,
+                    "conversation_id": b,
+                    "author_kind": c,
+                    "author_agent_id": d,
+                    "body": e,
+                    "sent_at": f,
+                    "stored_at": g,
+                    "external_id": h,
+                }
+                for a, b, c, d, e, f, g, h in rows
+            ],
+        )

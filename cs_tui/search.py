@@ -1,0 +1,641 @@
+"""One fuzzy search engine for quick-reply phrases and knowledge-base articles.
+
+How a query is answered (each step bounded, so a keystroke costs milliseconds at 100k entries):
+
+1. **Candidates from an inverted index**, never a scan. Every entry is indexed by its Chinese
+   characters (one token per character, so 退款时间 finds 退款到账时间) and its lower-cased
+   words, separately for the title side (shortcut, title, tags, category) and the body. Query
+   terms are intersected rarest first in C (``set`` operations); once few candidates remain the
+   rest is checked directly on their text.
+2. **Words with typos**: a query word that is not in the vocabulary is matched against the
+   vocabulary words of similar length with rapidfuzz's Levenshtein distance (1 edit up to six
+   letters, 2 beyond); the word being typed also matches as a prefix (``refu`` -> refund).
+3. **Pinyin**: titles and tags carry stored pinyin keys (see ``cs_tui.pinyin_keys``). A query of
+   latin letters is also looked up as pinyin initials (``tk`` -> 退款) and as full pinyin
+   (``tuikuan``, ``tuik``) with one ``str.find`` pass over a joined key text.
+4. **Scoring** only a bounded pool of candidates (title-side matches first): shortcut, title and
+   pinyin matches score 75-100, body-only matches 40-80; rapidfuzz ``partial_ratio`` grades title
+   similarity; the agent's own recent use adds up to ``BOOST_POINTS``.
+
+``process.extract`` over the whole corpus would hold the GIL for hundreds of milliseconds and
+freeze the UI; here no single C call works on more than one posting list or one key text, and
+``cancel`` is checked between steps and every few hundred candidates, so a newer keystroke stops
+an older query (see ``LatestQuery``).
+
+Nothing here imports textual or the data layer; callers turn phrases and articles into ``Entry``
+objects (``cs_tui.phrases.PhraseLibrary.entries()``, ``cs_tui.kb.article_entries()``).
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+import threading
+import unicodedata
+from array import array
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
+
+from cs_tui import pinyin_keys
+
+__all__ = [
+    "BOOST_POINTS",
+    "Entry",
+    "Hit",
+    "LatestQuery",
+    "SearchCancelled",
+    "SearchIndex",
+    "normalize",
+    "recency_boost",
+]
+
+BOOST_POINTS = 8.0
+"""Most points a recently used entry gains; enough to reorder near-equal results, not to lift a
+poor match above a good one."""
+
+POOL = 600
+"""Most candidates scored per query; title-side matches fill the pool before body matches."""
+
+_VERIFY_BELOW = 256
+"""Once an intersection is this small, remaining terms are checked on the text directly."""
+
+_CHECK_EVERY = 128
+
+# Units of Chinese/Japanese/Korean text: indexed one character at a time.
+_CJK_CHARS = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+_CJK_RE = re.compile(f"[{_CJK_CHARS}]")
+_WORD_RE = re.compile(f"[^\\W_{_CJK_CHARS}]+")
+_SPACE_RE = re.compile(r"\s+")
+
+
+class SearchCancelled(Exception):
+    """Raised by ``SearchIndex.search`` when its ``cancel`` callable turned true mid-query."""
+
+
+def normalize(text: str) -> str:
+    """NFKC (full-width letters and digits become ASCII) and case-folded."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def _tokens(norm: str) -> set[str]:
+    found = set(_CJK_RE.findall(norm))
+    found.update(_WORD_RE.findall(norm))
+    return found
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One searchable thing. ``id`` is unique per ``kind`` (phrase id, or article store id)."""
+
+    id: Any
+    kind: str  # "phrase" | "article"
+    title: str
+    body: str = ""
+    shortcut: str = ""
+    category: str = ""
+    tags: tuple[str, ...] = ()
+    lang: str = ""
+    keys: str = ""
+    """Stored pinyin keys (``pinyin_keys.make_keys``); computed at build time when empty."""
+    payload: Any = field(default=None, compare=False, repr=False)
+    """The object the entry stands for (a Phrase, an ArticleView), handed back in hits."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    entry: Entry
+    score: float
+    """0-100; 100 is an exact shortcut or title match."""
+    matched: str
+    """Where the best match was: shortcut | title | pinyin | body | recent."""
+    snippet: str = ""
+
+    @property
+    def id(self) -> Any:
+        return self.entry.id
+
+    @property
+    def title(self) -> str:
+        return self.entry.title
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": self.entry.id,
+            "title": self.entry.title,
+            "category": self.entry.category,
+            "score": round(self.score, 1),
+        }
+        if self.entry.kind == "phrase":
+            data["shortcut"] = self.entry.shortcut
+            data["body"] = self.entry.body
+        else:
+            data["snippet"] = self.snippet
+        return data
+
+
+def recency_boost(
+    uses: Iterable[tuple[Any, datetime]], now: datetime, *, half_life_days: float = 7.0
+) -> dict[Any, float]:
+    """Turn an agent's (id, used_at) history into boosts in 0..1 for ``SearchIndex.search``.
+
+    Each use counts for less as it ages (half-life of a week); the most used-and-recent entry
+    gets 1.0 and the others a share of it, so one lucky use does not outrank a daily favourite.
+    """
+    raw: dict[Any, float] = {}
+    for key, used_at in uses:
+        age_days = max(0.0, (now - used_at).total_seconds() / 86400.0)
+        raw[key] = raw.get(key, 0.0) + 0.5 ** (age_days / half_life_days)
+    if not raw:
+        return {}
+    top = max(raw.values())
+    return {key: value / top for key, value in raw.items()}
+
+
+class LatestQuery:
+    """A generation counter: ``begin()`` hands out a cancel callable that turns true as soon as
+    a newer ``begin()`` happens. Give one to each keystroke's search so the newest one wins::
+
+        latest = LatestQuery()
+        cancel = latest.begin()           # on every keystroke, in the UI thread
+        index.search(text, cancel=cancel)  # in a worker; raises SearchCancelled if superseded
+    """
+
+    def __init__(self) -> None:
+        self._generation = 0
+        self._lock = threading.Lock()
+
+    def begin(self) -> Callable[[], bool]:
+        with self._lock:
+            self._generation += 1
+            mine = self._generation
+        return lambda: self._generation != mine
+
+    def cancel_all(self) -> None:
+        with self._lock:
+            self._generation += 1
+
+
+@dataclass
+class _Query:
+    norm: str
+    compact: str
+    terms: list[list[str]]  # per query term: the index tokens that satisfy it (expansions)
+    qualities: list[dict[str, float]]  # per term: token -> match quality 0..1
+    latin_only: bool
+
+
+class SearchIndex:
+    """Immutable once built; safe to search from several threads at once."""
+
+    def __init__(self) -> None:
+        self._entries: list[Entry] = []
+        self._pos: dict[tuple[str, Any], int] = {}
+        self._title_norm: list[str] = []
+        self._body_norm: list[str] = []
+        self._title_post: dict[str, array] = {}
+        self._body_post: dict[str, array] = {}
+        self._vocab: list[str] = []
+        self._vocab_by_len: dict[int, list[str]] = {}
+        self._shortcuts: list[tuple[str, int]] = []
+        self._py_lower = ""
+        self._py_orig = ""
+        self._py_init = ""
+        self._py_starts: list[int] = []
+        self._py_init_starts: list[int] = []
+        self._py_owner: list[int] = []
+
+    # ------------------------------------------------------------------ building
+
+    @classmethod
+    def build(
+        cls, entries: Iterable[Entry], *, cancel: Callable[[], bool] | None = None
+    ) -> SearchIndex:
+        """Index entries (phrases first reads best: earlier entries win ties on huge matches)."""
+        self = cls()
+        title_post: dict[str, list[int]] = {}
+        body_post: dict[str, list[int]] = {}
+        py_full: list[str] = []
+        py_init: list[str] = []
+        py_starts: list[int] = []
+        py_init_starts: list[int] = []
+        py_owner: list[int] = []
+        full_len = init_len = 0
+        entries_list = self._entries
+        for entry in entries:
+            pos = len(entries_list)
+            if cancel is not None and pos % 4096 == 0 and cancel():
+                raise SearchCancelled()
+            key = (entry.kind, entry.id)
+            if key in self._pos:  # a later entry with the same id replaces the earlier one
+                continue
+            self._pos[key] = pos
+            entries_list.append(entry)
+            title = normalize(entry.title)
+            body = normalize(entry.body) if entry.body else ""
+            self._title_norm.append(title)
+            self._body_norm.append(body)
+            side = title
+            if entry.shortcut:
+                short = normalize(entry.shortcut)
+                self._shortcuts.append((short, pos))
+                side = f"{side} {short}"
+            if entry.tags:
+                side = f"{side} {normalize(' '.join(entry.tags))}"
+            if entry.category:
+                side = f"{side} {normalize(entry.category)}"
+            for token in _tokens(side):
+                bucket = title_post.get(token)
+                if bucket is None:
+                    title_post[token] = [pos]
+                else:
+                    bucket.append(pos)
+            if body:
+                for token in _tokens(body):
+                    bucket = body_post.get(token)
+                    if bucket is None:
+                        body_post[token] = [pos]
+                    else:
+                        bucket.append(pos)
+            runs = pinyin_keys.parse_keys(entry.keys)
+            needs_keys = runs is None or (not runs and not entry.keys)
+            if needs_keys and (
+                pinyin_keys.has_han(entry.title) or any(map(pinyin_keys.has_han, entry.tags))
+            ):
+                runs = pinyin_keys.parse_keys(pinyin_keys.make_keys([entry.title, *entry.tags]))
+            if runs:
+                text = " " + " ".join(runs) + " "
+                py_full.append(text)
+                py_starts.append(full_len)
+                full_len += len(text) + 1
+                inits = " " + " ".join(pinyin_keys.initials(r) for r in runs) + " "
+                py_init.append(inits)
+                py_init_starts.append(init_len)
+                init_len += len(inits) + 1
+                py_owner.append(pos)
+        self._title_post = {t: array("I", p) for t, p in title_post.items()}
+        del title_post
+        self._body_post = {t: array("I", p) for t, p in body_post.items()}
+        del body_post
+        vocab = {t for t in self._title_post if not _CJK_RE.match(t)}
+        vocab.update(t for t in self._body_post if not _CJK_RE.match(t))
+        self._vocab = sorted(vocab)
+        for word in self._vocab:
+            self._vocab_by_len.setdefault(len(word), []).append(word)
+        self._shortcuts.sort()
+        self._py_orig = "\n".join(py_full)
+        self._py_lower = self._py_orig.lower()
+        self._py_init = "\n".join(py_init)
+        self._py_starts = py_starts
+        self._py_init_starts = py_init_starts
+        self._py_owner = py_owner
+        return self
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def entries(self) -> Sequence[Entry]:
+        return self._entries
+
+    def get(self, kind: str, id: Any) -> Entry | None:
+        pos = self._pos.get((kind, id))
+        return None if pos is None else self._entries[pos]
+
+    # ------------------------------------------------------------------ querying
+
+    def search(
+        self,
+        query: str,
+        limit: int = 20,
+        *,
+        boost: Mapping[Any, float] | None = None,
+        kind: str | None = None,
+        lang: str | None = None,
+        cancel: Callable[[], bool] | None = None,
+    ) -> list[Hit]:
+        """Best entries for ``query``, best first.
+
+        ``boost`` maps entry ids to 0..1 (see ``recency_boost``); ``kind`` ("phrase" or
+        "article") and ``lang`` ("zh"/"en"; entries without a language always pass) filter.
+        An empty query lists boosted entries first, then entries in index order.
+        ``cancel`` is polled between steps; when it returns true, ``SearchCancelled`` is raised.
+        Never raises on odd input: any Unicode string is a valid query.
+        """
+        limit = max(0, int(limit))
+        if limit == 0:
+            return []
+        boost = boost or {}
+        check = cancel or _never
+        norm = _SPACE_RE.sub(" ", normalize(query or "")).strip()
+        if not norm:
+            return self._browse(limit, boost, kind, lang)
+        q = self._parse(norm)
+        if check():
+            raise SearchCancelled()
+
+        pool: dict[int, None] = {}  # ordered set
+        for pos in self._shortcut_matches(q.compact):
+            pool[pos] = None
+        pinyin = self._pinyin_matches(q) if q.latin_only else {}
+        if check():
+            raise SearchCancelled()
+        title = self._intersect(q, self._title_post, self._title_norm) if q.terms else set()
+        if check():
+            raise SearchCancelled()
+        for pos in _first(pinyin.keys() | title, POOL):
+            pool[pos] = None
+        for pos in self._boosted_positions(boost):
+            pool[pos] = None
+        if len(pool) < POOL and q.terms:
+            body = self._intersect(q, self._body_post, self._body_norm)
+            if check():
+                raise SearchCancelled()
+            for pos in _first(body - pool.keys(), POOL - len(pool)):
+                pool[pos] = None
+
+        heap: list[tuple[float, float, int, int]] = []
+        for n, pos in enumerate(pool):
+            if n % _CHECK_EVERY == 0 and check():
+                raise SearchCancelled()
+            entry = self._entries[pos]
+            if kind is not None and entry.kind != kind:
+                continue
+            if lang is not None and entry.lang and entry.lang != lang:
+                continue
+            score, _ = self._score(pos, q, pinyin.get(pos))
+            if score <= 0:
+                continue
+            extra = BOOST_POINTS * max(0.0, min(1.0, float(boost.get(entry.id, 0.0) or 0.0)))
+            item = (min(100.0, score + extra), extra, -pos, pos)
+            if len(heap) < limit:
+                heapq.heappush(heap, item)
+            elif item > heap[0]:
+                heapq.heapreplace(heap, item)
+        hits = []
+        for total, _extra, _neg, pos in sorted(heap, reverse=True):
+            _, matched = self._score(pos, q, pinyin.get(pos))
+            hits.append(Hit(self._entries[pos], total, matched, self._snippet(pos, q)))
+        return hits
+
+    def _browse(self, limit, boost, kind, lang) -> list[Hit]:
+        ranked = sorted(
+            self._boosted_positions(boost),
+            key=lambda p: (-float(boost.get(self._entries[p].id, 0.0) or 0.0), p),
+        )
+        out: list[Hit] = []
+        seen: set[int] = set()
+        for pos in [*ranked, *range(len(self._entries))]:
+            if len(out) >= limit:
+                break
+            if pos in seen:
+                continue
+            seen.add(pos)
+            entry = self._entries[pos]
+            if kind is not None and entry.kind != kind:
+                continue
+            if lang is not None and entry.lang and entry.lang != lang:
+                continue
+            used = float(boost.get(entry.id, 0.0) or 0.0)
+            out.append(Hit(entry, BOOST_POINTS * used, "recent" if used else "", self._lead(pos)))
+        return out
+
+    def _boosted_positions(self, boost: Mapping[Any, float]) -> list[int]:
+        if not boost:
+            return []
+        out = []
+        for key, value in list(boost.items())[:1000]:
+            if not value:
+                continue
+            for kind in ("phrase", "article"):
+                pos = self._pos.get((kind, key))
+                if pos is not None:
+                    out.append(pos)
+        return out
+
+    def _parse(self, norm: str) -> _Query:
+        compact = norm.replace(" ", "")
+        terms: list[list[str]] = []
+        qualities: list[dict[str, float]] = []
+        for ch in dict.fromkeys(_CJK_RE.findall(norm)):
+            terms.append([ch])
+            qualities.append({ch: 1.0})
+        words = list(dict.fromkeys(_WORD_RE.findall(norm)))
+        last = words[-1] if words and norm.endswith(words[-1]) else None
+        for word in words:
+            quality = self._expand(word, prefix=word == last)
+            if quality:
+                terms.append(list(quality))
+                qualities.append(quality)
+            else:  # a word nothing resembles: keeps the query from matching everything else
+                terms.append([word])
+                qualities.append({word: 1.0})
+        latin_only = compact.isascii() and compact.isalpha()
+        return _Query(norm, compact, terms, qualities, latin_only)
+
+    def _expand(self, word: str, *, prefix: bool) -> dict[str, float]:
+        """Index words that satisfy a query word, with how well: exact 1, prefix .9, typo .75."""
+        found: dict[str, float] = {}
+        index = bisect_left(self._vocab, word)
+        if index < len(self._vocab) and self._vocab[index] == word:
+            found[word] = 1.0
+        if prefix:
+            end = bisect_right(self._vocab, word + "\U0010ffff", lo=index)
+            nearby = self._vocab[index:end]
+            if len(nearby) > 24:
+                nearby = heapq.nsmallest(24, nearby, key=len)
+            for other in nearby:
+                found.setdefault(other, 0.9)
+        if not found and len(word) >= 4 and not word.isdigit():
+            edits = 1 if len(word) <= 6 else 2
+            pool: list[str] = []
+            for length in range(len(word) - edits, len(word) + edits + 1):
+                pool.extend(self._vocab_by_len.get(length, ()))
+            for other, _distance, _ in process.extract(
+                word, pool, scorer=Levenshtein.distance, score_cutoff=edits, limit=8
+            ):
+                found.setdefault(other, 0.75)
+        return found
+
+    def _shortcut_matches(self, compact: str) -> list[int]:
+        if not compact or not self._shortcuts:
+            return []
+        index = bisect_left(self._shortcuts, (compact, -1))
+        out = []
+        while index < len(self._shortcuts) and len(out) < 50:
+            short, pos = self._shortcuts[index]
+            if not short.startswith(compact):
+                break
+            out.append(pos)
+            index += 1
+        return out
+
+    def _pinyin_matches(self, q: _Query) -> dict[int, float]:
+        """Entries whose pinyin keys hold the query, with a 0..1 quality of the best match."""
+        text = q.compact
+        if not self._py_owner or not text:
+            return {}
+        found: dict[int, float] = {}
+        # Initials: anywhere in a run; a lone letter only at the start of one.
+        needle = " " + text if len(text) == 1 else text
+        self._scan(self._py_init, self._py_init_starts, needle, found, initials=True)
+        if len(text) >= 2:
+            self._scan(self._py_lower, self._py_starts, text, found, initials=False)
+        return found
+
+    def _scan(self, blob, starts, needle, found, *, initials: bool) -> None:
+        at = blob.find(needle)
+        budget = POOL * 4
+        while at != -1 and budget > 0:
+            budget -= 1
+            slot = bisect_right(starts, at) - 1
+            pos = self._py_owner[slot]
+            run_start = blob.rfind(" ", 0, at + 1)
+            run_end = blob.find(" ", at + 1)
+            run_len = max(1, run_end - run_start - 1)
+            at_start = at == run_start + (0 if needle.startswith(" ") else 1)
+            if initials or self._py_orig[at].isupper():
+                matched = len(needle.strip())
+                if not initials:
+                    matched = sum(1 for c in self._py_orig[at : at + len(needle)] if c.isupper())
+                    run_len = sum(1 for c in self._py_orig[run_start + 1 : run_end] if c.isupper())
+                quality = 0.75 + 0.2 * min(1.0, matched / max(1, run_len))
+                quality += 0.05 if at_start else 0.0
+                if quality > found.get(pos, 0.0):
+                    found[pos] = quality
+            at = blob.find(needle, at + 1)
+
+    def _intersect(self, q: _Query, postings, texts) -> set[int]:
+        """Entries holding every term (rarest first); leave-one-out when that finds nothing."""
+        lists = []
+        for options in q.terms:
+            found = [postings[t] for t in options if t in postings]
+            lists.append((sum(len(p) for p in found), found, options))
+        lists.sort(key=lambda item: item[0])
+        result = self._and(lists, texts)
+        if not result and len(lists) >= 2:
+            result = set()
+            for skip in range(len(lists)):
+                result |= self._and(lists[:skip] + lists[skip + 1 :], texts)
+                if len(result) >= POOL:
+                    break
+        return result
+
+    @staticmethod
+    def _and(lists, texts) -> set[int]:
+        if not lists or lists[0][0] == 0:
+            return set()
+        _, found, _ = lists[0]
+        current: set[int] = set(found[0]) if len(found) == 1 else set().union(*found)
+        for size, found, options in lists[1:]:
+            if not current:
+                break
+            if size == 0:
+                return set()
+            if len(current) <= _VERIFY_BELOW:
+                current = {p for p in current if any(o in texts[p] for o in options)}
+            elif len(found) == 1:
+                current.intersection_update(found[0])
+            else:
+                current.intersection_update(set().union(*found))
+        return current
+
+    def _score(self, pos: int, q: _Query, pinyin: float | None) -> tuple[float, str]:
+        entry = self._entries[pos]
+        title = self._title_norm[pos]
+        compact = q.compact
+        best, where = 0.0, ""
+        if entry.shortcut:
+            short = normalize(entry.shortcut)
+            if short == compact:
+                best, where = 100.0, "shortcut"
+            elif short.startswith(compact):
+                best, where = 86.0 + 10.0 * len(compact) / len(short), "shortcut"
+        title_compact = title.replace(" ", "")
+        if compact and compact in title_compact:
+            score = 80.0 + 15.0 * len(compact) / max(1, len(title_compact))
+            if title_compact.startswith(compact):
+                score += 5.0
+            if score > best:
+                best, where = score, "title"
+        elif q.terms:
+            side = title
+            if entry.tags:
+                side = f"{title} {normalize(' '.join(entry.tags))}"
+            coverage = _coverage(q, side)
+            if coverage > 0:
+                score = 50.0 + 25.0 * coverage + 0.15 * fuzz.partial_ratio(q.norm, title)
+                if score > best:
+                    best, where = score, "title"
+        if pinyin:
+            score = 100.0 * pinyin - 2.0
+            if score > best:
+                best, where = score, "pinyin"
+        if best < 75.0 and q.terms:
+            body = self._body_norm[pos]
+            if body:
+                coverage = _coverage(q, body)
+                if coverage > 0:
+                    score = 40.0 + 30.0 * coverage
+                    if len(compact) >= 2 and compact in body.replace(" ", ""):
+                        score += 10.0
+                    if score > best:
+                        best, where = score, "body"
+        return best, where
+
+    def _snippet(self, pos: int, q: _Query, width: int = 72) -> str:
+        entry = self._entries[pos]
+        if entry.kind == "phrase" or not entry.body:
+            return ""
+        body = self._body_norm[pos]
+        at = -1
+        for options in q.terms:
+            for token in options:
+                at = body.find(token)
+                if at != -1:
+                    break
+            if at != -1:
+                break
+        if at == -1 or len(body) != len(entry.body):
+            return self._lead(pos, width)
+        start = max(0, at - width // 3)
+        text = _one_line(entry.body[start : start + width])
+        return ("…" if start else "") + text + ("…" if start + width < len(entry.body) else "")
+
+    def _lead(self, pos: int, width: int = 72) -> str:
+        body = self._entries[pos].body
+        if not body or self._entries[pos].kind == "phrase":
+            return ""
+        text = _one_line(body[:width])
+        return text + ("…" if len(body) > width else "")
+
+
+def _coverage(q: _Query, text: str) -> float:
+    total = 0.0
+    for quality in q.qualities:
+        best = 0.0
+        for token, value in quality.items():
+            if value > best and token in text:
+                best = value
+        total += best
+    return total / len(q.qualities) if q.qualities else 0.0
+
+
+def _first(positions: Iterable[int] | set[int], count: int) -> list[int]:
+    if count <= 0:
+        return []
+    items = positions if isinstance(positions, set) else set(positions)
+    return sorted(items)[:count]
+
+
+def _one_line(text: str) -> str:
+    return _SPACE_RE.sub(" ", text).strip()
+
+
+def _never() -> bool:
+    return False
