@@ -66,6 +66,9 @@ def parse_keys(keys: str) -> list[str] | None:
     return [p for p in parts[1:] if p.isascii() and p.isalpha()]
 
 
+_DROP_LOWER = str.maketrans("", "", "abcdefghijklmnopqrstuvwxyz")
+
+
 def initials(run: str) -> str:
     """'TuiKuan' -> 'tk'."""
-    return "".join(c for c in run if c.isupper()).lower()
+    return run.translate(_DROP_LOWER).lower()

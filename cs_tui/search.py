@@ -34,9 +34,11 @@ import threading
 import unicodedata
 from array import array
 from bisect import bisect_left, bisect_right
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -67,11 +69,20 @@ _VERIFY_BELOW = 256
 
 _CHECK_EVERY = 128
 
-# Units of Chinese/Japanese/Korean text: indexed one character at a time.
-_CJK_CHARS = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
-_CJK_RE = re.compile(f"[{_CJK_CHARS}]")
-_WORD_RE = re.compile(f"[^\\W_{_CJK_CHARS}]+")
+# Chinese, Japanese and Korean text has no spaces between words, so every non-ASCII character
+# (Han, kana, Hangul, also accented letters and emoji) is indexed on its own as a "unit"; and text
+# is split into words, where a word never holds a character from U+3040 up.
+_WORD_RE = re.compile(r"[^\W_\u3040-\U0010ffff]+")
 _SPACE_RE = re.compile(r"\s+")
+_ASCII_SPLIT = bytes.maketrans(
+    bytes(c for c in range(128) if not chr(c).isalnum()),
+    b" " * sum(1 for c in range(128) if not chr(c).isalnum()),
+)
+# Characters that are never units: ASCII, and the punctuation Chinese text is full of.
+_NOT_UNITS = frozenset(chr(c) for c in range(128)) | frozenset(
+    "\u3000\u00a0\u2028\u2029\u200b\ufeff、。〃〈〉《》「」『』【】〔〕〖〗〘〙〚〛〜〝〞〟・ー"
+    "\u201c\u201d\u2018\u2019…—–·•‧"
+)
 
 
 class SearchCancelled(Exception):
@@ -84,9 +95,22 @@ def normalize(text: str) -> str:
 
 
 def _tokens(norm: str) -> set[str]:
-    found = set(_CJK_RE.findall(norm))
+    """Index tokens of normalized text: its words and its units (see _NOT_UNITS)."""
+    if norm.isascii():
+        return set(norm.encode().translate(_ASCII_SPLIT).decode().split())
+    found = set(norm)
+    found.difference_update(_NOT_UNITS)
     found.update(_WORD_RE.findall(norm))
     return found
+
+
+def _units(norm: str) -> list[str]:
+    """The CJK characters of a query, in order, once each."""
+    return list(dict.fromkeys(c for c in norm if c not in _NOT_UNITS and not c.isspace()))
+
+
+def _is_unit(token: str) -> bool:
+    return len(token) == 1 and not token.isascii()
 
 
 @dataclass(frozen=True)
@@ -209,6 +233,7 @@ class SearchIndex:
         self._py_starts: list[int] = []
         self._py_init_starts: list[int] = []
         self._py_owner: list[int] = []
+        self._py_slot: dict[int, int] = {}
 
     # ------------------------------------------------------------------ building
 
@@ -218,8 +243,8 @@ class SearchIndex:
     ) -> SearchIndex:
         """Index entries (phrases first reads best: earlier entries win ties on huge matches)."""
         self = cls()
-        title_post: dict[str, list[int]] = {}
-        body_post: dict[str, list[int]] = {}
+        title_post: defaultdict[str, list[int]] = defaultdict(list)
+        body_post: defaultdict[str, list[int]] = defaultdict(list)
         py_full: list[str] = []
         py_init: list[str] = []
         py_starts: list[int] = []
@@ -227,19 +252,21 @@ class SearchIndex:
         py_owner: list[int] = []
         full_len = init_len = 0
         entries_list = self._entries
+        positions = self._pos
+        title_norms = self._title_norm
+        body_norms = self._body_norm
+        parse_keys = pinyin_keys.parse_keys
         for entry in entries:
             pos = len(entries_list)
             if cancel is not None and pos % 4096 == 0 and cancel():
                 raise SearchCancelled()
             key = (entry.kind, entry.id)
-            if key in self._pos:  # a later entry with the same id replaces the earlier one
+            if key in positions:  # callers merge overrides first; a repeated id is ignored
                 continue
-            self._pos[key] = pos
+            positions[key] = pos
             entries_list.append(entry)
             title = normalize(entry.title)
-            body = normalize(entry.body) if entry.body else ""
-            self._title_norm.append(title)
-            self._body_norm.append(body)
+            title_norms.append(title)
             side = title
             if entry.shortcut:
                 short = normalize(entry.shortcut)
@@ -250,24 +277,23 @@ class SearchIndex:
             if entry.category:
                 side = f"{side} {normalize(entry.category)}"
             for token in _tokens(side):
-                bucket = title_post.get(token)
-                if bucket is None:
-                    title_post[token] = [pos]
-                else:
-                    bucket.append(pos)
+                title_post[token].append(pos)
+            body = entry.body
             if body:
-                for token in _tokens(body):
-                    bucket = body_post.get(token)
-                    if bucket is None:
-                        body_post[token] = [pos]
-                    else:
-                        bucket.append(pos)
-            runs = pinyin_keys.parse_keys(entry.keys)
+                norm = normalize(body)
+                if norm == body:
+                    norm = body  # share the string: bodies are most of the memory
+                body_norms.append(norm)
+                for token in _tokens(norm):
+                    body_post[token].append(pos)
+            else:
+                body_norms.append("")
+            runs = parse_keys(entry.keys)
             needs_keys = runs is None or (not runs and not entry.keys)
             if needs_keys and (
                 pinyin_keys.has_han(entry.title) or any(map(pinyin_keys.has_han, entry.tags))
             ):
-                runs = pinyin_keys.parse_keys(pinyin_keys.make_keys([entry.title, *entry.tags]))
+                runs = parse_keys(pinyin_keys.make_keys([entry.title, *entry.tags]))
             if runs:
                 text = " " + " ".join(runs) + " "
                 py_full.append(text)
@@ -282,8 +308,8 @@ class SearchIndex:
         del title_post
         self._body_post = {t: array("I", p) for t, p in body_post.items()}
         del body_post
-        vocab = {t for t in self._title_post if not _CJK_RE.match(t)}
-        vocab.update(t for t in self._body_post if not _CJK_RE.match(t))
+        vocab = {t for t in self._title_post if not _is_unit(t)}
+        vocab.update(t for t in self._body_post if not _is_unit(t))
         self._vocab = sorted(vocab)
         for word in self._vocab:
             self._vocab_by_len.setdefault(len(word), []).append(word)
@@ -294,6 +320,7 @@ class SearchIndex:
         self._py_starts = py_starts
         self._py_init_starts = py_init_starts
         self._py_owner = py_owner
+        self._py_slot = {pos: slot for slot, pos in enumerate(py_owner)}
         return self
 
     def __len__(self) -> int:
@@ -342,13 +369,15 @@ class SearchIndex:
         pool: dict[int, None] = {}  # ordered set
         for pos in self._shortcut_matches(q.compact):
             pool[pos] = None
-        pinyin = self._pinyin_matches(q) if q.latin_only else {}
+        pinyin = self._pinyin_matches(q) if q.latin_only else set()
         if check():
             raise SearchCancelled()
         title = self._intersect(q, self._title_post, self._title_norm) if q.terms else set()
         if check():
             raise SearchCancelled()
-        for pos in _first(pinyin.keys() | title, POOL):
+        for pos in _first(pinyin, POOL):
+            pool[pos] = None
+        for pos in _first(title, POOL - len(pool)):
             pool[pos] = None
         for pos in self._boosted_positions(boost):
             pool[pos] = None
@@ -368,7 +397,7 @@ class SearchIndex:
                 continue
             if lang is not None and entry.lang and entry.lang != lang:
                 continue
-            score, _ = self._score(pos, q, pinyin.get(pos))
+            score, _ = self._score(pos, q, pos in pinyin)
             if score <= 0:
                 continue
             extra = BOOST_POINTS * max(0.0, min(1.0, float(boost.get(entry.id, 0.0) or 0.0)))
@@ -379,7 +408,7 @@ class SearchIndex:
                 heapq.heapreplace(heap, item)
         hits = []
         for total, _extra, _neg, pos in sorted(heap, reverse=True):
-            _, matched = self._score(pos, q, pinyin.get(pos))
+            _, matched = self._score(pos, q, pos in pinyin)
             hits.append(Hit(self._entries[pos], total, matched, self._snippet(pos, q)))
         return hits
 
@@ -422,7 +451,7 @@ class SearchIndex:
         compact = norm.replace(" ", "")
         terms: list[list[str]] = []
         qualities: list[dict[str, float]] = []
-        for ch in dict.fromkeys(_CJK_RE.findall(norm)):
+        for ch in _units(norm):
             terms.append([ch])
             qualities.append({ch: 1.0})
         words = list(dict.fromkeys(_WORD_RE.findall(norm)))
@@ -475,40 +504,58 @@ class SearchIndex:
             index += 1
         return out
 
-    def _pinyin_matches(self, q: _Query) -> dict[int, float]:
-        """Entries whose pinyin keys hold the query, with a 0..1 quality of the best match."""
+    def _pinyin_matches(self, q: _Query) -> set[int]:
+        """Entries whose pinyin keys hold the query (run starts first), at most POOL of them."""
         text = q.compact
+        found: set[int] = set()
         if not self._py_owner or not text:
-            return {}
-        found: dict[int, float] = {}
-        # Initials: anywhere in a run; a lone letter only at the start of one.
-        needle = " " + text if len(text) == 1 else text
-        self._scan(self._py_init, self._py_init_starts, needle, found, initials=True)
+            return found
+        # A match at the start of a run (a title, a tag) is the likeliest meant; a lone letter
+        # only counts there. Then initials anywhere, then full pinyin from any syllable.
+        self._scan(self._py_init, self._py_init_starts, " " + text, found, boundary=False)
         if len(text) >= 2:
-            self._scan(self._py_lower, self._py_starts, text, found, initials=False)
+            self._scan(self._py_lower, self._py_starts, " " + text, found, boundary=False)
+            self._scan(self._py_init, self._py_init_starts, text, found, boundary=False)
+            self._scan(self._py_lower, self._py_starts, text, found, boundary=True)
         return found
 
-    def _scan(self, blob, starts, needle, found, *, initials: bool) -> None:
+    def _scan(self, blob: str, starts: list[int], needle: str, found: set[int], *, boundary):
+        owners = self._py_owner
+        orig = self._py_orig
         at = blob.find(needle)
-        budget = POOL * 4
-        while at != -1 and budget > 0:
-            budget -= 1
+        while at != -1 and len(found) < POOL:
             slot = bisect_right(starts, at) - 1
-            pos = self._py_owner[slot]
-            run_start = blob.rfind(" ", 0, at + 1)
-            run_end = blob.find(" ", at + 1)
-            run_len = max(1, run_end - run_start - 1)
-            at_start = at == run_start + (0 if needle.startswith(" ") else 1)
-            if initials or self._py_orig[at].isupper():
-                matched = len(needle.strip())
-                if not initials:
-                    matched = sum(1 for c in self._py_orig[at : at + len(needle)] if c.isupper())
-                    run_len = sum(1 for c in self._py_orig[run_start + 1 : run_end] if c.isupper())
-                quality = 0.75 + 0.2 * min(1.0, matched / max(1, run_len))
-                quality += 0.05 if at_start else 0.0
-                if quality > found.get(pos, 0.0):
-                    found[pos] = quality
-            at = blob.find(needle, at + 1)
+            if boundary and not orig[at].isupper():
+                at = blob.find(needle, at + 1)
+                continue
+            found.add(owners[slot])
+            # one hit per entry is enough: go on from the next entry's keys
+            at = blob.find(needle, starts[slot + 1]) if slot + 1 < len(starts) else -1
+
+    def _pinyin_quality(self, pos: int, text: str) -> float:
+        """0 when the entry's pinyin does not hold text; else 0.75-1 by how much of a run it is."""
+        slot = self._py_slot.get(pos)
+        if slot is None:
+            return 0.0
+        start = self._py_starts[slot]
+        end = self._py_starts[slot + 1] - 1 if slot + 1 < len(self._py_starts) else None
+        best = 0.0
+        for run in self._py_orig[start:end].split():
+            inits = pinyin_keys.initials(run)
+            at = inits.find(text)
+            if at != -1:
+                quality = 0.75 + 0.2 * len(text) / len(inits) + (0.05 if at == 0 else 0.0)
+                best = max(best, quality)
+            lower = run.lower()
+            at = lower.find(text)
+            while at != -1:
+                if run[at].isupper():
+                    syllables = sum(1 for c in run[at : at + len(text)] if c.isupper())
+                    quality = 0.75 + 0.2 * syllables / len(inits) + (0.05 if at == 0 else 0.0)
+                    best = max(best, quality)
+                    break
+                at = lower.find(text, at + 1)
+        return min(best, 1.0)
 
     def _intersect(self, q: _Query, postings, texts) -> set[int]:
         """Entries holding every term (rarest first); leave-one-out when that finds nothing."""
@@ -545,7 +592,7 @@ class SearchIndex:
                 current.intersection_update(set().union(*found))
         return current
 
-    def _score(self, pos: int, q: _Query, pinyin: float | None) -> tuple[float, str]:
+    def _score(self, pos: int, q: _Query, pinyin: bool) -> tuple[float, str]:
         entry = self._entries[pos]
         title = self._title_norm[pos]
         compact = q.compact
@@ -572,8 +619,8 @@ class SearchIndex:
                 score = 50.0 + 25.0 * coverage + 0.15 * fuzz.partial_ratio(q.norm, title)
                 if score > best:
                     best, where = score, "title"
-        if pinyin:
-            score = 100.0 * pinyin - 2.0
+        if pinyin and best < 98.0:
+            score = 100.0 * self._pinyin_quality(pos, compact) - 2.0
             if score > best:
                 best, where = score, "pinyin"
         if best < 75.0 and q.terms:
@@ -626,11 +673,12 @@ def _coverage(q: _Query, text: str) -> float:
     return total / len(q.qualities) if q.qualities else 0.0
 
 
-def _first(positions: Iterable[int] | set[int], count: int) -> list[int]:
+def _first(positions: set[int], count: int) -> Iterable[int]:
+    """Up to count of the positions. Any subset would do (all are candidates), but small ints
+    iterate from a set in about ascending order, so earlier entries (phrases) come first."""
     if count <= 0:
-        return []
-    items = positions if isinstance(positions, set) else set(positions)
-    return sorted(items)[:count]
+        return ()
+    return islice(positions, count)
 
 
 def _one_line(text: str) -> str:
