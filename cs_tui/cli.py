@@ -31,6 +31,7 @@ def add_store_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db",
         metavar="PATH_OR_URL",
+        default=argparse.SUPPRESS,
         help="store: an SQLite file path, sqlite:///PATH or postgresql://HOST/DB "
         "(default: $CS_TUI_DB, then the user data directory)",
     )
@@ -38,7 +39,10 @@ def add_store_options(parser: argparse.ArgumentParser) -> None:
 
 def add_agent_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--agent", metavar="HANDLE", help="who you are (default: $CS_TUI_AGENT, then your login)"
+        "--agent",
+        metavar="HANDLE",
+        default=argparse.SUPPRESS,
+        help="who you are (default: $CS_TUI_AGENT, then your login)",
     )
 
 
@@ -60,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-mouse", action="store_true", help="do not ask the terminal for mouse events"
     )
+    parser.set_defaults(db=None, agent=None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:

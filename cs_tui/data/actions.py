@@ -581,7 +581,13 @@ class ActionsMixin:
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert
-        return conn.execute(insert(table).on_conflict_do_nothing(), values).rowcount or 0
+        # Count what RETURNING gives back: rowcount after ON CONFLICT is -1 on psycopg.
+        first = list(table.primary_key.columns)[0]
+        inserted = 0
+        for row in values:
+            stmt = insert(table).values(**row).on_conflict_do_nothing().returning(first)
+            inserted += len(conn.execute(stmt).all())
+        return inserted
 
     def tag_conversation(self, actor: AgentInfo, conversation_id: int, tag: str) -> QueueRow:
         tag = clean_tag(tag)

@@ -91,13 +91,13 @@ class AgentsMixin:
                 from sqlalchemy.dialects.postgresql import insert
             else:
                 from sqlalchemy.dialects.sqlite import insert
-            result = conn.execute(
-                insert(AGENT).values(**values).on_conflict_do_nothing(index_elements=["handle"])
-            )
-            if result.rowcount:
-                new_id = conn.execute(
-                    sa.select(AGENT.c.id).where(AGENT.c.handle == handle)
-                ).scalar_one()
+            new_id = conn.execute(
+                insert(AGENT)
+                .values(**values)
+                .on_conflict_do_nothing(index_elements=["handle"])
+                .returning(AGENT.c.id)
+            ).scalar()
+            if new_id is not None:
                 self._event(
                     conn, new_id, "agent_registered", None, {"handle": handle, "role": role}
                 )

@@ -379,3 +379,13 @@ class QueriesMixin:
                 EventView(r.id, r.at, r.actor, r.kind, r.conversation_id, dict(r.payload or {}))
                 for r in conn.execute(query)
             ]
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table: `cs-tui db info` and the copy check."""
+        from cs_tui.data.copy import TABLE_ORDER
+
+        with self._read() as conn:
+            return {
+                t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+                for t in TABLE_ORDER
+            }

@@ -1,0 +1,245 @@
+"""Data commands: seed, ingest, export, queue, db upgrade, db copy."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from cs_tui.cli import UserError, add_agent_option, add_store_options
+from cs_tui.commands.common import current_agent, open_store, out, print_json
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "seed", help="add synthetic conversations (for trying things and benchmarks)"
+    )
+    add_store_options(p)
+    p.add_argument(
+        "--conversations", type=int, required=True, metavar="N", help="how many (up to 1,000,000)"
+    )
+    p.add_argument(
+        "--messages-per",
+        type=int,
+        default=10,
+        metavar="M",
+        help="messages per conversation (about)",
+    )
+    p.add_argument(
+        "--seed", type=int, default=7, help="random seed (different seeds add different rows)"
+    )
+    p.set_defaults(handler=run_seed)
+
+    p = sub.add_parser("ingest", help="import messages from a JSONL file (or - for standard input)")
+    add_store_options(p)
+    add_agent_option(p)
+    p.add_argument("file", metavar="FILE|-")
+    p.set_defaults(handler=run_ingest)
+
+    p = sub.add_parser("export", help="write every message as JSONL")
+    add_store_options(p)
+    p.add_argument("--out", metavar="FILE", help="output file (default: standard output)")
+    p.add_argument("--include-training", action="store_true", help="also export role-play sessions")
+    p.set_defaults(handler=run_export)
+
+    p = sub.add_parser("queue", help="print the queue, most urgent first")
+    add_store_options(p)
+    add_agent_option(p)
+    p.add_argument("--json", action="store_true", help="JSON array instead of a table")
+    p.add_argument("--limit", type=int, default=50, metavar="N")
+    p.add_argument("--scope", choices=("all", "mine", "unassigned"), default="all")
+    p.add_argument("--channel")
+    p.add_argument("--status")
+    p.add_argument("--tag")
+    p.add_argument("--text")
+    p.set_defaults(handler=run_queue)
+
+    db = sub.add_parser("db", help="store maintenance")
+    dbsub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    p = dbsub.add_parser("upgrade", help="create or upgrade the schema")
+    add_store_options(p)
+    p.set_defaults(handler=run_db_upgrade)
+    p = dbsub.add_parser("copy", help="copy a whole store, e.g. from SQLite to PostgreSQL")
+    p.add_argument("--from", dest="source", required=True, metavar="PATH_OR_URL")
+    p.add_argument("--to", dest="target", required=True, metavar="PATH_OR_URL")
+    p.set_defaults(handler=run_db_copy)
+    p = dbsub.add_parser("info", help="what the store holds")
+    add_store_options(p)
+    p.set_defaults(handler=run_db_info)
+
+
+def run_seed(args) -> int:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from cs_tui.data import seed
+
+    if not 1 <= args.conversations <= 1_000_000:
+        raise UserError("--conversations must be between 1 and 1,000,000")
+    if not 1 <= args.messages_per <= 200:
+        raise UserError("--messages-per must be between 1 and 200")
+    store = open_store(args)
+    with Progress(
+        TextColumn("seeding"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=False,
+        disable=not sys.stderr.isatty(),
+        console=None,
+    ) as progress:
+        task = progress.add_task("seed", total=args.conversations)
+        seed.synthetic(
+            store,
+            conversations=args.conversations,
+            messages_per=args.messages_per,
+            seed=args.seed,
+            progress=lambda n: progress.advance(task, n),
+        )
+    print(f"added {args.conversations:,} conversations to {store.location}", file=sys.stderr)
+    return 0
+
+
+def run_ingest(args) -> int:
+    from cs_tui.data.io import Rejected, read_jsonl, rejects_path, write_rejects
+
+    store = open_store(args)
+    actor = current_agent(store, args)
+    rejects: list[Rejected] = []
+    if args.file == "-":
+        source = sys.stdin
+        reject_file = Path("stdin.rejects.jsonl")
+        result = store.ingest(read_jsonl(source, rejects), actor=actor)
+    else:
+        path = Path(args.file)
+        if not path.is_file():
+            raise UserError(f"{path}: no such file")
+        reject_file = rejects_path(path)
+        try:
+            with path.open(encoding="utf-8", errors="strict", newline="") as fh:
+                result = store.ingest(read_jsonl(fh, rejects), actor=actor)
+        except UnicodeDecodeError as exc:
+            raise UserError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    for rej in rejects:
+        print(f"{args.file}:{rej.line_no}: {rej.reason}", file=sys.stderr)
+    if rejects:
+        write_rejects(reject_file, rejects)
+    print(
+        f"imported {result.imported:,} messages in {result.conversations:,} conversations; "
+        f"{result.duplicates:,} already stored; {len(rejects):,} rejected"
+        + (f" (copied to {reject_file})" if rejects else ""),
+        file=sys.stderr,
+    )
+    return 1 if rejects else 0
+
+
+def run_export(args) -> int:
+    from cs_tui.data.io import write_jsonl
+
+    store = open_store(args)
+    rows = store.export_rows(include_training=args.include_training)
+    if args.out:
+        target = Path(args.out)
+        tmp = target.with_name(target.name + ".part")
+        with tmp.open("w", encoding="utf-8", newline="\n") as fh:
+            count = write_jsonl(rows, fh)
+        tmp.replace(target)
+        print(f"exported {count:,} messages to {target}", file=sys.stderr)
+    else:
+        write_jsonl(rows, sys.stdout)
+    return 0
+
+
+def run_queue(args) -> int:
+    from cs_tui.data.views import QueueFilter
+    from cs_tui.durations import format_countdown
+    from cs_tui.safe_text import clean
+
+    store = open_store(args)
+    viewer = current_agent(store, args)
+    flt = QueueFilter(
+        scope=args.scope, channel=args.channel, status=args.status, tag=args.tag, text=args.text
+    )
+    rows = store.queue(viewer, flt, limit=max(0, args.limit))
+    now = store.clock.now()
+    items = []
+    for r in rows:
+        remaining = (r.due_at - now).total_seconds() if r.due_at else None
+        state = (
+            store.policy.state(remaining, r.sla_target_s).value if remaining is not None else "none"
+        )
+        items.append(
+            {
+                "conversation_id": r.external_id,
+                "channel": r.channel,
+                "category": r.category,
+                "priority": r.priority,
+                "status": r.status,
+                "customer": r.customer_handle,
+                "customer_name": r.customer_name,
+                "assignee": r.assignee,
+                "sla_clock": r.sla_clock,
+                "due_at": r.due_at.isoformat() if r.due_at else None,
+                "remaining_s": round(remaining, 3) if remaining is not None else None,
+                "sla_state": state,
+                "tags": list(r.tags),
+                "preview": r.preview,
+            }
+        )
+    if args.json:
+        print_json(items)
+        return 0
+    if not items:
+        out("(queue is empty)")
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, pad_edge=False)
+    for col in ("SLA", "state", "id", "channel", "status", "customer", "assignee", "preview"):
+        table.add_column(
+            col, no_wrap=True, overflow="ellipsis", max_width=40 if col == "preview" else None
+        )
+    for item in items:
+        remaining = item["remaining_s"]
+        table.add_row(
+            format_countdown(remaining) if remaining is not None else "—",
+            item["sla_state"],
+            Text(clean(item["conversation_id"], single_line=True)),
+            item["channel"],
+            item["status"],
+            Text(clean(item["customer_name"], single_line=True)),
+            Text(item["assignee"] or "-"),
+            Text(clean(item["preview"], single_line=True)),
+        )
+    Console(highlight=False).print(table)
+    return 0
+
+
+def run_db_upgrade(args) -> int:
+    store = open_store(args)
+    from cs_tui.data.models import SCHEMA_VERSION
+
+    print(f"{store.location}: schema version {SCHEMA_VERSION}, up to date", file=sys.stderr)
+    return 0
+
+
+def run_db_info(args) -> int:
+    store = open_store(args)
+    print_json(store.counts())
+    return 0
+
+
+def run_db_copy(args) -> int:
+    from cs_tui.data.copy import copy_store
+
+    report = copy_store(args.source, args.target)
+    for line in report.lines():
+        print(line, file=sys.stderr)
+    return 0 if report.ok else 1

@@ -1,0 +1,95 @@
+"""Shared fixtures: real SQLite files in tmp_path, and PostgreSQL when CS_TUI_TEST_PG names one.
+
+Each PostgreSQL test gets a fresh schema of its own (search_path), so tests can run in parallel
+workers against one server without seeing each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from cs_tui.clock import FakeClock
+from cs_tui.data.store import Store
+
+PG_URL = os.environ.get("CS_TUI_TEST_PG")
+START = datetime(2026, 11, 11, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_dirs(tmp_path_factory, monkeypatch):
+    """Never touch the real user's data or config directories."""
+    base = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("CS_TUI_DATA_DIR", str(base / "data"))
+    monkeypatch.setenv("CS_TUI_CONFIG_DIR", str(base / "config"))
+    monkeypatch.delenv("CS_TUI_DB", raising=False)
+    monkeypatch.delenv("CS_TUI_AGENT", raising=False)
+    monkeypatch.delenv("CS_TUI_CONFIG", raising=False)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+def pg_schema_url(base: str, schema: str) -> str:
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options=-csearch_path%3D{schema}"
+
+
+def make_pg_url() -> str:
+    """A new, empty schema on the test server; dropped when the session ends."""
+    import sqlalchemy as sa
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    url = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    engine.dispose()
+    _PG_SCHEMAS.append(schema)
+    return pg_schema_url(PG_URL, schema)
+
+
+_PG_SCHEMAS: list[str] = []
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not PG_URL or not _PG_SCHEMAS:
+        return
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        for schema in _PG_SCHEMAS:
+            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    engine.dispose()
+
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)]
+
+
+@pytest.fixture(params=BACKENDS)
+def store_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return str(tmp_path / "store.db")
+    if not PG_URL:
+        pytest.skip("set CS_TUI_TEST_PG=postgresql://... to run the PostgreSQL tests")
+    return make_pg_url()
+
+
+@pytest.fixture
+def store(store_url, clock):
+    s = Store.open(store_url, clock=clock)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path, clock):
+    s = Store.open(str(tmp_path / "store.db"), clock=clock)
+    yield s
+    s.close()
