@@ -1,0 +1,626 @@
+"""Quick-reply phrase packs: load, validate, merge, render.
+
+Packs are TOML files, one ``[pack]`` table and many ``[[phrase]]`` tables::
+
+    [pack]
+    lang = "zh"                      # zh | en (default: from the file name, zh-CN.toml -> zh)
+    variables = ["store_hotline"]    # optional: extra variables this pack may use
+
+    [[phrase]]
+    id = "zh.refund.timing"          # unique; a later pack with the same id overrides it
+    shortcut = "tkdz"                # typed in the composer; unique across all packs
+    category = "refund"              # one of CATEGORIES
+    title = "退款到账时间"
+    body = "{customer_name}您好,您的退款已经成功,会在{eta}内原路退回。"
+    emotion = "anxious"              # optional: angry | anxious | satisfied | neutral
+    channel = "im"                   # optional: im | phone | email | ticket | social
+
+Three layers, later overriding earlier by id: the packs shipped with cs-tui, the team packs named by
+``team_phrases`` in the config (files or folders of ``*.toml``), and the agent's personal packs in
+``cs_tui.config.personal_phrase_dir()``. Within one layer an id may appear once; a shortcut may
+belong to one phrase id across all layers.
+
+A broken file (not TOML, not UTF-8) is skipped whole and named in ``PhraseLibrary.skipped``; a
+phrase with missing or wrong fields is skipped and reported; everything else still loads. Every
+problem reads ``file:line: problem``.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from cs_tui import pinyin_keys
+
+__all__ = [
+    "CATEGORIES",
+    "CATEGORY_LABELS",
+    "CHANNELS",
+    "EMOTIONS",
+    "KNOWN_VARIABLES",
+    "Phrase",
+    "PhraseLibrary",
+    "Problem",
+    "check_paths",
+    "placeholder_spans",
+    "render",
+]
+
+CATEGORIES = (
+    "greeting",
+    "hold",
+    "apology",
+    "empathy",
+    "confirm",
+    "closing",
+    "escalation",
+    "refund",
+    "logistics_delay",
+    "out_of_stock",
+    "presale",
+    "recommendation",
+    "risk_notice",
+    "return_policy",
+    "return_window",
+    "order_number",
+    "follow_up",
+    "auto_reply",
+    "outage",
+    "compensation",
+)
+"""The quick-reply categories of the service standards, in the order the side panel lists them."""
+
+CATEGORY_LABELS: dict[str, dict[str, str]] = {
+    "greeting": {"zh": "问候", "en": "Greeting"},
+    "hold": {"zh": "稍等", "en": "Hold"},
+    "apology": {"zh": "致歉", "en": "Apology"},
+    "empathy": {"zh": "安抚", "en": "Empathy"},
+    "confirm": {"zh": "复述确认", "en": "Paraphrase & confirm"},
+    "closing": {"zh": "结束语", "en": "Closing"},
+    "escalation": {"zh": "升级转接", "en": "Escalation & transfer"},
+    "refund": {"zh": "退款时效", "en": "Refund timing"},
+    "logistics_delay": {"zh": "物流延迟", "en": "Delivery delay"},
+    "out_of_stock": {"zh": "缺货", "en": "Out of stock"},
+    "presale": {"zh": "售前需求", "en": "Pre-sale questions"},
+    "recommendation": {"zh": "方案推荐", "en": "Recommendation"},
+    "risk_notice": {"zh": "风险提示", "en": "Risk notice"},
+    "return_policy": {"zh": "七天无理由", "en": "7-day returns"},
+    "return_window": {"zh": "退货时限", "en": "Return window"},
+    "order_number": {"zh": "查订单号", "en": "Order number"},
+    "follow_up": {"zh": "回访", "en": "Follow-up"},
+    "auto_reply": {"zh": "自动回复", "en": "Auto-reply menu"},
+    "outage": {"zh": "故障通知", "en": "Outage notice"},
+    "compensation": {"zh": "补偿", "en": "Compensation"},
+}
+
+EMOTIONS = ("angry", "anxious", "satisfied", "neutral")
+CHANNELS = ("im", "phone", "email", "ticket", "social")
+LANGS = ("zh", "en")
+
+KNOWN_VARIABLES: dict[str, str] = {
+    "customer_name": "the customer's name",
+    "agent_name": "your name as customers see it",
+    "shop_name": "the shop or brand",
+    "order_id": "order number",
+    "product": "product name",
+    "eta": "when it will happen (e.g. 24小时 / 24 hours)",
+    "date": "a date",
+    "amount": "an amount of money",
+    "courier": "courier company",
+    "tracking_no": "tracking number",
+    "coupon": "coupon value",
+    "days": "a number of days",
+    "hours": "a number of hours",
+    "minutes": "a number of minutes",
+    "team": "the team a case goes to",
+    "phone": "a phone number",
+    "reason": "the reason for a delay or outage",
+}
+"""Variables any pack may use; a pack adds its own in ``[pack] variables``."""
+
+REQUIRED = ("id", "shortcut", "category", "title", "body")
+_VARIABLE_RE = re.compile(r"\{([^{}\n]*)\}")
+_NAME_RE = re.compile(r"[a-z_][a-z0-9_]*\Z")
+_TOML_LINE_RE = re.compile(r"line (\d+)")
+MAX_PACK_BYTES = 2_000_000
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Phrase:
+    id: str
+    shortcut: str
+    category: str
+    title: str
+    body: str
+    lang: str = "zh"
+    emotion: str | None = None
+    channel: str | None = None
+    source: str = ""
+    line: int = 0
+    layer: str = "shipped"
+
+    @property
+    def variables(self) -> list[str]:
+        """Variable names in the body, in order of first use."""
+        return list(dict.fromkeys(m.group(1) for m in _VARIABLE_RE.finditer(self.body)))
+
+    @property
+    def label(self) -> str:
+        return CATEGORY_LABELS.get(self.category, {}).get(self.lang, self.category)
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def render(text: str | Phrase, variables: Mapping[str, Any] | None = None, *, blank: bool = False):
+    """Fill ``{name}`` placeholders. Never raises.
+
+    Values that are given and not empty are inserted as plain text (never re-expanded). A missing
+    value stays visible as ``{name}`` so the agent sees what to fill in, or becomes "" with
+    ``blank=True``. Braces that are not a variable are left alone.
+    """
+    body = text.body if isinstance(text, Phrase) else str(text)
+    values = variables or {}
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1).strip()
+        value = values.get(name)
+        if value is None or value == "":
+            return "" if blank and _NAME_RE.match(name) else match.group(0)
+        return str(value)
+
+    return _VARIABLE_RE.sub(fill, body)
+
+
+def placeholder_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, name) of every ``{name}`` still in text, so the composer can jump to blanks."""
+    return [
+        (m.start(), m.end(), m.group(1))
+        for m in _VARIABLE_RE.finditer(text)
+        if _NAME_RE.match(m.group(1))
+    ]
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+@dataclass
+class _PackFile:
+    path: str
+    phrases: list[Phrase] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    broken: str | None = None  # why the whole file was skipped
+
+
+def _lang_from_name(name: str) -> str | None:
+    lower = name.lower()
+    if lower.startswith("zh"):
+        return "zh"
+    if lower.startswith("en"):
+        return "en"
+    return None
+
+
+def _phrase_lines(text: str) -> list[int]:
+    """Line numbers (1-based) of every ``[[phrase]]`` header, in order."""
+    return [
+        n
+        for n, line in enumerate(text.splitlines(), start=1)
+        if line.strip().replace(" ", "").startswith("[[phrase]]")
+    ]
+
+
+def _field_line(lines: list[str], start: int, end: int, key: str) -> int:
+    pattern = re.compile(rf"\s*{re.escape(key)}\s*=")
+    for n in range(start, min(end, len(lines) + 1)):
+        if pattern.match(lines[n - 1]):
+            return n
+    return start
+
+
+def parse_pack(
+    text: str, path: str, *, layer: str = "shipped", default_lang: str | None = None
+) -> _PackFile:
+    """Parse one pack's text. Problems are collected, never raised."""
+    result = _PackFile(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        found = _TOML_LINE_RE.search(str(exc))
+        line = int(found.group(1)) if found else 1
+        reason = str(exc).split(" (at ")[0]
+        result.broken = f"not valid TOML: {reason}"
+        result.problems.append(Problem(path, line, result.broken))
+        return result
+    lines = text.splitlines()
+    headers = _phrase_lines(text)
+    pack = data.get("pack", {})
+    if not isinstance(pack, dict):
+        result.problems.append(Problem(path, 1, "[pack] must be a table"))
+        pack = {}
+    lang = pack.get("lang", default_lang or "zh")
+    if lang not in LANGS:
+        result.problems.append(
+            Problem(path, _field_line(lines, 1, len(lines) + 1, "lang"), f"unknown lang {lang!r}")
+        )
+        lang = default_lang or "zh"
+    extra = pack.get("variables", [])
+    if not isinstance(extra, list) or not all(isinstance(v, str) for v in extra):
+        result.problems.append(Problem(path, 1, "[pack] variables must be a list of names"))
+        extra = []
+    allowed = set(KNOWN_VARIABLES) | set(extra)
+    for key in data:
+        if key not in ("pack", "phrase"):
+            line = _field_line(lines, 1, len(lines) + 1, key)
+            result.problems.append(Problem(path, line, f"unknown table or key {key!r}"))
+    items = data.get("phrase", [])
+    if not isinstance(items, list):
+        result.problems.append(Problem(path, 1, "phrase must be an array of tables [[phrase]]"))
+        return result
+    seen_ids: dict[str, int] = {}
+    seen_shortcuts: dict[str, int] = {}
+    for number, item in enumerate(items):
+        start = headers[number] if number < len(headers) else 1
+        end = headers[number + 1] if number + 1 < len(headers) else len(lines) + 1
+
+        def line_of(key: str, start=start, end=end) -> int:
+            return _field_line(lines, start, end, key)
+
+        phrase = _parse_phrase(item, path, start, lang, layer, allowed, line_of, result.problems)
+        if phrase is None:
+            continue
+        if phrase.id in seen_ids:
+            result.problems.append(
+                Problem(
+                    path,
+                    line_of("id"),
+                    f"duplicate id {phrase.id!r}: also at {path}:{seen_ids[phrase.id]}",
+                )
+            )
+            continue
+        key = phrase.shortcut.casefold()
+        if key in seen_shortcuts:
+            result.problems.append(
+                Problem(
+                    path,
+                    line_of("shortcut"),
+                    f"duplicate shortcut {phrase.shortcut!r}: also at {path}:{seen_shortcuts[key]}",
+                )
+            )
+            continue
+        seen_ids[phrase.id] = line_of("id")
+        seen_shortcuts[key] = line_of("shortcut")
+        result.phrases.append(phrase)
+    return result
+
+
+def _parse_phrase(item, path, start, lang, layer, allowed, line_of, problems) -> Phrase | None:
+    if not isinstance(item, dict):
+        problems.append(Problem(path, start, "a [[phrase]] must be a table"))
+        return None
+    missing = [key for key in REQUIRED if key not in item]
+    if missing:
+        problems.append(Problem(path, start, f"phrase is missing {', '.join(missing)}"))
+        return None
+    ok = True
+    for key in REQUIRED:
+        value = item[key]
+        if not isinstance(value, str) or not value.strip():
+            problems.append(Problem(path, line_of(key), f"{key} must be a non-empty string"))
+            ok = False
+    for key in ("emotion", "channel", "lang"):
+        if key in item and not isinstance(item[key], str):
+            problems.append(Problem(path, line_of(key), f"{key} must be a string"))
+            ok = False
+    unknown = sorted(set(item) - set(REQUIRED) - {"emotion", "channel", "lang"})
+    for key in unknown:
+        problems.append(Problem(path, line_of(key), f"unknown field {key!r}"))
+    if not ok:
+        return None
+    shortcut = item["shortcut"].strip()
+    if any(c.isspace() for c in shortcut):
+        problems.append(Problem(path, line_of("shortcut"), "shortcut must not contain spaces"))
+        return None
+    category = item["category"].strip()
+    if category not in CATEGORIES:
+        problems.append(
+            Problem(
+                path,
+                line_of("category"),
+                f"unknown category {category!r} (one of: {', '.join(CATEGORIES)})",
+            )
+        )
+        return None
+    emotion = item.get("emotion")
+    if emotion is not None and emotion not in EMOTIONS:
+        problems.append(
+            Problem(
+                path, line_of("emotion"), f"unknown emotion {emotion!r} ({', '.join(EMOTIONS)})"
+            )
+        )
+        emotion = None
+    channel = item.get("channel")
+    if channel is not None and channel not in CHANNELS:
+        problems.append(
+            Problem(
+                path, line_of("channel"), f"unknown channel {channel!r} ({', '.join(CHANNELS)})"
+            )
+        )
+        channel = None
+    phrase_lang = item.get("lang", lang)
+    if phrase_lang not in LANGS:
+        problems.append(Problem(path, line_of("lang"), f"unknown lang {phrase_lang!r}"))
+        phrase_lang = lang
+    body = item["body"]
+    for match in _VARIABLE_RE.finditer(body):
+        name = match.group(1).strip()
+        if name not in allowed:
+            problems.append(
+                Problem(
+                    path,
+                    line_of("body"),
+                    f"unknown variable {{{match.group(1)}}} in {item['id']!r}"
+                    + (" (declare it in [pack] variables)" if _NAME_RE.match(name) else ""),
+                )
+            )
+    return Phrase(
+        id=item["id"].strip(),
+        shortcut=shortcut,
+        category=category,
+        title=item["title"].strip(),
+        body=body.strip(),
+        lang=phrase_lang,
+        emotion=emotion,
+        channel=channel,
+        source=path,
+        line=start,
+        layer=layer,
+    )
+
+
+def read_pack_file(path: Path, *, layer: str) -> _PackFile:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        result = _PackFile(str(path), broken=f"cannot read: {exc.strerror or exc}")
+        result.problems.append(Problem(str(path), 1, result.broken))
+        return result
+    return _parse_bytes(raw, str(path), layer=layer, default_lang=_lang_from_name(path.name))
+
+
+def _parse_bytes(raw: bytes, path: str, *, layer: str, default_lang: str | None) -> _PackFile:
+    if len(raw) > MAX_PACK_BYTES:
+        result = _PackFile(path, broken=f"larger than {MAX_PACK_BYTES // 1_000_000} MB")
+    elif b"\x00" in raw:
+        result = _PackFile(path, broken="a binary file, not a TOML pack")
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            result = _PackFile(path, broken="not UTF-8 text")
+            result.problems.append(Problem(path, line, result.broken))
+            return result
+        return parse_pack(text, path, layer=layer, default_lang=default_lang)
+    result.problems.append(Problem(path, 1, result.broken))
+    return result
+
+
+def shipped_pack_files() -> list[_PackFile]:
+    """The packs inside the cs_tui package (works from a wheel or a zip)."""
+    out = []
+    folder = resources.files("cs_tui") / "phrases"
+    names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".toml"))
+    for name in names:
+        raw = (folder / name).read_bytes()
+        out.append(
+            _parse_bytes(
+                raw, f"cs_tui/phrases/{name}", layer="shipped", default_lang=_lang_from_name(name)
+            )
+        )
+    return out
+
+
+def _expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    out: list[Path] = []
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if path.is_dir():
+            out.extend(sorted(p for p in path.iterdir() if p.suffix == ".toml" and p.is_file()))
+        else:
+            out.append(path)
+    return out
+
+
+# --------------------------------------------------------------------------- the library
+
+
+@dataclass
+class PhraseLibrary:
+    """The merged phrases the workstation offers. Build with ``PhraseLibrary.load``."""
+
+    phrases: list[Phrase] = field(default_factory=list)
+    skipped: list[Problem] = field(default_factory=list)
+    """Whole files that were skipped, with why: show these to the agent at start-up."""
+    _by_id: dict[str, Phrase] = field(default_factory=dict, repr=False)
+    _by_shortcut: dict[str, Phrase] = field(default_factory=dict, repr=False)
+    _index: Any = field(default=None, repr=False)
+
+    @classmethod
+    def load(
+        cls,
+        settings: Any = None,
+        *,
+        shipped: bool = True,
+        team: Sequence[str | Path] | None = None,
+        personal: str | Path | None = None,
+    ) -> tuple[PhraseLibrary, list[Problem]]:
+        """Shipped packs, then team packs (``settings.team_phrases`` unless ``team`` is given),
+        then the personal folder (``config.personal_phrase_dir()`` unless ``personal`` is given).
+
+        Returns the library and every problem found; never raises for a bad pack.
+        """
+        from cs_tui import config
+
+        layers: list[list[_PackFile]] = []
+        if shipped:
+            layers.append(shipped_pack_files())
+        team_paths = team if team is not None else getattr(settings, "team_phrases", None) or []
+        if team_paths:
+            layers.append([read_pack_file(p, layer="team") for p in _expand_paths(team_paths)])
+        personal_dir = Path(personal) if personal is not None else config.personal_phrase_dir()
+        if personal_dir.is_dir():
+            layers.append(
+                [read_pack_file(p, layer="personal") for p in _expand_paths([personal_dir])]
+            )
+        return cls.from_layers(layers)
+
+    @classmethod
+    def from_layers(
+        cls, layers: Sequence[Sequence[_PackFile]]
+    ) -> tuple[PhraseLibrary, list[Problem]]:
+        library = cls()
+        problems: list[Problem] = []
+        order: dict[str, Phrase] = {}
+        shortcut_owner: dict[str, Phrase] = {}
+        for files in layers:
+            layer_ids: dict[str, Phrase] = {}
+            for pack in files:
+                problems.extend(pack.problems)
+                if pack.broken is not None:
+                    library.skipped.append(Problem(pack.path, pack.problems[0].line, pack.broken))
+                    continue
+                for phrase in pack.phrases:
+                    earlier = layer_ids.get(phrase.id)
+                    if earlier is not None:
+                        problems.append(
+                            Problem(
+                                phrase.source,
+                                phrase.line,
+                                f"duplicate id {phrase.id!r}: also at {earlier.source}:{earlier.line}",
+                            )
+                        )
+                        continue
+                    key = phrase.shortcut.casefold()
+                    owner = shortcut_owner.get(key)
+                    if owner is not None and owner.id != phrase.id:
+                        problems.append(
+                            Problem(
+                                phrase.source,
+                                phrase.line,
+                                f"duplicate shortcut {phrase.shortcut!r}: also used by "
+                                f"{owner.id!r} at {owner.source}:{owner.line}",
+                            )
+                        )
+                        continue
+                    layer_ids[phrase.id] = phrase
+                    replaced = order.get(phrase.id)
+                    if replaced is not None:
+                        old_key = replaced.shortcut.casefold()
+                        if shortcut_owner.get(old_key) is replaced:
+                            del shortcut_owner[old_key]
+                    order[phrase.id] = phrase
+                    shortcut_owner[key] = phrase
+        library.phrases = list(order.values())
+        library._by_id = dict(order)
+        library._by_shortcut = {p.shortcut.casefold(): p for p in library.phrases}
+        return library, problems
+
+    # -- look-ups for the UI
+
+    def get(self, phrase_id: str) -> Phrase | None:
+        return self._by_id.get(phrase_id)
+
+    def by_shortcut(self, shortcut: str) -> Phrase | None:
+        return self._by_shortcut.get(shortcut.strip().casefold())
+
+    def for_lang(self, lang: str | None) -> list[Phrase]:
+        return [p for p in self.phrases if lang is None or p.lang == lang]
+
+    def by_category(self, lang: str | None = None) -> dict[str, list[Phrase]]:
+        """Category -> phrases, categories in CATEGORIES order, empty ones left out."""
+        grouped: dict[str, list[Phrase]] = {c: [] for c in CATEGORIES}
+        for phrase in self.for_lang(lang):
+            grouped.setdefault(phrase.category, []).append(phrase)
+        return {c: items for c, items in grouped.items() if items}
+
+    def render(self, phrase: Phrase | str, variables: Mapping[str, Any] | None = None) -> str:
+        """A phrase (or its id) with variables filled; unknown ids render as ""."""
+        if isinstance(phrase, str):
+            found = self.get(phrase)
+            if found is None:
+                return ""
+            phrase = found
+        return render(phrase, variables)
+
+    def entries(self):
+        """Search entries for ``cs_tui.search.SearchIndex``; each hit's payload is the Phrase."""
+        from cs_tui.search import Entry
+
+        return [
+            Entry(
+                id=p.id,
+                kind="phrase",
+                title=p.title,
+                body=p.body,
+                shortcut=p.shortcut,
+                category=p.category,
+                tags=(p.label,) if p.label != p.category else (),
+                lang=p.lang,
+                keys=pinyin_keys.make_keys([p.title, p.label]),
+                payload=p,
+            )
+            for p in self.phrases
+        ]
+
+    def index(self):
+        """The search index over these phrases, built on first use (call it from a worker)."""
+        if self._index is None:
+            from cs_tui.search import SearchIndex
+
+            self._index = SearchIndex.build(self.entries())
+        return self._index
+
+    def search(self, query: str, limit: int = 20, **kwargs) -> list:
+        """Shortcut for ``self.index().search(...)``; hits carry the Phrase as ``entry.payload``."""
+        return self.index().search(query, limit, **kwargs)
+
+    def with_phrases(self, extra: Iterable[Phrase]) -> PhraseLibrary:
+        """A copy with more phrases (benchmarks, tests); ids already present are replaced."""
+        merged = dict(self._by_id)
+        for phrase in extra:
+            merged[phrase.id] = phrase
+        library = PhraseLibrary(list(merged.values()), list(self.skipped))
+        library._by_id = merged
+        library._by_shortcut = {p.shortcut.casefold(): p for p in merged.values()}
+        return library
+
+
+def check_paths(paths: Sequence[str | Path] | None, settings: Any = None) -> list[Problem]:
+    """What ``cs-tui phrases check`` reports.
+
+    With paths: those files (folders expand to their ``*.toml``) checked together as one layer,
+    so a repeated id or shortcut among them is a problem. Without: the packs the app would load
+    (shipped, team, personal), where a later layer may override an id on purpose.
+    """
+    if paths:
+        files = [read_pack_file(p, layer="checked") for p in _expand_paths(paths)]
+        _, problems = PhraseLibrary.from_layers([files])
+        return problems
+    _, problems = PhraseLibrary.load(settings)
+    return problems
