@@ -34,6 +34,13 @@ except ImportError:  # pragma: no cover - only while the knowledge base is being
 __all__ = ["Store", "StoreError", "NotAllowed", "NotFound", "InvalidInput", "StoreUnavailable"]
 
 
+def _unavailable(exc: sa.exc.DBAPIError) -> bool:
+    """A lock, a dropped connection or a server that is away: worth retrying later."""
+    return exc.connection_invalidated or isinstance(
+        exc, (sa.exc.OperationalError, sa.exc.InterfaceError)
+    )
+
+
 class Store(QueriesMixin, ActionsMixin, AgentsMixin, IngestMixin, KnowledgeStore):
     def __init__(self, engines: Engines, clock: Clock, policy: SlaPolicy) -> None:
         self._engines = engines
@@ -81,7 +88,9 @@ class Store(QueriesMixin, ActionsMixin, AgentsMixin, IngestMixin, KnowledgeStore
         try:
             with self._engines.read.connect() as conn, conn.begin():
                 yield conn
-        except sa.exc.OperationalError as exc:
+        except sa.exc.DBAPIError as exc:
+            if not _unavailable(exc):
+                raise
             raise StoreUnavailable(explain(self.url, exc)) from exc
 
     @contextmanager
@@ -89,7 +98,9 @@ class Store(QueriesMixin, ActionsMixin, AgentsMixin, IngestMixin, KnowledgeStore
         try:
             with self._engines.write.begin() as conn:
                 yield conn
-        except sa.exc.OperationalError as exc:
+        except sa.exc.DBAPIError as exc:
+            if not _unavailable(exc):
+                raise
             raise StoreUnavailable(explain(self.url, exc)) from exc
 
     def _event(
