@@ -20,6 +20,7 @@ from cs_tui.data.agents import AgentsMixin
 from cs_tui.data.db import Engines, describe, explain, make_engines, prepare_schema
 from cs_tui.data.errors import InvalidInput, NotAllowed, NotFound, StoreError, StoreUnavailable
 from cs_tui.data.ingest import IngestMixin
+from cs_tui.data.kpi_queries import KpiQueriesMixin
 from cs_tui.data.queries import QueriesMixin
 from cs_tui.sla import SlaPolicy, default_policy
 
@@ -41,7 +42,7 @@ def _unavailable(exc: sa.exc.DBAPIError) -> bool:
     )
 
 
-class Store(QueriesMixin, ActionsMixin, AgentsMixin, IngestMixin, KnowledgeStore):
+class Store(QueriesMixin, ActionsMixin, AgentsMixin, IngestMixin, KpiQueriesMixin, KnowledgeStore):
     def __init__(self, engines: Engines, clock: Clock, policy: SlaPolicy) -> None:
         self._engines = engines
         self.clock = clock

@@ -1,0 +1,416 @@
+"""Team and agent KPIs (STANDARDS.md §7) and the crisis early warning: pure definitions.
+
+The store aggregates raw counts in SQL (`cs_tui.data.kpi_queries`); this module turns them into the
+figures a supervisor reads, compares them with the targets, and decides whether an early warning
+is raised. No SQL and no textual here, so every definition is testable with plain numbers.
+
+Definitions (docs/metrics.md explains them for supervisors):
+
+* **Window.** `[start, end)`, usually the last 1, 7 or 30 days ending now. A conversation belongs
+  to the window when it was *created* in it (an arrival cohort); every KPI of a window is about
+  the same conversations. Role-play (`training`) conversations are never counted.
+* **Percentiles** are nearest-rank: the value at rank `ceil(p/100 * n)` of the ascending values
+  (rank at least 1). p50 of 10, 20, 30, 40 is 20; p90 is 40. It is always one of the measured
+  values, and both backends compute it the same way (the rank is fetched with ORDER BY/OFFSET).
+* **FRT** (first response time): `first_response_s`, from the first customer message to the first
+  agent reply, over channels where the first-response clock runs (chat, phone, social; tickets
+  and e-mail have an assignment clock instead).
+* **first_response_sla_pct**: of those channels' conversations whose first reply was due (replied,
+  or unanswered past their deadline), the share replied within the policy target for their
+  channel/category/priority (`SlaPolicy.target("first_response", ...)`).
+* **NRT** (next response time): on chat and social, each customer message that is directly
+  followed by an agent reply (notes and system lines ignored), excluding the first reply: the
+  seconds between them, averaged. This matches the SLA engine, whose next-response clock runs from
+  the last customer message.
+* **Resolution time**: `resolved_at - first customer message` (created_at when there is none) of
+  conversations resolved now (status resolved or closed).
+* **FCR** (first-contact resolution): of conversations ever resolved, the share resolved now, never
+  transferred between agents (`transfers == 0`) and resolved exactly once (a second `resolve`
+  event means it was reopened; one reopened and still open counts as not FCR).
+* **transfer_pct**: conversations handed from one agent to another / all.
+* **CSAT**: `csat_avg` is the mean score (1-5) of rated conversations; `csat_pct` the share rated
+  4 or 5 ("satisfied"), the figure the 95 % target is about.
+* **complaint_pct**: complaint-category conversations / all.
+* **compliant_pct**: agent messages sent in the window without a finding of the compliance checker
+  / agent messages checked (the newest `sample` messages, so the cost is bounded).
+* **volume per agent**: conversations with an assignee / distinct assignees / days in the window.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from fractions import Fraction
+
+from cs_tui.durations import parse_duration
+
+SINCE_CHOICES = {"1d": 1, "7d": 7, "30d": 30}
+
+
+def nearest_rank(n: int, pct: float) -> int:
+    """The 1-based rank of the pct-th percentile among n ascending values (0 when n is 0)."""
+    if n <= 0:
+        return 0
+    if not 0 < pct <= 100:
+        raise ValueError("a percentile is above 0 and at most 100")
+    # Exact arithmetic: 90 % of 10 is rank 9, not ceil(9.000000000000002) = 10.
+    rank = math.ceil(Fraction(str(pct)) * n / 100)
+    return max(1, min(n, rank))
+
+
+def percentile(values: Iterable[float], pct: float) -> float | None:
+    """Nearest-rank percentile of `values`; None when there are none."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    return ordered[nearest_rank(len(ordered), pct) - 1]
+
+
+def pct(part: int | float, whole: int | float) -> float | None:
+    """part/whole as a percentage, None when there is nothing to divide by."""
+    if not whole:
+        return None
+    return round(100.0 * part / whole, 2)
+
+
+def parse_since(text: str) -> int:
+    """Days in a --since value: 1d, 7d or 30d."""
+    days = SINCE_CHOICES.get((text or "").strip().lower())
+    if days is None:
+        raise ValueError(f"--since must be one of {', '.join(SINCE_CHOICES)}, not {text!r}")
+    return days
+
+
+def window(end: datetime, days: int) -> tuple[datetime, datetime]:
+    return end - timedelta(days=days), end
+
+
+# -- targets (STANDARDS.md §7) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    op: str  # "<=", ">=", "<", "~"
+    value: float
+    note: str = ""
+
+    def met(self, value: float | None) -> bool | None:
+        if value is None:
+            return None
+        if self.op == "<=":
+            return value <= self.value
+        if self.op == ">=":
+            return value >= self.value
+        if self.op == "<":
+            return value < self.value
+        return None  # "~": a reference, not a pass/fail line
+
+    def __str__(self) -> str:
+        number = f"{self.value:g}"
+        return f"{self.op} {number}" if self.op != "~" else f"~{number}"
+
+
+TARGETS: dict[str, Target] = {
+    "frt_p50_s": Target("<=", 30, "first response (IM) within 30 s"),
+    "frt_p90_s": Target("<=", 30, "first response (IM) within 30 s"),
+    "nrt_avg_s": Target("<=", 60, "each later message answered within 60 s"),
+    "resolution_p50_s": Target("<=", 600, "routine problems resolved within 10 min"),
+    "fcr_pct": Target(">=", 90, "first-contact resolution"),
+    "transfer_pct": Target("<=", 20, "at least 80 % handled without transfer"),
+    "csat_pct": Target(">=", 95, "customers satisfied (4-5 of 5)"),
+    "complaint_pct": Target("<", 1, "complaint rate"),
+    "compliant_pct": Target(">=", 87, "mystery-shopper audits: 61 % -> 87 % after training"),
+    "volume_per_agent_day": Target("~", 50, "about 50 problems per agent a day"),
+}
+
+
+# -- raw counts in, KPIs out -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KpiCounts:
+    """What the store aggregates for one window; every field is a count, sum or measured value."""
+
+    start: datetime
+    end: datetime
+    conversations: int = 0
+    frt_count: int = 0  # replied conversations on first-response channels
+    frt_p50_s: float | None = None
+    frt_p90_s: float | None = None
+    frt_met: int = 0
+    frt_missed_unanswered: int = 0
+    nrt_count: int = 0
+    nrt_sum_s: float = 0.0
+    resolved_ever: int = 0
+    resolved: int = 0
+    resolution_p50_s: float | None = None
+    resolution_p90_s: float | None = None
+    fcr: int = 0
+    transferred: int = 0
+    csat_count: int = 0
+    csat_sum: int = 0
+    csat_satisfied: int = 0
+    complaints: int = 0
+    assigned: int = 0
+    agents: int = 0
+
+
+@dataclass(frozen=True)
+class Kpis:
+    start: datetime
+    end: datetime
+    conversations: int
+    frt_p50_s: float | None
+    frt_p90_s: float | None
+    first_response_sla_pct: float | None
+    nrt_avg_s: float | None
+    resolved: int
+    resolution_p50_s: float | None
+    resolution_p90_s: float | None
+    fcr_pct: float | None
+    transfer_pct: float | None
+    csat_avg: float | None
+    csat_pct: float | None
+    csat_count: int
+    complaint_pct: float | None
+    compliant_pct: float | None
+    compliant_checked: int
+    volume_per_agent_day: float | None
+    agents: int
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        out["start"] = self.start.isoformat()
+        out["end"] = self.end.isoformat()
+        return out
+
+
+def kpis_from_counts(
+    c: KpiCounts, *, compliant: tuple[int, int] | None = None, days: float | None = None
+) -> Kpis:
+    """The KPIs of one window; `compliant` is (messages without findings, messages checked)."""
+    due = c.frt_count + c.frt_missed_unanswered
+    days = days if days is not None else max((c.end - c.start).total_seconds() / 86400, 1e-9)
+    ok, checked = compliant if compliant is not None else (0, 0)
+    return Kpis(
+        start=c.start,
+        end=c.end,
+        conversations=c.conversations,
+        frt_p50_s=_round(c.frt_p50_s),
+        frt_p90_s=_round(c.frt_p90_s),
+        first_response_sla_pct=pct(c.frt_met, due),
+        nrt_avg_s=_round(c.nrt_sum_s / c.nrt_count) if c.nrt_count else None,
+        resolved=c.resolved,
+        resolution_p50_s=_round(c.resolution_p50_s),
+        resolution_p90_s=_round(c.resolution_p90_s),
+        fcr_pct=pct(c.fcr, c.resolved_ever),
+        transfer_pct=pct(c.transferred, c.conversations),
+        csat_avg=round(c.csat_sum / c.csat_count, 2) if c.csat_count else None,
+        csat_pct=pct(c.csat_satisfied, c.csat_count),
+        csat_count=c.csat_count,
+        complaint_pct=pct(c.complaints, c.conversations),
+        compliant_pct=pct(ok, checked),
+        compliant_checked=checked,
+        volume_per_agent_day=round(c.assigned / c.agents / days, 2) if c.agents else None,
+        agents=c.agents,
+    )
+
+
+def _round(value: float | None) -> float | None:
+    # Sub-millisecond noise from date arithmetic in SQL is not a measurement.
+    return None if value is None else round(float(value), 3)
+
+
+def compliance_tally(bodies: Iterable[str], check: Callable[[str], object]) -> tuple[int, int]:
+    """(messages without findings, messages checked); `check(text)` returns the findings."""
+    ok = checked = 0
+    for body in bodies:
+        checked += 1
+        if not check(body):
+            ok += 1
+    return ok, checked
+
+
+def is_angry(result: object) -> bool:
+    """Whether a sentiment result says "angry", whatever shape the detector returns."""
+    if result is None:
+        return False
+    if isinstance(result, str):
+        return result == "angry"
+    for attr in ("emotion", "label", "primary", "kind"):
+        value = getattr(result, attr, None)
+        if isinstance(value, str):
+            return value == "angry"
+    if isinstance(result, Mapping):
+        return bool(result.get("angry"))
+    if isinstance(result, Iterable):
+        return any(
+            is_angry(item) if not isinstance(item, str) else item == "angry" for item in result
+        )
+    return False
+
+
+def angry_tally(bodies: Iterable[str], detect: Callable[[str], object]) -> tuple[int, int]:
+    angry = checked = 0
+    for body in bodies:
+        checked += 1
+        if is_angry(detect(body)):
+            angry += 1
+    return angry, checked
+
+
+def format_seconds(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if value < 60:
+        return f"{value:.1f} s"
+    if value < 3600:
+        return f"{value / 60:.1f} min"
+    if value < 86400:
+        return f"{value / 3600:.1f} h"
+    return f"{value / 86400:.1f} d"
+
+
+def format_value(key: str, value: float | None) -> str:
+    if value is None:
+        return "-"
+    if key.endswith("_s"):
+        return format_seconds(value)
+    if key.endswith("_pct"):
+        return f"{value:.1f} %"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return f"{value:,}"
+
+
+# -- crisis early warning ----------------------------------------------------------------
+
+
+class WarningConfigError(ValueError):
+    """Early-warning settings that cannot be used; the message names file:line."""
+
+
+WARNING_METRICS = ("complaint_pct", "angry_pct", "breach_pct")
+WARNING_DEFAULTS: dict[str, float] = {
+    "complaint_pct": 5.0,
+    "angry_pct": 20.0,
+    "breach_pct": 25.0,
+    "window": 3600.0,
+    "min_volume": 20.0,
+}
+
+
+@dataclass(frozen=True)
+class WarningConfig:
+    """Thresholds in percent; `window` in seconds; nothing is judged on fewer than `min_volume`."""
+
+    thresholds: dict[str, float] = field(
+        default_factory=lambda: {k: WARNING_DEFAULTS[k] for k in WARNING_METRICS}
+    )
+    window_s: float = WARNING_DEFAULTS["window"]
+    min_volume: int = int(WARNING_DEFAULTS["min_volume"])
+
+
+def _line(text: str | None, key: str) -> int:
+    if not text:
+        return 1
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if "warnings" in line), 0)
+    for number in range(start, len(lines)):
+        stripped = lines[number].strip()
+        if stripped.startswith(key) or f" {key}" in lines[number] or f"{{{key}" in stripped:
+            return number + 1
+    return start + 1
+
+
+def warning_config(raw: Mapping[str, object] | None, source: str | None = None) -> WarningConfig:
+    """Validate the `[warnings]` table of the config file.
+
+    Keys: complaint_pct, angry_pct, breach_pct (percent, 0-100; 0 turns that warning off),
+    window (a duration such as "1h", at most 7 days) and min_volume (conversations or messages a
+    window needs before it is judged). Errors name file:line when `source` is the config file.
+    """
+    text = None
+    if source:
+        try:
+            with open(source, encoding="utf-8") as fh:
+                text = fh.read()
+        except OSError:
+            text = None
+    where = source or "config"
+    values = dict(WARNING_DEFAULTS)
+    for key, value in (raw or {}).items():
+        if key not in WARNING_DEFAULTS:
+            raise WarningConfigError(
+                f"{where}:{_line(text, key)}: unknown warnings key {key!r} "
+                f"(known: {', '.join(WARNING_DEFAULTS)})"
+            )
+        if key == "window":
+            try:
+                seconds = parse_duration(value)  # type: ignore[arg-type]
+            except (ValueError, TypeError) as exc:
+                raise WarningConfigError(f"{where}:{_line(text, key)}: window: {exc}") from None
+            if not 60 <= seconds <= 7 * 86400:
+                raise WarningConfigError(
+                    f"{where}:{_line(text, key)}: window must be from 1m to 7d"
+                )
+            values[key] = seconds
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise WarningConfigError(f"{where}:{_line(text, key)}: {key} must be a number")
+        if key == "min_volume":
+            if value < 1 or value != int(value):
+                raise WarningConfigError(
+                    f"{where}:{_line(text, key)}: min_volume must be a whole number from 1"
+                )
+        elif not 0 <= value <= 100:
+            raise WarningConfigError(
+                f"{where}:{_line(text, key)}: {key} is a percentage from 0 to 100"
+            )
+        values[key] = float(value)
+    return WarningConfig(
+        thresholds={k: values[k] for k in WARNING_METRICS},
+        window_s=values["window"],
+        min_volume=int(values["min_volume"]),
+    )
+
+
+@dataclass(frozen=True)
+class WindowCounts:
+    """The sliding window's raw counts for the early warning."""
+
+    conversations: int = 0
+    complaints: int = 0
+    breached: int = 0
+    customer_messages: int = 0  # customer messages checked for emotion
+    angry: int = 0
+
+
+@dataclass(frozen=True)
+class WarningReading:
+    metric: str
+    value: float | None  # None: too little volume to judge
+    threshold: float
+    raised: bool
+
+
+def evaluate_warnings(counts: WindowCounts, config: WarningConfig) -> list[WarningReading]:
+    """One reading per metric. A warning is raised at or above its threshold and clears below
+    it; a window with fewer than `min_volume` items is not judged (reads as not raised), so a
+    quiet night does not alarm on one complaint out of two conversations. A threshold of 0 is off.
+    """
+    out = []
+    sources = {
+        "complaint_pct": (counts.complaints, counts.conversations),
+        "breach_pct": (counts.breached, counts.conversations),
+        "angry_pct": (counts.angry, counts.customer_messages),
+    }
+    for metric in WARNING_METRICS:
+        threshold = config.thresholds[metric]
+        part, whole = sources[metric]
+        value = pct(part, whole) if whole >= config.min_volume else None
+        raised = threshold > 0 and value is not None and value >= threshold
+        out.append(WarningReading(metric, value, threshold, raised))
+    return out
