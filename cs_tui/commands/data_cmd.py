@@ -106,7 +106,7 @@ def run_seed(args) -> int:
 
 
 def run_ingest(args) -> int:
-    from cs_tui.data.io import Rejected, read_jsonl, rejects_path, write_rejects
+    from cs_tui.data.io import Rejected, ingest_lines, rejects_path, write_rejects
 
     store = open_store(args)
     actor = current_agent(store, args)
@@ -114,7 +114,7 @@ def run_ingest(args) -> int:
     if args.file == "-":
         source = sys.stdin
         reject_file = Path("stdin.rejects.jsonl")
-        result = store.ingest(read_jsonl(source, rejects), actor=actor)
+        result = ingest_lines(store, source, rejects, actor=actor)
     else:
         path = Path(args.file)
         if not path.is_file():
@@ -122,7 +122,7 @@ def run_ingest(args) -> int:
         reject_file = rejects_path(path)
         try:
             with path.open(encoding="utf-8", errors="strict", newline="") as fh:
-                result = store.ingest(read_jsonl(fh, rejects), actor=actor)
+                result = ingest_lines(store, fh, rejects, actor=actor)
         except UnicodeDecodeError as exc:
             raise UserError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     for rej in rejects:

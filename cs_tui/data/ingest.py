@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from cs_tui.data import models
 from cs_tui.data.actions import apply_message, customer_arrived, wake_if_due
 from cs_tui.data.errors import InvalidInput
-from cs_tui.data.models import FAR_FUTURE
+from cs_tui.data.models import sqlite_text
 from cs_tui.data.slarow import sla_columns
 from cs_tui.data.views import AgentInfo, IngestRecord, IngestResult
 from cs_tui.sla import CATEGORIES, CHANNELS, PRIORITIES
@@ -29,6 +29,7 @@ AGENT = models.Agent.__table__
 EVENT = models.Event.__table__
 
 CHUNK = 500  # ids per IN (...) list
+_EMPTY_ROW = {c.name: None for c in CONV.columns}
 
 
 def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
@@ -112,87 +113,46 @@ class IngestMixin:
                     self._ids_by(conn, AGENT, AGENT.c.handle, [a["handle"] for a in new_agents])
                 )
 
-            # Conversations.
+            # Conversations: existing rows are loaded, new ones built here; all are folded in
+            # Python and written once (new rows inserted whole, old rows updated).
             by_conv: dict[str, list[IngestRecord]] = defaultdict(list)
             for r in fresh:
                 by_conv[r.conversation_id].append(r)
-            conv_ids = self._ids_by(conn, CONV, CONV.c.external_id, list(by_conv))
-            new_convs = []
+            rows: dict[str, dict] = {}
+            for part in _chunks(list(by_conv)):
+                for row in conn.execute(
+                    sa.select(CONV).where(CONV.c.external_id.in_(part))
+                ).mappings():
+                    rows[row["external_id"]] = dict(row)
+            existing_ext = set(rows)
             for ext, recs in by_conv.items():
-                if ext in conv_ids:
+                if ext in rows:
                     continue
                 first = min(recs, key=lambda x: x.sent_at)
-                meta = next((x for x in recs if x.category), first)
-                prio = next((x.priority for x in recs if x.priority), None)
-                new_convs.append(
-                    {
-                        "external_id": ext,
-                        "customer_id": customer_ids[first.customer],
-                        "channel": first.channel,
-                        "category": meta.category
-                        or ("complaint" if "complaint" in first.tags else "order"),
-                        "priority": prio or "normal",
-                        "status": "new",
-                        "active": True,
-                        "created_at": first.sent_at,
-                        "updated_at": now,
-                        "urgency_at": FAR_FUTURE,
-                        "pauses": [],
-                        "transfers": 0,
-                        "message_count": 0,
-                        "preview": "",
-                        "training": False,
-                    }
-                )
-            if new_convs:
-                conn.execute(insert(CONV).on_conflict_do_nothing(), new_convs)
-                conv_ids.update(
-                    self._ids_by(
-                        conn, CONV, CONV.c.external_id, [c["external_id"] for c in new_convs]
-                    )
-                )
+                category = next((x.category for x in recs if x.category), None)
+                rows[ext] = {
+                    **_EMPTY_ROW,
+                    "external_id": ext,
+                    "customer_id": customer_ids[first.customer],
+                    "channel": first.channel,
+                    "category": category or "order",
+                    "priority": next((x.priority for x in recs if x.priority), None) or "normal",
+                    "status": "new",
+                    "active": True,
+                    "created_at": first.sent_at,
+                    "pauses": [],
+                    "transfers": 0,
+                    "message_count": 0,
+                    "preview": "",
+                    "training": False,
+                }
             result.conversations = len(by_conv)
-
-            # Messages.
-            conn.execute(
-                insert(MSG).on_conflict_do_nothing(),
-                [
-                    {
-                        "conversation_id": conv_ids[r.conversation_id],
-                        "author_kind": r.author,
-                        "author_agent_id": agent_ids.get(r.agent) if r.agent else None,
-                        "body": r.text,
-                        "sent_at": r.sent_at,
-                        "stored_at": now,
-                        "external_id": r.message_id,
-                    }
-                    for r in fresh
-                ],
-            )
-            result.imported = len(fresh)
-
-            # Tags.
-            tag_rows = {(conv_ids[r.conversation_id], t) for r in fresh for t in r.tags}
-            if tag_rows:
-                conn.execute(
-                    insert(CONV_TAG).on_conflict_do_nothing(),
-                    [{"conversation_id": c, "tag": t} for c, t in tag_rows],
-                )
-
-            # Fold the new messages into each touched conversation and recompute its SLA.
-            touched = [conv_ids[e] for e in by_conv]
-            rows: dict[int, dict] = {}
-            for part in _chunks(touched):
-                for row in conn.execute(sa.select(CONV).where(CONV.c.id.in_(part))).mappings():
-                    rows[row["id"]] = dict(row)
-            updates = []
-            events = []
+            kinds_by_conv: dict[str, dict[str, int]] = {}
             for ext, recs in by_conv.items():
-                cid = conv_ids[ext]
-                row = rows[cid]
+                row = rows[ext]
                 wake_if_due(row, now)
                 recs.sort(key=lambda x: x.sent_at)
-                kinds = defaultdict(int)
+                kinds: dict[str, int] = defaultdict(int)
                 for r in recs:
                     if r.author == "customer" and r.sent_at >= (
                         row.get("last_agent_at") or r.sent_at
@@ -207,29 +167,71 @@ class IngestMixin:
                             row["status"] = "open"
                     if r.csat is not None:
                         row["csat"] = r.csat
+                row["updated_at"] = now
                 row.update(sla_columns(self.policy, row))
-                updates.append(
-                    {
-                        "b_id": cid,
-                        **{k: row.get(k) for k in _FOLDED},
-                    }
+                kinds_by_conv[ext] = dict(kinds)
+            new_rows = [
+                {k: v for k, v in rows[e].items() if k != "id"}
+                for e in by_conv
+                if e not in existing_ext
+            ]
+            if new_rows:
+                conn.execute(sa.insert(CONV), new_rows)
+            conv_ids = {e: rows[e]["id"] for e in existing_ext}
+            conv_ids.update(
+                self._ids_by(conn, CONV, CONV.c.external_id, [r["external_id"] for r in new_rows])
+            )
+            old_rows = [
+                {"b_id": rows[e]["id"], **{k: rows[e].get(k) for k in _FOLDED}}
+                for e in by_conv
+                if e in existing_ext
+            ]
+            if old_rows:
+                conn.execute(
+                    sa.update(CONV)
+                    .where(CONV.c.id == sa.bindparam("b_id"))
+                    .values({k: sa.bindparam(k) for k in _FOLDED}),
+                    old_rows,
                 )
-                events.append(
+
+            # Messages: the bulk of the bytes, so straight through the driver's executemany.
+            write_messages(
+                conn,
+                self.dialect,
+                [
+                    (
+                        conv_ids[r.conversation_id],
+                        r.author,
+                        agent_ids.get(r.agent) if r.agent else None,
+                        r.text,
+                        r.sent_at,
+                        now,
+                        r.message_id,
+                    )
+                    for r in fresh
+                ],
+            )
+            result.imported = len(fresh)
+
+            tag_rows = {(conv_ids[r.conversation_id], t) for r in fresh for t in r.tags}
+            if tag_rows:
+                conn.execute(
+                    insert(CONV_TAG).on_conflict_do_nothing(),
+                    [{"conversation_id": c, "tag": t} for c, t in tag_rows],
+                )
+            conn.execute(
+                sa.insert(EVENT),
+                [
                     {
                         "at": now,
                         "actor_id": actor.id if actor else None,
                         "kind": "messages_ingested",
-                        "conversation_id": cid,
-                        "payload": dict(kinds),
+                        "conversation_id": conv_ids[ext],
+                        "payload": kinds,
                     }
-                )
-            conn.execute(
-                sa.update(CONV)
-                .where(CONV.c.id == sa.bindparam("b_id"))
-                .values({k: sa.bindparam(k) for k in _FOLDED}),
-                updates,
+                    for ext, kinds in kinds_by_conv.items()
+                ],
             )
-            conn.execute(sa.insert(EVENT), events)
         return result
 
     def ingest(
@@ -413,6 +415,40 @@ class IngestMixin:
                         line["csat"] = c.csat
                     yield line
             last_id = convs[-1].id
+
+
+def write_messages(conn, dialect: str, rows: list[tuple]) -> None:
+    """Insert (conversation_id, author_kind, author_agent_id, body, sent_at, stored_at,
+    external_id) rows, skipping message ids already stored."""
+    if dialect == "sqlite":
+        cache: dict = {}
+
+        def stored(value):  # one stored_at for the whole batch: convert it once
+            text = cache.get(value)
+            if text is None:
+                text = cache[value] = sqlite_text(value)
+            return text
+
+        conn.exec_driver_sql(
+            "INSERT INTO message (conversation_id, author_kind, author_agent_id, body, sent_at, "
+            "stored_at, external_id) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [(a, b, c, d, sqlite_text(e), stored(f), g) for a, b, c, d, e, f, g in rows],
+        )
+        return
+    from sqlalchemy.dialects.postgresql import insert
+
+    keys = (
+        "conversation_id",
+        "author_kind",
+        "author_agent_id",
+        "body",
+        "sent_at",
+        "stored_at",
+        "external_id",
+    )
+    conn.execute(
+        insert(MSG).on_conflict_do_nothing(), [dict(zip(keys, r, strict=True)) for r in rows]
+    )
 
 
 _FOLDED = (

@@ -21,7 +21,12 @@ FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 class UTCDateTime(TypeDecorator):
-    """Aware UTC in, aware UTC out, whatever the backend does with offsets."""
+    """Aware UTC in, aware UTC out, whatever the backend does with offsets.
+
+    PostgreSQL stores timestamptz. SQLite stores fixed-width text "YYYY-MM-DD HH:MM:SS.ffffff"
+    (UTC), which sorts in time order and parses with the C-speed datetime.fromisoformat; the
+    queue reads hundreds of these per refresh.
+    """
 
     impl = sa.DateTime
     cache_ok = True
@@ -29,22 +34,32 @@ class UTCDateTime(TypeDecorator):
     def load_dialect_impl(self, dialect):
         if dialect.name == "postgresql":
             return dialect.type_descriptor(sa.DateTime(timezone=True))
-        return dialect.type_descriptor(sa.DateTime())
+        return dialect.type_descriptor(sa.String(26))
 
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r} reached the store")
-        value = value.astimezone(UTC)
-        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+        if dialect.name == "postgresql":
+            return value.astimezone(UTC)
+        return sqlite_text(value)
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
+        if isinstance(value, str):
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def sqlite_text(value: datetime) -> str:
+    """The SQLite storage form of an aware datetime (UTC, fixed width, microseconds)."""
+    if value.utcoffset():
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]
 
 
 def _json():
@@ -90,10 +105,39 @@ class CustomerTag(SQLModel, table=True):
 class Conversation(SQLModel, table=True):
     __tablename__ = "conversation"
     __table_args__ = (
-        sa.Index("ix_conv_queue", "active", "urgency_at", "id"),
-        sa.Index("ix_conv_assignee_queue", "assignee_id", "active", "urgency_at", "id"),
-        sa.Index("ix_conv_channel_queue", "channel", "active", "urgency_at", "id"),
-        sa.Index("ix_conv_status_queue", "status", "urgency_at", "id"),
+        # Queue indexes carry the filter columns after the sort key, so a window (even a deep
+        # offset) is read from the index alone; only the rows shown are fetched from the table.
+        sa.Index(
+            "ix_conv_queue", "active", "training", "urgency_at", "id", "hidden_until", "assignee_id"
+        ),
+        sa.Index(
+            "ix_conv_assignee_queue",
+            "assignee_id",
+            "active",
+            "training",
+            "urgency_at",
+            "id",
+            "hidden_until",
+        ),
+        sa.Index(
+            "ix_conv_channel_queue",
+            "channel",
+            "active",
+            "training",
+            "urgency_at",
+            "id",
+            "hidden_until",
+            "assignee_id",
+        ),
+        sa.Index(
+            "ix_conv_status_queue",
+            "status",
+            "training",
+            "urgency_at",
+            "id",
+            "channel",
+            "assignee_id",
+        ),
         sa.Index("ix_conv_customer", "customer_id", "last_message_at"),
     )
     id: int | None = Field(default=None, primary_key=True)

@@ -765,23 +765,12 @@ def synthetic(
 def _raw_messages(conn, dialect: str, rows: list[tuple]) -> None:
     """Messages through the driver's executemany: the bulk of the bytes, so the fast path."""
     if dialect == "sqlite":
-        fmt = "%Y-%m-%d %H:%M:%S.%f"
+        from cs_tui.data.models import sqlite_text
+
         conn.exec_driver_sql(
             "INSERT INTO message (id, conversation_id, author_kind, author_agent_id, body, sent_at, stored_at, external_id) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    a,
-                    b,
-                    c,
-                    d,
-                    e,
-                    f.replace(tzinfo=None).strftime(fmt),
-                    g.replace(tzinfo=None).strftime(fmt),
-                    h,
-                )
-                for a, b, c, d, e, f, g, h in rows
-            ],
+            [(a, b, c, d, e, sqlite_text(f), sqlite_text(g), h) for a, b, c, d, e, f, g, h in rows],
         )
     else:
         conn.execute(

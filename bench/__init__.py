@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench [store|ui|search|team|report] [options]`."""
