@@ -533,26 +533,29 @@ class SearchIndex:
             at = blob.find(needle, starts[slot + 1]) if slot + 1 < len(starts) else -1
 
     def _pinyin_quality(self, pos: int, text: str) -> float:
-        """0 when the entry's pinyin does not hold text; else 0.75-1 by how much of a run it is."""
+        """0 when the entry's pinyin does not hold text; else 0.72-0.98: more for a title than a
+        tag, for a match at the start, and for covering more of the run."""
         slot = self._py_slot.get(pos)
         if slot is None:
             return 0.0
         start = self._py_starts[slot]
         end = self._py_starts[slot + 1] - 1 if slot + 1 < len(self._py_starts) else None
         best = 0.0
-        for run in self._py_orig[start:end].split():
+        title_runs = len(pinyin_keys.HAN_RUN_RE.findall(self._entries[pos].title))
+        for number, run in enumerate(self._py_orig[start:end].split()):
+            weight = 1.0 if number < title_runs else 0.9  # runs after the title's are tags
             inits = pinyin_keys.initials(run)
             at = inits.find(text)
             if at != -1:
-                quality = 0.75 + 0.2 * len(text) / len(inits) + (0.05 if at == 0 else 0.0)
-                best = max(best, quality)
+                quality = 0.8 + 0.1 * len(text) / len(inits) + (0.08 if at == 0 else 0.0)
+                best = max(best, quality * weight)
             lower = run.lower()
             at = lower.find(text)
             while at != -1:
                 if run[at].isupper():
                     syllables = sum(1 for c in run[at : at + len(text)] if c.isupper())
-                    quality = 0.75 + 0.2 * syllables / len(inits) + (0.05 if at == 0 else 0.0)
-                    best = max(best, quality)
+                    quality = 0.8 + 0.1 * syllables / len(inits) + (0.08 if at == 0 else 0.0)
+                    best = max(best, quality * weight)
                     break
                 at = lower.find(text, at + 1)
         return min(best, 1.0)
@@ -605,20 +608,26 @@ class SearchIndex:
                 best, where = 86.0 + 10.0 * len(compact) / len(short), "shortcut"
         title_compact = title.replace(" ", "")
         if compact and compact in title_compact:
-            score = 80.0 + 15.0 * len(compact) / max(1, len(title_compact))
+            # the query as typed, inside the title: 85-100, more for a larger share of it
+            score = 85.0 + 10.0 * len(compact) / max(1, len(title_compact))
             if title_compact.startswith(compact):
                 score += 5.0
             if score > best:
                 best, where = score, "title"
         elif q.terms:
-            side = title
-            if entry.tags:
-                side = f"{title} {normalize(' '.join(entry.tags))}"
-            coverage = _coverage(q, side)
+            # the query's words or characters spread over the title (typos allowed): 60-90
+            coverage = _coverage(q, title)
             if coverage > 0:
-                score = 50.0 + 25.0 * coverage + 0.15 * fuzz.partial_ratio(q.norm, title)
+                score = 60.0 + 20.0 * coverage + 0.1 * fuzz.partial_ratio(q.norm, title)
                 if score > best:
                     best, where = score, "title"
+        if best < 80.0 and (entry.tags or entry.category) and q.terms:
+            side = normalize(" ".join((*entry.tags, entry.category)))
+            coverage = _coverage(q, side)
+            if coverage > 0:
+                score = 55.0 + 25.0 * coverage
+                if score > best:
+                    best, where = score, "tags"
         if pinyin and best < 98.0:
             score = 100.0 * self._pinyin_quality(pos, compact) - 2.0
             if score > best:
