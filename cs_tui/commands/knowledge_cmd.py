@@ -1,0 +1,362 @@
+"""`cs-tui phrases ...`, `cs-tui kb ...` and `cs-tui check ...`: quick replies, the knowledge
+base and the language checks from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from cs_tui.cli import UserError, add_agent_option, add_store_options
+
+
+def register(subparsers) -> None:
+    phrases = subparsers.add_parser("phrases", help="quick-reply phrase packs")
+    phrase_sub = phrases.add_subparsers(dest="phrases_command", metavar="ACTION", required=True)
+
+    check = phrase_sub.add_parser(
+        "check",
+        help="validate phrase packs",
+        description="Validate packs: TOML syntax, missing fields, duplicate ids or shortcuts, "
+        "unknown variables. Without PATH: the packs the app loads (shipped, team, personal). "
+        "Exit status 1 when there are problems.",
+    )
+    check.add_argument("paths", nargs="*", metavar="PATH", help="pack files or folders")
+    check.add_argument("--config", metavar="FILE", help="config file (TOML)")
+    check.set_defaults(handler=cmd_phrases_check)
+
+    search = phrase_sub.add_parser("search", help="search quick replies")
+    search.add_argument("query", metavar="QUERY")
+    search.add_argument("--json", action="store_true", help="print JSON")
+    search.add_argument("--lang", choices=("zh", "en"), help="only phrases in this language")
+    search.add_argument("--limit", type=int, default=10, help="how many results (default 10)")
+    search.add_argument("--config", metavar="FILE", help="config file (TOML)")
+    add_store_options(search)
+    add_agent_option(search)
+    search.set_defaults(handler=cmd_phrases_search)
+
+    listing = phrase_sub.add_parser("list", help="list quick replies by category")
+    listing.add_argument("--lang", choices=("zh", "en"), help="only phrases in this language")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.add_argument("--config", metavar="FILE", help="config file (TOML)")
+    listing.set_defaults(handler=cmd_phrases_list)
+
+    kb = subparsers.add_parser("kb", help="the knowledge base")
+    kb_sub = kb.add_subparsers(dest="kb_command", metavar="ACTION", required=True)
+
+    kb_import = kb_sub.add_parser(
+        "import",
+        help="import articles from Markdown files or JSONL",
+        description="Import a folder of Markdown files with front matter (title, category, "
+        "tags), one .md file, or a .jsonl file. Articles with the same slug are updated.",
+    )
+    kb_import.add_argument("path", nargs="?", metavar="PATH")
+    kb_import.add_argument(
+        "--sample", action="store_true", help="import the sample knowledge base shipped with cs-tui"
+    )
+    add_store_options(kb_import)
+    add_agent_option(kb_import)
+    kb_import.add_argument("--config", metavar="FILE", help="config file (TOML)")
+    kb_import.set_defaults(handler=cmd_kb_import)
+
+    kb_search = kb_sub.add_parser("search", help="search articles")
+    kb_search.add_argument("query", metavar="QUERY")
+    kb_search.add_argument("--json", action="store_true", help="print JSON")
+    kb_search.add_argument("--lang", choices=("zh", "en"), help="only articles in this language")
+    kb_search.add_argument("--limit", type=int, default=10, help="how many results (default 10)")
+    add_store_options(kb_search)
+    kb_search.add_argument("--config", metavar="FILE", help="config file (TOML)")
+    kb_search.set_defaults(handler=cmd_kb_search)
+
+    kb_list = kb_sub.add_parser("list", help="list articles")
+    kb_list.add_argument("--json", action="store_true", help="print JSON")
+    kb_list.add_argument("--limit", type=int, default=None, help="at most this many")
+    add_store_options(kb_list)
+    kb_list.add_argument("--config", metavar="FILE", help="config file (TOML)")
+    kb_list.set_defaults(handler=cmd_kb_list)
+
+    kb_show = kb_sub.add_parser("show", help="print one article")
+    kb_show.add_argument("article", metavar="ID_OR_SLUG")
+    add_store_options(kb_show)
+    kb_show.add_argument("--config", metavar="FILE", help="config file (TOML)")
+    kb_show.set_defaults(handler=cmd_kb_show)
+
+    check_text = subparsers.add_parser(
+        "check",
+        help="check a reply for phrases to avoid",
+        description="Print the phrases to avoid in TEXT (- reads standard input), with reasons and "
+        "suggestions. Exit status 1 when something was found.",
+    )
+    check_text.add_argument("text", metavar="TEXT")
+    check_text.add_argument("--json", action="store_true", help="print JSON")
+    check_text.add_argument("--lang", choices=("zh", "en"), help="rules of this language only")
+    check_text.add_argument(
+        "--elements", action="store_true", help="also list the elements of a good reply found"
+    )
+    check_text.set_defaults(handler=cmd_check)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _out(text: str) -> None:
+    from cs_tui.commands.common import out
+
+    out(text)
+
+
+def _json(value) -> None:
+    from cs_tui.commands.common import print_json
+
+    print_json(value)
+
+
+def _settings(args: argparse.Namespace):
+    from cs_tui.commands.common import settings_for
+
+    return settings_for(args)
+
+
+def _one_line(text: str, width: int = 60) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _limit(args: argparse.Namespace) -> int:
+    if args.limit is not None and args.limit < 1:
+        raise UserError("--limit must be at least 1")
+    return args.limit
+
+
+# --------------------------------------------------------------------------- phrases
+
+
+def cmd_phrases_check(args: argparse.Namespace) -> int:
+    from cs_tui.phrases import check_paths
+
+    problems = check_paths(args.paths, None if args.paths else _settings(args))
+    for problem in problems:
+        _out(str(problem))
+    if problems:
+        print(f"{len(problems)} problem(s)", file=sys.stderr)
+        return 1
+    _out("all packs are valid")
+    return 0
+
+
+def _library(args: argparse.Namespace):
+    from cs_tui.phrases import PhraseLibrary
+
+    library, _problems = PhraseLibrary.load(_settings(args))
+    for skipped in library.skipped:
+        print(f"cs-tui: skipped pack {skipped}", file=sys.stderr)
+    return library
+
+
+def _boost_for(args: argparse.Namespace) -> dict:
+    """The agent's recent phrase use, when a store is reachable; search works without it."""
+    import os
+
+    from cs_tui.search import recency_boost
+
+    if not (getattr(args, "db", None) or os.environ.get("CS_TUI_DB")):
+        return {}  # no store named: do not create the default one just to rank phrases
+    try:
+        from cs_tui.commands.common import current_agent, open_store
+
+        with open_store(args) as store:
+            agent = current_agent(store, args)
+            return recency_boost(store.recent_phrase_uses(agent.id), store.clock.now())
+    except Exception:  # ranking is a nicety: never fail a search for it
+        return {}
+
+
+def cmd_phrases_search(args: argparse.Namespace) -> int:
+    limit = _limit(args)
+    library = _library(args)
+    hits = library.search(args.query, limit, lang=args.lang, boost=_boost_for(args))
+    if args.json:
+        _json([hit.to_json() for hit in hits])
+        return 0
+    if not hits:
+        _out(f"no phrase matches {args.query!r}")
+        return 0
+    for hit in hits:
+        phrase = hit.entry.payload
+        _out(f"{hit.score:5.1f}  {phrase.shortcut:<14} {_one_line(phrase.title, 24)}")
+        _out(f"       {_one_line(phrase.body, 72)}")
+    return 0
+
+
+def cmd_phrases_list(args: argparse.Namespace) -> int:
+    library = _library(args)
+    grouped = library.by_category(args.lang)
+    if args.json:
+        _json(
+            {
+                category: [
+                    {
+                        "id": p.id,
+                        "shortcut": p.shortcut,
+                        "title": p.title,
+                        "body": p.body,
+                        "lang": p.lang,
+                        "emotion": p.emotion,
+                        "channel": p.channel,
+                    }
+                    for p in items
+                ]
+                for category, items in grouped.items()
+            }
+        )
+        return 0
+    for category, items in grouped.items():
+        _out(f"{category} ({len(items)})")
+        for phrase in items:
+            _out(f"  {phrase.shortcut:<14} {_one_line(phrase.title, 40)}")
+    return 0
+
+
+# --------------------------------------------------------------------------- knowledge base
+
+
+def cmd_kb_import(args: argparse.Namespace) -> int:
+    from cs_tui.commands.common import current_agent, open_store
+    from cs_tui.kb import load_path, sample_articles
+
+    if args.sample and args.path:
+        raise UserError("give either PATH or --sample, not both")
+    if args.sample:
+        records, problems = sample_articles(), []
+        source = "the sample knowledge base"
+    elif args.path:
+        result = load_path(args.path)
+        records, problems = result.records, result.problems
+        source = args.path
+    else:
+        raise UserError("kb import needs a PATH (folder, .md or .jsonl) or --sample")
+    for problem in problems:
+        print(f"cs-tui: skipped {problem}", file=sys.stderr)
+    if not records:
+        raise UserError(f"no articles to import from {source}")
+    with open_store(args) as store:
+        agent = current_agent(store, args)
+        inserted, updated = store.upsert_articles(records, actor_id=agent.id)
+    _out(
+        f"imported {inserted} new and updated {updated} article(s) from {source}"
+        + (f"; skipped {len(problems)}" if problems else "")
+    )
+    return 1 if problems else 0
+
+
+def _articles(args: argparse.Namespace, limit: int | None = None):
+    from cs_tui.commands.common import open_store
+
+    with open_store(args) as store:
+        return store.articles(limit)
+
+
+def cmd_kb_search(args: argparse.Namespace) -> int:
+    from cs_tui.kb import article_entries
+    from cs_tui.search import SearchIndex
+
+    limit = _limit(args)
+    articles = _articles(args)
+    if not articles:
+        if args.json:
+            _json([])
+        print(
+            "cs-tui: the knowledge base is empty; import articles with "
+            "`cs-tui kb import PATH` or `cs-tui kb import --sample`",
+            file=sys.stderr,
+        )
+        return 1
+    hits = SearchIndex.build(article_entries(articles)).search(args.query, limit, lang=args.lang)
+    if args.json:
+        _json([hit.to_json() for hit in hits])
+        return 0
+    if not hits:
+        _out(f"no article matches {args.query!r}")
+        return 0
+    for hit in hits:
+        _out(
+            f"{hit.score:5.1f}  #{hit.entry.id:<6} {_one_line(hit.title, 50)}  [{hit.entry.category}]"
+        )
+        if hit.snippet:
+            _out(f"       {_one_line(hit.snippet, 72)}")
+    return 0
+
+
+def cmd_kb_list(args: argparse.Namespace) -> int:
+    articles = _articles(args, args.limit)
+    if args.json:
+        _json(
+            [
+                {
+                    "id": a.id,
+                    "slug": a.slug,
+                    "title": a.title,
+                    "category": a.category,
+                    "tags": list(a.tags),
+                    "lang": a.lang,
+                }
+                for a in articles
+            ]
+        )
+        return 0
+    if not articles:
+        _out("the knowledge base is empty")
+        return 0
+    for article in articles:
+        _out(
+            f"#{article.id:<6} {article.lang}  {article.category:<15} {_one_line(article.title, 50)}"
+        )
+    return 0
+
+
+def cmd_kb_show(args: argparse.Namespace) -> int:
+    from cs_tui.commands.common import open_store
+
+    with open_store(args) as store:
+        article = store.article(args.article)
+    if article is None:
+        raise UserError(f"no article {args.article!r}")
+    _out(f"# {article.title}")
+    _out(f"{article.category} · {', '.join(article.tags)} · {article.lang} · {article.slug}")
+    _out("")
+    for line in article.body.splitlines():
+        _out(line)
+    return 0
+
+
+# --------------------------------------------------------------------------- check
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from cs_tui import compliance
+
+    text = sys.stdin.read() if args.text == "-" else args.text
+    findings = compliance.check(text, args.lang)
+    spans = compliance.elements(text, args.lang) if args.elements else []
+    if args.json:
+        if args.elements:
+            _json(
+                {
+                    "findings": [f.to_json() for f in findings],
+                    "elements": [e.to_json() for e in spans],
+                }
+            )
+        else:
+            _json([f.to_json() for f in findings])
+        return 1 if findings else 0
+    if not findings:
+        _out("no phrases to avoid")
+    for finding in findings:
+        _out(f"{finding.start}-{finding.end} {finding.rule}: 「{finding.text}」 {finding.reason}")
+        _out(f"    instead: {finding.suggestion}")
+    if args.elements:
+        present = {e.element for e in spans}
+        for name in compliance.ELEMENTS:
+            mark = "yes" if name in present else "no "
+            found = next((e.text for e in spans if e.element == name), "")
+            _out(f"{mark} {name:<16} {_one_line(found, 50)}")
+    return 1 if findings else 0
