@@ -89,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
 
         handler = run_workstation
     try:
+        if args.locked:
+            from cs_tui.commands.team_cmd import enforce_locked
+
+            enforce_locked(args)  # fixed identity and store, no subcommands, env ignored
         return int(handler(args) or 0)
     except (UserError, StoreError, PolicyError) as exc:
         print(f"cs-tui: {exc}", file=sys.stderr)

@@ -1,0 +1,443 @@
+"""Team commands: take, claim, assign, reply, agents, audit-log; and what --locked means.
+
+These post through the same Store methods as the workstation, so the store's rules apply to
+scripts too: an agent replies only in conversations assigned to them, only supervisors move other
+agents' work, and every change leaves an audit event with actor and time.
+
+Who is asking: --agent, then $CS_TUI_AGENT, then the config file, then the login name. Once the
+store has a supervisor, an unknown handle is refused rather than registered on the fly: joining
+the team is a supervisor's decision (`cs-tui agents add`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import sys
+
+from cs_tui.cli import UserError, add_agent_option, add_store_options
+from cs_tui.commands.common import open_store, out, print_json, settings_for
+from cs_tui.data.views import ROLES, AgentInfo, EventView, QueueRow
+
+# Environment that could change who or where a locked session is. Over SSH a client can only set
+# what sshd's AcceptEnv lets through, but a forced command must not depend on that.
+LOCKED_SCRUB = (
+    "CS_TUI_DB",
+    "CS_TUI_AGENT",
+    "CS_TUI_CONFIG",
+    "CS_TUI_CONFIG_DIR",
+    "CS_TUI_DATA_DIR",
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME",
+    "SSH_ORIGINAL_COMMAND",
+)
+
+
+def enforce_locked(args: argparse.Namespace) -> None:
+    """`--locked` (an SSH forced command): one fixed identity and store, the workstation only.
+
+    The identity must be on the command line (`--agent`); the store comes from `--db` or the
+    config file, never from the environment; no subcommand runs. Whatever the SSH client asked to
+    run stays in SSH_ORIGINAL_COMMAND, which is dropped unread.
+    """
+    from cs_tui.cli import UserError
+
+    if getattr(args, "command", None):
+        raise UserError(
+            f"--locked opens the workstation only: {args.command!r} is not available here"
+        )
+    if not getattr(args, "agent", None):
+        raise UserError("--locked needs the identity on the command line: --agent HANDLE")
+    for name in LOCKED_SCRUB:
+        os.environ.pop(name, None)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "take", help="claim the most urgent unassigned conversation you may serve and print it"
+    )
+    _common(p)
+    p.add_argument("--channel", help="only this channel (chat, phone, email, ...)")
+    p.add_argument("--json", action="store_true", help="print the conversation as JSON")
+    p.set_defaults(handler=run_take)
+
+    p = sub.add_parser("claim", help="claim one unassigned conversation")
+    _common(p)
+    p.add_argument("conversation", metavar="CONVERSATION_ID")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=run_claim)
+
+    p = sub.add_parser(
+        "assign", help="hand a conversation to another agent (your own; supervisors: any)"
+    )
+    _common(p)
+    p.add_argument("conversation", metavar="CONVERSATION_ID")
+    p.add_argument("--to", required=True, metavar="HANDLE", help="the agent who takes it over")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=run_assign)
+
+    p = sub.add_parser("reply", help="send a reply in a conversation assigned to you")
+    _common(p)
+    p.add_argument("conversation", metavar="CONVERSATION_ID")
+    p.add_argument("text", metavar="TEXT", help="the reply; - reads it from standard input")
+    p.add_argument("--json", action="store_true", help="print the stored message as JSON")
+    p.set_defaults(handler=run_reply)
+
+    p = sub.add_parser("audit-log", help="who did what and when (supervisors see everyone)")
+    _common(p)
+    p.add_argument("--conversation", metavar="CONVERSATION_ID", help="only this conversation")
+    p.add_argument("--limit", type=int, default=50, metavar="N")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=run_audit)
+
+    agents = sub.add_parser("agents", help="the team: list, add, set-role, disable, online")
+    asub = agents.add_subparsers(dest="agents_command", metavar="ACTION", required=True)
+    p = asub.add_parser("list", help="everyone in the team")
+    _common(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=run_agents_list)
+    p = asub.add_parser("online", help="agents whose workstation is running now (supervisors)")
+    _common(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=run_agents_online)
+    p = asub.add_parser("add", help="add an agent (supervisors, once there is one)")
+    _common(p)
+    p.add_argument("handle", metavar="HANDLE")
+    p.add_argument("--name", help="display name (default: the handle)")
+    p.add_argument("--role", choices=ROLES, default="agent")
+    p.set_defaults(handler=run_agents_add)
+    p = asub.add_parser("set-role", help="change an agent's role (supervisors)")
+    _common(p)
+    p.add_argument("handle", metavar="HANDLE")
+    p.add_argument("role", choices=ROLES)
+    p.set_defaults(handler=run_agents_set_role)
+    p = asub.add_parser("disable", help="disable an agent: no more replies or claims")
+    _common(p)
+    p.add_argument("handle", metavar="HANDLE")
+    p.set_defaults(handler=run_agents_disable)
+    p = asub.add_parser("enable", help="enable a disabled agent again")
+    _common(p)
+    p.add_argument("handle", metavar="HANDLE")
+    p.set_defaults(handler=run_agents_enable)
+
+
+def with_store(run):
+    """Open the store the command names, run, and close it (in-process callers reuse main())."""
+
+    @functools.wraps(run)
+    def wrapper(args) -> int:
+        with open_store(args) as store:
+            return run(args, store)
+
+    return wrapper
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    add_store_options(p)
+    add_agent_option(p)
+
+
+# -- who is asking -----------------------------------------------------------------------
+
+
+def _handle(args) -> str:
+    from cs_tui.config import resolve_agent
+
+    return resolve_agent(getattr(args, "agent", None), settings_for(args))
+
+
+def acting_agent(store, args) -> AgentInfo:
+    """The agent running this command. Registered on first use only while no supervisor exists."""
+    handle = _handle(args)
+    found = store.get_agent(handle)
+    if found is not None:
+        return found
+    if store.has_supervisor():
+        raise UserError(
+            f"{handle!r} is not in this team: a supervisor adds agents with "
+            f"`cs-tui agents add {handle}`"
+        )
+    return store.ensure_agent(handle)
+
+
+def manager(store, args) -> AgentInfo | None:
+    """The actor of a team change; None while the team has no supervisor yet (bootstrap)."""
+    handle = _handle(args)
+    found = store.get_agent(handle)
+    if found is None and store.has_supervisor():
+        raise UserError(f"{handle!r} is not in this team: only a supervisor may change the team")
+    return found
+
+
+# -- work --------------------------------------------------------------------------------
+
+
+def row_dict(store, row: QueueRow) -> dict:
+    now = store.clock.now()
+    remaining = (row.due_at - now).total_seconds() if row.due_at else None
+    return {
+        "conversation_id": row.external_id,
+        "id": row.id,
+        "channel": row.channel,
+        "category": row.category,
+        "priority": row.priority,
+        "status": row.status,
+        "customer": row.customer_handle,
+        "customer_name": row.customer_name,
+        "assignee": row.assignee,
+        "sla_clock": row.sla_clock,
+        "due_at": row.due_at.isoformat() if row.due_at else None,
+        "remaining_s": round(remaining, 3) if remaining is not None else None,
+        "tags": list(row.tags),
+        "preview": row.preview,
+    }
+
+
+def _row_line(store, verb: str, row: QueueRow) -> str:
+    from cs_tui.durations import format_countdown
+    from cs_tui.safe_text import clean
+
+    due = ""
+    if row.due_at is not None:
+        left = (row.due_at - store.clock.now()).total_seconds()
+        clock = (row.sla_clock or "reply").replace("_", " ")
+        due = f"  {clock} {'due in' if left >= 0 else 'overdue'} {format_countdown(abs(left))}"
+    name = clean(row.customer_name, single_line=True)
+    preview = clean(row.preview, single_line=True)[:60]
+    return f"{verb} {row.external_id}  {row.channel}/{row.category}/{row.priority}  {name}{due}" + (
+        f"\n  {preview}" if preview else ""
+    )
+
+
+@with_store
+def run_take(args, store) -> int:
+    actor = acting_agent(store, args)
+    row = store.take_next(actor, channel=args.channel)
+    if row is None:
+        where = f" on {args.channel}" if args.channel else ""
+        print(
+            f"cs-tui: nothing to take{where}: no unassigned conversation is waiting",
+            file=sys.stderr,
+        )
+        return 1
+    if args.json:
+        print_json(row_dict(store, row))
+    else:
+        out(_row_line(store, "took", row))
+    return 0
+
+
+@with_store
+def run_claim(args, store) -> int:
+    actor = acting_agent(store, args)
+    cid = store.conversation_id(args.conversation)
+    if not store.claim(actor, cid):
+        owner = store.queue_row(cid).assignee
+        print(
+            f"cs-tui: {args.conversation} is already {'yours' if owner == actor.handle else 'taken by ' + str(owner)}",
+            file=sys.stderr,
+        )
+        return 1
+    row = store.queue_row(cid)
+    if args.json:
+        print_json(row_dict(store, row))
+    else:
+        out(_row_line(store, "claimed", row))
+    return 0
+
+
+@with_store
+def run_assign(args, store) -> int:
+    actor = acting_agent(store, args)
+    cid = store.conversation_id(args.conversation)
+    row = store.assign(actor, cid, args.to)
+    if args.json:
+        print_json(row_dict(store, row))
+    else:
+        out(f"{row.external_id} is now {row.assignee}'s")
+    return 0
+
+
+@with_store
+def run_reply(args, store) -> int:
+    actor = acting_agent(store, args)
+    text = sys.stdin.read() if args.text == "-" else args.text
+    if args.text == "-":
+        text = text.rstrip("\n")
+    cid = store.conversation_id(args.conversation)
+    msg = store.post_reply(actor, cid, text)
+    if args.json:
+        print_json(
+            {
+                "message_id": msg.id,
+                "conversation_id": args.conversation,
+                "author": msg.author,
+                "sent_at": msg.sent_at.isoformat(),
+                "body": msg.body,
+            }
+        )
+    else:
+        out(f"sent to {args.conversation} (message {msg.id})")
+    return 0
+
+
+# -- audit -------------------------------------------------------------------------------
+
+
+def _describe_event(ev: EventView, names: dict[int, str]) -> str:
+    p = ev.payload
+    what = names.get(ev.conversation_id or 0) or (
+        f"#{ev.conversation_id}" if ev.conversation_id else ""
+    )
+    detail = ""
+    if ev.kind == "transfer":
+        detail = f"{p.get('from') or '(pool)'} -> {p.get('to')}"
+    elif ev.kind == "claim":
+        detail = f"-> {p.get('assignee')}"
+    elif ev.kind in ("tag_added", "tag_removed"):
+        detail = str(p.get("tag"))
+    elif ev.kind in ("customer_tag_added", "customer_tag_removed"):
+        detail = f"customer #{p.get('customer_id')} {p.get('tag')}"
+    elif ev.kind in ("escalate", "transfer_requested"):
+        detail = str(p.get("reason", ""))
+    elif ev.kind == "role_changed":
+        detail = f"{p.get('handle')}: {p.get('from')} -> {p.get('to')}"
+    elif ev.kind in ("agent_added", "agent_registered"):
+        detail = f"{p.get('handle')} ({p.get('role')})"
+    elif ev.kind in ("agent_disabled", "agent_enabled"):
+        detail = str(p.get("handle"))
+    elif ev.kind == "conversation_deleted":
+        detail = f"{p.get('external_id')} ({p.get('messages')} messages)"
+    elif ev.kind in ("category", "priority"):
+        detail = f"{p.get('from')} -> {p.get('to')}"
+    elif p:
+        detail = " ".join(f"{k}={v}" for k, v in p.items())
+    return " ".join(x for x in (what, detail) if x)
+
+
+@with_store
+def run_audit(args, store) -> int:
+    viewer = acting_agent(store, args)
+    cid = store.conversation_id(args.conversation) if args.conversation else None
+    events = store.audit(viewer, conversation_id=cid, limit=max(1, args.limit))
+    ids = sorted({e.conversation_id for e in events if e.conversation_id})
+    names = {r.id: r.external_id for r in store.queue_rows(ids)}
+    if args.json:
+        print_json(
+            [
+                {
+                    "id": e.id,
+                    "at": e.at.isoformat(),
+                    "actor": e.actor,
+                    "kind": e.kind,
+                    "conversation_id": names.get(e.conversation_id or 0),
+                    "payload": e.payload,
+                }
+                for e in events
+            ]
+        )
+        return 0
+    if viewer.role != "supervisor":
+        print("(your own actions; supervisors see the whole team's)", file=sys.stderr)
+    if not events:
+        out("(no audit events)")
+        return 0
+    for e in events:
+        at = e.at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        out(f"{at}  {e.actor or '(system)':<12} {e.kind:<20} {_describe_event(e, names)}")
+    return 0
+
+
+# -- the team ----------------------------------------------------------------------------
+
+
+def _agent_dict(a: AgentInfo, online: set[int]) -> dict:
+    return {
+        "handle": a.handle,
+        "name": a.display_name,
+        "role": a.role,
+        "active": a.active,
+        "online": a.id in online,
+        "last_seen_at": a.last_seen_at.isoformat() if a.last_seen_at else None,
+    }
+
+
+def _print_agents(store, agents: list[AgentInfo], as_json: bool) -> None:
+    from cs_tui.safe_text import clean
+
+    online = {a.id for a in store.online_agents()}
+    if as_json:
+        print_json([_agent_dict(a, online) for a in agents])
+        return
+    if not agents:
+        out("(no agents)")
+        return
+    out(f"{'HANDLE':<16} {'ROLE':<11} {'STATE':<9} {'LAST SEEN':<20} NAME")
+    for a in agents:
+        state = "disabled" if not a.active else ("online" if a.id in online else "-")
+        seen = a.last_seen_at.astimezone().strftime("%Y-%m-%d %H:%M:%S") if a.last_seen_at else "-"
+        out(
+            f"{a.handle:<16} {a.role:<11} {state:<9} {seen:<20} {clean(a.display_name, single_line=True)}"
+        )
+
+
+def _keep_a_supervisor(store, actor: AgentInfo | None, handle: str) -> None:
+    """Demoting or disabling the last active supervisor would open the team to anyone."""
+    if actor is None:
+        return
+    supervisors = [
+        a.handle for a in store.list_agents(include_disabled=False) if a.role == "supervisor"
+    ]
+    if supervisors == [handle]:
+        raise UserError(f"{handle} is the last active supervisor: make someone else one first")
+
+
+@with_store
+def run_agents_list(args, store) -> int:
+    _print_agents(store, store.list_agents(), args.json)
+    return 0
+
+
+@with_store
+def run_agents_online(args, store) -> int:
+    from cs_tui.data.errors import NotAllowed
+
+    viewer = acting_agent(store, args)
+    if viewer.role != "supervisor" and store.has_supervisor():
+        raise NotAllowed("only a supervisor sees who is online")
+    _print_agents(store, store.online_agents(), args.json)
+    return 0
+
+
+@with_store
+def run_agents_add(args, store) -> int:
+    added = store.add_agent(manager(store, args), args.handle, args.name, args.role)
+    out(f"added {added.handle} ({added.role})")
+    return 0
+
+
+@with_store
+def run_agents_set_role(args, store) -> int:
+    actor = manager(store, args)
+    if args.role != "supervisor":
+        _keep_a_supervisor(store, actor, args.handle)
+    changed = store.set_role(actor, args.handle, args.role)
+    out(f"{changed.handle} is now {changed.role}")
+    return 0
+
+
+@with_store
+def run_agents_disable(args, store) -> int:
+    actor = manager(store, args)
+    _keep_a_supervisor(store, actor, args.handle)
+    changed = store.set_active(actor, args.handle, False)
+    out(f"{changed.handle} is disabled")
+    return 0
+
+
+@with_store
+def run_agents_enable(args, store) -> int:
+    changed = store.set_active(manager(store, args), args.handle, True)
+    out(f"{changed.handle} is enabled")
+    return 0
