@@ -45,6 +45,7 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 
 from cs_tui.durations import parse_duration
+from cs_tui.i18n import N_, _
 
 SINCE_CHOICES = {"1d": 1, "7d": 7, "30d": 30}
 
@@ -261,6 +262,51 @@ def angry_tally(bodies: Iterable[str], detect: Callable[[str], object]) -> tuple
     return angry, checked
 
 
+KPI_ROWS = (
+    ("conversations", N_("conversations")),
+    ("frt_p50_s", N_("first response p50")),
+    ("frt_p90_s", N_("first response p90")),
+    ("first_response_sla_pct", N_("first response within policy")),
+    ("nrt_avg_s", N_("next response (avg)")),
+    ("resolved", N_("resolved")),
+    ("resolution_p50_s", N_("resolution time p50")),
+    ("resolution_p90_s", N_("resolution time p90")),
+    ("fcr_pct", N_("first-contact resolution")),
+    ("transfer_pct", N_("transferred")),
+    ("csat_avg", N_("CSAT average (1-5)")),
+    ("csat_pct", N_("CSAT satisfied (4-5)")),
+    ("complaint_pct", N_("complaint rate")),
+    ("compliant_pct", N_("compliant language")),
+    ("volume_per_agent_day", N_("conversations per agent a day")),
+)
+"""The KPIs in the order the report and the dashboard show them; labels translated where shown."""
+
+
+def target_text(key: str) -> str:
+    target = TARGETS.get(key)
+    if target is None:
+        return ""
+    unit = " s" if key.endswith("_s") else " %" if key.endswith("_pct") else ""
+    return f"{target}{unit}"
+
+
+def kpi_rows(data: Mapping[str, object]) -> list[tuple[str, str, str, str]]:
+    """(figure, value, target, verdict) per KPI of `Kpis.as_dict()`; verdict ok / MISSED / ""."""
+    out = []
+    for key, label in KPI_ROWS:
+        target = TARGETS.get(key)
+        value = data.get(key)
+        met = target.met(value) if target else None  # type: ignore[arg-type]
+        shown = format_value(key, value)  # type: ignore[arg-type]
+        if key == "compliant_pct" and value is not None:
+            shown += f" (n={data.get('compliant_checked', 0):,})"
+        if key == "csat_avg" and value is not None:
+            shown += f" (n={data.get('csat_count', 0):,})"
+        verdict = {True: _("ok"), False: _("MISSED"), None: ""}[met]
+        out.append((_(label), shown, target_text(key), verdict))
+    return out
+
+
 def format_seconds(value: float | None) -> str:
     if value is None:
         return "-"
@@ -414,3 +460,84 @@ def evaluate_warnings(counts: WindowCounts, config: WarningConfig) -> list[Warni
         raised = threshold > 0 and value is not None and value >= threshold
         out.append(WarningReading(metric, value, threshold, raised))
     return out
+
+
+# -- orchestration: the store's counts plus the text checks, for the CLI and the dashboard -------
+
+
+def default_check() -> Callable[[str], object] | None:
+    """The compliance checker's `check(text)`, or None when it is not available."""
+    try:
+        from cs_tui.compliance import check
+    except ImportError:  # pragma: no cover - a build without the compliance module
+        return None
+    return check
+
+
+def default_detect() -> Callable[[str], object] | None:
+    try:
+        from cs_tui.sentiment import detect
+    except ImportError:  # pragma: no cover
+        return None
+    return detect
+
+
+COMPLIANCE_SAMPLE = 2000
+"""Agent messages checked per window: the newest ones (about 20 µs each)."""
+EMOTION_SAMPLE = 500
+"""Customer messages read for the angry share of the early-warning window (about 90 µs each)."""
+
+
+def kpis_for(
+    store,
+    start: datetime,
+    end: datetime,
+    *,
+    agent_id: int | None = None,
+    sample: int = COMPLIANCE_SAMPLE,
+    check: Callable[[str], object] | None = None,
+) -> Kpis:
+    """The KPIs of conversations created in [start, end): SQL counts plus a bounded
+    compliance check of the window's newest agent messages (sample=0 skips it)."""
+    counts = store.kpi_counts(start, end, agent_id=agent_id)
+    check = check or default_check()
+    compliant = None
+    if sample > 0 and check is not None:
+        bodies = store.message_sample(
+            start, end, author_kind="agent", limit=sample, agent_id=agent_id
+        )
+        compliant = compliance_tally(bodies, check)
+    return kpis_from_counts(counts, compliant=compliant, days=(end - start).total_seconds() / 86400)
+
+
+def read_early_warning(
+    store,
+    config: WarningConfig,
+    *,
+    detect: Callable[[str], object] | None = None,
+    sample: int = EMOTION_SAMPLE,
+) -> list[WarningReading]:
+    """Evaluate the sliding window ending now (reads only; see `record_early_warning`)."""
+    end = store.clock.now()
+    start = end - timedelta(seconds=config.window_s)
+    counts = store.warning_counts(start, end)
+    detect = detect or default_detect()
+    if detect is not None and sample > 0:
+        bodies = store.message_sample(start, end, author_kind="customer", limit=sample)
+        angry, checked = angry_tally(bodies, detect)
+        counts = WindowCounts(
+            counts.conversations, counts.complaints, counts.breached, checked, angry
+        )
+    return evaluate_warnings(counts, config)
+
+
+def record_early_warning(store, actor, readings: Iterable[WarningReading]) -> list[str]:
+    """Record each reading whose state changed; returns the metrics whose state changed.
+
+    A window with too little volume to judge reads as "not raised", so it clears a warning.
+    """
+    changed = []
+    for r in readings:
+        if store.record_early_warning(actor, r.metric, r.raised, r.value, r.threshold):
+            changed.append(r.metric)
+    return changed
