@@ -69,6 +69,22 @@ def pytest_sessionfinish(session, exitstatus):
     engine.dispose()
 
 
+def pytest_sessionstart(session):
+    """With CS_TUI_TEST_PG set, an unreachable server fails the run: a skipped PostgreSQL suite
+    must never pass for a green one."""
+    if not PG_URL:
+        return
+    import sqlalchemy as sa
+
+    try:
+        engine = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        engine.dispose()
+    except Exception as exc:  # noqa: BLE001 - any failure to connect ends the run
+        pytest.exit(f"CS_TUI_TEST_PG={PG_URL} is set but unreachable: {exc}", returncode=3)
+
+
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)]
 
 

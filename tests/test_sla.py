@@ -66,8 +66,12 @@ def test_first_response_counts_down_then_warns_then_breaches():
 def test_next_response_restarts_with_each_customer_message():
     p = default_policy()
     f = facts(
-        status="open", assigned=True, first_customer_at=T0, first_agent_at=T0 + s(10),
-        last_agent_at=T0 + s(10), last_customer_at=T0 + s(100),
+        status="open",
+        assigned=True,
+        first_customer_at=T0,
+        first_agent_at=T0 + s(10),
+        last_agent_at=T0 + s(10),
+        last_customer_at=T0 + s(100),
     )
     st = evaluate(p, f, T0 + s(100))
     assert st.clock is SlaClock.NEXT_RESPONSE
@@ -81,8 +85,11 @@ def test_late_ingested_older_message_does_not_move_the_clock():
     """A customer message that arrives late but was sent before the agent's reply owes nothing."""
     p = default_policy()
     f = facts(
-        status="open", first_customer_at=T0 - s(50), last_customer_at=T0,
-        first_agent_at=T0 + s(20), last_agent_at=T0 + s(20),
+        status="open",
+        first_customer_at=T0 - s(50),
+        last_customer_at=T0,
+        first_agent_at=T0 + s(20),
+        last_agent_at=T0 + s(20),
     )
     assert evaluate(p, f, T0 + s(200)).state is SlaState.NONE
 
@@ -107,8 +114,14 @@ def test_ticket_assignment_then_resolution():
     f = facts(channel="ticket", first_customer_at=T0, last_customer_at=T0)
     st = evaluate(p, f, T0)
     assert st.clock is SlaClock.ASSIGNMENT and st.due_at == T0 + timedelta(hours=24)
-    assigned = facts(channel="email", assigned=True, assigned_at=T0 + s(3600), status="open",
-                     first_customer_at=T0, last_customer_at=T0)
+    assigned = facts(
+        channel="email",
+        assigned=True,
+        assigned_at=T0 + s(3600),
+        status="open",
+        first_customer_at=T0,
+        last_customer_at=T0,
+    )
     st = evaluate(p, assigned, T0 + s(3600))
     assert st.clock is SlaClock.RESOLUTION and st.due_at == T0 + s(3600) + timedelta(hours=48)
 
@@ -134,7 +147,9 @@ def test_pending_stops_the_clock_and_snooze_pushes_the_deadline():
     assert st.state is SlaState.PAUSED and st.remaining_s is None
     # Snoozed 10 s into a 30 s first-response clock, until +5 min: 20 s are left after the snooze.
     until = T0 + s(300)
-    snoozed = facts(status="snoozed", snooze_until=until, first_customer_at=T0, pauses=((T0 + s(10), None),))
+    snoozed = facts(
+        status="snoozed", snooze_until=until, first_customer_at=T0, pauses=((T0 + s(10), None),)
+    )
     st = evaluate(p, snoozed, T0 + s(100))
     assert st.state is SlaState.PAUSED
     assert st.due_at == until + s(20)
@@ -169,12 +184,12 @@ first_response = "20s"
 @pytest.mark.parametrize(
     ("text", "line", "words"),
     [
-        ("[targets]\nfirst_response = \"30 parsecs\"\n", 2, "first_response"),
-        ("[targets]\nfirst_reply = \"30s\"\n", 2, "unknown clock"),
+        ('[targets]\nfirst_response = "30 parsecs"\n', 2, "first_response"),
+        ('[targets]\nfirst_reply = "30s"\n', 2, "unknown clock"),
         ("warning_ratio = 2\n", 1, "warning_ratio"),
-        ("[channels.fax]\nfirst_response = \"1m\"\n", 1, "unknown channel"),
+        ('[channels.fax]\nfirst_response = "1m"\n', 1, "unknown channel"),
         ("[targets\nx = 1\n", 1, "not valid TOML"),
-        ("\n\n[[override]]\nchannel = \"pigeon\"\n", 4, "unknown channel"),
+        ('\n\n[[override]]\nchannel = "pigeon"\n', 4, "unknown channel"),
     ],
 )
 def test_bad_policy_files_name_file_and_line(text, line, words):
@@ -197,7 +212,14 @@ def test_unreadable_policy_file_is_one_clear_line(tmp_path):
 
 @pytest.mark.parametrize(
     ("seconds", "shown"),
-    [(27, "0:27"), (65, "1:05"), (3910, "1:05:10"), (2 * 86400 + 5, "2d"), (-90, "-1:30"), (0, "0:00")],
+    [
+        (27, "0:27"),
+        (65, "1:05"),
+        (3910, "1:05:10"),
+        (2 * 86400 + 5, "2d"),
+        (-90, "-1:30"),
+        (0, "0:00"),
+    ],
 )
 def test_countdown_format(seconds, shown):
     assert format_countdown(seconds) == shown

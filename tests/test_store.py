@@ -20,10 +20,15 @@ def team(store):
     }
 
 
-def new_chat(store, ext, *, text="你好", channel="chat", category="order", customer=None, name=None):
+def new_chat(
+    store, ext, *, text="你好", channel="chat", category="order", customer=None, name=None
+):
     cid = store.create_conversation(
-        external_id=ext, customer_handle=customer or f"cust-{ext}", customer_name=name or f"Name {ext}",
-        channel=channel, category=category,
+        external_id=ext,
+        customer_handle=customer or f"cust-{ext}",
+        customer_name=name or f"Name {ext}",
+        channel=channel,
+        category=category,
     )
     store.post_customer_message(cid, text)
     return cid
@@ -49,14 +54,21 @@ def test_queue_puts_the_most_overdue_first(store, team, clock):
 
 def test_queue_windows_and_filters(store, team, clock):
     for i in range(12):
-        new_chat(store, f"C{i:02d}", channel="email" if i % 3 == 0 else "chat", text=f"订单 {i} 100%")
+        new_chat(
+            store, f"C{i:02d}", channel="email" if i % 3 == 0 else "chat", text=f"订单 {i} 100%"
+        )
         clock.advance(1)
     boss = team["boss"]
     first = store.queue(boss, limit=5)
     second = store.queue(boss, offset=5, limit=5)
     assert len(first) == 5 and len(second) == 5
     assert not set(ext_ids(first)) & set(ext_ids(second))
-    assert set(ext_ids(store.queue(boss, QueueFilter(channel="email")))) == {"C00", "C03", "C06", "C09"}
+    assert set(ext_ids(store.queue(boss, QueueFilter(channel="email")))) == {
+        "C00",
+        "C03",
+        "C06",
+        "C09",
+    }
     assert ext_ids(store.queue(boss, QueueFilter(text="订单 7"))) == ["C07"]
     # LIKE wildcards in the user's text are literal.
     assert len(store.queue(boss, QueueFilter(text="100%"))) == 12
@@ -124,7 +136,10 @@ def test_transfer_rules_and_audit(store, team):
     assert row.assignee == "bob"
     row = store.assign(team["boss"], cid, "alice")  # supervisors move anything
     assert row.assignee == "alice"
-    trail = [(e.kind, e.actor, e.payload.get("from"), e.payload.get("to")) for e in store.audit(team["boss"], conversation_id=cid)]
+    trail = [
+        (e.kind, e.actor, e.payload.get("from"), e.payload.get("to"))
+        for e in store.audit(team["boss"], conversation_id=cid)
+    ]
     assert ("transfer", "alice", "alice", "bob") in trail
     assert ("transfer", "boss", "bob", "alice") in trail
     assert store.conversation(cid).transfers == 2
@@ -217,7 +232,10 @@ def test_tags_category_priority_leave_events(store, team):
     store.set_priority(team["alice"], cid, "urgent")
     kinds = [(e.kind, e.actor) for e in store.events_since(start)]
     assert kinds == [
-        ("tag_added", "alice"), ("tag_removed", "alice"), ("category", "alice"), ("priority", "alice"),
+        ("tag_added", "alice"),
+        ("tag_removed", "alice"),
+        ("category", "alice"),
+        ("priority", "alice"),
     ]
     assert store.queue_row(cid).sla_target_s == 600  # complaints: acknowledge within 10 min
     with pytest.raises(InvalidInput):
