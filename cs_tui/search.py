@@ -61,7 +61,7 @@ BOOST_POINTS = 8.0
 """Most points a recently used entry gains; enough to reorder near-equal results, not to lift a
 poor match above a good one."""
 
-POOL = 600
+POOL = 240
 """Most candidates scored per query; title-side matches fill the pool before body matches."""
 
 _VERIFY_BELOW = 256
@@ -210,7 +210,9 @@ class _Query:
     norm: str
     compact: str
     terms: list[list[str]]  # per query term: the index tokens that satisfy it (expansions)
-    qualities: list[dict[str, float]]  # per term: token -> match quality 0..1
+    checks: list[list[tuple[str, float]]]
+    """Per term: substrings that show it in a text, with a quality 0..1. A prefix's expansions
+    all contain the prefix, so the typed word stands for all of them."""
     latin_only: bool
 
 
@@ -227,6 +229,7 @@ class SearchIndex:
         self._vocab: list[str] = []
         self._vocab_by_len: dict[int, list[str]] = {}
         self._shortcuts: list[tuple[str, int]] = []
+        self._short_norm: dict[int, str] = {}
         self._py_lower = ""
         self._py_orig = ""
         self._py_init = ""
@@ -271,6 +274,7 @@ class SearchIndex:
             if entry.shortcut:
                 short = normalize(entry.shortcut)
                 self._shortcuts.append((short, pos))
+                self._short_norm[pos] = short
                 side = f"{side} {short}"
             if entry.tags:
                 side = f"{side} {normalize(' '.join(entry.tags))}"
@@ -450,22 +454,20 @@ class SearchIndex:
     def _parse(self, norm: str) -> _Query:
         compact = norm.replace(" ", "")
         terms: list[list[str]] = []
-        qualities: list[dict[str, float]] = []
+        checks: list[list[tuple[str, float]]] = []
         for ch in _units(norm):
             terms.append([ch])
-            qualities.append({ch: 1.0})
+            checks.append([(ch, 1.0)])
         words = list(dict.fromkeys(_WORD_RE.findall(norm)))
         last = words[-1] if words and norm.endswith(words[-1]) else None
         for word in words:
             quality = self._expand(word, prefix=word == last)
-            if quality:
-                terms.append(list(quality))
-                qualities.append(quality)
-            else:  # a word nothing resembles: keeps the query from matching everything else
-                terms.append([word])
-                qualities.append({word: 1.0})
+            # a word nothing resembles still counts: it keeps the query from matching all else
+            terms.append(list(quality) or [word])
+            typos = [(token, value) for token, value in quality.items() if value < 0.9]
+            checks.append([(word, 1.0), *typos])
         latin_only = compact.isascii() and compact.isalpha()
-        return _Query(norm, compact, terms, qualities, latin_only)
+        return _Query(norm, compact, terms, checks, latin_only)
 
     def _expand(self, word: str, *, prefix: bool) -> dict[str, float]:
         """Index words that satisfy a query word, with how well: exact 1, prefix .9, typo .75."""
@@ -563,9 +565,9 @@ class SearchIndex:
     def _intersect(self, q: _Query, postings, texts) -> set[int]:
         """Entries holding every term (rarest first); leave-one-out when that finds nothing."""
         lists = []
-        for options in q.terms:
+        for options, checks in zip(q.terms, q.checks, strict=True):
             found = [postings[t] for t in options if t in postings]
-            lists.append((sum(len(p) for p in found), found, options))
+            lists.append((sum(len(p) for p in found), found, [text for text, _ in checks]))
         lists.sort(key=lambda item: item[0])
         result = self._and(lists, texts)
         if not result and len(lists) >= 2:
@@ -600,8 +602,8 @@ class SearchIndex:
         title = self._title_norm[pos]
         compact = q.compact
         best, where = 0.0, ""
-        if entry.shortcut:
-            short = normalize(entry.shortcut)
+        short = self._short_norm.get(pos)
+        if short:
             if short == compact:
                 best, where = 100.0, "shortcut"
             elif short.startswith(compact):
@@ -672,14 +674,14 @@ class SearchIndex:
 
 
 def _coverage(q: _Query, text: str) -> float:
+    """Share of the query's terms found in text, each weighted by how well it matched."""
     total = 0.0
-    for quality in q.qualities:
-        best = 0.0
-        for token, value in quality.items():
-            if value > best and token in text:
-                best = value
-        total += best
-    return total / len(q.qualities) if q.qualities else 0.0
+    for checks in q.checks:
+        for token, value in checks:
+            if token in text:
+                total += value
+                break
+    return total / len(q.checks) if q.checks else 0.0
 
 
 def _first(positions: set[int], count: int) -> Iterable[int]:
