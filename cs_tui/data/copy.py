@@ -25,6 +25,7 @@ TABLE_ORDER = (
     models.Draft.__table__,
     models.Article.__table__,
     models.PhraseUse.__table__,
+    models.TrainingSession.__table__,
     models.Event.__table__,
 )
 SERIAL_TABLES = (

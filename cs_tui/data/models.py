@@ -16,7 +16,7 @@ from sqlalchemy.ext.mutable import MutableDict, MutableList
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 
 
@@ -231,6 +231,30 @@ class PhraseUse(SQLModel, table=True):
     agent_id: int = Field(foreign_key="agent.id")
     phrase_id: str = Field(max_length=200)
     used_at: datetime = utc_col(nullable=False)
+
+
+class TrainingSession(SQLModel, table=True):
+    """A role-play session: which scenario, who trained whom, and the scorecard it earned.
+
+    Added in schema 2.
+    """
+
+    __tablename__ = "training_session"
+    __table_args__ = (sa.Index("ix_training_trainee", "trainee_id", "started_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    scenario_id: str = Field(max_length=100)
+    scenario_title: str = Field(default="", max_length=300)
+    mode: str = Field(default="solo", max_length=8)  # solo | live
+    trainee_id: int = Field(foreign_key="agent.id")
+    trainer_id: int | None = Field(default=None, foreign_key="agent.id")
+    conversation_id: int | None = Field(default=None, foreign_key="conversation.id")
+    started_at: datetime = utc_col(nullable=False)
+    ended_at: datetime | None = utc_col()
+    total: float | None = None
+    max_points: float | None = None
+    scorecard: dict = Field(
+        default_factory=dict, sa_column=sa.Column(MutableDict.as_mutable(_json()))
+    )
 
 
 class Event(SQLModel, table=True):

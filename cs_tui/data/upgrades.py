@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-STEPS: dict[int, Callable] = {}
+
+def _v1_to_v2(conn, dialect: str) -> None:
+    """Schema 2 adds role-play sessions (training_session)."""
+    from cs_tui.data.models import TrainingSession
+
+    TrainingSession.__table__.create(conn, checkfirst=True)
+
+
+STEPS: dict[int, Callable] = {1: _v1_to_v2}
 
 
 def upgrade(conn, from_version: int, dialect: str) -> None:
