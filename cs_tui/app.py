@@ -1,0 +1,157 @@
+"""CsApp: the agent's workstation application.
+
+Thin on purpose: it holds the store, the agent, the clock and the settings, installs the
+workstation screen, and owns the few global keys (quit, help, command palette, language).
+Nothing slow happens in __init__; the store was opened by the caller and every read after that
+runs in a screen's worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from cs_tui.clock import Clock, SystemClock
+from cs_tui.data.views import AgentInfo
+from cs_tui.i18n import N_, _, set_language
+
+
+class CsApp(App):
+    TITLE = "cs-tui"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("ctrl+q", "quit", N_("Quit"), priority=True, id="app.quit"),
+        Binding("f1,question_mark", "help", N_("Help"), id="app.help"),
+        Binding("f9", "switch_language", N_("中文/English"), show=False, id="app.language"),
+    ]
+
+    def __init__(
+        self,
+        store,
+        agent: AgentInfo,
+        clock: Clock | None = None,
+        *,
+        lang: str = "en",
+        settings: Any = None,
+        locked: bool = False,
+        live: bool = True,
+    ) -> None:
+        self.store = store
+        self.agent = agent
+        self.clock = clock or SystemClock()
+        self.lang = lang
+        self.settings = settings
+        self.locked = locked
+        self.live = live
+        self.keymap: dict[str, str] = dict(getattr(settings, "keymap", None) or {})
+        set_language(lang)
+        super().__init__()
+
+    def on_mount(self) -> None:
+        if self.keymap:
+            self.set_keymap(self.keymap)
+        self.push_screen(self._workstation())
+
+    def _workstation(self, open_id: int | None = None) -> Screen:
+        from cs_tui.screens.workstation import WorkstationScreen
+
+        return WorkstationScreen(
+            self.store,
+            self.agent,
+            self.clock,
+            lang=self.lang,
+            locked=self.locked,
+            settings=self.settings,
+            open_id=open_id,
+            live=self.live,
+        )
+
+    # -- global actions ------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from cs_tui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.help_sections(), self.keymap))
+
+    def help_sections(self) -> list[tuple[str, list[Binding]]]:
+        from cs_tui.screens.modal import CsModal
+        from cs_tui.screens.workstation import WorkstationScreen
+        from cs_tui.widgets.composer import Composer
+        from cs_tui.widgets.queue_list import QueueList
+        from cs_tui.widgets.side_panel import TagList
+
+        def bindings(cls) -> list[Binding]:
+            return [b for b in cls.BINDINGS if isinstance(b, Binding)]
+
+        sections = [
+            (_("Queue"), bindings(QueueList)),
+            (_("Conversation actions"), bindings(WorkstationScreen)),
+            (_("Composer"), bindings(Composer)),
+            (_("Side panel: customer tags"), bindings(TagList)),
+            (_("Everywhere"), bindings(CsApp) + bindings(CsModal)),
+        ]
+        focused = self.screen.focused if self.screen else None
+        if isinstance(focused, Composer):
+            sections.insert(0, sections.pop(2))
+        return sections
+
+    def action_switch_language(self) -> None:
+        """Switch 中文/English; the workstation is rebuilt with the same conversation open."""
+        self.set_language("en" if self.lang == "zh" else "zh")
+
+    def set_language(self, lang: str) -> None:
+        from cs_tui.screens.workstation import WorkstationScreen
+
+        self.lang = lang
+        set_language(lang)
+        screen = self.screen
+        open_id = None
+        if isinstance(screen, WorkstationScreen) and screen.detail is not None:
+            open_id = screen.detail.row.id
+        self.switch_screen(self._workstation(open_id))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        from cs_tui.screens.workstation import WorkstationScreen
+
+        if isinstance(screen, WorkstationScreen):
+            for title, key, action in screen.palette_commands():
+                yield SystemCommand(
+                    title,
+                    _("Key: {key}").format(key=key),
+                    lambda action=action, screen=screen: screen.run_action(action),
+                )
+        yield SystemCommand(_("Help"), _("Every key of the workstation"), self.action_help)
+        yield SystemCommand(
+            _("Switch language 中文/English"), _("Interface language"), self.action_switch_language
+        )
+        if not self.locked:
+            yield SystemCommand(_("Theme"), _("Change the colours"), self.action_change_theme)
+        yield SystemCommand(_("Quit"), _("Leave the workstation"), self.action_quit)
+
+    def action_suspend_process(self) -> None:
+        """No shell is ever started from the workstation (SSH kiosk logins depend on it)."""
+        if not self.locked:
+            super().action_suspend_process()
+
+
+def make_app(
+    store,
+    agent_handle: str = "alice",
+    *,
+    clock: Clock | None = None,
+    lang: str = "en",
+    locked: bool = False,
+    settings: Any = None,
+    live: bool = True,
+) -> CsApp:
+    """The app for tests and benchmarks: an open store, an agent handle, a clock, a language."""
+    agent = store.get_agent(agent_handle) or store.ensure_agent(agent_handle)
+    return CsApp(
+        store, agent, clock or store.clock, lang=lang, settings=settings, locked=locked, live=live
+    )

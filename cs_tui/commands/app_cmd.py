@@ -1,0 +1,86 @@
+"""`cs-tui` (no subcommand) opens the workstation; `cs-tui demo` opens it on a demo store.
+
+Textual is imported only when the workstation really starts, so the other subcommands stay
+quick, and TEXTUAL_COLOR_SYSTEM from the config is in place before Textual reads it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from cs_tui.commands.common import current_agent, open_store, settings_for
+
+DEMO_AGENT = "alice"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "demo",
+        help="open the workstation on a demo store (created on first use) as a demo agent",
+    )
+    # SUPPRESS: options given before the subcommand (`cs-tui --db X demo`) are kept.
+    p.add_argument(
+        "--db",
+        metavar="PATH_OR_URL",
+        default=argparse.SUPPRESS,
+        help="demo store (default: demo.db in the user data directory)",
+    )
+    p.add_argument(
+        "--agent",
+        metavar="HANDLE",
+        default=argparse.SUPPRESS,
+        help=f"demo agent: alice, bob, carol, sam (supervisor) (default: {DEMO_AGENT})",
+    )
+    p.add_argument("--lang", choices=("zh", "en"), default=argparse.SUPPRESS)
+    p.add_argument("--locked", action="store_true", default=argparse.SUPPRESS)
+    p.add_argument("--no-mouse", action="store_true", default=argparse.SUPPRESS)
+    p.set_defaults(handler=run_demo)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from cs_tui.config import demo_store_path
+    from cs_tui.data import seed
+
+    if not getattr(args, "db", None):
+        args.db = str(demo_store_path())
+    if not getattr(args, "agent", None):
+        args.agent = DEMO_AGENT
+    store = open_store(args)
+    try:
+        seed.write_demo(store)
+        return _run(store, args)
+    finally:
+        store.close()
+
+
+def run_workstation(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    try:
+        return _run(store, args)
+    finally:
+        store.close()
+
+
+def _run(store, args: argparse.Namespace) -> int:
+    from cs_tui.config import resolve_lang
+
+    settings = settings_for(args)
+    if settings.color_system and "TEXTUAL_COLOR_SYSTEM" not in os.environ:
+        os.environ["TEXTUAL_COLOR_SYSTEM"] = settings.color_system
+    agent = current_agent(store, args)
+    lang = resolve_lang(getattr(args, "lang", None), settings)
+    mouse = settings.mouse and not getattr(args, "no_mouse", False)
+
+    from cs_tui.app import CsApp
+
+    app = CsApp(
+        store,
+        agent,
+        store.clock,
+        lang=lang,
+        settings=settings,
+        locked=bool(getattr(args, "locked", False)),
+    )
+    app.run(mouse=mouse)
+    return app.return_code or 0

@@ -1,0 +1,1 @@
+"""One screen per module; each screen's CSS lives in a sibling .tcss file."""

@@ -1,0 +1,404 @@
+"""The supervisor dashboard: what is breaching now, who is overloaded, and the KPIs of §7.
+
+Everything that reads the store runs in thread workers and comes back as one snapshot message;
+the main thread only redraws (a few milliseconds, measured by `python -m bench report`). The live
+part (counts, breach list, agents, trends, early warning) reloads every few seconds; the KPIs of
+1, 7 and 30 days, which scan more, once a minute or on `r`.
+
+The early warning is evaluated here, on every supervisor's dashboard; its state lives in the
+store, so a warning raised on one supervisor's screen shows as a banner on all of them, and each
+raise or clear is recorded once as an `early_warning` event.
+
+Keys: enter opens the highlighted conversation (the screen is dismissed with its id), `a`
+reassigns it through the agent picker, `r` reloads, escape or `q` closes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Sparkline, Static
+from textual.worker import Worker, WorkerState
+
+from cs_tui.clock import Clock
+from cs_tui.data.kpi_queries import AgentLoad, LiveCounts, Trend, WarningState
+from cs_tui.data.views import AgentInfo, QueueRow
+from cs_tui.durations import format_countdown
+from cs_tui.i18n import N_, _
+from cs_tui.metrics import (
+    KPI_ROWS,
+    TARGETS,
+    Kpis,
+    WarningConfig,
+    format_value,
+    kpis_for,
+    read_early_warning,
+    record_early_warning,
+    target_text,
+)
+from cs_tui.safe_text import safe
+from cs_tui.widgets import labels
+
+WINDOWS = (1, 7, 30)
+ONLINE_S = 60
+"""A heartbeat newer than this shows the agent as online."""
+BREACH_ROWS = 100
+KPI_SAMPLE = 500
+"""Agent messages checked for compliant language per window on the dashboard (the CLI: 2000)."""
+WARNING_NAMES = {
+    "complaint_pct": N_("complaint rate"),
+    "angry_pct": N_("angry customers"),
+    "breach_pct": N_("breach rate"),
+}
+
+
+@dataclass(frozen=True)
+class LiveSnapshot:
+    at: datetime
+    counts: LiveCounts
+    breaches: list[QueueRow]
+    agents: list[AgentLoad]
+    trend: Trend
+    warnings: list[WarningState]
+    changed: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class KpiSnapshot:
+    at: datetime
+    kpis: dict[int, Kpis]
+
+
+def banner_text(warnings: list[WarningState], window_s: float) -> str:
+    """One line for every raised early warning; empty when none is raised."""
+    raised = [w for w in warnings if w.state == "raised"]
+    if not raised:
+        return ""
+    parts = []
+    for w in raised:
+        value = "-" if w.value is None else f"{w.value:.1f} %"
+        parts.append(f"{_(WARNING_NAMES.get(w.metric, w.metric))} {value} ≥ {w.threshold:g} %")
+    minutes = round(window_s / 60)
+    return _("Early warning") + f" ({minutes} min): " + " · ".join(parts)
+
+
+class DashboardScreen(Screen[int | None]):
+    """Dismissed with a conversation id to open it, or None when closed."""
+
+    CSS_PATH = "dashboard.tcss"
+    BINDINGS = [
+        Binding("enter", "open", N_("Open"), id="dash.open"),
+        Binding("a", "reassign", N_("Reassign"), id="dash.reassign"),
+        Binding("r", "reload", N_("Reload"), id="dash.reload"),
+        Binding("escape,q", "close", N_("Close"), id="dash.close"),
+    ]
+
+    class LiveLoaded(Message):
+        def __init__(self, snapshot: LiveSnapshot) -> None:
+            super().__init__()
+            self.snapshot = snapshot
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, DashboardScreen.LiveLoaded)
+
+    class KpisLoaded(Message):
+        def __init__(self, snapshot: KpiSnapshot) -> None:
+            super().__init__()
+            self.snapshot = snapshot
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, DashboardScreen.KpisLoaded)
+
+    def __init__(
+        self,
+        store,
+        agent: AgentInfo,
+        clock: Clock,
+        *,
+        warnings: WarningConfig | None = None,
+        live_every: float = 5.0,
+        kpi_every: float = 60.0,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.agent = agent
+        self.clock = clock
+        self.warning_config = warnings or WarningConfig()
+        self.live_every = live_every
+        self.kpi_every = kpi_every
+        self.live: LiveSnapshot | None = None
+        self.kpis: KpiSnapshot | None = None
+        self._oldest: dict[str, int] = {}
+
+    # -- layout --------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="dash-banner", markup=False)
+        with VerticalScroll(id="dash-body"):
+            with Horizontal(id="dash-top"):
+                yield Static(_("Loading…"), id="dash-counts", markup=False)
+                with Vertical(id="dash-trends"):
+                    yield Static(_("Arrivals per hour, last 24 h"), classes="caption")
+                    yield Sparkline([0], id="dash-volume")
+                    yield Static(_("First-response breaches per hour"), classes="caption")
+                    yield Sparkline([0], id="dash-breach-trend")
+            with Horizontal(id="dash-middle"):
+                with Vertical(id="dash-breach-box", classes="pane") as box:
+                    box.border_title = _("Breaching now")
+                    yield DataTable(id="dash-breaches", cursor_type="row", zebra_stripes=True)
+                with Vertical(id="dash-agent-box", classes="pane") as box:
+                    box.border_title = _("Agents")
+                    yield DataTable(id="dash-agents", cursor_type="row", zebra_stripes=True)
+            with Vertical(id="dash-kpi-box", classes="pane") as box:
+                box.border_title = _("KPIs against targets")
+                yield DataTable(id="dash-kpis", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="dash-status", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        breaches = self.query_one("#dash-breaches", DataTable)
+        breaches.add_columns(_("late"), _("id"), _("channel"), _("customer"), _("assignee"))
+        agents = self.query_one("#dash-agents", DataTable)
+        agents.add_columns(_("agent"), _("presence"), _("load"), _("late"), _("oldest waiting"))
+        kpis = self.query_one("#dash-kpis", DataTable)
+        kpis.add_columns(_("figure"), _("1 day"), _("7 days"), _("30 days"), _("target"))
+        self.query_one("#dash-banner").display = False
+        if not self.agent.is_supervisor:
+            self._status(_("The dashboard is for supervisors."))
+            return
+        breaches.focus()
+        self.action_reload()
+        if self.live_every > 0:
+            self.set_interval(self.live_every, self.load_live)
+        if self.kpi_every > 0:
+            self.set_interval(self.kpi_every, self.load_kpis)
+
+    # -- loading (threads) ------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="dash-live")
+    def load_live(self) -> None:
+        snapshot = self.read_live()
+        self.post_message(self.LiveLoaded(snapshot))
+
+    def read_live(self) -> LiveSnapshot:
+        """Everything the live part shows, read from the store (runs in a worker thread)."""
+        store = self.store
+        now = self.clock.now()
+        readings = read_early_warning(store, self.warning_config)
+        changed = record_early_warning(store, self.agent, readings)
+        return LiveSnapshot(
+            at=now,
+            counts=store.live_counts(),
+            breaches=store.breach_list(limit=BREACH_ROWS),
+            agents=store.agent_loads(),
+            trend=store.hourly_trend(now),
+            warnings=store.early_warnings(),
+            changed=changed,
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="dash-kpi")
+    def load_kpis(self) -> None:
+        self.post_message(self.KpisLoaded(self.read_kpis()))
+
+    def read_kpis(self) -> KpiSnapshot:
+        now = self.clock.now()
+        kpis = {
+            days: kpis_for(self.store, now - timedelta(days=days), now, sample=KPI_SAMPLE)
+            for days in WINDOWS
+        }
+        return KpiSnapshot(now, kpis)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            error = event.worker.error
+            self._status(_("Could not read the store: ") + str(error).splitlines()[0])
+
+    # -- drawing (main thread) ------------------------------------------------------------
+
+    @on(LiveLoaded)
+    def _live_loaded(self, message: LiveLoaded) -> None:
+        self.apply_live(message.snapshot)
+
+    @on(KpisLoaded)
+    def _kpis_loaded(self, message: KpisLoaded) -> None:
+        self.apply_kpis(message.snapshot)
+
+    def apply_live(self, snap: LiveSnapshot) -> None:
+        self.live = snap
+        self._draw_banner(snap)
+        self._draw_counts(snap)
+        self._draw_breaches(snap)
+        self._draw_agents(snap)
+        self.query_one("#dash-volume", Sparkline).data = snap.trend.volume or [0]
+        self.query_one("#dash-breach-trend", Sparkline).data = snap.trend.breaches or [0]
+        stamp = snap.at.astimezone().strftime("%H:%M:%S")
+        self._status(_("Updated") + f" {stamp}")
+
+    def _draw_banner(self, snap: LiveSnapshot) -> None:
+        banner = self.query_one("#dash-banner", Static)
+        text = banner_text(snap.warnings, self.warning_config.window_s)
+        banner.update(text)
+        banner.display = bool(text)
+        for metric in snap.changed:
+            state = next((w for w in snap.warnings if w.metric == metric), None)
+            if state is not None and state.state == "raised":
+                self.notify(text, severity="warning", markup=False, timeout=10)
+
+    def _draw_counts(self, snap: LiveSnapshot) -> None:
+        c = snap.counts
+        text = Text()
+        text.append(_("Status") + "\n", style="bold")
+        for status, n in c.by_status.items():
+            text.append(f"{labels.label(labels.STATUSES, status):<10}{n:>8,}\n")
+        text.append(_("SLA (open work)") + "\n", style="bold")
+        styles = {"breached": "bold red", "warning": "bold yellow", "ok": "green"}
+        words = {
+            "breached": _("breached"),
+            "warning": _("due soon"),
+            "ok": _("on time"),
+            "paused": _("paused"),
+            "none": _("no clock"),
+        }
+        for state, n in c.by_state.items():
+            text.append(f"{words[state]:<10}{n:>8,}\n", style=styles.get(state, ""))
+        text.append(f"{_('hidden'):<10}{c.hidden:>8,}", style="dim")
+        self.query_one("#dash-counts", Static).update(text)
+
+    def _draw_breaches(self, snap: LiveSnapshot) -> None:
+        table = self.query_one("#dash-breaches", DataTable)
+        keep = table.cursor_row
+        table.clear()
+        for row in snap.breaches:
+            late = (snap.at - row.due_at).total_seconds() if row.due_at else 0
+            table.add_row(
+                Text(format_countdown(-late), style="bold red"),
+                safe(row.external_id, single_line=True, limit=20),
+                Text(labels.label(labels.CHANNELS, row.channel)),
+                safe(row.customer_name, single_line=True, limit=20),
+                safe(row.assignee or "-", single_line=True),
+                key=str(row.id),
+            )
+        if table.row_count:
+            table.move_cursor(row=min(keep, table.row_count - 1))
+
+    def _draw_agents(self, snap: LiveSnapshot) -> None:
+        table = self.query_one("#dash-agents", DataTable)
+        keep = table.cursor_row
+        table.clear()
+        self._oldest = {}
+        for a in snap.agents:
+            online = a.last_seen_at is not None and (
+                (snap.at - a.last_seen_at).total_seconds() <= ONLINE_S
+            )
+            waiting = "-"
+            if a.oldest_since is not None and a.oldest_id is not None:
+                self._oldest[a.handle] = a.oldest_id
+                waited = (snap.at - a.oldest_since).total_seconds()
+                waiting = f"{format_countdown(waited)} {a.oldest_external_id}"
+            table.add_row(
+                safe(a.handle, single_line=True, limit=20),
+                Text(_("online"), style="green") if online else Text(_("away"), style="dim"),
+                Text(f"{a.load:,}"),
+                Text(f"{a.breached:,}", style="bold red" if a.breached else ""),
+                safe(waiting, single_line=True, limit=28),
+                key=a.handle,
+            )
+        if table.row_count:
+            table.move_cursor(row=min(keep, table.row_count - 1))
+
+    def apply_kpis(self, snap: KpiSnapshot) -> None:
+        self.kpis = snap
+        table = self.query_one("#dash-kpis", DataTable)
+        table.clear()
+        for key, label in KPI_ROWS:
+            cells = [Text(_(label))]
+            target = TARGETS.get(key)
+            for days in WINDOWS:
+                value = getattr(snap.kpis[days], key)
+                met = target.met(value) if target else None
+                style = {True: "green", False: "bold red", None: ""}[met]
+                cells.append(Text(format_value(key, value), style=style))
+            cells.append(Text(target_text(key), style="dim"))
+            table.add_row(*cells, key=key)
+
+    def _status(self, text: str) -> None:
+        self.query_one("#dash-status", Static).update(text)
+
+    # -- actions --------------------------------------------------------------------------
+
+    def highlighted_conversation(self) -> int | None:
+        """The conversation under the cursor: a breach row, or an agent's oldest waiting one."""
+        focused = self.focused
+        agents = self.query_one("#dash-agents", DataTable)
+        if focused is agents and agents.row_count:
+            handle = agents.coordinate_to_cell_key((agents.cursor_row, 0)).row_key.value
+            return self._oldest.get(handle or "")
+        breaches = self.query_one("#dash-breaches", DataTable)
+        if breaches.row_count:
+            key = breaches.coordinate_to_cell_key((breaches.cursor_row, 0)).row_key.value
+            return int(key) if key else None
+        return None
+
+    def action_open(self) -> None:
+        cid = self.highlighted_conversation()
+        if cid is not None:
+            self.dismiss(cid)
+
+    @on(DataTable.RowSelected, "#dash-breaches, #dash-agents")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_reassign(self) -> None:
+        if not self.agent.is_supervisor:
+            self.notify(_("Only a supervisor reassigns work."), severity="warning")
+            return
+        cid = self.highlighted_conversation()
+        if cid is None:
+            self.notify(_("Nothing to reassign here."))
+            return
+        from cs_tui.screens.transfer import TransferScreen
+
+        agents = self.store.list_agents(include_disabled=False)
+        online = {
+            a.handle
+            for a in (self.live.agents if self.live else [])
+            if a.last_seen_at is not None
+            and (self.clock.now() - a.last_seen_at).total_seconds() <= ONLINE_S
+        }
+
+        def chosen(handle: str | None) -> None:
+            if handle:
+                self.reassign(cid, handle)
+
+        self.app.push_screen(TransferScreen(agents, online, self.agent.handle), chosen)
+
+    @work(thread=True, exit_on_error=False, group="dash-write")
+    def reassign(self, conversation_id: int, handle: str) -> None:
+        from cs_tui.data.errors import StoreError
+
+        try:
+            row = self.store.assign(self.agent, conversation_id, handle)
+        except StoreError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+            return
+        done = _("Reassigned") + f" {row.external_id} → {handle}"
+        self.app.call_from_thread(self.notify, done, markup=False)
+        self.app.call_from_thread(self.load_live)
+
+    def action_reload(self) -> None:
+        if not self.agent.is_supervisor:
+            return
+        self.load_live()
+        self.load_kpis()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

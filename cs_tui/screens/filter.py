@@ -1,0 +1,83 @@
+"""Filter the queue: scope (mine / unassigned / all), channel, status and tag.
+
+Free text is typed straight into the queue (`/`); this screen sets the rest. Enter in the tag
+field or ctrl+s applies; Escape cancels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Input, Label, Select, Static
+
+from cs_tui.data.views import QueueFilter
+from cs_tui.i18n import N_, _
+from cs_tui.screens.modal import CsModal
+from cs_tui.sla import CHANNELS, STATUSES
+from cs_tui.widgets import labels
+
+
+class FilterScreen(CsModal[QueueFilter]):
+    """Returns the new filter, or None when cancelled."""
+
+    CSS_PATH = "filter.tcss"
+    BINDINGS = [Binding("ctrl+s", "apply", N_("Apply"), id="filter.apply")]
+
+    def __init__(self, current: QueueFilter) -> None:
+        super().__init__()
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="box") as box:
+            box.border_title = _("Filter the queue")
+            yield Label(_("Whose"))
+            yield Select(
+                [(labels.label(labels.SCOPES, s), s) for s in ("all", "mine", "unassigned")],
+                value=self.current.scope,
+                allow_blank=False,
+                id="scope",
+            )
+            yield Label(_("Channel"))
+            yield Select(
+                [(labels.label(labels.CHANNELS, c), c) for c in CHANNELS],
+                value=self.current.channel or Select.BLANK,
+                prompt=_("any channel"),
+                id="channel",
+            )
+            yield Label(_("Status"))
+            yield Select(
+                [(labels.label(labels.STATUSES, s), s) for s in STATUSES],
+                value=self.current.status or Select.BLANK,
+                prompt=_("open work"),
+                id="status",
+            )
+            yield Label(_("Tag"))
+            yield Input(value=self.current.tag or "", placeholder=_("any tag"), id="tag")
+            yield Static(
+                _("Enter in the tag field or ctrl+s applies · Esc cancels"), classes="hint"
+            )
+
+    def on_mount(self) -> None:
+        self.query_one("#scope", Select).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.action_apply()
+
+    def action_apply(self) -> None:
+        def value(selector: str) -> str | None:
+            chosen = self.query_one(selector, Select).value
+            return None if chosen is Select.BLANK else str(chosen)
+
+        tag = self.query_one("#tag", Input).value.strip().lstrip("#") or None
+        self.dismiss(
+            replace(
+                self.current,
+                scope=value("#scope") or "all",
+                channel=value("#channel"),
+                status=value("#status"),
+                tag=tag,
+            )
+        )

@@ -1,0 +1,1075 @@
+"""The workstation: queue pane | conversation pane | side panel, all by keyboard.
+
+State lives here (the filter, the open conversation) and flows down into the panes; the panes
+post messages up. Every store call runs in a thread worker and posts its result back as a
+message, so no handler waits on the database. Actions that fail (not allowed, already taken,
+store away) end in one calm notification; a reply that fails stays in the composer to retry.
+
+Width: from 120 columns the side panel is always shown; below that it is toggled (`b`, or
+opened by `/` in an empty composer, ctrl+k, `i`) and takes the queue's place while open, so
+nothing is ever cut off.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.events import Resize
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Input, Static, TextArea
+from textual.worker import Worker, WorkerState
+
+from cs_tui.data.errors import StoreError
+from cs_tui.data.views import AgentInfo, ConversationDetail, MessageView, QueueFilter, QueueRow
+from cs_tui.i18n import N_, _
+from cs_tui.safe_text import safe
+from cs_tui.sla import CATEGORIES, PRIORITIES
+from cs_tui.widgets import labels
+from cs_tui.widgets.composer import Composer
+from cs_tui.widgets.footer import CsFooter
+from cs_tui.widgets.live import LivePoller
+from cs_tui.widgets.message_view import ConversationHeader, Transcript
+from cs_tui.widgets.queue_list import WINDOW, QueueList
+from cs_tui.widgets.side_panel import SidePanel
+from cs_tui.widgets.side_sources import FindingItem, check_draft, customer_emotion, load_phrases
+from cs_tui.widgets.status_line import StatusLine
+
+WIDE_LAYOUT = 120
+TEXT_DEBOUNCE_S = 0.25
+ORDER_RE = re.compile(r"(?<!\d)(\d{10,20})(?!\d)")
+
+# Actions on a conversation, shown in the footer only when they apply and hidden while typing.
+CONVERSATION_ACTIONS = {
+    "claim",
+    "reply",
+    "note",
+    "resolve",
+    "reopen",
+    "transfer",
+    "escalate",
+    "snooze",
+    "tag",
+    "category",
+    "priority",
+    "history",
+    "full_message",
+}
+TYPING_HIDDEN = CONVERSATION_ACTIONS | {
+    "take_next",
+    "filter_text",
+    "filter",
+    "scope",
+    "toggle_side",
+    "customer_tab",
+}
+
+
+# -- messages from workers -------------------------------------------------------------------
+
+
+@dataclass
+class QueueWindow(Message):
+    generation: int
+    offset: int
+    rows: list[QueueRow]
+    total: int | None
+
+
+@dataclass
+class QueueTotal(Message):
+    generation: int
+    total: int
+
+
+@dataclass
+class RowsRefreshed(Message):
+    rows: list[QueueRow]
+
+
+@dataclass
+class ConversationLoaded(Message):
+    detail: ConversationDetail
+    draft: str | None
+    emotion: str | None
+    history: list[QueueRow]
+    focus_composer: bool
+
+
+@dataclass
+class ActionDone(Message):
+    conversation_id: int | None
+    text: str
+    open_after: bool = False
+    focus_composer: bool = False
+
+
+@dataclass
+class ActionFailed(Message):
+    text: str
+
+
+@dataclass
+class Sent(Message):
+    conversation_id: int
+    message: MessageView
+
+
+@dataclass
+class SendFailed(Message):
+    conversation_id: int
+    text: str
+
+
+@dataclass
+class PhrasesLoaded(Message):
+    source: Any
+
+
+@dataclass
+class Findings(Message):
+    text: str
+    findings: list[FindingItem]
+
+
+# -- the screen -------------------------------------------------------------------------------
+
+
+class WorkstationScreen(Screen):
+    CSS_PATH = "workstation.tcss"
+    AUTO_FOCUS = "#queue"
+
+    BINDINGS = [
+        Binding("c", "claim", N_("Claim"), id="ws.claim"),
+        Binding("r", "reply", N_("Reply"), id="ws.reply"),
+        Binding("x", "resolve", N_("Resolve"), id="ws.resolve"),
+        Binding("o", "reopen", N_("Reopen"), id="ws.reopen"),
+        Binding("t", "transfer", N_("Transfer"), id="ws.transfer"),
+        Binding("e", "escalate", N_("Escalate"), id="ws.escalate"),
+        Binding("s", "snooze", N_("Snooze"), id="ws.snooze"),
+        Binding("m", "note", N_("Note"), id="ws.note"),
+        Binding("l", "tag", N_("Tag"), id="ws.tag"),
+        Binding("y", "category", N_("Category"), show=False, id="ws.category"),
+        Binding("p", "priority", N_("Priority"), show=False, id="ws.priority"),
+        Binding("n", "take_next", N_("Next"), id="ws.next"),
+        Binding("h", "history", N_("Customer's other conversations"), show=False, id="ws.history"),
+        Binding("slash", "filter_text", N_("Filter"), id="ws.filter_text"),
+        Binding("f", "filter", N_("Filter by…"), show=False, id="ws.filter"),
+        Binding("1", "scope('mine')", N_("Mine"), show=False, id="ws.scope_mine"),
+        Binding("2", "scope('unassigned')", N_("Unassigned"), show=False, id="ws.scope_unassigned"),
+        Binding("3", "scope('all')", N_("All"), show=False, id="ws.scope_all"),
+        Binding("b,f4", "toggle_side", N_("Side panel"), id="ws.side"),
+        Binding("i", "customer_tab", N_("Customer"), show=False, id="ws.customer"),
+        Binding("ctrl+k", "knowledge", N_("Knowledge"), id="ws.knowledge"),
+        Binding("v", "full_message", N_("Whole message"), show=False, id="ws.full_message"),
+        Binding("f6", "cycle_pane", N_("Next pane"), show=False, id="ws.next_pane"),
+    ]
+
+    def __init__(
+        self,
+        store,
+        agent: AgentInfo,
+        clock,
+        *,
+        lang: str,
+        locked: bool = False,
+        settings: Any = None,
+        open_id: int | None = None,
+        live: bool = True,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.agent = agent
+        self.clock = clock
+        self.lang = lang
+        self.locked = locked
+        self.settings = settings
+        self.live_enabled = live
+        self.filter = QueueFilter()
+        self.detail: ConversationDetail | None = None
+        self.highlighted: QueueRow | None = None
+        self.findings: list[FindingItem] = []
+        self.findings_text = ""
+        self._generation = 0
+        self._open_id = open_id
+        self._text_timer = None
+        self._live: LivePoller | None = None
+        self._agents_cache: list[AgentInfo] | None = None
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine(
+            self.agent, self.store.location, self.clock, locked=self.locked, id="status"
+        )
+        with Horizontal(id="panes"):
+            with Vertical(id="queue-pane"):
+                yield Static("", id="queue-title")
+                yield Input(placeholder=_("Filter: name, text, order…"), id="queue-filter")
+                yield QueueList(self.clock, self.store.policy, id="queue")
+            with Vertical(id="conversation-pane"):
+                yield ConversationHeader(self.clock, self.store.policy, id="conv-header")
+                yield Transcript(self.clock, id="transcript")
+                yield Static("", id="findings")
+                yield Composer(id="composer")
+            yield SidePanel(self.store, self.lang, id="side")
+        yield CsFooter()
+
+    def on_mount(self) -> None:
+        self.query_one("#queue-filter", Input).display = False
+        self.query_one("#findings", Static).display = False
+        self._update_queue_title()
+        self.query_one(ConversationHeader).show(None)
+        self.reload_queue()
+        self._load_phrases()
+        self.set_interval(1.0, self.tick, name="countdown")
+        if self.live_enabled:
+            self._live = LivePoller(self, self.store)
+            self._live.start()
+        if self._open_id is not None:
+            self.open_conversation(self._open_id)
+
+    def on_unmount(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+
+    def on_resize(self, event: Resize) -> None:
+        narrow = event.size.width < WIDE_LAYOUT
+        self.set_class(narrow, "-narrow")
+        if not narrow:
+            self.remove_class("-side-open")
+
+    @property
+    def narrow(self) -> bool:
+        return self.has_class("-narrow")
+
+    def tick(self) -> None:
+        """Once a second: countdowns and clocks are redrawn; nothing is read from the store."""
+        self.query_one(QueueList).tick()
+        self.query_one(ConversationHeader).tick()
+        self.query_one(StatusLine).tick()
+
+    # -- queue -------------------------------------------------------------------------------
+
+    def reload_queue(self, *, reset: bool = False) -> None:
+        queue = self.query_one(QueueList)
+        self._generation += 1
+        if reset:
+            queue.reset()
+            offset = 0
+        else:
+            start, _rows = queue.window
+            offset = max(0, min(start, queue.cursor - WINDOW // 2)) if queue.loaded else 0
+        self._load_window(self._generation, self.filter, offset)
+        self._load_total(self._generation, self.filter)
+
+    @work(thread=True, exclusive=True, group="queue-window", exit_on_error=False)
+    def _load_window(self, generation: int, flt: QueueFilter, offset: int) -> None:
+        rows = self.store.queue(self.agent, flt, offset=offset, limit=WINDOW)
+        total = None
+        if offset == 0 and len(rows) < WINDOW:
+            total = len(rows)
+        self.post_message(QueueWindow(generation, offset, rows, total))
+
+    @work(thread=True, exclusive=True, group="queue-total", exit_on_error=False)
+    def _load_total(self, generation: int, flt: QueueFilter) -> None:
+        self.post_message(QueueTotal(generation, self.store.queue_count(self.agent, flt)))
+
+    @on(QueueWindow)
+    def _window_arrived(self, message: QueueWindow) -> None:
+        if message.generation != self._generation:
+            return
+        self.query_one(QueueList).set_window(message.offset, message.rows, message.total)
+
+    @on(QueueTotal)
+    def _total_arrived(self, message: QueueTotal) -> None:
+        if message.generation != self._generation:
+            return
+        queue = self.query_one(QueueList)
+        queue.set_total(message.total)
+        status = self.query_one(StatusLine)
+        status.queue_total = message.total
+        status.tick()
+        self._update_queue_title()
+
+    @on(QueueList.WindowWanted)
+    def _window_wanted(self, message: QueueList.WindowWanted) -> None:
+        self._load_window(self._generation, self.filter, message.offset)
+
+    @on(QueueList.Highlighted)
+    def _highlighted(self, message: QueueList.Highlighted) -> None:
+        previous = self.highlighted
+        self.highlighted = message.row
+        if (previous is None) != (message.row is None) or (
+            previous is not None
+            and message.row is not None
+            and previous.status != message.row.status
+        ):
+            self.refresh_bindings()
+
+    @on(QueueList.Opened)
+    def _queue_opened(self, message: QueueList.Opened) -> None:
+        self.open_conversation(message.row.id)
+
+    def _update_queue_title(self) -> None:
+        flt = self.filter
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(labels.label(labels.SCOPES, flt.scope), style="bold")
+        for value, table in ((flt.channel, labels.CHANNELS), (flt.status, labels.STATUSES)):
+            if value:
+                text.append(" · " + labels.label(table, value))
+        if flt.tag:
+            text.append(" · ")
+            text.append_text(safe("#" + flt.tag, single_line=True))
+        if flt.text:
+            text.append(" · ")
+            text.append_text(safe(f"“{flt.text}”", single_line=True, limit=30))
+        total = self.query_one(QueueList).total
+        text.append(f"  ({total:,})", style="dim")
+        self.query_one("#queue-title", Static).update(text)
+
+    def set_filter(self, flt: QueueFilter) -> None:
+        if flt == self.filter:
+            return
+        self.filter = flt
+        self._update_queue_title()
+        self.reload_queue(reset=True)
+
+    # -- opening a conversation -------------------------------------------------------------
+
+    def open_conversation(self, conversation_id: int, *, focus_composer: bool = False) -> None:
+        self._flush_draft()
+        self._open_worker(conversation_id, focus_composer)
+
+    @work(thread=True, exclusive=True, group="open", exit_on_error=False)
+    def _open_worker(self, conversation_id: int, focus_composer: bool) -> None:
+        detail = self.store.conversation(conversation_id)
+        draft = self.store.load_draft(self.agent.id, conversation_id)
+        texts = [m.body for m in detail.messages if m.author_kind == "customer"][-3:]
+        try:
+            emotion = customer_emotion(texts, self.lang)
+        except Exception:  # emotion cues are a hint; never block opening a conversation
+            emotion = None
+        history = self.store.customer_history(detail.customer.id, limit=30)
+        self.post_message(ConversationLoaded(detail, draft, emotion, history, focus_composer))
+
+    @on(ConversationLoaded)
+    def _conversation_loaded(self, message: ConversationLoaded) -> None:
+        detail = message.detail
+        same = self.detail is not None and self.detail.row.id == detail.row.id
+        self.detail = detail
+        self.query_one(ConversationHeader).show(detail, message.emotion)
+        self.query_one(Transcript).show(detail)
+        composer = self.query_one(Composer)
+        if composer.conversation_id != detail.row.id:
+            composer.load(detail.row.id, message.draft or "")
+        elif not same:
+            # The agent started typing while the conversation was loading: keep every key.
+            typed = composer.text
+            draft = message.draft or ""
+            if draft and not typed.startswith(draft):
+                composer.load(detail.row.id, draft + typed)
+            elif not typed:
+                composer.load(detail.row.id, draft)
+        side = self.query_one(SidePanel)
+        side.set_context(detail, self._variables(detail), message.emotion)
+        side.set_history(message.history, detail.row.id)
+        self.refresh_bindings()
+        if message.focus_composer:
+            self.focus_composer()
+
+    def _variables(self, detail: ConversationDetail) -> dict[str, str]:
+        variables = {
+            "customer_name": detail.customer.name,
+            "agent_name": self.agent.display_name or self.agent.handle,
+        }
+        for msg in reversed(detail.messages):
+            found = ORDER_RE.search(msg.body)
+            if found:
+                variables["order_id"] = found.group(1)
+                break
+        return variables
+
+    def _refresh_open(self) -> None:
+        if self.detail is not None:
+            self._open_worker(self.detail.row.id, False)
+
+    # -- composer, drafts, sending -------------------------------------------------------
+
+    def focus_composer(self, mode: str = "reply") -> None:
+        composer = self.query_one(Composer)
+        composer.mode = mode
+        if self.narrow:
+            self.remove_class("-side-open")
+        composer.focus()
+
+    def _flush_draft(self) -> None:
+        composer = self.query_one(Composer)
+        text = composer.flush_draft()
+        if text is not None and composer.conversation_id is not None:
+            self._save_draft(composer.conversation_id, text)
+
+    @on(Composer.DraftChanged)
+    def _draft_changed(self, message: Composer.DraftChanged) -> None:
+        composer = self.query_one(Composer)
+        if composer.conversation_id is not None:
+            self._save_draft(composer.conversation_id, message.text)
+
+    @work(thread=True, group="draft", exit_on_error=False)
+    def _save_draft(self, conversation_id: int, text: str) -> None:
+        self.store.save_draft(self.agent.id, conversation_id, text)
+
+    @on(Composer.CheckWanted)
+    def _check_wanted(self, message: Composer.CheckWanted) -> None:
+        self._check_worker(message.text)
+
+    @work(thread=True, exclusive=True, group="check", exit_on_error=False)
+    def _check_worker(self, text: str) -> None:
+        self.post_message(Findings(text, check_draft(text, self.lang)))
+
+    @on(Findings)
+    def _findings(self, message: Findings) -> None:
+        self.findings = message.findings
+        self.findings_text = message.text
+        box = self.query_one("#findings", Static)
+        if self.query_one(Composer).mode == "note" or not message.findings:
+            box.display = False
+            return
+        text = Text()
+        for finding in message.findings[:3]:
+            text.append("! ", style="bold yellow")
+            text.append_text(safe(finding.phrase, single_line=True, limit=30, style="bold"))
+            if finding.why:
+                text.append(" — ")
+                text.append_text(safe(finding.why, single_line=True, limit=60))
+            if finding.suggestion:
+                text.append(" → ", style="green")
+                text.append_text(
+                    safe(finding.suggestion, single_line=True, limit=80, style="green")
+                )
+            text.append("\n")
+        text.rstrip()
+        box.update(text)
+        box.display = True
+
+    @on(Composer.Submitted)
+    def _submitted(self, message: Composer.Submitted) -> None:
+        conversation_id = message.composer.conversation_id
+        if conversation_id is None:
+            self.notify(_("Open a conversation first."), severity="warning")
+            return
+        if self.detail is None or self.detail.row.id != conversation_id:
+            self.notify(_("The conversation is still loading; press Enter again in a moment."))
+            return
+        text = message.text
+        if message.mode == "reply":
+            findings = self.findings if self.findings_text == text else check_draft(text, self.lang)
+            if findings:
+                from cs_tui.screens.confirm import ConfirmScreen, send_anyway_title
+
+                body = Text()
+                for finding in findings[:5]:
+                    body.append("! ", style="bold yellow")
+                    body.append_text(safe(finding.phrase, single_line=True, limit=40, style="bold"))
+                    if finding.suggestion:
+                        body.append(" → ")
+                        body.append_text(safe(finding.suggestion, single_line=True, limit=80))
+                    body.append("\n")
+
+                def answer(send: bool | None) -> None:
+                    if send:
+                        self._send(conversation_id, text, "reply")
+                    else:
+                        self.query_one(Composer).focus()
+
+                self.app.push_screen(
+                    ConfirmScreen(send_anyway_title(), body, _("Send anyway"), _("Edit")), answer
+                )
+                return
+        self._send(conversation_id, text, message.mode)
+
+    def _send(self, conversation_id: int, text: str, mode: str) -> None:
+        self.query_one(Composer).sending = True
+        self._send_worker(conversation_id, text, mode)
+
+    @work(thread=True, group="send", exit_on_error=False)
+    def _send_worker(self, conversation_id: int, text: str, mode: str) -> None:
+        try:
+            if mode == "note":
+                stored = self.store.post_note(self.agent, conversation_id, text)
+                self.store.save_draft(self.agent.id, conversation_id, "")
+            else:
+                stored = self.store.post_reply(self.agent, conversation_id, text)
+        except StoreError as exc:
+            self.post_message(SendFailed(conversation_id, str(exc)))
+            return
+        except Exception as exc:  # never let a send vanish silently
+            self.post_message(SendFailed(conversation_id, f"{exc.__class__.__name__}: {exc}"))
+            raise
+        self.post_message(Sent(conversation_id, stored))
+
+    @on(Sent)
+    def _sent(self, message: Sent) -> None:
+        composer = self.query_one(Composer)
+        if composer.conversation_id == message.conversation_id:
+            composer.sent()
+        if self.detail is not None and self.detail.row.id == message.conversation_id:
+            self.query_one(Transcript).add(message.message)
+            self._refresh_open()
+        self.reload_queue()
+
+    @on(SendFailed)
+    def _send_failed(self, message: SendFailed) -> None:
+        self.query_one(Composer).sending = False
+        self.notify(
+            _("Not sent: {why}. Your text is still in the composer; press Enter to retry.").format(
+                why=message.text
+            ),
+            severity="error",
+            markup=False,
+            timeout=8,
+        )
+
+    @on(Composer.Left)
+    def _composer_left(self) -> None:
+        self.query_one(QueueList).focus()
+
+    @on(Composer.PhrasesWanted)
+    def _phrases_wanted(self) -> None:
+        self._show_side("phrases")
+
+    # -- side panel --------------------------------------------------------------------------
+
+    def _load_phrases(self) -> None:
+        self._phrases_worker()
+
+    @work(thread=True, group="phrases", exit_on_error=False)
+    def _phrases_worker(self) -> None:
+        self.post_message(PhrasesLoaded(load_phrases(self.settings)))
+
+    @on(PhrasesLoaded)
+    def _phrases_loaded(self, message: PhrasesLoaded) -> None:
+        self.query_one(SidePanel).set_phrases(message.source)
+        if message.source.problems and message.source.library is None:
+            return
+        for problem in message.source.problems[:3]:
+            self.notify(problem, title=_("Phrase pack problem"), severity="warning", markup=False)
+
+    def _show_side(self, tab: str) -> None:
+        if self.narrow:
+            self.add_class("-side-open")
+        self.query_one(SidePanel).open_tab(tab)
+
+    @on(SidePanel.Insert)
+    def _insert(self, message: SidePanel.Insert) -> None:
+        if self.detail is None:
+            self.notify(_("Open a conversation first."), severity="warning")
+            return
+        if self.narrow:
+            self.remove_class("-side-open")
+        self.query_one(Composer).insert_text(message.text)
+
+    @on(SidePanel.Leave)
+    def _side_leave(self) -> None:
+        if self.detail is not None:
+            self.focus_composer(self.query_one(Composer).mode)
+        else:
+            if self.narrow:
+                self.remove_class("-side-open")
+            self.query_one(QueueList).focus()
+
+    @on(SidePanel.OpenConversation)
+    def _side_open(self, message: SidePanel.OpenConversation) -> None:
+        self.open_conversation(message.conversation_id)
+
+    @on(SidePanel.CustomerTag)
+    def _customer_tag(self, message: SidePanel.CustomerTag) -> None:
+        if self.detail is None:
+            return
+        customer_id = self.detail.customer.id
+        conversation_id = self.detail.row.id
+        if message.add:
+            self._act(
+                self.store.tag_customer,
+                customer_id,
+                message.tag,
+                done=_("Customer tagged #{tag}").format(tag=message.tag),
+                conversation_id=conversation_id,
+            )
+        else:
+            self._act(
+                self.store.untag_customer,
+                customer_id,
+                message.tag,
+                done=_("Tag #{tag} removed from the customer").format(tag=message.tag),
+                conversation_id=conversation_id,
+            )
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def target(self) -> QueueRow | None:
+        """The conversation an action applies to: the queue's cursor while the queue has focus,
+        otherwise the open conversation."""
+        focused = self.focused
+        if isinstance(focused, QueueList) or self.detail is None:
+            return self.highlighted
+        return self.detail.row
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in TYPING_HIDDEN and isinstance(self.focused, Input | TextArea):
+            return False
+        return self._applies(action)
+
+    def _applies(self, action: str) -> bool | None:
+        """Whether an action makes sense for the current conversation (False hides it)."""
+        if action in CONVERSATION_ACTIONS:
+            row = self.target()
+            if row is None:
+                return False
+            if action == "claim":
+                return row.assignee is None
+            if action == "reopen":
+                return row.status in ("resolved", "closed")
+            if action == "resolve":
+                return row.status not in ("resolved", "closed")
+            if action == "full_message":
+                return self.query_one(Transcript).longest() is not None
+        if action == "toggle_side":
+            return True if self.narrow else None
+        return True
+
+    def _act(
+        self,
+        fn,
+        *args,
+        done: str,
+        conversation_id: int | None,
+        open_after: bool = False,
+        focus_composer: bool = False,
+    ) -> None:
+        """Run a store action in a worker; `done` is the notification on success."""
+        self._action_worker(fn, args, done, conversation_id, (open_after, focus_composer))
+
+    @work(thread=True, group="action", exit_on_error=False)
+    def _action_worker(self, fn, args, done: str, conversation_id, after: tuple) -> None:
+        try:
+            result = fn(self.agent, *args)
+        except StoreError as exc:
+            self.post_message(ActionFailed(str(exc)))
+            return
+        if result is False:  # claim lost the race
+            self.post_message(ActionFailed(_("Someone else took this conversation first.")))
+            self.post_message(ActionDone(conversation_id, ""))
+            return
+        if result is None and conversation_id is None:  # take_next found nothing
+            self.post_message(ActionFailed(_("No unassigned conversation is waiting.")))
+            return
+        if isinstance(result, QueueRow):
+            conversation_id = result.id
+        self.post_message(ActionDone(conversation_id, done, *after))
+
+    @on(ActionDone)
+    def _action_done(self, message: ActionDone) -> None:
+        if message.text:
+            self.notify(message.text, markup=False, timeout=3)
+        queue = self.query_one(QueueList)
+        current = queue.current_row
+        queue.keep_on(current.id if current else None)
+        self.reload_queue()
+        if message.conversation_id is not None:
+            if message.open_after:
+                self.open_conversation(message.conversation_id)
+                if message.focus_composer:
+                    composer = self.query_one(Composer)
+                    composer.load(message.conversation_id, "")
+                    self.focus_composer("reply")
+            elif self.detail is not None and self.detail.row.id == message.conversation_id:
+                self._refresh_open()
+
+    @on(ActionFailed)
+    def _action_failed(self, message: ActionFailed) -> None:
+        self.notify(message.text, severity="error", markup=False, timeout=6)
+
+    def action_claim(self) -> None:
+        row = self.target()
+        if row is None:
+            return
+        self._act(
+            self.store.claim,
+            row.id,
+            done=_("Claimed {id}").format(id=row.external_id),
+            conversation_id=row.id,
+            open_after=self.detail is None or self.detail.row.id != row.id,
+        )
+
+    def action_take_next(self) -> None:
+        self._act(
+            self.store.take_next,
+            done=_("Took the most urgent unassigned conversation"),
+            conversation_id=None,
+            open_after=True,
+            focus_composer=True,
+        )
+
+    def _ensure_open(self, row: QueueRow, *, focus_composer: bool) -> bool:
+        """Open `row` if another conversation (or none) is open; True when it was already open.
+
+        With focus_composer the composer takes the keys at once, bound to `row`, so nothing the
+        agent types while the conversation loads goes to the queue (where letters are actions).
+        """
+        if self.detail is not None and self.detail.row.id == row.id:
+            return True
+        self.open_conversation(row.id)
+        if focus_composer:
+            composer = self.query_one(Composer)
+            composer.load(row.id, "")
+            self.focus_composer(composer.mode)
+        return False
+
+    def action_reply(self) -> None:
+        row = self.target()
+        if row is None:
+            return
+        self.query_one(Composer).mode = "reply"
+        if self._ensure_open(row, focus_composer=True):
+            self.focus_composer("reply")
+
+    def action_note(self) -> None:
+        row = self.target()
+        if row is None:
+            return
+        self.query_one(Composer).mode = "note"
+        if self._ensure_open(row, focus_composer=True):
+            self.focus_composer("note")
+
+    def action_resolve(self) -> None:
+        row = self.target()
+        if row is not None:
+            self._act(
+                self.store.resolve,
+                row.id,
+                done=_("Resolved {id}").format(id=row.external_id),
+                conversation_id=row.id,
+            )
+
+    def action_reopen(self) -> None:
+        row = self.target()
+        if row is not None:
+            self._act(
+                self.store.reopen,
+                row.id,
+                done=_("Reopened {id}").format(id=row.external_id),
+                conversation_id=row.id,
+            )
+
+    def action_transfer(self) -> None:
+        row = self.target()
+        if row is not None:
+            self._agents_worker(row)
+
+    @work(thread=True, exclusive=True, group="agents", exit_on_error=False)
+    def _agents_worker(self, row: QueueRow) -> None:
+        agents = self.store.list_agents(include_disabled=False)
+        online = {a.handle for a in self.store.online_agents()}
+        self.app.call_from_thread(self._pick_agent, row, agents, online)
+
+    def _pick_agent(self, row: QueueRow, agents: list[AgentInfo], online: set[str]) -> None:
+        from cs_tui.screens.transfer import TransferScreen
+
+        def chosen(handle: str | None) -> None:
+            if handle:
+                self._act(
+                    self.store.assign,
+                    row.id,
+                    handle,
+                    done=_("Transferred {id} to {agent}").format(id=row.external_id, agent=handle),
+                    conversation_id=row.id,
+                )
+
+        self.app.push_screen(TransferScreen(agents, online, self.agent.handle), chosen)
+
+    def action_escalate(self) -> None:
+        from cs_tui.screens.escalate import EscalateScreen
+
+        row = self.target()
+        if row is None:
+            return
+
+        def chosen(reason: str | None) -> None:
+            if reason:
+                self._act(
+                    self.store.escalate,
+                    row.id,
+                    reason,
+                    done=_("Escalated {id} to a supervisor").format(id=row.external_id),
+                    conversation_id=row.id,
+                )
+
+        self.app.push_screen(EscalateScreen(), chosen)
+
+    def action_snooze(self) -> None:
+        from cs_tui.screens.snooze import SnoozeScreen
+
+        row = self.target()
+        if row is None:
+            return
+
+        def chosen(until: datetime | None) -> None:
+            if until is not None:
+                self._act(
+                    self.store.snooze,
+                    row.id,
+                    until,
+                    done=_("Snoozed {id} until {time}").format(
+                        id=row.external_id, time=until.astimezone().strftime("%m-%d %H:%M")
+                    ),
+                    conversation_id=row.id,
+                )
+
+        self.app.push_screen(SnoozeScreen(self.clock), chosen)
+
+    def action_tag(self) -> None:
+        from cs_tui.screens.tag import TagScreen
+
+        row = self.target()
+        if row is None:
+            return
+        suggestions = (
+            ("物流延迟", "退款", "破损", "VIP")
+            if self.lang == "zh"
+            else (
+                "delay",
+                "refund",
+                "damaged",
+                "VIP",
+            )
+        )
+
+        def chosen(result: tuple[str, str] | None) -> None:
+            if not result:
+                return
+            verb, tag = result
+            if verb == "add":
+                self._act(
+                    self.store.tag_conversation,
+                    row.id,
+                    tag,
+                    done=_("Tagged #{tag}").format(tag=tag),
+                    conversation_id=row.id,
+                )
+            else:
+                self._act(
+                    self.store.untag_conversation,
+                    row.id,
+                    tag,
+                    done=_("Tag #{tag} removed").format(tag=tag),
+                    conversation_id=row.id,
+                )
+
+        self.app.push_screen(TagScreen(row.tags, suggestions), chosen)
+
+    def _choose(self, title: str, table: dict[str, str], codes, current: str, apply) -> None:
+        from cs_tui.screens.choice import ChoiceScreen
+
+        choices = [(code, labels.label(table, code)) for code in codes]
+        self.app.push_screen(ChoiceScreen(title, choices, current), apply)
+
+    def action_category(self) -> None:
+        row = self.target()
+        if row is None:
+            return
+
+        def chosen(value: str | None) -> None:
+            if value:
+                self._act(
+                    self.store.set_category,
+                    row.id,
+                    value,
+                    done=_("Category: {value}").format(
+                        value=labels.label(labels.CATEGORIES, value)
+                    ),
+                    conversation_id=row.id,
+                )
+
+        self._choose(_("Category"), labels.CATEGORIES, CATEGORIES, row.category, chosen)
+
+    def action_priority(self) -> None:
+        row = self.target()
+        if row is None:
+            return
+
+        def chosen(value: str | None) -> None:
+            if value:
+                self._act(
+                    self.store.set_priority,
+                    row.id,
+                    value,
+                    done=_("Priority: {value}").format(
+                        value=labels.label(labels.PRIORITIES, value)
+                    ),
+                    conversation_id=row.id,
+                )
+
+        self._choose(_("Priority"), labels.PRIORITIES, PRIORITIES, row.priority, chosen)
+
+    def action_history(self) -> None:
+        row = self.target()
+        if row is not None:
+            self._history_worker(row)
+
+    @work(thread=True, exclusive=True, group="history", exit_on_error=False)
+    def _history_worker(self, row: QueueRow) -> None:
+        rows = self.store.customer_history(row.customer_id, limit=50)
+        self.app.call_from_thread(self._pick_history, row, rows)
+
+    def _pick_history(self, row: QueueRow, rows: list[QueueRow]) -> None:
+        from cs_tui.screens.history import HistoryScreen
+
+        def chosen(conversation_id: int | None) -> None:
+            if conversation_id is not None:
+                self.open_conversation(conversation_id)
+
+        self.app.push_screen(HistoryScreen(row, rows, self.clock), chosen)
+
+    def action_full_message(self) -> None:
+        from cs_tui.screens.fullmessage import FullMessageScreen
+
+        message = self.query_one(Transcript).longest()
+        if message is not None:
+            self.app.push_screen(FullMessageScreen(message))
+
+    # -- filters -------------------------------------------------------------------------
+
+    def action_filter_text(self) -> None:
+        box = self.query_one("#queue-filter", Input)
+        if self.narrow:
+            self.remove_class("-side-open")
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#queue-filter")
+    def _filter_typed(self, event: Input.Changed) -> None:
+        if self._text_timer is not None:
+            self._text_timer.stop()
+        value = event.value
+        self._text_timer = self.set_timer(
+            TEXT_DEBOUNCE_S,
+            lambda: self.set_filter(replace(self.filter, text=value.strip() or None)),
+        )
+
+    @on(Input.Submitted, "#queue-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        if self._text_timer is not None:
+            self._text_timer.stop()
+        self.set_filter(replace(self.filter, text=event.value.strip() or None))
+        if not event.value.strip():
+            event.input.display = False
+        self.query_one(QueueList).focus()
+
+    def key_escape(self) -> None:
+        box = self.query_one("#queue-filter", Input)
+        if box.has_focus:
+            box.value = ""
+            box.display = False
+            self.set_filter(replace(self.filter, text=None))
+            self.query_one(QueueList).focus()
+        elif self.narrow and self.has_class("-side-open"):
+            self._side_leave()
+
+    def action_filter(self) -> None:
+        from cs_tui.screens.filter import FilterScreen
+
+        def chosen(flt: QueueFilter | None) -> None:
+            if flt is not None:
+                self.set_filter(flt)
+
+        self.app.push_screen(FilterScreen(self.filter), chosen)
+
+    def action_scope(self, scope: str) -> None:
+        self.set_filter(replace(self.filter, scope=scope))
+
+    # -- panes -------------------------------------------------------------------------------
+
+    def action_toggle_side(self) -> None:
+        if not self.narrow:
+            self.query_one(SidePanel).open_tab(self.query_one(SidePanel).active_tab or "phrases")
+            return
+        if self.has_class("-side-open"):
+            self._side_leave()
+        else:
+            self._show_side(self.query_one(SidePanel).active_tab or "phrases")
+
+    def action_knowledge(self) -> None:
+        self._show_side("knowledge")
+
+    def action_customer_tab(self) -> None:
+        self._show_side("customer")
+
+    def action_cycle_pane(self) -> None:
+        order = [self.query_one(QueueList), self.query_one(Composer)]
+        if not self.narrow or self.has_class("-side-open"):
+            order.append(self.query_one(SidePanel))
+        focused = self.focused
+        index = 0
+        for i, pane in enumerate(order):
+            if focused is not None and (focused is pane or pane in focused.ancestors):
+                index = i
+        nxt = order[(index + 1) % len(order)]
+        if isinstance(nxt, SidePanel):
+            nxt.open_tab(nxt.active_tab or "phrases")
+        else:
+            nxt.focus()
+
+    # -- live updates and errors ---------------------------------------------------------
+
+    @on(LivePoller.Changed)
+    def _live_changed(self, message: LivePoller.Changed) -> None:
+        queue = self.query_one(QueueList)
+        current = queue.current_row
+        queue.keep_on(current.id if current else None)
+        self.reload_queue()
+        if self.detail is not None and self.detail.row.id in message.conversation_ids:
+            self._refresh_open()
+
+    @on(LivePoller.Trouble)
+    def _live_trouble(self, message: LivePoller.Trouble) -> None:
+        status = self.query_one(StatusLine)
+        status.problem = _("store unreachable, retrying") if message.problem else None
+        status.tick()
+        if message.problem:
+            self.notify(message.problem, severity="error", markup=False, timeout=6)
+        else:
+            self.reload_queue()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if isinstance(error, StoreError):
+            text = str(error)
+        else:
+            text = _("Something went wrong: {error}").format(
+                error=f"{error.__class__.__name__}: {error}"
+            )
+        self.notify(text, severity="error", markup=False, timeout=8)
+
+    # -- command palette -----------------------------------------------------------------
+
+    def palette_commands(self) -> list[tuple[str, str, str]]:
+        """(title, help, action) for every action that applies now."""
+        out = []
+        for binding in self.BINDINGS:
+            if not isinstance(binding, Binding) or binding.action in ("cycle_pane",):
+                continue
+            if self._applies(binding.action.split("(")[0]) is False:
+                continue
+            out.append((_(binding.description), binding.key, binding.action))
+        return out

@@ -1,0 +1,1 @@
+"""Reusable widgets of the workstation: queue list, message view, composer, side panel..."""

@@ -1,0 +1,170 @@
+"""The composer: where the agent writes a reply or a private note.
+
+Enter sends. A newline is ctrl+j (the terminal's own line-feed key: it reaches the app unchanged
+over SSH and in tmux, unlike shift+enter or ctrl+enter which arrive as plain Enter); alt+enter
+works too where the terminal sends it. Escape or Tab leave the composer (Escape arrives ~100 ms
+late over SSH, so it is never the only way out). `/` at the start of an empty composer opens the
+phrase picker.
+
+The composer does not talk to the store. It posts `DraftChanged` (debounced) so the screen saves
+the draft, and `Submitted`; the text stays in the composer until the screen says the message is
+stored (`sent()`), so a failed send leaves it there to retry.
+"""
+
+from __future__ import annotations
+
+from textual import events
+from textual.binding import Binding
+from textual.message import Message
+from textual.reactive import reactive
+from textual.timer import Timer
+from textual.widgets import TextArea
+
+from cs_tui.i18n import N_, _
+
+DRAFT_DEBOUNCE_S = 0.4
+CHECK_DEBOUNCE_S = 0.3
+
+
+class Composer(TextArea):
+    BINDINGS = [
+        Binding("ctrl+j,alt+enter", "newline", N_("Newline"), id="composer.newline"),
+        Binding("escape", "leave", N_("Leave"), id="composer.leave"),
+        Binding("ctrl+n", "toggle_mode", N_("Reply/note"), id="composer.mode"),
+        Binding("ctrl+k", "screen.knowledge", N_("Knowledge"), id="composer.knowledge"),
+    ]
+
+    mode: reactive[str] = reactive("reply")
+    sending: reactive[bool] = reactive(False)
+
+    class Submitted(Message):
+        def __init__(self, composer: Composer, text: str, mode: str) -> None:
+            super().__init__()
+            self.composer = composer
+            self.text = text
+            self.mode = mode
+
+    class DraftChanged(Message):
+        """The text settled for a moment: time to save the draft and check it."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    class CheckWanted(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    class Left(Message):
+        pass
+
+    class PhrasesWanted(Message):
+        pass
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(
+            "", soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs
+        )
+        self._draft_timer: Timer | None = None
+        self._check_timer: Timer | None = None
+        self._baseline = ""
+        self.conversation_id: int | None = None
+
+    def on_mount(self) -> None:
+        self._update_title()
+
+    def load(self, conversation_id: int | None, text: str) -> None:
+        """Show a conversation's saved draft without treating it as typing."""
+        self.conversation_id = conversation_id
+        self._cancel_timers()
+        self._baseline = text
+        self.text = text
+        self.move_cursor(self.document.end)
+        self.sending = False
+        self.post_message(self.CheckWanted(text))
+
+    def sent(self) -> None:
+        """The message is stored: clear the composer (its draft is gone from the store too)."""
+        self.sending = False
+        self._cancel_timers()
+        self._baseline = ""
+        self.clear()
+        self.post_message(self.CheckWanted(""))
+
+    def insert_text(self, text: str) -> None:
+        """Insert a phrase or an answer at the cursor and take focus."""
+        self.insert(text)
+        self.focus()
+
+    async def on_key(self, event: events.Key) -> None:
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            if self.sending:
+                return
+            text = self.text
+            if text.strip():
+                self.post_message(self.Submitted(self, text, self.mode))
+        elif event.key == "slash" and not self.text:
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.PhrasesWanted())
+
+    def action_newline(self) -> None:
+        start, end = self.selection
+        self.replace("\n", start, end, maintain_selection_offset=False)
+
+    def action_leave(self) -> None:
+        self.post_message(self.Left())
+
+    def action_toggle_mode(self) -> None:
+        self.mode = "note" if self.mode == "reply" else "reply"
+
+    def watch_mode(self) -> None:
+        self.set_class(self.mode == "note", "-note")
+        self._update_title()
+
+    def watch_sending(self) -> None:
+        self.read_only = self.sending
+        self._update_title()
+
+    def _update_title(self) -> None:
+        if self.sending:
+            self.border_title = _("Sending…")
+        elif self.mode == "note":
+            self.border_title = _("Private note (team only)")
+        else:
+            self.border_title = _("Reply")
+        self.border_subtitle = _("Enter send · ctrl+j newline · ctrl+n note/reply")
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        if self.text == self._baseline and self._draft_timer is None:
+            return
+        self._cancel_timers()
+        self._draft_timer = self.set_timer(DRAFT_DEBOUNCE_S, self._emit_draft)
+        self._check_timer = self.set_timer(CHECK_DEBOUNCE_S, self._emit_check)
+
+    def _cancel_timers(self) -> None:
+        for timer in (self._draft_timer, self._check_timer):
+            if timer is not None:
+                timer.stop()
+        self._draft_timer = self._check_timer = None
+
+    def _emit_draft(self) -> None:
+        self._draft_timer = None
+        self._baseline = self.text
+        self.post_message(self.DraftChanged(self.text))
+
+    def _emit_check(self) -> None:
+        self._check_timer = None
+        self.post_message(self.CheckWanted(self.text))
+
+    def flush_draft(self) -> str | None:
+        """The unsaved text if a draft save is still waiting (switching conversation, quitting)."""
+        if self._draft_timer is None:
+            return None
+        self._draft_timer.stop()
+        self._draft_timer = None
+        self._baseline = self.text
+        return self.text

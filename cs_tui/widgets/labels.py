@@ -1,0 +1,79 @@
+"""Translated names of the store's codes (channels, statuses, categories, priorities, SLA clocks).
+
+The store keeps stable English codes; these tables turn them into interface text in the current
+language. Unknown codes fall back to the code itself.
+"""
+
+from __future__ import annotations
+
+from cs_tui.i18n import N_, _
+
+CHANNELS = {
+    "chat": N_("chat"),
+    "phone": N_("phone"),
+    "ticket": N_("ticket"),
+    "email": N_("email"),
+    "social": N_("social"),
+}
+CHANNELS_SHORT = {
+    "chat": N_("chat"),
+    "phone": N_("tel"),
+    "ticket": N_("tkt"),
+    "email": N_("mail"),
+    "social": N_("soc"),
+}
+"""At most four cells: the queue's channel column."""
+STATUSES = {
+    "new": N_("new"),
+    "open": N_("open"),
+    "pending": N_("pending"),
+    "snoozed": N_("snoozed"),
+    "escalated": N_("escalated"),
+    "resolved": N_("resolved"),
+    "closed": N_("closed"),
+}
+CATEGORIES = {
+    "order": N_("order"),
+    "logistics": N_("logistics"),
+    "product": N_("product"),
+    "payment": N_("payment"),
+    "after_sales": N_("after-sales"),
+    "complaint": N_("complaint"),
+    "pre_sale": N_("pre-sale"),
+}
+PRIORITIES = {
+    "low": N_("low"),
+    "normal": N_("normal"),
+    "high": N_("high"),
+    "urgent": N_("urgent"),
+}
+CLOCKS = {
+    "first_response": N_("first response"),
+    "next_response": N_("next response"),
+    "assignment": N_("assignment"),
+    "resolution": N_("resolution"),
+    "escalation": N_("escalation"),
+    "transfer": N_("transfer"),
+    "follow_up": N_("follow-up"),
+}
+SCOPES = {"mine": N_("mine"), "unassigned": N_("unassigned"), "all": N_("all")}
+TIERS = {"vip": N_("VIP"), "standard": N_("standard")}
+EMOTIONS = {
+    "angry": N_("angry"),
+    "anxious": N_("anxious"),
+    "sad": N_("sad"),
+    "confused": N_("confused"),
+    "happy": N_("happy"),
+    "neutral": N_("calm"),
+    "calm": N_("calm"),
+    "satisfied": N_("satisfied"),
+    "disappointed": N_("disappointed"),
+    "urgent": N_("urgent"),
+}
+
+
+def label(table: dict[str, str], code: str | None) -> str:
+    if code is None:
+        return "-"
+    msgid = table.get(code)
+    return _(msgid) if msgid else code

@@ -1,0 +1,206 @@
+"""The open conversation: its header (customer, channel, category, priority, status, SLA clock)
+and the transcript.
+
+Every piece of customer or imported text goes through `cs_tui.safe_text.safe`, so markup-looking
+brackets stay brackets, escape codes are shown as symbols and a huge message is cut for display
+(`v` shows the whole of the newest long message).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.console import Group
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from cs_tui.clock import Clock
+from cs_tui.data.views import ConversationDetail, MessageView
+from cs_tui.i18n import _
+from cs_tui.safe_text import safe
+from cs_tui.sla import SlaPolicy
+from cs_tui.widgets import labels
+from cs_tui.widgets.sla_badge import STYLES, SYMBOLS, countdown_text, sla_state, state_word
+
+BODY_LIMIT = 4000
+"""Characters of one message drawn in the transcript; the rest is announced, not dropped."""
+
+AUTHOR_STYLES = {
+    "customer": "bold",
+    "agent": "bold blue",
+    "system": "dim italic",
+    "note": "bold black on yellow",
+}
+
+
+def local_time(moment: datetime, now: datetime) -> str:
+    local = moment.astimezone()
+    if local.date() == now.astimezone().date():
+        return local.strftime("%H:%M")
+    return local.strftime("%m-%d %H:%M")
+
+
+def author_label(message: MessageView, customer_name: str) -> Text:
+    kind = message.author_kind
+    if kind == "customer":
+        text = Text(_("Customer") + " ")
+        text.append_text(safe(customer_name, single_line=True, limit=60))
+        return text
+    if kind == "agent":
+        return Text(_("Agent") + " " + (message.author or "?"))
+    if kind == "note":
+        return Text(_("Private note") + " · " + (message.author or "?"))
+    return Text(_("System"))
+
+
+def render_message(message: MessageView, customer_name: str, now: datetime) -> Text:
+    kind = message.author_kind
+    head = Text()
+    marker = {"customer": "< ", "agent": "> ", "note": "# ", "system": "- "}.get(kind, "  ")
+    head.append(marker, style=AUTHOR_STYLES.get(kind, ""))
+    label = author_label(message, customer_name)
+    label.stylize(AUTHOR_STYLES.get(kind, ""))
+    head.append_text(label)
+    head.append("  " + local_time(message.sent_at, now), style="dim")
+    body_style = {"system": "dim italic", "note": "yellow"}.get(kind, "")
+    body = safe(message.body, style=body_style, limit=BODY_LIMIT)
+    indent = Text("  ")
+    out = Text()
+    out.append_text(head)
+    out.append("\n")
+    out.append_text(indent)
+    out.append_text(_indent(body))
+    return out
+
+
+def _indent(body: Text) -> Text:
+    """Indent continuation lines by two cells so the transcript reads as blocks."""
+    parts = body.split("\n", allow_blank=True)
+    if len(parts) == 1:
+        return body
+    return Text("\n  ").join(parts)
+
+
+class ConversationHeader(Static):
+    """Who, where, what, and the running SLA clock; re-rendered by the per-second tick."""
+
+    DEFAULT_CSS = """
+    ConversationHeader { height: auto; max-height: 3; padding: 0 1; background: $boost; }
+    """
+
+    def __init__(self, clock: Clock, policy: SlaPolicy, **kwargs) -> None:
+        super().__init__("", **kwargs)
+        self.clock = clock
+        self.policy = policy
+        self.detail: ConversationDetail | None = None
+        self.emotion: str | None = None
+
+    def show(self, detail: ConversationDetail | None, emotion: str | None = None) -> None:
+        self.detail = detail
+        self.emotion = emotion
+        self.tick()
+
+    def tick(self) -> None:
+        self.update(self.build())
+
+    def build(self) -> Text:
+        detail = self.detail
+        if detail is None:
+            return Text(_("No conversation open. Pick one in the queue and press Enter."), "dim")
+        row = detail.row
+        now = self.clock.now()
+        line = Text()
+        line.append_text(safe(detail.customer.name, single_line=True, limit=40, style="bold"))
+        if detail.customer.tier == "vip":
+            line.append(" [" + _("VIP") + "]", style="bold magenta")
+        line.append("  ")
+        line.append(labels.label(labels.CHANNELS, row.channel))
+        line.append(" · ")
+        line.append(labels.label(labels.CATEGORIES, row.category))
+        line.append(" · ")
+        priority = labels.label(labels.PRIORITIES, row.priority)
+        line.append(priority, style="bold red" if row.priority in ("high", "urgent") else "")
+        line.append(" · ")
+        line.append(labels.label(labels.STATUSES, row.status), style="bold")
+        line.append(" · ")
+        line.append(row.assignee or _("unassigned"), style="dim")
+        second = Text()
+        state, remaining = sla_state(self.policy, row.due_at, row.sla_target_s, row.status, now)
+        second.append(
+            f"{SYMBOLS[state]}{countdown_text(state, remaining)} {state_word(state)}",
+            style=STYLES[state],
+        )
+        if row.sla_clock:
+            second.append(" " + labels.label(labels.CLOCKS, row.sla_clock), style="dim")
+        if self.emotion:
+            second.append("  " + _("Mood") + ": ")
+            second.append(
+                labels.label(labels.EMOTIONS, self.emotion),
+                style="bold red" if self.emotion in ("angry",) else "bold",
+            )
+        if row.tags:
+            second.append("  ")
+            second.append_text(
+                safe(" ".join(f"#{t}" for t in row.tags), single_line=True, limit=80)
+            )
+        second.append("  " + row.external_id, style="dim")
+        return Text("\n").join([line, second])
+
+
+class Transcript(VerticalScroll, can_focus=True):
+    """The messages of the open conversation, oldest first, newest at the bottom."""
+
+    DEFAULT_CSS = """
+    Transcript { height: 1fr; padding: 0 1; }
+    Transcript > Static { width: 1fr; }
+    """
+
+    def __init__(self, clock: Clock, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.clock = clock
+        self.messages: list[MessageView] = []
+        self.customer_name = ""
+        self.hidden_before = 0
+        self._body = Static("", id="transcript-body")
+
+    def compose(self):
+        yield self._body
+
+    def show(self, detail: ConversationDetail | None) -> None:
+        if detail is None:
+            self.messages = []
+            self.customer_name = ""
+            self.hidden_before = 0
+        else:
+            self.messages = list(detail.messages)
+            self.customer_name = detail.customer.name
+            self.hidden_before = max(0, detail.message_count - len(detail.messages))
+        self._redraw()
+
+    def add(self, message: MessageView) -> None:
+        if any(m.id == message.id for m in self.messages[-20:]):
+            return
+        self.messages.append(message)
+        self._redraw()
+
+    def _redraw(self) -> None:
+        now = self.clock.now()
+        parts: list[Text] = []
+        if self.hidden_before:
+            parts.append(
+                Text(
+                    _("{count} earlier messages not shown").format(count=self.hidden_before), "dim"
+                )
+            )
+        for message in self.messages:
+            parts.append(render_message(message, self.customer_name, now))
+        self._body.update(Group(*parts) if parts else Text(""))
+        self.call_after_refresh(self.scroll_end, animate=False)
+
+    def longest(self) -> MessageView | None:
+        """The newest message that the transcript shows cut (for the full view)."""
+        for message in reversed(self.messages):
+            if len(message.body) > BODY_LIMIT:
+                return message
+        return None

@@ -1,0 +1,403 @@
+"""The side panel: Phrases, Customer and Knowledge tabs.
+
+Phrases and articles are searched in thread workers as the agent types (the newest keystroke
+wins: older searches are cancelled through `cs_tui.search.LatestQuery`). Everything shown comes
+from packs, the knowledge base or the customer record, so it is all rendered through safe_text.
+The panel never writes: inserting text and changing tags are messages to the screen.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Input, OptionList, Static, TabbedContent, TabPane
+from textual.widgets.option_list import Option
+
+from cs_tui.data.views import ConversationDetail, QueueRow
+from cs_tui.i18n import N_, _
+from cs_tui.safe_text import safe
+from cs_tui.widgets import labels
+from cs_tui.widgets.side_sources import (
+    ArticleItem,
+    KnowledgeSource,
+    PhraseItem,
+    PhraseSource,
+)
+
+PREVIEW_LIMIT = 2000
+
+
+class SearchInput(Input):
+    """An Input whose Down key moves into the result list below it."""
+
+    BINDINGS = [Binding("down", "app.focus_next", N_("Results"), show=False)]
+
+
+class ResultList(OptionList):
+    BINDINGS = [
+        Binding("escape", "leave", N_("Back"), show=False),
+    ]
+
+    class Leave(Message):
+        pass
+
+    def action_leave(self) -> None:
+        self.post_message(self.Leave())
+
+
+class TagList(OptionList):
+    BINDINGS = [
+        Binding("delete,d,backspace", "remove", N_("Remove tag"), id="customer.untag"),
+    ]
+
+    class Remove(Message):
+        def __init__(self, tag: str) -> None:
+            super().__init__()
+            self.tag = tag
+
+    def action_remove(self) -> None:
+        if self.highlighted is None:
+            return
+        option = self.get_option_at_index(self.highlighted)
+        if option.id:
+            self.post_message(self.Remove(option.id.removeprefix("tag:")))
+
+
+class SidePanel(Vertical):
+    DEFAULT_CSS = """
+    SidePanel TabPane { padding: 0; }
+    SidePanel OptionList { height: 1fr; border: none; }
+    SidePanel .preview { height: auto; max-height: 8; border-top: solid $primary-lighten-2; }
+    SidePanel #customer-info { height: auto; padding: 0 1; }
+    SidePanel .section { color: $text-muted; padding: 0 1; }
+    SidePanel #kb-preview-box { height: 10; border-top: solid $primary-lighten-2; }
+    """
+
+    class Insert(Message):
+        """Put this text into the composer."""
+
+        def __init__(self, text: str, source: str) -> None:
+            super().__init__()
+            self.text = text
+            self.source = source
+
+    class CustomerTag(Message):
+        def __init__(self, tag: str, add: bool) -> None:
+            super().__init__()
+            self.tag = tag
+            self.add = add
+
+    class OpenConversation(Message):
+        def __init__(self, conversation_id: int) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
+
+    class Leave(Message):
+        pass
+
+    def __init__(self, store: Any, lang: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.store = store
+        self.lang = lang
+        self.knowledge = KnowledgeSource(store)
+        self.phrases: PhraseSource | None = None
+        self.variables: dict[str, str] = {}
+        self.emotion: str | None = None
+        self._phrase_items: dict[str, PhraseItem] = {}
+        self._articles: dict[str, ArticleItem] = {}
+        self._latest_phrase = None
+        self._latest_article = None
+
+    def compose(self) -> ComposeResult:
+        with TabbedContent(id="side-tabs", initial="tab-phrases"):
+            with TabPane(_("Phrases"), id="tab-phrases"):
+                yield SearchInput(placeholder=_("Search phrases (pinyin ok)"), id="phrase-search")
+                yield ResultList(id="phrase-list")
+                yield Static("", id="phrase-preview", classes="preview")
+            with TabPane(_("Customer"), id="tab-customer"), VerticalScroll():
+                yield Static(_("No conversation open."), id="customer-info")
+                yield Static(_("Tags (d removes)"), classes="section")
+                yield TagList(id="customer-tags")
+                yield Input(placeholder=_("Add a tag, Enter"), id="customer-tag-input")
+                yield Static(_("History on every channel (Enter opens)"), classes="section")
+                yield ResultList(id="customer-history")
+            with TabPane(_("Knowledge"), id="tab-knowledge"):
+                yield SearchInput(placeholder=_("Search the knowledge base"), id="kb-search")
+                yield ResultList(id="kb-list")
+                with VerticalScroll(id="kb-preview-box"):
+                    yield Static("", id="kb-preview")
+
+    def on_mount(self) -> None:
+        from cs_tui.search import LatestQuery
+
+        self._latest_phrase = LatestQuery()
+        self._latest_article = LatestQuery()
+        self.query_one("#customer-tags", TagList).styles.height = "auto"
+        self.query_one("#customer-history", ResultList).styles.height = "auto"
+
+    # -- entering the panel ----------------------------------------------------------------
+
+    def open_tab(self, tab: str, *, focus_search: bool = True) -> None:
+        tabs = self.query_one("#side-tabs", TabbedContent)
+        tabs.active = f"tab-{tab}"
+        if tab == "phrases":
+            self.query_one("#phrase-search", Input).focus()
+            self.search_phrases(self.query_one("#phrase-search", Input).value)
+        elif tab == "knowledge":
+            self.query_one("#kb-search", Input).focus()
+            self.search_knowledge(self.query_one("#kb-search", Input).value)
+        elif tab == "customer":
+            self.query_one("#customer-tags", TagList).focus()
+
+    @property
+    def active_tab(self) -> str:
+        return (self.query_one("#side-tabs", TabbedContent).active or "").removeprefix("tab-")
+
+    # -- data from the screen --------------------------------------------------------------
+
+    def set_phrases(self, source: PhraseSource) -> None:
+        self.phrases = source
+        self.search_phrases(self.query_one("#phrase-search", Input).value)
+
+    def set_context(
+        self,
+        detail: ConversationDetail | None,
+        variables: dict[str, str],
+        emotion: str | None,
+    ) -> None:
+        self.variables = variables
+        self.emotion = emotion
+        self._show_customer(detail)
+        if self.phrases is not None:
+            self.search_phrases(self.query_one("#phrase-search", Input).value)
+
+    def set_history(self, rows: list[QueueRow], current_id: int | None) -> None:
+        history = self.query_one("#customer-history", ResultList)
+        history.clear_options()
+        for row in rows:
+            line = Text()
+            line.append(row.external_id + " ", style="dim")
+            line.append(labels.label(labels.CHANNELS, row.channel) + " ")
+            line.append(labels.label(labels.STATUSES, row.status) + " ", style="bold")
+            line.append_text(safe(row.preview, single_line=True, limit=80))
+            if row.id == current_id:
+                line.append(" " + _("(this one)"), style="dim italic")
+            history.add_option(Option(line, id=f"conv:{row.id}"))
+        if not rows:
+            history.add_option(Option(Text(_("No other conversations."), "dim"), disabled=True))
+
+    def _show_customer(self, detail: ConversationDetail | None) -> None:
+        info = self.query_one("#customer-info", Static)
+        tags = self.query_one("#customer-tags", TagList)
+        tags.clear_options()
+        if detail is None:
+            info.update(Text(_("No conversation open."), "dim"))
+            return
+        customer = detail.customer
+        text = Text()
+        text.append_text(safe(customer.name, single_line=True, limit=60, style="bold"))
+        text.append("\n")
+        text.append(_("Handle") + ": ", style="dim")
+        text.append_text(safe(customer.handle, single_line=True, limit=60))
+        text.append("\n")
+        text.append(_("Tier") + ": ", style="dim")
+        text.append(labels.label(labels.TIERS, customer.tier), style="bold")
+        text.append("\n")
+        text.append(_("Customer since") + ": ", style="dim")
+        text.append(customer.created_at.astimezone().strftime("%Y-%m-%d"))
+        info.update(text)
+        for tag in customer.tags:
+            tags.add_option(Option(safe("#" + tag, single_line=True), id=f"tag:{tag}"))
+        if not customer.tags:
+            tags.add_option(Option(Text(_("No tags yet."), "dim"), disabled=True))
+
+    # -- phrases ---------------------------------------------------------------------------
+
+    @on(Input.Changed, "#phrase-search")
+    def _phrase_query(self, event: Input.Changed) -> None:
+        self.search_phrases(event.value)
+
+    def search_phrases(self, query: str) -> None:
+        if self.phrases is None or self._latest_phrase is None:
+            return
+        self._phrase_worker(query, self._latest_phrase.begin())
+
+    @work(thread=True, exclusive=True, group="phrase-search", exit_on_error=False)
+    def _phrase_worker(self, query: str, cancel) -> None:
+        from cs_tui.search import SearchCancelled
+
+        assert self.phrases is not None
+        try:
+            if query.strip():
+                items = self.phrases.search(query, self.lang, emotion=self.emotion, cancel=cancel)
+                grouped = None
+            else:
+                grouped = self.phrases.categories(self.lang)
+                items = None
+        except SearchCancelled:
+            return
+        if not cancel():
+            self.app.call_from_thread(self._show_phrases, items, grouped)
+
+    def _show_phrases(
+        self, items: list[PhraseItem] | None, grouped: dict[str, list[PhraseItem]] | None
+    ) -> None:
+        listing = self.query_one("#phrase-list", ResultList)
+        listing.clear_options()
+        self._phrase_items = {}
+        options: list[Option] = []
+        if grouped is not None:
+            emotion_first = [
+                p
+                for ps in grouped.values()
+                for p in ps
+                if self.emotion and p.emotion == self.emotion
+            ]
+            if emotion_first:
+                options.append(self._heading(_("For this customer's mood")))
+                options.extend(self._phrase_option(p, "mood") for p in emotion_first)
+            for category, phrases in grouped.items():
+                label = phrases[0].category_label if phrases else category
+                options.append(self._heading(label))
+                options.extend(self._phrase_option(p) for p in phrases)
+        else:
+            options.extend(self._phrase_option(p) for p in items or [])
+            if not items:
+                options.append(Option(Text(_("No matching phrase."), "dim"), disabled=True))
+        listing.add_options(options)
+        first = next((i for i, o in enumerate(options) if not o.disabled), None)
+        if first is not None:
+            listing.highlighted = first
+
+    @staticmethod
+    def _heading(label: str) -> Option:
+        return Option(safe(f"— {label} —", single_line=True, style="bold"), disabled=True)
+
+    def _phrase_option(self, item: PhraseItem, prefix: str = "") -> Option:
+        key = f"phrase:{prefix}:{item.id}"
+        self._phrase_items[key] = item
+        text = Text()
+        if item.emotion and item.emotion == self.emotion:
+            text.append("* ", style="bold magenta")
+        text.append_text(safe(item.title, single_line=True, limit=60, style="bold"))
+        text.append(" ")
+        text.append_text(safe("/" + item.shortcut, single_line=True, limit=20, style="dim"))
+        return Option(text, id=key)
+
+    @on(OptionList.OptionHighlighted, "#phrase-list")
+    def _phrase_preview(self, event: OptionList.OptionHighlighted) -> None:
+        item = self._phrase_items.get(event.option.id or "")
+        preview = self.query_one("#phrase-preview", Static)
+        if item is None or self.phrases is None:
+            preview.update("")
+            return
+        preview.update(safe(self.phrases.render(item, self.variables), limit=PREVIEW_LIMIT))
+
+    @on(OptionList.OptionSelected, "#phrase-list")
+    def _phrase_chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        item = self._phrase_items.get(event.option.id or "")
+        if item is not None and self.phrases is not None:
+            self.post_message(self.Insert(self.phrases.render(item, self.variables), "phrase"))
+
+    @on(Input.Submitted, "#phrase-search")
+    def _phrase_submit(self, event: Input.Submitted) -> None:
+        listing = self.query_one("#phrase-list", ResultList)
+        if listing.highlighted is not None:
+            listing.action_select()
+
+    # -- knowledge -------------------------------------------------------------------------
+
+    @on(Input.Changed, "#kb-search")
+    def _kb_query(self, event: Input.Changed) -> None:
+        self.search_knowledge(event.value)
+
+    def search_knowledge(self, query: str) -> None:
+        if self._latest_article is None:
+            return
+        self._kb_worker(query, self._latest_article.begin())
+
+    @work(thread=True, exclusive=True, group="kb-search", exit_on_error=False)
+    def _kb_worker(self, query: str, cancel) -> None:
+        from cs_tui.search import SearchCancelled
+
+        try:
+            items = self.knowledge.search(query, self.lang, cancel=cancel)
+        except SearchCancelled:
+            return
+        if not cancel():
+            self.app.call_from_thread(self._show_articles, items)
+
+    def _show_articles(self, items: list[ArticleItem]) -> None:
+        listing = self.query_one("#kb-list", ResultList)
+        listing.clear_options()
+        self._articles = {}
+        for index, item in enumerate(items):
+            key = f"kb:{index}"
+            self._articles[key] = item
+            text = Text()
+            text.append_text(safe(item.title, single_line=True, limit=80, style="bold"))
+            if item.category:
+                text.append(" ")
+                text.append_text(safe(item.category, single_line=True, limit=20, style="dim"))
+            listing.add_option(Option(text, id=key))
+        if not items:
+            listing.add_option(Option(Text(_("No matching article."), "dim"), disabled=True))
+            self.query_one("#kb-preview", Static).update("")
+        else:
+            listing.highlighted = 0
+
+    @on(OptionList.OptionHighlighted, "#kb-list")
+    def _kb_preview(self, event: OptionList.OptionHighlighted) -> None:
+        item = self._articles.get(event.option.id or "")
+        preview = self.query_one("#kb-preview", Static)
+        if item is None:
+            preview.update("")
+            return
+        text = safe(item.title, single_line=True, style="bold")
+        text.append("\n")
+        text.append_text(safe(item.body, limit=PREVIEW_LIMIT))
+        preview.update(text)
+
+    @on(OptionList.OptionSelected, "#kb-list")
+    def _kb_chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        item = self._articles.get(event.option.id or "")
+        if item is not None:
+            self.post_message(self.Insert(item.answer, "article"))
+
+    @on(Input.Submitted, "#kb-search")
+    def _kb_submit(self, event: Input.Submitted) -> None:
+        listing = self.query_one("#kb-list", ResultList)
+        if listing.highlighted is not None:
+            listing.action_select()
+
+    # -- customer --------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#customer-tag-input")
+    def _tag_add(self, event: Input.Submitted) -> None:
+        tag = event.value.strip()
+        if tag:
+            self.post_message(self.CustomerTag(tag, True))
+        event.input.value = ""
+
+    @on(TagList.Remove)
+    def _tag_remove(self, event: TagList.Remove) -> None:
+        self.post_message(self.CustomerTag(event.tag, False))
+
+    @on(OptionList.OptionSelected, "#customer-history")
+    def _history_chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id and event.option.id.startswith("conv:"):
+            self.post_message(self.OpenConversation(int(event.option.id.removeprefix("conv:"))))
+
+    @on(ResultList.Leave)
+    def _leave(self, event: ResultList.Leave) -> None:
+        event.stop()
+        self.post_message(self.Leave())

@@ -1,0 +1,215 @@
+"""The one place the side panel and the composer meet the knowledge modules.
+
+Phrases (`cs_tui.phrases`), the knowledge base (`cs_tui.kb` / the store's knowledge methods),
+the compliance checker (`cs_tui.compliance`) and emotion cues (`cs_tui.sentiment`) are built
+alongside the workstation. Everything the UI needs from them goes through these functions, so a
+change in their API is a change here only, and a module that is missing or fails degrades to "no
+suggestions" instead of breaking the workstation. Nothing here imports textual; all of it may be
+called from a worker thread.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+# -- phrases ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PhraseItem:
+    id: str
+    shortcut: str
+    category: str
+    category_label: str
+    title: str
+    body: str
+    emotion: str | None = None
+
+
+@dataclass
+class PhraseSource:
+    library: Any = None
+    problems: tuple[str, ...] = ()
+
+    def categories(self, lang: str) -> dict[str, list[PhraseItem]]:
+        if self.library is None:
+            return {}
+        out: dict[str, list[PhraseItem]] = {}
+        for category, phrases in self.library.by_category(lang).items():
+            out[category] = [_phrase_item(p) for p in phrases]
+        return out
+
+    def search(
+        self,
+        query: str,
+        lang: str,
+        *,
+        emotion: str | None = None,
+        cancel: Callable[[], bool] | None = None,
+        limit: int = 40,
+    ) -> list[PhraseItem]:
+        """Best phrases for the query; with an emotion, phrases written for it come first."""
+        if self.library is None:
+            return []
+        if query.strip():
+            hits = self.library.search(query, limit, lang=lang, cancel=cancel)
+            items = [_phrase_item(h.entry.payload) for h in hits]
+        else:
+            items = [_phrase_item(p) for p in self.library.for_lang(lang)]
+        if emotion:
+            items.sort(key=lambda p: 0 if p.emotion == emotion else 1)
+        return items
+
+    def render(self, item: PhraseItem, variables: dict[str, str]) -> str:
+        from cs_tui.phrases import render
+
+        return render(item.body, variables)
+
+
+def _phrase_item(phrase) -> PhraseItem:
+    return PhraseItem(
+        id=phrase.id,
+        shortcut=phrase.shortcut,
+        category=phrase.category,
+        category_label=getattr(phrase, "label", phrase.category),
+        title=phrase.title,
+        body=phrase.body,
+        emotion=getattr(phrase, "emotion", None),
+    )
+
+
+def load_phrases(settings: Any = None) -> PhraseSource:
+    """The merged phrase library; a broken pack is reported, the good ones still load."""
+    try:
+        from cs_tui.phrases import PhraseLibrary
+    except ImportError:
+        return PhraseSource(None, ("phrase packs are not available",))
+    library, problems = PhraseLibrary.load(settings)
+    library.index()  # build the search index now, in the worker, not on the first keystroke
+    return PhraseSource(library, tuple(str(p) for p in problems))
+
+
+# -- knowledge base -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ArticleItem:
+    id: Any
+    title: str
+    category: str
+    snippet: str
+    body: str
+    answer: str
+
+
+_QUOTE_RE = re.compile(r"[“\"]([^”\"\n]{6,300})[”\"]")
+
+
+def answer_of(body: str) -> str:
+    """The part of an article an agent would send: its quoted model answer when it has one
+    (“您的退款已经成功,会在24小时内到账”), else its first plain paragraph."""
+    for match in _QUOTE_RE.finditer(body):
+        quote = match.group(1).strip()
+        if "您" in quote or re.search(r"\b(you|your)\b", quote, re.I):
+            return quote
+    for paragraph in re.split(r"\n\s*\n", body):
+        lines = [
+            ln.strip()
+            for ln in paragraph.splitlines()
+            if ln.strip() and not ln.lstrip().startswith(("|", "#", "---", "```"))
+        ]
+        if lines:
+            return " ".join(ln.lstrip("-*> ").strip() for ln in lines)
+    return body.strip()
+
+
+def _article_item(article: Any, snippet: str = "") -> ArticleItem:
+    body = getattr(article, "body", "") or ""
+    return ArticleItem(
+        id=getattr(article, "id", None),
+        title=getattr(article, "title", "") or "",
+        category=getattr(article, "category", "") or "",
+        snippet=snippet or body[:160],
+        body=body,
+        answer=answer_of(body),
+    )
+
+
+class KnowledgeSource:
+    """A search index over the store's articles, built on first use (from a worker)."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self._index = None
+        self._lock = threading.Lock()
+
+    def index(self):
+        with self._lock:
+            if self._index is None:
+                from cs_tui.kb import article_entries
+                from cs_tui.search import SearchIndex
+
+                articles = self.store.articles() if hasattr(self.store, "articles") else []
+                self._index = SearchIndex.build(article_entries(articles))
+            return self._index
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._index = None
+
+    def search(
+        self,
+        query: str,
+        lang: str | None,
+        *,
+        cancel: Callable[[], bool] | None = None,
+        limit: int = 30,
+    ) -> list[ArticleItem]:
+        """Articles best matching the query, the agent's language first (all when empty)."""
+        index = self.index()
+        hits = index.search(query, limit, kind="article", lang=lang, cancel=cancel)
+        if len(hits) < limit and lang is not None and query.strip():
+            seen = {h.entry.id for h in hits}
+            more = index.search(query, limit, kind="article", cancel=cancel)
+            hits += [h for h in more if h.entry.id not in seen][: limit - len(hits)]
+        return [_article_item(h.entry.payload, h.snippet) for h in hits]
+
+
+# -- compliance and emotion -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FindingItem:
+    phrase: str
+    why: str
+    suggestion: str
+    severity: str = "warning"
+
+
+def check_draft(text: str, lang: str) -> list[FindingItem]:
+    """Language-standard findings for a draft reply (phrases to avoid, with what to say)."""
+    if not text.strip():
+        return []
+    try:
+        from cs_tui import compliance
+    except ImportError:
+        return []
+    # The draft's own language decides which rules apply (an English reply from a zh interface).
+    findings = compliance.check(text)
+    return [FindingItem(phrase=f.text, why=f.reason, suggestion=f.suggestion) for f in findings]
+
+
+def customer_emotion(texts: list[str], lang: str | None = None) -> str | None:
+    """The customer's emotion in their latest messages (angry, anxious, ...), or None."""
+    if not texts:
+        return None
+    try:
+        from cs_tui import sentiment
+    except ImportError:
+        return None
+    label = sentiment.detect("\n".join(texts)).label
+    return None if label in ("", "neutral") else label

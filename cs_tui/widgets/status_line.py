@@ -1,0 +1,60 @@
+"""The status line: who is logged in, their role, the store, the queue size and the clock."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from cs_tui.clock import Clock
+from cs_tui.data.views import AgentInfo
+from cs_tui.i18n import N_, _
+from cs_tui.safe_text import clean
+
+ROLES = {"agent": N_("agent"), "supervisor": N_("supervisor"), "trainer": N_("trainer")}
+
+
+class StatusLine(Static):
+    DEFAULT_CSS = """
+    StatusLine { height: 1; background: $panel; color: $text; padding: 0 1; }
+    """
+
+    def __init__(
+        self, agent: AgentInfo, store_location: str, clock: Clock, *, locked: bool, **kwargs
+    ) -> None:
+        super().__init__("", **kwargs)
+        self.agent = agent
+        self.store_location = store_location
+        self.clock = clock
+        self.locked = locked
+        self.queue_total: int | None = None
+        self.problem: str | None = None
+
+    def on_mount(self) -> None:
+        self.tick()
+
+    def tick(self) -> None:
+        self.update(self.build())
+
+    def build(self) -> Text:
+        agent = self.agent
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(agent.handle, style="bold")
+        if agent.display_name and agent.display_name != agent.handle:
+            text.append(" (")
+            text.append(clean(agent.display_name, single_line=True))
+            text.append(")")
+        text.append(" · ")
+        role = ROLES.get(agent.role)
+        text.append(_(role) if role else agent.role, style="bold cyan")
+        if self.locked:
+            text.append(" · " + _("locked"), style="dim")
+        if self.problem:
+            text.append(" · ")
+            text.append(self.problem, style="bold red")
+        if self.queue_total is not None:
+            text.append(" · " + _("queue {count}").format(count=f"{self.queue_total:,}"))
+        text.append(" · ")
+        text.append(self.clock.now().astimezone().strftime("%H:%M:%S"), style="bold")
+        text.append(" · ")
+        text.append(clean(self.store_location, single_line=True), style="dim")
+        return text
