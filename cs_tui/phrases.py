@@ -152,7 +152,9 @@ class Phrase:
     channel: str | None = None
     source: str = ""
     line: int = 0
+    """Line of the phrase's [[phrase]] header in its file."""
     layer: str = "shipped"
+    shortcut_line: int = 0
 
     @property
     def variables(self) -> list[str]:
@@ -390,6 +392,7 @@ def _parse_phrase(item, path, start, lang, layer, allowed, line_of, problems) ->
         source=path,
         line=start,
         layer=layer,
+        shortcut_line=line_of("shortcut"),
     )
 
 
@@ -522,9 +525,9 @@ class PhraseLibrary:
                         problems.append(
                             Problem(
                                 phrase.source,
-                                phrase.line,
+                                phrase.shortcut_line or phrase.line,
                                 f"duplicate shortcut {phrase.shortcut!r}: also used by "
-                                f"{owner.id!r} at {owner.source}:{owner.line}",
+                                f"{owner.id!r} at {owner.source}:{owner.shortcut_line or owner.line}",
                             )
                         )
                         continue

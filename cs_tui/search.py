@@ -31,6 +31,7 @@ from __future__ import annotations
 import heapq
 import re
 import threading
+import time
 import unicodedata
 from array import array
 from bisect import bisect_left, bisect_right
@@ -367,17 +368,17 @@ class SearchIndex:
         if not norm:
             return self._browse(limit, boost, kind, lang)
         q = self._parse(norm)
-        if check():
+        if _pause(check):
             raise SearchCancelled()
 
         pool: dict[int, None] = {}  # ordered set
         for pos in self._shortcut_matches(q.compact):
             pool[pos] = None
         pinyin = self._pinyin_matches(q) if q.latin_only else set()
-        if check():
+        if _pause(check):
             raise SearchCancelled()
         title = self._intersect(q, self._title_post, self._title_norm) if q.terms else set()
-        if check():
+        if _pause(check):
             raise SearchCancelled()
         for pos in _first(pinyin, POOL):
             pool[pos] = None
@@ -387,14 +388,14 @@ class SearchIndex:
             pool[pos] = None
         if len(pool) < POOL and q.terms:
             body = self._intersect(q, self._body_post, self._body_norm)
-            if check():
+            if _pause(check):
                 raise SearchCancelled()
             for pos in _first(body - pool.keys(), POOL - len(pool)):
                 pool[pos] = None
 
         heap: list[tuple[float, float, int, int]] = []
         for n, pos in enumerate(pool):
-            if n % _CHECK_EVERY == 0 and check():
+            if n % _CHECK_EVERY == 0 and _pause(check):
                 raise SearchCancelled()
             entry = self._entries[pos]
             if kind is not None and entry.kind != kind:
@@ -478,8 +479,9 @@ class SearchIndex:
         if prefix:
             end = bisect_right(self._vocab, word + "\U0010ffff", lo=index)
             nearby = self._vocab[index:end]
-            if len(nearby) > 24:
-                nearby = heapq.nsmallest(24, nearby, key=len)
+            most = 8 if len(word) <= 2 else 24  # a letter or two would expand to half the corpus
+            if len(nearby) > most:
+                nearby = heapq.nsmallest(most, nearby, key=len)
             for other in nearby:
                 found.setdefault(other, 0.9)
         if not found and len(word) >= 4 and not word.isdigit():
@@ -698,3 +700,10 @@ def _one_line(text: str) -> str:
 
 def _never() -> bool:
     return False
+
+
+def _pause(cancel: Callable[[], bool]) -> bool:
+    """Between steps: let other threads (the UI's event loop) take the GIL, then ask whether
+    this query is still wanted."""
+    time.sleep(0)
+    return bool(cancel())
