@@ -164,3 +164,64 @@ def test_large_import_uses_the_parallel_parser_and_loses_nothing(tmp_path):
     assert [r.line_no for r in rejects] == [12_346]
     assert store.counts()["message"] == 20_999
     _ = Path
+
+
+def test_any_json_line_is_either_a_record_or_a_clear_rejection():
+    """Property: whatever JSON a line holds, parsing never raises anything but a line error."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from cs_tui.data.io import LineError, parse_record
+
+    scalars = (
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=False)
+        | st.text(max_size=30)
+    )
+    values = st.recursive(
+        scalars,
+        lambda inner: (
+            st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+        ),
+        max_leaves=6,
+    )
+    keys = st.sampled_from(
+        [
+            "message_id",
+            "conversation_id",
+            "channel",
+            "customer",
+            "author",
+            "text",
+            "sent_at",
+            "customer_name",
+            "agent",
+            "category",
+            "priority",
+            "tags",
+            "csat",
+        ]
+    )
+    good = {
+        "message_id": "m1",
+        "conversation_id": "c1",
+        "channel": "chat",
+        "customer": "u",
+        "author": "customer",
+        "text": "hi",
+        "sent_at": "2026-11-11T09:00:00+08:00",
+    }
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.dictionaries(keys, values, max_size=13), st.booleans())
+    def check(obj, start_from_good):
+        if start_from_good:
+            obj = {**good, **obj}
+        try:
+            parse_record(obj)
+        except LineError:
+            pass
+
+    check()

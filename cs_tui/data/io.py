@@ -55,6 +55,8 @@ def _text_field(obj: dict, key: str, *, max_len: int = MAX_ID, required: bool = 
 _REQUIRED_SET = frozenset(REQUIRED)
 _CHANNEL_SET = frozenset(CHANNELS)
 _AUTHOR_SET = frozenset(AUTHORS)
+_CATEGORY_SET = frozenset(CATEGORIES)
+_PRIORITY_SET = frozenset(PRIORITIES)
 
 
 def parse_record(obj: object) -> IngestRecord:
@@ -65,14 +67,19 @@ def parse_record(obj: object) -> IngestRecord:
     if not _REQUIRED_SET.issubset(obj.keys()):
         missing = [k for k in REQUIRED if k not in obj]
         raise LineError(f"missing field {missing[0]!r}")
-    message_id = _text_field(obj, "message_id")
-    conversation_id = _text_field(obj, "conversation_id")
-    customer = _text_field(obj, "customer")
+    message_id = obj["message_id"]
+    conversation_id = obj["conversation_id"]
+    customer = obj["customer"]
+    for value in (message_id, conversation_id, customer):
+        if type(value) is not str or not value.strip() or len(value) > MAX_ID:
+            # The slow path says which field and what is wrong with it.
+            for key in ("message_id", "conversation_id", "customer"):
+                _text_field(obj, key)
     channel = obj["channel"]
-    if channel not in _CHANNEL_SET:
+    if type(channel) is not str or channel not in _CHANNEL_SET:
         raise LineError(f"unknown channel {str(channel)[:40]!r} (known: {', '.join(CHANNELS)})")
     author = obj["author"]
-    if author not in _AUTHOR_SET:
+    if type(author) is not str or author not in _AUTHOR_SET:
         raise LineError(f"unknown author {str(author)[:40]!r} (customer or agent)")
     text = obj["text"]
     if not isinstance(text, str):
@@ -93,14 +100,23 @@ def parse_record(obj: object) -> IngestRecord:
     category = priority = agent = customer_name = csat = None
     tags: tuple[str, ...] = ()
     if len(obj) > 7:
-        category = _text_field(obj, "category", required=False)
-        if category is not None and category not in CATEGORIES:
+        get = obj.get
+        category = get("category")
+        if category is not None and (type(category) is not str or category not in _CATEGORY_SET):
+            _text_field(obj, "category", required=False)
             raise LineError(f"unknown category {category[:40]!r} (known: {', '.join(CATEGORIES)})")
-        priority = _text_field(obj, "priority", required=False)
-        if priority is not None and priority not in PRIORITIES:
+        priority = get("priority")
+        if priority is not None and (type(priority) is not str or priority not in _PRIORITY_SET):
+            _text_field(obj, "priority", required=False)
             raise LineError(f"unknown priority {priority[:40]!r} (known: {', '.join(PRIORITIES)})")
-        agent = _text_field(obj, "agent", required=False, max_len=64)
-        customer_name = _text_field(obj, "customer_name", required=False)
+        agent = get("agent")
+        if agent is not None and (type(agent) is not str or len(agent) > 64):
+            _text_field(obj, "agent", required=False, max_len=64)
+        customer_name = get("customer_name")
+        if customer_name is not None and (
+            type(customer_name) is not str or len(customer_name) > MAX_ID
+        ):
+            _text_field(obj, "customer_name", required=False)
         raw_tags = obj.get("tags")
         if raw_tags:
             if not isinstance(raw_tags, list) or not all(
