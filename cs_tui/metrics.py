@@ -534,10 +534,13 @@ def read_early_warning(
 def record_early_warning(store, actor, readings: Iterable[WarningReading]) -> list[str]:
     """Record each reading whose state changed; returns the metrics whose state changed.
 
-    A window with too little volume to judge reads as "not raised", so it clears a warning.
+    A window with too little volume to judge reads as "not raised", so it clears a warning; a
+    metric switched off here (threshold 0) leaves the team's recorded state alone.
     """
     changed = []
     for r in readings:
+        if r.threshold <= 0:
+            continue
         if store.record_early_warning(actor, r.metric, r.raised, r.value, r.threshold):
             changed.append(r.metric)
     return changed

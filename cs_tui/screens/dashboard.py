@@ -143,13 +143,7 @@ class DashboardScreen(Screen[int | None]):
     def compose(self) -> ComposeResult:
         yield Static("", id="dash-banner", markup=False)
         with VerticalScroll(id="dash-body"):
-            with Horizontal(id="dash-top"):
-                yield Static(_("Loading…"), id="dash-counts", markup=False)
-                with Vertical(id="dash-trends"):
-                    yield Static(_("Arrivals per hour, last 24 h"), classes="caption")
-                    yield Sparkline([0], id="dash-volume")
-                    yield Static(_("First-response breaches per hour"), classes="caption")
-                    yield Sparkline([0], id="dash-breach-trend")
+            yield Static(_("Loading…"), id="dash-counts", markup=False)
             with Horizontal(id="dash-middle"):
                 with Vertical(id="dash-breach-box", classes="pane") as box:
                     box.border_title = _("Breaching now")
@@ -157,6 +151,13 @@ class DashboardScreen(Screen[int | None]):
                 with Vertical(id="dash-agent-box", classes="pane") as box:
                     box.border_title = _("Agents")
                     yield DataTable(id="dash-agents", cursor_type="row", zebra_stripes=True)
+            with Horizontal(id="dash-trends"):
+                with Vertical(classes="trend"):
+                    yield Static(_("Arrivals per hour, last 24 h"), classes="caption")
+                    yield Sparkline([0], id="dash-volume")
+                with Vertical(classes="trend"):
+                    yield Static(_("First-response breaches per hour"), classes="caption")
+                    yield Sparkline([0], id="dash-breach-trend")
             with Vertical(id="dash-kpi-box", classes="pane") as box:
                 box.border_title = _("KPIs against targets")
                 yield DataTable(id="dash-kpis", cursor_type="row", zebra_stripes=True)
@@ -253,12 +254,15 @@ class DashboardScreen(Screen[int | None]):
                 self.notify(text, severity="warning", markup=False, timeout=10)
 
     def _draw_counts(self, snap: LiveSnapshot) -> None:
+        """Two lines: conversations per status, then the SLA state of the open work."""
         c = snap.counts
         text = Text()
-        text.append(_("Status") + "\n", style="bold")
-        for status, n in c.by_status.items():
-            text.append(f"{labels.label(labels.STATUSES, status):<10}{n:>8,}\n")
-        text.append(_("SLA (open work)") + "\n", style="bold")
+        statuses = [(labels.label(labels.STATUSES, s), n) for s, n in c.by_status.items() if n]
+        for i, (word, n) in enumerate(statuses or [(_("no conversations"), 0)]):
+            text.append(" · " if i else "")
+            text.append(f"{word} ")
+            text.append(f"{n:,}", style="bold")
+        text.append("\n")
         styles = {"breached": "bold red", "warning": "bold yellow", "ok": "green"}
         words = {
             "breached": _("breached"),
@@ -267,9 +271,11 @@ class DashboardScreen(Screen[int | None]):
             "paused": _("paused"),
             "none": _("no clock"),
         }
-        for state, n in c.by_state.items():
-            text.append(f"{words[state]:<10}{n:>8,}\n", style=styles.get(state, ""))
-        text.append(f"{_('hidden'):<10}{c.hidden:>8,}", style="dim")
+        for i, (state, n) in enumerate(c.by_state.items()):
+            text.append(" · " if i else "")
+            text.append(f"{words[state]} ")
+            text.append(f"{n:,}", style=styles.get(state, "bold"))
+        text.append(f" · {_('hidden')} {c.hidden:,}", style="dim")
         self.query_one("#dash-counts", Static).update(text)
 
     def _draw_breaches(self, snap: LiveSnapshot) -> None:
