@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from cs_tui.data import models
 from cs_tui.data.actions import apply_message, customer_arrived, wake_if_due
+from cs_tui.data.bulk import insert_rows
 from cs_tui.data.errors import InvalidInput
 from cs_tui.data.models import sqlite_text
 from cs_tui.data.slarow import sla_columns
@@ -30,6 +31,7 @@ EVENT = models.Event.__table__
 
 CHUNK = 500  # ids per IN (...) list
 _EMPTY_ROW = {c.name: None for c in CONV.columns}
+_NEW_CONV_COLUMNS = tuple(c.name for c in CONV.columns if c.name != "id")
 
 
 def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
@@ -175,8 +177,7 @@ class IngestMixin:
                 for e in by_conv
                 if e not in existing_ext
             ]
-            if new_rows:
-                conn.execute(sa.insert(CONV), new_rows)
+            insert_rows(conn, self.dialect, CONV, new_rows, _NEW_CONV_COLUMNS)
             conv_ids = {e: rows[e]["id"] for e in existing_ext}
             conv_ids.update(
                 self._ids_by(conn, CONV, CONV.c.external_id, [r["external_id"] for r in new_rows])
@@ -219,8 +220,10 @@ class IngestMixin:
                     insert(CONV_TAG).on_conflict_do_nothing(),
                     [{"conversation_id": c, "tag": t} for c, t in tag_rows],
                 )
-            conn.execute(
-                sa.insert(EVENT),
+            insert_rows(
+                conn,
+                self.dialect,
+                EVENT,
                 [
                     {
                         "at": now,
@@ -231,6 +234,7 @@ class IngestMixin:
                     }
                     for ext, kinds in kinds_by_conv.items()
                 ],
+                ("at", "actor_id", "kind", "conversation_id", "payload"),
             )
         return result
 

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from cs_tui.data import models
 from cs_tui.data.actions import apply_message
+from cs_tui.data.bulk import insert_rows
 from cs_tui.data.models import FAR_FUTURE
 from cs_tui.data.slarow import sla_columns
 from cs_tui.sla import CATEGORIES, CHANNELS
@@ -739,7 +740,7 @@ def synthetic(
         with store._write() as conn:
             if customers:
                 conn.execute(sa.insert(CUST), customers)
-            conn.execute(sa.insert(CONV), convs)
+            insert_rows(conn, store.dialect, CONV, convs, [c.name for c in CONV.columns])
             _raw_messages(conn, store.dialect, msgs)
             if tags:
                 conn.execute(sa.insert(CONV_TAG), tags)
