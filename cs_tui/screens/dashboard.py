@@ -50,7 +50,7 @@ from cs_tui.widgets import labels
 WINDOWS = (1, 7, 30)
 ONLINE_S = 60
 """A heartbeat newer than this shows the agent as online."""
-BREACH_ROWS = 100
+BREACH_ROWS = 50
 KPI_SAMPLE = 500
 """Agent messages checked for compliant language per window on the dashboard (the CLI: 2000)."""
 WARNING_NAMES = {
@@ -77,6 +77,16 @@ class KpiSnapshot:
     kpis: dict[int, Kpis]
 
 
+def coarse_age(seconds: float) -> str:
+    """12m, 3h, 2d: changes at most once a minute, so the agents table rarely repaints."""
+    minutes = max(0, int(seconds // 60))
+    if minutes < 60:
+        return f"{minutes}m"
+    if minutes < 48 * 60:
+        return f"{minutes // 60}h{minutes % 60:02d}"
+    return f"{minutes // 1440}d"
+
+
 def banner_text(warnings: list[WarningState], window_s: float) -> str:
     """One line for every raised early warning; empty when none is raised."""
     raised = [w for w in warnings if w.state == "raised"]
@@ -88,6 +98,29 @@ def banner_text(warnings: list[WarningState], window_s: float) -> str:
         parts.append(f"{_(WARNING_NAMES.get(w.metric, w.metric))} {value} ≥ {w.threshold:g} %")
     minutes = round(window_s / 60)
     return _("Early warning") + f" ({minutes} min): " + " · ".join(parts)
+
+
+def sync_rows(table: DataTable, rows: list[tuple[str, list[Text]]]) -> None:
+    """Make `table` show `rows` (key, cells), touching as little as possible.
+
+    With the same keys in the same order only the cells that differ are updated (a few µs
+    each, and only their lines repaint); otherwise the table is rebuilt, keeping the cursor's
+    position.
+    """
+    keys = [key for key, _cells in rows]
+    if keys == [k.value for k in table.rows]:
+        columns = list(table.columns)
+        for key, cells in rows:
+            for column, old, new in zip(columns, table.get_row(key), cells, strict=False):
+                if old != new:
+                    table.update_cell(key, column, new)
+        return
+    keep = table.cursor_row
+    table.clear()
+    for key, cells in rows:
+        table.add_row(*cells, key=key)
+    if table.row_count:
+        table.move_cursor(row=min(keep, table.row_count - 1))
 
 
 class DashboardScreen(Screen[int | None]):
@@ -137,6 +170,8 @@ class DashboardScreen(Screen[int | None]):
         self.live: LiveSnapshot | None = None
         self.kpis: KpiSnapshot | None = None
         self._oldest: dict[str, int] = {}
+        self._banner_text = ""
+        self._shown: dict[str, object] = {}
 
     # -- layout --------------------------------------------------------------------------
 
@@ -233,21 +268,30 @@ class DashboardScreen(Screen[int | None]):
         self.apply_kpis(message.snapshot)
 
     def apply_live(self, snap: LiveSnapshot) -> None:
+        """Redraw from a snapshot: one batched paint, and only the cells that changed."""
         self.live = snap
-        self._draw_banner(snap)
-        self._draw_counts(snap)
-        self._draw_breaches(snap)
-        self._draw_agents(snap)
-        self.query_one("#dash-volume", Sparkline).data = snap.trend.volume or [0]
-        self.query_one("#dash-breach-trend", Sparkline).data = snap.trend.breaches or [0]
-        stamp = snap.at.astimezone().strftime("%H:%M:%S")
-        self._status(_("Updated") + f" {stamp}")
+        with self.app.batch_update():
+            self._draw_banner(snap)
+            self._draw_counts(snap)
+            self._draw_breaches(snap)
+            self._draw_agents(snap)
+            for wid, data in (
+                ("#dash-volume", snap.trend.volume),
+                ("#dash-breach-trend", snap.trend.breaches),
+            ):
+                spark = self.query_one(wid, Sparkline)
+                if list(spark.data or []) != list(data or [0]):
+                    spark.data = list(data) or [0]
+            stamp = snap.at.astimezone().strftime("%H:%M:%S")
+            self._status(_("Updated") + f" {stamp}")
 
     def _draw_banner(self, snap: LiveSnapshot) -> None:
         banner = self.query_one("#dash-banner", Static)
         text = banner_text(snap.warnings, self.warning_config.window_s)
-        banner.update(text)
-        banner.display = bool(text)
+        if text != self._banner_text:
+            self._banner_text = text
+            banner.update(text)
+            banner.display = bool(text)
         for metric in snap.changed:
             state = next((w for w in snap.warnings if w.metric == metric), None)
             if state is not None and state.state == "raised":
@@ -276,30 +320,25 @@ class DashboardScreen(Screen[int | None]):
             text.append(f"{words[state]} ")
             text.append(f"{n:,}", style=styles.get(state, "bold"))
         text.append(f" · {_('hidden')} {c.hidden:,}", style="dim")
-        self.query_one("#dash-counts", Static).update(text)
+        self._update_static("#dash-counts", text)
 
     def _draw_breaches(self, snap: LiveSnapshot) -> None:
-        table = self.query_one("#dash-breaches", DataTable)
-        keep = table.cursor_row
-        table.clear()
+        rows = []
         for row in snap.breaches:
             late = (snap.at - row.due_at).total_seconds() if row.due_at else 0
-            table.add_row(
+            cells = [
                 Text(format_countdown(-late), style="bold red"),
                 safe(row.external_id, single_line=True, limit=20),
                 Text(labels.label(labels.CHANNELS, row.channel)),
                 safe(row.customer_name, single_line=True, limit=20),
                 safe(row.assignee or "-", single_line=True),
-                key=str(row.id),
-            )
-        if table.row_count:
-            table.move_cursor(row=min(keep, table.row_count - 1))
+            ]
+            rows.append((str(row.id), cells))
+        sync_rows(self.query_one("#dash-breaches", DataTable), rows)
 
     def _draw_agents(self, snap: LiveSnapshot) -> None:
-        table = self.query_one("#dash-agents", DataTable)
-        keep = table.cursor_row
-        table.clear()
         self._oldest = {}
+        rows = []
         for a in snap.agents:
             online = a.last_seen_at is not None and (
                 (snap.at - a.last_seen_at).total_seconds() <= ONLINE_S
@@ -308,22 +347,20 @@ class DashboardScreen(Screen[int | None]):
             if a.oldest_since is not None and a.oldest_id is not None:
                 self._oldest[a.handle] = a.oldest_id
                 waited = (snap.at - a.oldest_since).total_seconds()
-                waiting = f"{format_countdown(waited)} {a.oldest_external_id}"
-            table.add_row(
+                waiting = f"{coarse_age(waited)} {a.oldest_external_id}"
+            cells = [
                 safe(a.handle, single_line=True, limit=20),
                 Text(_("online"), style="green") if online else Text(_("away"), style="dim"),
                 Text(f"{a.load:,}"),
                 Text(f"{a.breached:,}", style="bold red" if a.breached else ""),
                 safe(waiting, single_line=True, limit=28),
-                key=a.handle,
-            )
-        if table.row_count:
-            table.move_cursor(row=min(keep, table.row_count - 1))
+            ]
+            rows.append((a.handle, cells))
+        sync_rows(self.query_one("#dash-agents", DataTable), rows)
 
     def apply_kpis(self, snap: KpiSnapshot) -> None:
         self.kpis = snap
-        table = self.query_one("#dash-kpis", DataTable)
-        table.clear()
+        rows = []
         for key, label in KPI_ROWS:
             cells = [Text(_(label))]
             target = TARGETS.get(key)
@@ -333,10 +370,18 @@ class DashboardScreen(Screen[int | None]):
                 style = {True: "green", False: "bold red", None: ""}[met]
                 cells.append(Text(format_value(key, value), style=style))
             cells.append(Text(target_text(key), style="dim"))
-            table.add_row(*cells, key=key)
+            rows.append((key, cells))
+        with self.app.batch_update():
+            sync_rows(self.query_one("#dash-kpis", DataTable), rows)
 
     def _status(self, text: str) -> None:
-        self.query_one("#dash-status", Static).update(text)
+        self._update_static("#dash-status", text)
+
+    def _update_static(self, selector: str, content) -> None:
+        # An update re-lays out the screen; skip it when nothing changed.
+        if self._shown.get(selector) != content:
+            self._shown[selector] = content
+            self.query_one(selector, Static).update(content)
 
     # -- actions --------------------------------------------------------------------------
 
