@@ -179,3 +179,25 @@ def test_bad_policy_file_in_config_is_one_line(tmp_path):
     proc = cli("queue", "--db", str(tmp_path / "s.db"), env=env)
     assert proc.returncode == 2
     assert f"{policy}:2:" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_reopening_the_demo_later_keeps_its_mix_of_sla_states(tmp_path, clock):
+    from datetime import timedelta
+
+    from cs_tui.data import seed
+
+    path = str(tmp_path / "demo.db")
+    store = Store.open(path, clock=clock)
+    seed.write_demo(store)
+    sam = store.ensure_agent("sam", role="supervisor")
+    before = [(r.external_id, r.due_at - clock.now()) for r in store.queue(sam, limit=50)]
+    messages = store.counts()["message"]
+    store.close()
+    clock.advance(3 * 86400 + 17)  # three days later
+    store = Store.open(path, clock=clock)
+    seed.write_demo(store)
+    after = [(r.external_id, r.due_at - clock.now()) for r in store.queue(sam, limit=50)]
+    assert after == before
+    assert store.counts()["message"] == messages  # nothing added, nothing lost
+    snoozed = [r for r in store.queue(sam, limit=400) if r.status == "snoozed"]
+    assert all(r.due_at > clock.now() - timedelta(days=1) for r in snoozed)

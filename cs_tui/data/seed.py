@@ -42,6 +42,7 @@ class Story:
     priority: str = "normal"
 
 
+_EMPTY_ROW = {c.name: None for c in CONV.columns}
 ZH = "zh"
 EN = "en"
 
@@ -320,6 +321,98 @@ def _channels_for(rng: random.Random) -> str:
     return rng.choices(CHANNELS, weights=(50, 10, 15, 10, 15))[0]
 
 
+ZH_SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何林罗高"
+ZH_GIVEN = (
+    "小明",
+    "娜",
+    "伟",
+    "洋",
+    "静",
+    "帆",
+    "磊",
+    "婷",
+    "杰",
+    "敏",
+    "丽",
+    "浩",
+    "超",
+    "琳",
+    "军",
+    "芳",
+    "雪",
+    "峰",
+    "佳",
+    "远",
+)
+EN_FIRST = (
+    "Alice",
+    "Ben",
+    "Chloe",
+    "Daniel",
+    "Emma",
+    "Farid",
+    "Grace",
+    "Henry",
+    "Isla",
+    "Jack",
+    "Kate",
+    "Liam",
+    "Maya",
+    "Noah",
+)
+EN_LAST = (
+    "Chen",
+    "Carter",
+    "Park",
+    "Ruiz",
+    "Wilson",
+    "Khan",
+    "Lee",
+    "Brooks",
+    "Murphy",
+    "Turner",
+    "Nguyen",
+    "Scott",
+)
+IM_CHANNELS = ("chat", "chat", "chat", "social", "phone")
+TICKET_CHANNELS = ("ticket", "email")
+
+
+def _demo_names(rng: random.Random) -> tuple[list[str], list[str]]:
+    """Distinct, shuffled customer names: no two demo customers share one."""
+    zh = [a + b for a in ZH_SURNAMES for b in ZH_GIVEN]
+    en = [f"{a} {b}" for a in EN_FIRST for b in EN_LAST]
+    rng.shuffle(zh)
+    rng.shuffle(en)
+    return zh, en
+
+
+# What each slot of twenty holds, so a fresh demo opens with a few breaches on top, a few
+# warnings below them, and mostly work that is still on time, plus history and paused work.
+_PLAN = {
+    0: "im_breached",
+    1: "im_warning",
+    2: "im_fresh",
+    3: "im_fresh",
+    4: "ticket_new",
+    5: "ticket_new",
+    6: "ticket_warning",
+    7: "ticket_assigned",
+    8: "answered",
+    9: "answered",
+    10: "pending",
+    11: "pending",
+    12: "resolved",
+    13: "resolved",
+    14: "resolved",
+    15: "follow_up",
+    16: "escalated",
+    17: "snoozed",
+    18: "im_waiting",
+    19: "resolved",
+}
+
+
 def demo_rows(now: datetime, *, count: int = 300, seed: int = 11) -> dict[str, list[dict]]:
     """Rows for the demo store, all times relative to `now`."""
     rng = random.Random(seed)
@@ -334,20 +427,17 @@ def demo_rows(now: datetime, *, count: int = 300, seed: int = 11) -> dict[str, l
         }
         for i, (h, n, r) in enumerate(DEMO_AGENTS)
     ]
-    serving = [a for a in agents if a["role"] == "agent"]
-    customers = []
-    cust_tags = []
+    serving = [a["id"] for a in agents if a["role"] == "agent"]
+    customers, cust_tags = [], []
+    zh_names, en_names = _demo_names(rng)
     for i in range(count // 3):
         zh = i % 3 != 2
-        name = (ZH_NAMES if zh else EN_NAMES)[i % (len(ZH_NAMES) if zh else len(EN_NAMES))]
-        if i >= (len(ZH_NAMES) if zh else len(EN_NAMES)):
-            name = f"{name}{i}" if zh else f"{name} {i}"
         tier = "vip" if i % 11 == 0 else "standard"
         customers.append(
             {
                 "id": i + 1,
                 "handle": f"{'wx' if zh else 'web'}-{1000 + i}",
-                "name": name,
+                "name": zh_names[i] if zh else en_names[i],
                 "tier": tier,
                 "created_at": now - timedelta(days=rng.randint(5, 400)),
                 "_lang": ZH if zh else EN,
@@ -365,52 +455,98 @@ def demo_rows(now: datetime, *, count: int = 300, seed: int = 11) -> dict[str, l
     convs, msgs, conv_tags = [], [], []
     msg_seq = 0
     for n in range(count):
-        cust = customers[n % len(customers)]
-        stories = [s for s in STORIES if s.lang == cust["_lang"]]
-        story = stories[(n * 7 + n // len(customers)) % len(stories)]
-        channel = _channels_for(rng)
-        if story.category == "complaint" and rng.random() < 0.5:
-            channel = "chat"
-        # Spread the stories over time so every SLA state shows: fresh, warning, breached, old.
-        bucket = n % 10
-        if bucket < 3:
-            age = rng.uniform(2, 25)  # seconds: IM clocks still ok
-        elif bucket < 5:
-            age = rng.uniform(25, 60)  # warning / just breached
-        elif bucket < 7:
-            age = rng.uniform(60, 3600)  # breached IM, ok tickets
-        elif bucket < 9:
-            age = rng.uniform(3600, 3 * 86400)
-        else:
-            age = rng.uniform(3 * 86400, 30 * 86400)  # history: mostly resolved
-        start = now - timedelta(seconds=age)
-        status = "new"
+        # Customers and stories are spread so neither lines up with the time slots below.
+        cust = customers[(n * 37 + n // len(customers)) % len(customers)]
+        stories = [st for st in STORIES if st.lang == cust["_lang"]]
+        story = stories[rng.randrange(len(stories))]
+        kind = _PLAN[n % 20]
+        if kind == "im_breached" and n % 40 >= 20:
+            kind = "im_fresh"  # keep the breaches to a handful
+        channel = rng.choice(TICKET_CHANNELS if kind.startswith("ticket") else IM_CHANNELS)
+        category = story.category
         assignee = None
-        if bucket >= 9:
-            status = "resolved"
-            assignee = rng.choice(serving)["id"]
-        elif bucket >= 5 and rng.random() < 0.6:
+        status = "new"
+        turns = list(story.turns)
+        first_target = 600 if category == "complaint" else (10 if channel == "phone" else 30)
+        # Age of the conversation's last customer message, chosen so its clock is where we want it.
+        if kind == "im_breached":
+            age = rng.uniform(first_target + 20, first_target + 600)
+        elif kind == "im_warning":
+            age = first_target * rng.uniform(0.78, 0.9)
+        elif kind == "im_fresh":
+            age = rng.uniform(0, first_target * 0.4)
+        elif kind == "im_waiting":
+            age = rng.uniform(3, 25)
+        elif kind == "ticket_new":
+            age = rng.uniform(600, 12 * 3600)
+        elif kind == "ticket_warning":
+            age = rng.uniform(19 * 3600, 22 * 3600)
+        elif kind == "ticket_assigned":
+            age = rng.uniform(3600, 30 * 3600)
+        elif kind in ("answered", "pending", "escalated", "snoozed"):
+            age = rng.uniform(300, 4 * 3600)
+        elif kind == "follow_up":
+            age = rng.uniform(20 * 3600, 23 * 3600)
+        else:
+            age = rng.uniform(2 * 86400, 30 * 86400)
+        if (
+            kind.startswith("im_")
+            and kind != "im_waiting"
+            or kind in ("ticket_new", "ticket_warning")
+        ):
+            turns = [t for t in turns if t[0] == "customer"][:1]
+        else:
+            assignee = rng.choice(serving)
             status = "open"
-            assignee = rng.choice(serving)["id"]
-        if bucket == 8 and n % 3 == 0:
-            status = "pending"
-        if n % 37 == 5:
-            status = "escalated"
-            assignee = assignee or rng.choice(serving)["id"]
-        order = f"{rng.randint(10**15, 10**16 - 1)}"
+            if not any(a == "agent" for a, _ in turns):
+                turns.insert(
+                    1,
+                    (
+                        "agent",
+                        "您好,我来帮您处理,请稍等。"
+                        if cust["_lang"] == ZH
+                        else "Hello, I'm on it, one moment please.",
+                    ),
+                )
+            if kind == "im_waiting" and turns[-1][0] != "customer":
+                turns.append(
+                    ("customer", "还在吗?" if cust["_lang"] == ZH else "Are you still there?")
+                )
+            if (
+                kind in ("answered", "pending", "escalated", "snoozed")
+                and turns[-1][0] == "customer"
+            ):
+                turns = (
+                    turns[:-1]
+                    if len(turns) > 2
+                    else turns
+                    + [
+                        (
+                            "agent",
+                            "好的,我马上为您核实。"
+                            if cust["_lang"] == ZH
+                            else "Sure, let me check that for you.",
+                        )
+                    ]
+                )
+        # Lay the messages out so the last one is `age` seconds old, 20-90 s apart.
+        gaps = [rng.uniform(20, 90) for _ in turns]
+        t = now - timedelta(seconds=age + sum(gaps[1:]))
+        start = t
         cid = n + 1
         row = {
+            **_EMPTY_ROW,
             "id": cid,
             "external_id": f"DEMO-{cid:04d}",
             "customer_id": cust["id"],
             "channel": channel,
-            "category": story.category,
+            "category": category,
             "priority": "high"
             if cust["tier"] == "vip" and story.priority == "normal"
             else story.priority,
             "status": status,
             "assignee_id": assignee,
-            "assigned_at": start + timedelta(seconds=1) if assignee else None,
+            "assigned_at": start + timedelta(seconds=5) if assignee else None,
             "created_at": start,
             "updated_at": now,
             "pauses": [],
@@ -418,17 +554,11 @@ def demo_rows(now: datetime, *, count: int = 300, seed: int = 11) -> dict[str, l
             "message_count": 0,
             "preview": "",
             "training": False,
-            "escalated_at": None,
-            "escalation_reason": None,
-            "resolved_at": None,
-            "csat": None,
         }
-        turns = list(story.turns)
-        if assignee is None:
-            turns = [t for t in turns if t[0] == "customer"][:1]
-        step = min(age / (len(turns) + 1), 20.0)
-        t = start
-        for author, text in turns:
+        order = f"{rng.randint(10**15, 10**16 - 1)}"
+        for index, (author, text) in enumerate(turns):
+            if index:
+                t += timedelta(seconds=gaps[index])
             body = text.format(order=order, name=cust["name"], company=rng.choice(COMPANIES))
             msg_seq += 1
             msgs.append(
@@ -444,14 +574,14 @@ def demo_rows(now: datetime, *, count: int = 300, seed: int = 11) -> dict[str, l
                 }
             )
             apply_message(row, author, t, body)
-            t += timedelta(seconds=step)
-        if status == "resolved":
+        if kind in ("resolved", "follow_up"):
             msg_seq += 1
             close = (
                 "感谢您的耐心,问题已为您处理好,祝您生活愉快!"
                 if cust["_lang"] == ZH
                 else "Glad that's sorted. Thanks for your patience, have a great day!"
             )
+            t += timedelta(seconds=30)
             msgs.append(
                 {
                     "id": msg_seq,
@@ -465,28 +595,45 @@ def demo_rows(now: datetime, *, count: int = 300, seed: int = 11) -> dict[str, l
                 }
             )
             apply_message(row, "agent", t, close)
+            row["status"] = "resolved"
             row["resolved_at"] = t + timedelta(seconds=5)
             row["csat"] = rng.choice((5, 5, 5, 4, 4, 3, 2))
-            if n % 4 == 1:
-                # A recent resolution whose follow-up visit is coming due today.
-                row["resolved_at"] = now - timedelta(hours=rng.uniform(19, 23))
-            else:
+            if kind == "resolved":
                 row["followed_up_at"] = row["resolved_at"] + timedelta(hours=3)
-        if status == "escalated":
-            row["escalated_at"] = now - timedelta(minutes=rng.randint(1, 40))
+        elif kind == "escalated":
+            row["status"] = "escalated"
+            row["escalated_at"] = now - timedelta(minutes=rng.uniform(2, 26))
             row["escalation_reason"] = (
                 "客户要求超出政策的赔偿,需要主管确认"
                 if cust["_lang"] == ZH
                 else "Customer asks for compensation beyond policy"
             )
-        if status == "pending":
-            row["pauses"] = [[(now - timedelta(minutes=10)).isoformat(), None]]
-        if n % 29 == 7 and status in ("new", "open"):
+        elif kind == "pending":
+            row["status"] = "pending"
+            row["pauses"] = [[(now - timedelta(minutes=rng.uniform(1, 30))).isoformat(), None]]
+        elif kind == "snoozed":
+            if turns[-1][0] != "customer":
+                msg_seq += 1
+                ask = "请问什么时候可以收到?" if cust["_lang"] == ZH else "When will it arrive?"
+                t += timedelta(seconds=20)
+                msgs.append(
+                    {
+                        "id": msg_seq,
+                        "conversation_id": cid,
+                        "author_kind": "customer",
+                        "author_agent_id": None,
+                        "body": ask,
+                        "sent_at": t,
+                        "stored_at": now,
+                        "external_id": f"demo-m{msg_seq}",
+                    }
+                )
+                apply_message(row, "customer", t, ask)
             row["status"] = "snoozed"
-            row["snooze_until"] = now + timedelta(minutes=15)
-            row["pauses"] = [[(now - timedelta(minutes=1)).isoformat(), None]]
+            row["snooze_until"] = now + timedelta(minutes=rng.uniform(5, 40))
+            row["pauses"] = [[t.isoformat(), None]]
         row.update(sla_columns(_policy(), row))
-        convs.append({**_EMPTY_ROW, **row})
+        convs.append(row)
         for tag in story.tags:
             conv_tags.append({"conversation_id": cid, "tag": tag})
     for c in customers:
@@ -502,7 +649,6 @@ def demo_rows(now: datetime, *, count: int = 300, seed: int = 11) -> dict[str, l
 
 
 _POLICY = None
-_EMPTY_ROW = {c.name: None for c in CONV.columns}
 
 
 def _policy():
@@ -514,20 +660,79 @@ def _policy():
     return _POLICY
 
 
+DEMO_ANCHOR = "demo_anchor"
+
+
 def write_demo(store, *, count: int = 300) -> None:
-    """Fill an empty store with the demo; a store that already has conversations is left alone."""
+    """Fill an empty store with the demo. On later opens the demo's times move forward by the
+    time that has passed, so it opens with the same mix of breaches, warnings and fresh work
+    (and whatever the user did in it) instead of everything days overdue."""
     global _POLICY
     _POLICY = store.policy
+    meta = models.SchemaMeta.__table__
     with store._read() as conn:
-        if conn.execute(sa.select(CONV.c.id).limit(1)).first() is not None:
-            return
-    rows = demo_rows(store.clock.now(), count=count)
+        has_rows = conn.execute(sa.select(CONV.c.id).limit(1)).first() is not None
+        anchor = conn.execute(sa.select(meta.c.value).where(meta.c.key == DEMO_ANCHOR)).scalar()
+    now = store.clock.now()
+    if has_rows:
+        if anchor is not None:
+            rebase(store, now - datetime.fromisoformat(anchor))
+        return
+    rows = demo_rows(now, count=count)
     _bulk_write(store, rows)
+    with store._write() as conn:
+        conn.execute(sa.insert(meta).values(key=DEMO_ANCHOR, value=now.isoformat()))
     try:
         from cs_tui.kb import sample_articles  # the shipped sample knowledge base
     except ImportError:
         return
     store.upsert_articles(sample_articles())
+
+
+def rebase(store, delta: timedelta) -> None:
+    """Shift every stored time by `delta` (the demo's way of standing still while time passes).
+
+    Meant for the demo's few hundred conversations: it rewrites every row that holds a time.
+    """
+    if delta.total_seconds() < 1:
+        return
+    from cs_tui.data.models import FAR_FUTURE, UTCDateTime
+
+    def shift(value):
+        return value if value is None or value >= FAR_FUTURE else value + delta
+
+    def shift_text(value):
+        return None if value is None else (datetime.fromisoformat(value) + delta).isoformat()
+
+    meta = models.SchemaMeta.__table__
+    with store._write() as conn:
+        for table in models.SQLModel.metadata.sorted_tables:
+            times = [c for c in table.columns if isinstance(c.type, UTCDateTime)]
+            if not times:
+                continue
+            pk = list(table.primary_key.columns)
+            pauses = [c for c in table.columns if c.name == "pauses"]
+            updates = []
+            for row in conn.execute(sa.select(*pk, *times, *pauses)).mappings():
+                change = {f"pk_{c.name}": row[c.name] for c in pk}
+                change.update({c.name: shift(row[c.name]) for c in times})
+                for c in pauses:
+                    change[c.name] = [
+                        [shift_text(a), shift_text(b)] for a, b in (row[c.name] or [])
+                    ]
+                updates.append(change)
+            if updates:
+                conn.execute(
+                    sa.update(table)
+                    .where(*[c == sa.bindparam(f"pk_{c.name}") for c in pk])
+                    .values({c.name: sa.bindparam(c.name) for c in (*times, *pauses)}),
+                    updates,
+                )
+        conn.execute(
+            sa.update(meta)
+            .where(meta.c.key == DEMO_ANCHOR)
+            .values(value=store.clock.now().isoformat())
+        )
 
 
 def _bulk_write(store, rows: dict[str, list[dict]]) -> None:
