@@ -374,13 +374,14 @@ class SearchIndex:
         pool: dict[int, None] = {}  # ordered set
         for pos in self._shortcut_matches(q.compact):
             pool[pos] = None
-        pinyin = self._pinyin_matches(q) if q.latin_only else set()
+        pinyin_order = self._pinyin_matches(q) if q.latin_only else []
+        pinyin = set(pinyin_order)
         if _pause(check):
             raise SearchCancelled()
         title = self._intersect(q, self._title_post, self._title_norm) if q.terms else set()
         if _pause(check):
             raise SearchCancelled()
-        for pos in _first(pinyin, POOL):
+        for pos in pinyin_order:
             pool[pos] = None
         for pos in _first(title, POOL - len(pool)):
             pool[pos] = None
@@ -508,33 +509,40 @@ class SearchIndex:
             index += 1
         return out
 
-    def _pinyin_matches(self, q: _Query) -> set[int]:
-        """Entries whose pinyin keys hold the query (run starts first), at most POOL of them."""
+    def _pinyin_matches(self, q: _Query) -> list[int]:
+        """Entries whose pinyin keys hold the query, matches at the start of a run (a title, a
+        tag) first, at most POOL. One pass over the initials and, when the query could be
+        pinyin at all, one over the full spellings; a lone letter counts only at a run start."""
         text = q.compact
-        found: set[int] = set()
         if not self._py_owner or not text:
-            return found
-        # A match at the start of a run (a title, a tag) is the likeliest meant; a lone letter
-        # only counts there. Then initials anywhere, then full pinyin from any syllable.
-        self._scan(self._py_init, self._py_init_starts, " " + text, found, boundary=False)
-        if len(text) >= 2:
-            self._scan(self._py_lower, self._py_starts, " " + text, found, boundary=False)
-            self._scan(self._py_init, self._py_init_starts, text, found, boundary=False)
-            self._scan(self._py_lower, self._py_starts, text, found, boundary=True)
-        return found
+            return []
+        starts: dict[int, None] = {}
+        others: dict[int, None] = {}
+        if pinyin_keys.could_be_initials(text):
+            needle = " " + text if len(text) == 1 else text
+            self._scan(self._py_init, self._py_init_starts, needle, starts, others, boundary=False)
+        if len(text) >= 2 and pinyin_keys.could_be_full_pinyin(text):
+            self._scan(self._py_lower, self._py_starts, text, starts, others, boundary=True)
+        ordered = list(starts)
+        ordered.extend(p for p in others if p not in starts)
+        return ordered[:POOL]
 
-    def _scan(self, blob: str, starts: list[int], needle: str, found: set[int], *, boundary):
+    def _scan(self, blob, starts_at, needle, starts, others, *, boundary: bool) -> None:
         owners = self._py_owner
         orig = self._py_orig
         at = blob.find(needle)
-        while at != -1 and len(found) < POOL:
-            slot = bisect_right(starts, at) - 1
+        last_slot = len(starts_at) - 1
+        while at != -1 and len(starts) < POOL and len(starts) + len(others) < 2 * POOL:
+            slot = bisect_right(starts_at, at) - 1
             if boundary and not orig[at].isupper():
                 at = blob.find(needle, at + 1)
                 continue
-            found.add(owners[slot])
+            if needle[0] == " " or blob[at - 1] == " ":
+                starts[owners[slot]] = None
+            else:
+                others[owners[slot]] = None
             # one hit per entry is enough: go on from the next entry's keys
-            at = blob.find(needle, starts[slot + 1]) if slot + 1 < len(starts) else -1
+            at = blob.find(needle, starts_at[slot + 1]) if slot < last_slot else -1
 
     def _pinyin_quality(self, pos: int, text: str) -> float:
         """0 when the entry's pinyin does not hold text; else 0.72-0.98: more for a title than a
