@@ -62,7 +62,7 @@ BOOST_POINTS = 8.0
 """Most points a recently used entry gains; enough to reorder near-equal results, not to lift a
 poor match above a good one."""
 
-POOL = 240
+POOL = 160
 """Most candidates scored per query; title-side matches fill the pool before body matches."""
 
 _VERIFY_BELOW = 256
