@@ -43,14 +43,14 @@ class FilterScreen(CsModal[QueueFilter]):
             yield Label(_("Channel"))
             yield Select(
                 [(labels.label(labels.CHANNELS, c), c) for c in CHANNELS],
-                value=self.current.channel or Select.BLANK,
+                value=self.current.channel or Select.NULL,
                 prompt=_("any channel"),
                 id="channel",
             )
             yield Label(_("Status"))
             yield Select(
                 [(labels.label(labels.STATUSES, s), s) for s in STATUSES],
-                value=self.current.status or Select.BLANK,
+                value=self.current.status or Select.NULL,
                 prompt=_("open work"),
                 id="status",
             )
@@ -69,7 +69,7 @@ class FilterScreen(CsModal[QueueFilter]):
     def action_apply(self) -> None:
         def value(selector: str) -> str | None:
             chosen = self.query_one(selector, Select).value
-            return None if chosen is Select.BLANK else str(chosen)
+            return None if chosen is Select.NULL else str(chosen)
 
         tag = self.query_one("#tag", Input).value.strip().lstrip("#") or None
         self.dismiss(

@@ -73,6 +73,25 @@ TYPING_HIDDEN = CONVERSATION_ACTIONS | {
 }
 
 
+def short_location(store) -> str:
+    """The store as the status line shows it: an SQLite file's name, or the server URL."""
+    location = store.location
+    if "://" not in location and "/" in location:
+        return location.rsplit("/", 1)[-1]
+    return location
+
+
+def content_language(texts: list[str], default: str) -> str:
+    """The language the customer writes in (replies and phrases follow it), else `default`."""
+    if not texts:
+        return default
+    try:
+        from cs_tui.compliance import detect_lang
+    except ImportError:
+        return default
+    return detect_lang(" ".join(texts))
+
+
 # -- messages from workers -------------------------------------------------------------------
 
 
@@ -102,6 +121,7 @@ class ConversationLoaded(Message):
     emotion: str | None
     history: list[QueueRow]
     focus_composer: bool
+    content_lang: str
 
 
 @dataclass
@@ -202,13 +222,13 @@ class WorkstationScreen(Screen):
         self._open_id = open_id
         self._text_timer = None
         self._live: LivePoller | None = None
-        self._agents_cache: list[AgentInfo] | None = None
+        self._composer = Composer(id="composer")
 
     # -- layout ----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         yield StatusLine(
-            self.agent, self.store.location, self.clock, locked=self.locked, id="status"
+            self.agent, short_location(self.store), self.clock, locked=self.locked, id="status"
         )
         with Horizontal(id="panes"):
             with Vertical(id="queue-pane"):
@@ -219,7 +239,7 @@ class WorkstationScreen(Screen):
                 yield ConversationHeader(self.clock, self.store.policy, id="conv-header")
                 yield Transcript(self.clock, id="transcript")
                 yield Static("", id="findings")
-                yield Composer(id="composer")
+                yield self._composer
             yield SidePanel(self.store, self.lang, id="side")
         yield CsFooter()
 
@@ -240,6 +260,14 @@ class WorkstationScreen(Screen):
     def on_unmount(self) -> None:
         if self._live is not None:
             self._live.stop()
+        # Quitting (or switching language) must not lose what was typed in the last moments.
+        composer = self._composer
+        text = composer.flush_draft()
+        if text is not None and composer.conversation_id is not None:
+            try:
+                self.store.save_draft(self.agent.id, composer.conversation_id, text)
+            except StoreError:
+                pass
 
     def on_resize(self, event: Resize) -> None:
         narrow = event.size.width < WIDE_LAYOUT
@@ -359,7 +387,8 @@ class WorkstationScreen(Screen):
         except Exception:  # emotion cues are a hint; never block opening a conversation
             emotion = None
         history = self.store.customer_history(detail.customer.id, limit=30)
-        self.post_message(ConversationLoaded(detail, draft, emotion, history, focus_composer))
+        lang = content_language(texts, self.lang)
+        self.post_message(ConversationLoaded(detail, draft, emotion, history, focus_composer, lang))
 
     @on(ConversationLoaded)
     def _conversation_loaded(self, message: ConversationLoaded) -> None:
@@ -380,7 +409,7 @@ class WorkstationScreen(Screen):
             elif not typed:
                 composer.load(detail.row.id, draft)
         side = self.query_one(SidePanel)
-        side.set_context(detail, self._variables(detail), message.emotion)
+        side.set_context(detail, self._variables(detail), message.emotion, message.content_lang)
         side.set_history(message.history, detail.row.id)
         self.refresh_bindings()
         if message.focus_composer:

@@ -105,6 +105,10 @@ class Composer(TextArea):
                 return
             text = self.text
             if text.strip():
+                # A draft save still waiting must not land after the send (it would resurrect
+                # the sent text as a draft); if the send fails the text is still here anyway.
+                self._cancel_timers()
+                self._baseline = text
                 self.post_message(self.Submitted(self, text, self.mode))
         elif event.key == "slash" and not self.text:
             event.stop()

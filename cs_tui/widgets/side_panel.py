@@ -105,6 +105,8 @@ class SidePanel(Vertical):
         super().__init__(**kwargs)
         self.store = store
         self.lang = lang
+        self.content_lang = lang
+        """The customer's language: phrases and articles in it come first."""
         self.knowledge = KnowledgeSource(store)
         self.phrases: PhraseSource | None = None
         self.variables: dict[str, str] = {}
@@ -170,9 +172,11 @@ class SidePanel(Vertical):
         detail: ConversationDetail | None,
         variables: dict[str, str],
         emotion: str | None,
+        content_lang: str | None = None,
     ) -> None:
         self.variables = variables
         self.emotion = emotion
+        self.content_lang = content_lang or self.lang
         self._show_customer(detail)
         if self.phrases is not None:
             self.search_phrases(self.query_one("#phrase-search", Input).value)
@@ -235,10 +239,12 @@ class SidePanel(Vertical):
         assert self.phrases is not None
         try:
             if query.strip():
-                items = self.phrases.search(query, self.lang, emotion=self.emotion, cancel=cancel)
+                items = self.phrases.search(
+                    query, self.content_lang, emotion=self.emotion, cancel=cancel
+                )
                 grouped = None
             else:
-                grouped = self.phrases.categories(self.lang)
+                grouped = self.phrases.categories(self.content_lang)
                 items = None
         except SearchCancelled:
             return
@@ -328,7 +334,7 @@ class SidePanel(Vertical):
         from cs_tui.search import SearchCancelled
 
         try:
-            items = self.knowledge.search(query, self.lang, cancel=cancel)
+            items = self.knowledge.search(query, self.content_lang, cancel=cancel)
         except SearchCancelled:
             return
         if not cancel():
