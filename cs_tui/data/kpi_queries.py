@@ -90,6 +90,20 @@ class WarningState:
     at: datetime
 
 
+def _policy_targets(policy) -> set[float]:
+    """Every target value the policy can give (the stored sla_target_s is one of them).
+
+    Cheaper than SELECT DISTINCT over the conversation rows, which reads every row.
+    """
+    values = set(policy.targets.values())
+    for layer in (policy.channels, policy.categories, policy.priorities):
+        for table in layer.values():
+            values.update(table.values())
+    for override in policy.overrides:
+        values.update(override.targets.values())
+    return values
+
+
 class KpiQueriesMixin:
     # -- building blocks -------------------------------------------------------------
 
@@ -246,11 +260,21 @@ class KpiQueriesMixin:
         )
 
     def _next_response(self, conn, cohort: list) -> tuple[int, float]:
-        """(replies, total seconds) of customer message -> directly following agent reply."""
+        """(replies, total seconds) of customer message -> directly following agent reply.
+
+        The cohort is picked first (an IN list) so the window function walks each chosen
+        conversation's messages in index order (ix_message_conv) without a join per row.
+        """
         order = (MSG.c.sent_at, MSG.c.id)
         part = MSG.c.conversation_id
+        chosen = sa.select(CONV.c.id).where(
+            *cohort,
+            CONV.c.channel.in_(NEXT_RESPONSE_CHANNELS),
+            CONV.c.first_agent_at.is_not(None),
+        )
         turns = (
             sa.select(
+                MSG.c.conversation_id.label("cid"),
                 MSG.c.author_kind.label("kind"),
                 MSG.c.sent_at.label("at"),
                 sa.func.lead(MSG.c.author_kind)
@@ -260,22 +284,20 @@ class KpiQueriesMixin:
                 .over(partition_by=part, order_by=order)
                 .label("next_at"),
             )
-            .select_from(MSG.join(CONV, CONV.c.id == MSG.c.conversation_id))
             .where(
-                *cohort,
-                CONV.c.channel.in_(NEXT_RESPONSE_CHANNELS),
+                MSG.c.conversation_id.in_(chosen),
                 MSG.c.author_kind.in_(("customer", "agent")),
-                CONV.c.first_agent_at.is_not(None),
             )
-            .add_columns(CONV.c.first_agent_at.label("first_agent_at"))
             .subquery()
         )
         gap = self._seconds(turns.c.next_at, turns.c.at)
         row = conn.execute(
-            sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(gap), 0.0)).where(
+            sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(gap), 0.0))
+            .select_from(turns.join(CONV, CONV.c.id == turns.c.cid))
+            .where(
                 turns.c.kind == "customer",
                 turns.c.next_kind == "agent",
-                turns.c.next_at > turns.c.first_agent_at,
+                turns.c.next_at > CONV.c.first_agent_at,
             )
         ).one()
         return int(row[0]), float(row[1])
@@ -349,14 +371,7 @@ class KpiQueriesMixin:
         now = self.clock.now()
         visible = sa.or_(CONV.c.hidden_until.is_(None), CONV.c.hidden_until <= now)
         with self._read() as conn:
-            targets = [
-                t
-                for t in conn.execute(
-                    sa.select(CONV.c.sla_target_s)
-                    .distinct()
-                    .where(CONV.c.active.is_(True), CONV.c.sla_target_s.is_not(None))
-                ).scalars()
-            ]
+            targets = sorted(_policy_targets(self.policy))
             ratio = self.policy.warning_ratio
             warning_whens = [
                 (
