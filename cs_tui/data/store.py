@@ -22,6 +22,7 @@ from cs_tui.data.errors import InvalidInput, NotAllowed, NotFound, StoreError, S
 from cs_tui.data.ingest import IngestMixin
 from cs_tui.data.kpi_queries import KpiQueriesMixin
 from cs_tui.data.queries import QueriesMixin
+from cs_tui.data.training_store import TrainingStoreMixin
 from cs_tui.sla import SlaPolicy, default_policy
 
 try:
@@ -42,7 +43,15 @@ def _unavailable(exc: sa.exc.DBAPIError) -> bool:
     )
 
 
-class Store(QueriesMixin, ActionsMixin, AgentsMixin, IngestMixin, KpiQueriesMixin, KnowledgeStore):
+class Store(
+    QueriesMixin,
+    ActionsMixin,
+    AgentsMixin,
+    IngestMixin,
+    KpiQueriesMixin,
+    KnowledgeStore,
+    TrainingStoreMixin,
+):
     def __init__(self, engines: Engines, clock: Clock, policy: SlaPolicy) -> None:
         self._engines = engines
         self.clock = clock
