@@ -174,7 +174,8 @@ def _install_dialect_extras(conn, dialect: str) -> None:
         """
         CREATE OR REPLACE FUNCTION cs_tui_notify_event() RETURNS trigger AS $$
         BEGIN
-          PERFORM pg_notify('cs_tui_events', NEW.id::text);
+          -- schema:id, so listeners skip other stores' events on the same database
+          PERFORM pg_notify('cs_tui_events', TG_TABLE_SCHEMA || ':' || NEW.id::text);
           RETURN NEW;
         END $$ LANGUAGE plpgsql
         """

@@ -6,7 +6,8 @@ something may have (`wait`) and then polls.
 - SQLite: `PRAGMA data_version` on a dedicated read-only connection answers in microseconds (it
   ignores that connection's own commits, and this connection never writes). Only when it moves
   does the watcher read the event table.
-- PostgreSQL: a trigger `pg_notify`s every committed event. A daemon thread LISTENs on a
+- PostgreSQL: a trigger `pg_notify`s every committed event ("schema:id", so stores sharing a
+  database in different schemas do not wake each other). A daemon thread LISTENs on a
   dedicated psycopg connection (`notifies()` blocks other use of its connection, so it shares it
   with nothing) and wakes `wait`. While the listener is up, an idle poll costs no query at all;
   a safety re-read runs every `SAFETY_S` seconds in case a notification was missed. When the
@@ -274,8 +275,8 @@ class _PgListener(threading.Thread):
         _args, params = engine.dialect.create_connect_args(engine.url)
         params.pop("context", None)
         self._params = params
-        self._wake = wake
-        self._stop = stop
+        self._signal = wake
+        self._halt = stop
         self.connected = False
         self.reconnects = 0
         self.last_error: str | None = None
@@ -284,7 +285,7 @@ class _PgListener(threading.Thread):
         import psycopg
 
         backoff = 0.2
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             conn = None
             try:
                 conn = psycopg.connect(
@@ -297,15 +298,24 @@ class _PgListener(threading.Thread):
                     keepalives_count=3,
                 )
                 conn.execute(f"LISTEN {CHANNEL}")
+                # The channel is shared by every store on the database; notes say "schema:id".
+                row = conn.execute(
+                    "SELECT n.nspname FROM pg_class c "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE c.oid = to_regclass('event')"
+                ).fetchone()
+                mine = f"{row[0]}:" if row else None
+                # Anything committed while we were not listening was never notified to us:
+                # ask for a re-read before saying we are connected.
+                self._signal.set()
                 self.connected = True
                 self.last_error = None
                 backoff = 0.2
-                # Anything committed while we were not listening was never notified to us.
-                self._wake.set()
                 last_ping = time.monotonic()
-                while not self._stop.is_set():
-                    for _note in conn.notifies(timeout=0.5, stop_after=1):
-                        self._wake.set()
+                while not self._halt.is_set():
+                    for note in conn.notifies(timeout=0.5, stop_after=1):
+                        if mine is None or ":" not in note.payload or note.payload.startswith(mine):
+                            self._signal.set()
                     if time.monotonic() - last_ping >= self.PING_S:
                         conn.execute("SELECT 1")
                         last_ping = time.monotonic()
@@ -319,8 +329,8 @@ class _PgListener(threading.Thread):
                         conn.close()
                 if was:
                     self.reconnects += 1
-                    self._wake.set()  # poll now: the watcher falls back to plain polling
-            self._stop.wait(backoff)
+                    self._signal.set()  # poll now: the watcher falls back to plain polling
+            self._halt.wait(backoff)
             backoff = min(backoff * 2, 2.0)
 
 
