@@ -12,6 +12,7 @@ nothing is ever cut off.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -90,6 +91,13 @@ def content_language(texts: list[str], default: str) -> str:
     except ImportError:
         return default
     return detect_lang(" ".join(texts))
+
+
+def _binding_state(row: QueueRow | None) -> tuple:
+    """What of a row decides which actions the footer offers."""
+    if row is None:
+        return ()
+    return (row.assignee is None, row.status in ("resolved", "closed"))
 
 
 # -- messages from workers -------------------------------------------------------------------
@@ -223,6 +231,8 @@ class WorkstationScreen(Screen):
         self._text_timer = None
         self._live: LivePoller | None = None
         self._composer = Composer(id="composer")
+        self._phrases_started = False
+        self._bindings_timer = None
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -249,7 +259,6 @@ class WorkstationScreen(Screen):
         self._update_queue_title()
         self.query_one(ConversationHeader).show(None)
         self.reload_queue()
-        self._load_phrases()
         self.set_interval(1.0, self.tick, name="countdown")
         if self.live_enabled:
             self._live = LivePoller(self, self.store)
@@ -264,10 +273,8 @@ class WorkstationScreen(Screen):
         composer = self._composer
         text = composer.flush_draft()
         if text is not None and composer.conversation_id is not None:
-            try:
+            with contextlib.suppress(StoreError):
                 self.store.save_draft(self.agent.id, composer.conversation_id, text)
-            except StoreError:
-                pass
 
     def on_resize(self, event: Resize) -> None:
         narrow = event.size.width < WIDE_LAYOUT
@@ -316,6 +323,12 @@ class WorkstationScreen(Screen):
         if message.generation != self._generation:
             return
         self.query_one(QueueList).set_window(message.offset, message.rows, message.total)
+        if not self._phrases_started:
+            # Phrase packs (and their pinyin keys) load after the queue is on screen, so the
+            # first frame does not share the interpreter with them.
+            self._phrases_started = True
+            self.query_one(SidePanel).build_soon()
+            self.set_timer(0.3, self._load_phrases)
 
     @on(QueueTotal)
     def _total_arrived(self, message: QueueTotal) -> None:
@@ -325,7 +338,7 @@ class WorkstationScreen(Screen):
         queue.set_total(message.total)
         status = self.query_one(StatusLine)
         status.queue_total = message.total
-        status.tick()
+        status.refresh()
         self._update_queue_title()
 
     @on(QueueList.WindowWanted)
@@ -336,12 +349,12 @@ class WorkstationScreen(Screen):
     def _highlighted(self, message: QueueList.Highlighted) -> None:
         previous = self.highlighted
         self.highlighted = message.row
-        if (previous is None) != (message.row is None) or (
-            previous is not None
-            and message.row is not None
-            and previous.status != message.row.status
-        ):
-            self.refresh_bindings()
+        if _binding_state(previous) != _binding_state(message.row):
+            # The footer follows the cursor once it rests: recomposing the footer on every
+            # key of a fast j/j/j would cost more than drawing the queue.
+            if self._bindings_timer is not None:
+                self._bindings_timer.stop()
+            self._bindings_timer = self.set_timer(0.15, self.refresh_bindings)
 
     @on(QueueList.Opened)
     def _queue_opened(self, message: QueueList.Opened) -> None:
@@ -731,6 +744,14 @@ class WorkstationScreen(Screen):
         row = self.target()
         if row is None:
             return
+        if row.assignee is not None:
+            self.notify(
+                _("{id} is already assigned to {agent}.").format(
+                    id=row.external_id, agent=row.assignee
+                ),
+                markup=False,
+            )
+            return
         self._act(
             self.store.claim,
             row.id,
@@ -1072,7 +1093,7 @@ class WorkstationScreen(Screen):
     def _live_trouble(self, message: LivePoller.Trouble) -> None:
         status = self.query_one(StatusLine)
         status.problem = _("store unreachable, retrying") if message.problem else None
-        status.tick()
+        status.refresh()
         if message.problem:
             self.notify(message.problem, severity="error", markup=False, timeout=6)
         else:

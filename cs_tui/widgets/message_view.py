@@ -13,6 +13,7 @@ from datetime import datetime
 from rich.console import Group
 from rich.text import Text
 from textual.containers import VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Static
 
 from cs_tui.clock import Clock
@@ -82,27 +83,48 @@ def _indent(body: Text) -> Text:
     return Text("\n  ").join(parts)
 
 
-class ConversationHeader(Static):
-    """Who, where, what, and the running SLA clock; re-rendered by the per-second tick."""
+class ConversationHeader(Widget):
+    """Who, where, what, and the running SLA clock.
+
+    Drawn by render(): the per-second tick repaints it without a layout pass (a Static.update
+    would lay out, and so repaint, the whole screen every second).
+    """
 
     DEFAULT_CSS = """
-    ConversationHeader { height: auto; max-height: 3; padding: 0 1; background: $boost; }
+    ConversationHeader { height: auto; max-height: 4; padding: 0 1; background: $boost; }
     """
 
     def __init__(self, clock: Clock, policy: SlaPolicy, **kwargs) -> None:
-        super().__init__("", **kwargs)
+        super().__init__(**kwargs)
         self.clock = clock
         self.policy = policy
         self.detail: ConversationDetail | None = None
         self.emotion: str | None = None
+        self._shown: tuple = ()
 
     def show(self, detail: ConversationDetail | None, emotion: str | None = None) -> None:
         self.detail = detail
         self.emotion = emotion
-        self.tick()
+        self.refresh(layout=True)
 
     def tick(self) -> None:
-        self.update(self.build())
+        """Repaint only when the countdown shown changed (a "2d" clock changes once a day)."""
+        shown = self._clock_text()
+        if shown != self._shown:
+            self.refresh()
+
+    def _clock_text(self) -> tuple:
+        if self.detail is None:
+            return ()
+        row = self.detail.row
+        state, remaining = sla_state(
+            self.policy, row.due_at, row.sla_target_s, row.status, self.clock.now()
+        )
+        return state, countdown_text(state, remaining)
+
+    def render(self) -> Text:
+        self._shown = self._clock_text()
+        return self.build()
 
     def build(self) -> Text:
         detail = self.detail

@@ -89,7 +89,7 @@ class QueueList(ScrollView, can_focus=True):
     QueueList > .queue-list--tags { color: $secondary; }
     """
 
-    cursor: reactive[int] = reactive(0, always_update=False, init=False)
+    cursor: reactive[int] = reactive(0, repaint=False, init=False)
 
     class WindowWanted(Message):
         """Rows starting at `offset` are needed (the screen reads them in a worker)."""
@@ -116,12 +116,17 @@ class QueueList(ScrollView, can_focus=True):
         self.policy = policy
         self.total = 0
         self.loaded = False
+        self.painted = False
+        """True once conversation rows have been drawn (the first useful frame)."""
         self._start = 0
         self._rows: list[QueueRow] = []
         self._wanted: int | None = None
         self._keep_id: int | None = None
         self._cache: dict[tuple, list[Segment]] = {}
         self._layout: _Layout | None = None
+        self._style_cache: dict[str, Style] | None = None
+        self._drawn: dict[int, tuple] = {}
+        """Row id -> (state, countdown text) last drawn, so a tick repaints only changes."""
 
     # -- data in ----------------------------------------------------------------------------
 
@@ -135,6 +140,7 @@ class QueueList(ScrollView, can_focus=True):
         self._rows = rows
         self._wanted = None
         self._cache.clear()
+        self._drawn.clear()
         self.loaded = True
         if total is not None:
             self.total = total
@@ -222,6 +228,7 @@ class QueueList(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         self._layout = None
+        self._style_cache = None
         self._cache.clear()
         self._update_virtual_size()
         self._scroll_cursor_visible()
@@ -232,16 +239,23 @@ class QueueList(ScrollView, can_focus=True):
         return top, top + max(1, self.size.height // lpr)
 
     def _scroll_cursor_visible(self) -> None:
+        """Keep the cursor on screen, jumping half a page when it leaves the viewport.
+
+        Scrolling by one row would repaint every visible line on each key; a half-page jump
+        repaints once per half page and otherwise only the two rows the cursor left and entered.
+        """
         lpr = self.lines_per_row
         height = self.size.height
         if not height:
             return
         y = self.cursor * lpr
         top = int(self.scroll_offset.y)
-        if y < top:
-            self.scroll_to(y=y, animate=False, immediate=True)
-        elif y + lpr > top + height:
-            self.scroll_to(y=y + lpr - height, animate=False, immediate=True)
+        if top <= y and y + lpr <= top + height:
+            return
+        jump = max(lpr, (height // 2) // lpr * lpr)
+        target = y - jump if y < top else y + lpr - height + jump
+        target = max(0, min(target, self.total * lpr - height))
+        self.scroll_to(y=target, animate=False, immediate=True)
 
     def _ensure_window(self) -> None:
         """Ask for the window around the cursor and viewport when they near an edge."""
@@ -305,16 +319,55 @@ class QueueList(ScrollView, can_focus=True):
         self._ensure_window()
 
     def tick(self) -> None:
-        """The per-second refresh: visible lines only, countdowns recomputed, no store access."""
-        self.refresh()
+        """The per-second refresh: only the countdown cells whose text or state changed are
+        repainted (a "2d" row changes once a day), and nothing is read from the store."""
+        lpr = self.lines_per_row
+        top = int(self.scroll_offset.y)
+        first, last = self._visible_rows()
+        now = self.clock.now()
+        regions = []
+        for index in range(first, min(last + 1, self._start + len(self._rows))):
+            row = self.row_at(index)
+            if row is None:
+                continue
+            drawn = self._drawn.get(row.id)
+            if drawn is None or drawn != self._countdown(row, now):
+                y = index * lpr - top
+                if 0 <= y < self.size.height:
+                    regions.append(Region(0, y, 1 + COUNTDOWN, 1))
+        if regions:
+            self.refresh(*regions)
+
+    def _countdown(self, row: QueueRow, now) -> tuple:
+        state, remaining = sla_state(self.policy, row.due_at, row.sla_target_s, row.status, now)
+        return state, countdown_text(state, remaining)
+
+    def _styles(self) -> dict[str, Style]:
+        """Computed styles, looked up once per style change (each lookup walks the CSS)."""
+        if self._style_cache is None:
+            self._style_cache = {
+                "base": self.rich_style,
+                **{
+                    name: self.get_component_rich_style(f"queue-list--{name}")
+                    for name in ("cursor", "placeholder", "dim", "tags")
+                },
+            }
+        return self._style_cache
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._style_cache = None
+        self._cache.clear()
 
     def _on_focus(self, event) -> None:
         super()._on_focus(event)
+        self._style_cache = None
         self._cache.clear()
         self.refresh()
 
     def _on_blur(self, event) -> None:
         super()._on_blur(event)
+        self._style_cache = None
         self._cache.clear()
         self.refresh()
 
@@ -337,55 +390,58 @@ class QueueList(ScrollView, can_focus=True):
         return _Layout(width, lpr, name, preview, tags, assignee)
 
     def render_line(self, y: int) -> Strip:
-        width = self.content_width
         layout = self._layout
-        if layout is None or layout.width != width:
+        if layout is None:
             layout = self._layout = self._compute_layout()
+        width = layout.width
         lpr = layout.lines_per_row
-        line = int(self.scroll_offset.y) + y
-        index, sub = divmod(line, lpr)
-        base = self.rich_style
+        index, sub = divmod(int(self.scroll_offset.y) + y, lpr)
+        styles = self._styles()
+        base = styles["base"]
         if index >= self.total:
             return Strip.blank(width, base)
         row = self.row_at(index)
         selected = index == self.cursor
-        cursor_style = self.get_component_rich_style("queue-list--cursor") if selected else None
+        cursor_style = styles["cursor"] if selected else None
         if row is None:
             text = fit("  …" if sub == 0 else "", width)
-            style = self.get_component_rich_style("queue-list--placeholder")
-            strip = Strip([Segment(text, base + style)], width)
+            strip = Strip([Segment(text, base + styles["placeholder"])], width)
             return strip.apply_style(cursor_style) if cursor_style else strip
         if sub == 0:
-            now = self.clock.now()
-            state, remaining = sla_state(self.policy, row.due_at, row.sla_target_s, row.status, now)
-            sla_style = STYLES[state]
+            state, remaining = sla_state(
+                self.policy, row.due_at, row.sla_target_s, row.status, self.clock.now()
+            )
             countdown = countdown_text(state, remaining)
+            self._drawn[row.id] = (state, countdown)
+            self.painted = True
             pad = COUNTDOWN - cell_len(countdown)
             countdown = " " * pad + countdown if pad >= 0 else fit(countdown, COUNTDOWN)
-            head = [
-                Segment(SYMBOLS[state], base + sla_style),
-                Segment(countdown, base + sla_style),
-            ]
+            sla_style = base + STYLES[state]
+            if cursor_style is not None:
+                sla_style += cursor_style
+            head = [Segment(SYMBOLS[state] + countdown, sla_style)]
+            head_width = 1 + COUNTDOWN
         else:
-            head = [Segment("  ", base)]
-        key = (row, sub, width, selected, self.has_focus)
+            head = [Segment("  ", base + cursor_style if cursor_style else base)]
+            head_width = 2
+        # The fixed columns of a row are drawn once and kept until the row or the window changes.
+        key = (row.id, sub, selected)
         rest = self._cache.get(key)
         if rest is None:
-            rest = self._row_segments(row, sub, layout, base, cursor_style)
+            segments = self._row_segments(row, sub, layout, base, cursor_style)
+            fill = base + cursor_style if cursor_style else base
+            rest = list(Strip(segments).adjust_cell_length(width - head_width, fill))
             if len(self._cache) > 4 * WINDOW:
                 self._cache.clear()
             self._cache[key] = rest
-        if cursor_style is not None:
-            head = [Segment(s.text, (s.style or base) + cursor_style) for s in head]
-        return Strip(head + rest).crop_extend(
-            0, width, base + cursor_style if cursor_style else base
-        )
+        return Strip(head + rest, width)
 
     def _row_segments(
         self, row: QueueRow, sub: int, layout: _Layout, base: Style, cursor: Style | None
     ) -> list[Segment]:
-        dim = base + self.get_component_rich_style("queue-list--dim")
-        tag_style = base + self.get_component_rich_style("queue-list--tags")
+        styles = self._styles()
+        dim = base + styles["dim"]
+        tag_style = base + styles["tags"]
         plain = base
         if cursor is not None:
             dim, tag_style, plain = dim + cursor, tag_style + cursor, plain + cursor

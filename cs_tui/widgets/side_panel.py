@@ -115,37 +115,85 @@ class SidePanel(Vertical):
         self._articles: dict[str, ArticleItem] = {}
         self._latest_phrase = None
         self._latest_article = None
+        self.ready = False
+        """True once the tabs are mounted (just after the first frame)."""
+        self._pending_tab: str | None = None
+        self._building = False
+        self._detail: ConversationDetail | None = None
+        self._history: list[QueueRow] = []
+        self._history_current: int | None = None
 
     def compose(self) -> ComposeResult:
-        with TabbedContent(id="side-tabs", initial="tab-phrases"):
-            with TabPane(_("Phrases"), id="tab-phrases"):
-                yield SearchInput(placeholder=_("Search phrases (pinyin ok)"), id="phrase-search")
-                yield ResultList(id="phrase-list")
-                yield Static("", id="phrase-preview", classes="preview")
-            with TabPane(_("Customer"), id="tab-customer"), VerticalScroll():
-                yield Static(_("No conversation open."), id="customer-info")
-                yield Static(_("Tags (d removes)"), classes="section")
-                yield TagList(id="customer-tags")
-                yield Input(placeholder=_("Add a tag, Enter"), id="customer-tag-input")
-                yield Static(_("History on every channel (Enter opens)"), classes="section")
-                yield ResultList(id="customer-history")
-            with TabPane(_("Knowledge"), id="tab-knowledge"):
-                yield SearchInput(placeholder=_("Search the knowledge base"), id="kb-search")
-                yield ResultList(id="kb-list")
-                with VerticalScroll(id="kb-preview-box"):
-                    yield Static("", id="kb-preview")
+        # Built after the first frame (see on_mount): the queue is what an agent needs first,
+        # and these tabs cost about a fifth of a second to mount.
+        return iter(())
 
     def on_mount(self) -> None:
         from cs_tui.search import LatestQuery
 
         self._latest_phrase = LatestQuery()
         self._latest_article = LatestQuery()
-        self.query_one("#customer-tags", TagList).styles.height = "auto"
-        self.query_one("#customer-history", ResultList).styles.height = "auto"
+
+    def build_soon(self) -> None:
+        """Mount the tabs once the first frame is out (the screen calls this)."""
+        if not self.ready and not self._building:
+            self._building = True
+            self.call_after_refresh(self._build)
+
+    async def _build(self) -> None:
+        tags = TagList(id="customer-tags")
+        history = ResultList(id="customer-history")
+        tags.styles.height = "auto"
+        history.styles.height = "auto"
+        panes = [
+            TabPane(
+                _("Phrases"),
+                SearchInput(placeholder=_("Search phrases (pinyin ok)"), id="phrase-search"),
+                ResultList(id="phrase-list"),
+                Static("", id="phrase-preview", classes="preview"),
+                id="tab-phrases",
+            ),
+            TabPane(
+                _("Customer"),
+                VerticalScroll(
+                    Static(_("No conversation open."), id="customer-info"),
+                    Static(_("Tags (d removes)"), classes="section"),
+                    tags,
+                    Input(placeholder=_("Add a tag, Enter"), id="customer-tag-input"),
+                    Static(_("History on every channel (Enter opens)"), classes="section"),
+                    history,
+                ),
+                id="tab-customer",
+            ),
+            TabPane(
+                _("Knowledge"),
+                SearchInput(placeholder=_("Search the knowledge base"), id="kb-search"),
+                ResultList(id="kb-list"),
+                VerticalScroll(Static("", id="kb-preview"), id="kb-preview-box"),
+                id="tab-knowledge",
+            ),
+        ]
+        tabs = TabbedContent(id="side-tabs")
+        await self.mount(tabs)
+        for pane in panes:
+            await tabs.add_pane(pane)
+        tabs.active = "tab-phrases"
+        self.ready = True
+        self._show_customer(self._detail)
+        self.set_history(self._history, self._history_current)
+        if self.phrases is not None:
+            self.search_phrases("")
+        if self._pending_tab is not None:
+            tab, self._pending_tab = self._pending_tab, None
+            self.open_tab(tab)
 
     # -- entering the panel ----------------------------------------------------------------
 
     def open_tab(self, tab: str, *, focus_search: bool = True) -> None:
+        if not self.ready:
+            self._pending_tab = tab
+            self.build_soon()
+            return
         tabs = self.query_one("#side-tabs", TabbedContent)
         tabs.active = f"tab-{tab}"
         if tab == "phrases":
@@ -159,13 +207,16 @@ class SidePanel(Vertical):
 
     @property
     def active_tab(self) -> str:
+        if not self.ready:
+            return self._pending_tab or "phrases"
         return (self.query_one("#side-tabs", TabbedContent).active or "").removeprefix("tab-")
 
     # -- data from the screen --------------------------------------------------------------
 
     def set_phrases(self, source: PhraseSource) -> None:
         self.phrases = source
-        self.search_phrases(self.query_one("#phrase-search", Input).value)
+        if self.ready:
+            self.search_phrases(self.query_one("#phrase-search", Input).value)
 
     def set_context(
         self,
@@ -177,11 +228,17 @@ class SidePanel(Vertical):
         self.variables = variables
         self.emotion = emotion
         self.content_lang = content_lang or self.lang
+        self._detail = detail
+        if not self.ready:
+            return
         self._show_customer(detail)
         if self.phrases is not None:
             self.search_phrases(self.query_one("#phrase-search", Input).value)
 
     def set_history(self, rows: list[QueueRow], current_id: int | None) -> None:
+        self._history, self._history_current = rows, current_id
+        if not self.ready:
+            return
         history = self.query_one("#customer-history", ResultList)
         history.clear_options()
         for row in rows:
@@ -228,7 +285,7 @@ class SidePanel(Vertical):
         self.search_phrases(event.value)
 
     def search_phrases(self, query: str) -> None:
-        if self.phrases is None or self._latest_phrase is None:
+        if self.phrases is None or self._latest_phrase is None or not self.ready:
             return
         self._phrase_worker(query, self._latest_phrase.begin())
 
@@ -325,7 +382,7 @@ class SidePanel(Vertical):
         self.search_knowledge(event.value)
 
     def search_knowledge(self, query: str) -> None:
-        if self._latest_article is None:
+        if self._latest_article is None or not self.ready:
             return
         self._kb_worker(query, self._latest_article.begin())
 

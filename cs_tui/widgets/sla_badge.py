@@ -57,8 +57,10 @@ def sla_state(
 
 
 def countdown_text(state: SlaState, remaining: float | None) -> str:
+    if state is SlaState.PAUSED:
+        return _("paused")
     if remaining is None:
-        return "" if state is SlaState.NONE else _("paused")
+        return ""
     return format_countdown(remaining)
 
 

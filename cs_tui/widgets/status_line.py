@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import Static
+from textual.widget import Widget
 
 from cs_tui.clock import Clock
 from cs_tui.data.views import AgentInfo
@@ -13,7 +13,9 @@ from cs_tui.safe_text import clean
 ROLES = {"agent": N_("agent"), "supervisor": N_("supervisor"), "trainer": N_("trainer")}
 
 
-class StatusLine(Static):
+class StatusLine(Widget):
+    """Drawn by render() so the per-second tick is a repaint of one line, never a layout."""
+
     DEFAULT_CSS = """
     StatusLine { height: 1; background: $panel; color: $text; padding: 0 1; }
     """
@@ -21,19 +23,24 @@ class StatusLine(Static):
     def __init__(
         self, agent: AgentInfo, store_location: str, clock: Clock, *, locked: bool, **kwargs
     ) -> None:
-        super().__init__("", **kwargs)
+        super().__init__(**kwargs)
         self.agent = agent
         self.store_location = store_location
         self.clock = clock
         self.locked = locked
         self.queue_total: int | None = None
         self.problem: str | None = None
-
-    def on_mount(self) -> None:
-        self.tick()
+        self._minute = None
 
     def tick(self) -> None:
-        self.update(self.build())
+        """Repaint when the minute changes (the clock shows HH:MM, so most ticks cost nothing)."""
+        minute = self.clock.now().replace(second=0, microsecond=0)
+        if minute != self._minute:
+            self._minute = minute
+            self.refresh()
+
+    def render(self) -> Text:
+        return self.build()
 
     def build(self) -> Text:
         agent = self.agent
@@ -54,7 +61,7 @@ class StatusLine(Static):
         if self.queue_total is not None:
             text.append(" · " + _("queue {count}").format(count=f"{self.queue_total:,}"))
         text.append(" · ")
-        text.append(self.clock.now().astimezone().strftime("%H:%M:%S"), style="bold")
+        text.append(self.clock.now().astimezone().strftime("%H:%M"), style="bold")
         text.append(" · ")
         text.append(clean(self.store_location, single_line=True), style="dim")
         return text

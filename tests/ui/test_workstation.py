@@ -669,3 +669,27 @@ def test_demo_command_parses_options_after_the_subcommand():
     assert args.db == "/tmp/x.db" and args.lang == "zh"
     args = build_parser().parse_args(["--db", "/tmp/y.db", "demo"])
     assert args.db == "/tmp/y.db"
+
+
+# -- snapshots -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_snapshot_workstation(snap_compare, store, clock, lang, size):
+    """Queue, an open conversation with customer, agent and note messages, and the side panel
+    (shown at 120 columns, toggled below), at a fixed moment."""
+    row = next(r for r in mine(store, "open") if not r.customer_name.isascii())
+    store.post_note(alice(store), row.id, "VIP: call back before 18:00 [bold]not bold[/bold]")
+    index = [r.id for r in store.queue(alice(store), QueueFilter(), limit=200)].index(row.id)
+    app = app_for(store, clock, lang=lang)
+
+    async def open_it(pilot):
+        await settle(pilot)
+        queue = pilot.app.screen.query_one(QueueList)
+        queue.move_to(index)
+        await pilot.press("enter")
+        await settle(pilot)
+        pilot.app.screen.query_one(Composer).cursor_blink = False
+
+    assert snap_compare(app, terminal_size=size, run_before=open_it)

@@ -1,0 +1,734 @@
+"""Role-play on screen: the trainee's workstation, the trainer's console, and the scorecard.
+
+- ``TraineeApp`` is the normal workstation (``CsApp``) showing the one training conversation. In
+  a solo session the scripted customer runs on the app's clock: once a second a worker asks the
+  engine what is due and posts it through the store. F8 ends the session and shows the scorecard;
+  so does the time limit, and, in a live session, the trainer ending it.
+- ``TrainerApp`` is the trainer's console for a live session: the transcript as it arrives (the
+  store's change watcher, polled in a worker), a line to type as the customer, the rubric filling
+  in, and the scripted turns with their state; keys 1-9 say a turn, F2 lets the script run by
+  itself, F8 ends the session.
+- ``ScorecardScreen`` shows a scorecard (the dict a session stores) to both.
+
+Customer and trainee text reaches the screen only through ``cs_tui.safe_text``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
+
+from cs_tui.app import CsApp
+from cs_tui.clock import Clock
+from cs_tui.data.errors import StoreError
+from cs_tui.data.training_store import turn_of
+from cs_tui.data.views import AgentInfo, ConversationDetail, QueueFilter
+from cs_tui.durations import format_countdown
+from cs_tui.i18n import N_, _, set_language
+from cs_tui.roleplay import (
+    CRITERION_LABELS,
+    Rubric,
+    Scenario,
+    due_turn,
+    lines_from_messages,
+    play,
+    score,
+    time_left,
+    turn_states,
+)
+from cs_tui.safe_text import safe
+from cs_tui.screens.workstation import WorkstationScreen
+from cs_tui.widgets.footer import CsFooter
+from cs_tui.widgets.live import LivePoller
+from cs_tui.widgets.message_view import Transcript
+
+MARKS = {True: ("✓", "green"), False: ("✗", "red"), None: ("–", "dim")}
+EMOTION_WORDS = {
+    "angry": N_("angry"),
+    "anxious": N_("anxious"),
+    "satisfied": N_("satisfied"),
+    "neutral": N_("calm"),
+}
+
+
+def _label(criterion: str, lang: str) -> str:
+    return CRITERION_LABELS.get(criterion, {}).get(lang, criterion)
+
+
+def _finished_in(events, conversation_id: int) -> bool:
+    return any(
+        e.kind == "training_finished" and e.conversation_id == conversation_id for e in events
+    )
+
+
+# -- the scorecard ----------------------------------------------------------------------------
+
+
+def render_card(card: dict, lang: str) -> Text:
+    """A stored scorecard as text: total, each item with its mark, evidence, response times."""
+    out = Text()
+    title = card.get("title") or card.get("scenario") or ""
+    out.append_text(safe(title, single_line=True, limit=80, style="bold"))
+    out.append("\n")
+    percent = card.get("percent", 0)
+    out.append(
+        _("Total {total} / {max}  ({percent} %)").format(
+            total=f"{card.get('total', 0):g}", max=f"{card.get('max', 0):g}", percent=f"{percent:g}"
+        ),
+        style="bold green" if percent >= 80 else "bold yellow" if percent >= 60 else "bold red",
+    )
+    rate = card.get("compliant_rate")
+    if rate is not None:
+        out.append("   " + _("Compliant language {rate} %").format(rate=f"{rate * 100:.0f}"))
+    out.append("\n\n")
+    for item in card.get("items", []):
+        applicable = item.get("applicable", True)
+        mark, style = MARKS[item.get("passed") if applicable else None]
+        out.append(f" {mark} ", style=f"bold {style}")
+        out.append(f"{_label(item['criterion'], lang):<14}")
+        if applicable:
+            out.append(f" {item.get('points', 0):>4g}/{item.get('max', 0):<3g}")
+        else:
+            out.append("    –    ", style="dim")
+        if item.get("note"):
+            out.append("  ")
+            out.append_text(safe(item["note"], single_line=True, limit=70, style="dim"))
+        out.append("\n")
+        for ev in item.get("evidence", [])[:4]:
+            out.append("      ")
+            if ev.get("message") is not None:
+                out.append(f"#{ev['message'] + 1} ", style="dim")
+            if ev.get("text"):
+                out.append_text(safe(f"“{ev['text']}”", single_line=True, limit=60))
+            if ev.get("note") and ev.get("note") != item.get("note"):
+                out.append("  ")
+                out.append_text(safe(ev["note"], single_line=True, limit=60, style="italic"))
+            out.append("\n")
+    times = card.get("response_times") or []
+    if times:
+        out.append("\n" + _("Response times") + ": ", style="bold")
+        for t in times:
+            good = t.get("in_time")
+            out.append(
+                f"{t['seconds']:g}s/{t['target_s']:g}s ",
+                style="green" if good else "bold red",
+            )
+    return out
+
+
+class ScorecardScreen(Screen[None]):
+    """The end of a session: the scorecard, then back to the shell (or the trainer's console)."""
+
+    CSS_PATH = "roleplay.tcss"
+    BINDINGS = [
+        Binding("escape,q,enter", "close", N_("Close"), id="rp.card.close"),
+    ]
+
+    def __init__(self, card: dict, lang: str) -> None:
+        super().__init__()
+        self.card = card
+        self.lang = lang
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="card-box"):
+            yield Static(Text(_("Role-play scorecard"), style="bold"), id="card-title")
+            with VerticalScroll(id="card-scroll"):
+                yield Static(render_card(self.card, self.lang), id="card-body")
+            yield Static(
+                Text(_("`cs-tui roleplay report {id}` exports it").format(id=self._session())),
+                id="card-hint",
+            )
+        yield CsFooter()
+
+    def _session(self) -> str:
+        return str((self.card.get("info") or {}).get("session", "?"))
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+# -- messages from workers --------------------------------------------------------------------
+
+
+@dataclass
+class ScriptTicked(Message):
+    result: play.TickResult
+
+
+@dataclass
+class SessionEnded(Message):
+    card: dict
+
+
+@dataclass
+class TranscriptLoaded(Message):
+    detail: ConversationDetail
+    finished: bool
+
+
+@dataclass
+class RolePlayFailed(Message):
+    text: str
+
+
+# -- the trainee's side -----------------------------------------------------------------------
+
+
+class RolePlayBar(Widget):
+    """Scenario, customer, time left; repainted each second without a layout pass."""
+
+    DEFAULT_CSS = """
+    RolePlayBar { height: 1; padding: 0 1; background: $accent 30%; }
+    """
+
+    def __init__(self, scenario: Scenario, session, clock: Clock, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.scenario = scenario
+        self.session = session
+        self.clock = clock
+        self.note = ""
+
+    def render(self) -> Text:
+        s = self.scenario
+        left = time_left(s, self.session.started_at, self.clock.now())
+        text = Text(no_wrap=True, overflow="ellipsis")
+        mode = _("Role-play (live)") if self.session.mode == "live" else _("Role-play")
+        text.append(mode + " ", style="bold")
+        text.append_text(safe(s.title, single_line=True, limit=40))
+        text.append(
+            f"  ⏱ {format_countdown(max(0.0, left))}", style="bold red" if left < 60 else ""
+        )
+        if self.note:
+            text.append("  " + self.note, style="italic")
+        text.append("  " + _("F8 ends it"), style="dim")
+        return text
+
+
+class TrainingWorkstation(WorkstationScreen):
+    """The workstation showing only the session's training conversation."""
+
+    CSS_PATH = ["workstation.tcss", "roleplay.tcss"]
+    BINDINGS = [
+        Binding("f8", "end_roleplay", N_("End role-play"), id="rp.end"),
+    ]
+
+    def __init__(self, store, agent, clock, *, session, scenario: Scenario, **kwargs) -> None:
+        super().__init__(store, agent, clock, **kwargs)
+        self.session = session
+        self.scenario = scenario
+        self.scripted = session.mode == "solo"
+        self.filter = QueueFilter(scope="mine", training=True)
+        self.roleplay_ended = False
+        self._rp_ticking = False
+        self._rp_told_done = False
+
+    def compose(self) -> ComposeResult:
+        yield RolePlayBar(self.scenario, self.session, self.clock, id="rp-bar")
+        yield from super().compose()
+
+    def on_mount(self) -> None:
+        # WorkstationScreen.on_mount runs as well (Textual calls each class's handler).
+        self.set_interval(1.0, self.roleplay_tick, name="roleplay")
+
+    def roleplay_tick(self) -> None:
+        """Once a second on the app clock: the bar, and in solo mode the scripted customer."""
+        self.query_one(RolePlayBar).refresh()
+        if self.roleplay_ended or self._rp_ticking:
+            return
+        if not self.scripted:
+            return
+        self._rp_ticking = True
+        self._rp_tick_worker()
+
+    @work(thread=True, group="roleplay-tick", exit_on_error=False)
+    def _rp_tick_worker(self) -> None:
+        try:
+            result = play.tick(self.store, self.session, self.scenario)
+        finally:
+            self._rp_ticking = False
+        self.post_message(ScriptTicked(result))
+
+    @on(ScriptTicked)
+    def _rp_script_ticked(self, message: ScriptTicked) -> None:
+        result = message.result
+        if result.said:
+            self.reload_queue()
+            self._refresh_open()
+        if result.expired and not self.roleplay_ended:
+            self.notify(_("Time is up."), markup=False)
+            self.action_end_roleplay()
+        elif result.done and not self._rp_told_done:
+            self._rp_told_done = True
+            bar = self.query_one(RolePlayBar)
+            bar.note = _("the customer is done")
+            bar.refresh()
+            self.notify(
+                _("The customer has finished. Send your closing, then press F8 for the scorecard."),
+                markup=False,
+                timeout=8,
+            )
+
+    def action_end_roleplay(self) -> None:
+        if self.roleplay_ended:
+            return
+        self.roleplay_ended = True
+        self._rp_end_worker()
+
+    @work(thread=True, group="roleplay-end", exit_on_error=False)
+    def _rp_end_worker(self) -> None:
+        try:
+            _view, card = play.finish(self.store, self.session, self.scenario, actor=self.agent)
+        except StoreError as exc:
+            self.roleplay_ended = False
+            self.post_message(RolePlayFailed(str(exc)))
+            return
+        self.post_message(SessionEnded(card))
+
+    @on(LivePoller.Changed)
+    def _rp_changed(self, message: LivePoller.Changed) -> None:
+        if not self.roleplay_ended and _finished_in(message.events, self.session.conversation_id):
+            self.check_session()
+
+    def check_session(self) -> None:
+        """Show the scorecard if the session was ended elsewhere (the trainer, the other app)."""
+        self._rp_check_worker()
+
+    @work(thread=True, group="roleplay-check", exit_on_error=False)
+    def _rp_check_worker(self) -> None:
+        current = self.store.session(self.session.id)
+        if current.finished and not self.roleplay_ended:
+            self.roleplay_ended = True
+            self.post_message(SessionEnded(current.scorecard))
+
+    @on(SessionEnded)
+    def _rp_session_ended(self, message: SessionEnded) -> None:
+        self.app.push_screen(ScorecardScreen(message.card, self.lang), lambda _r: self.app.exit())
+
+    @on(RolePlayFailed)
+    def _rp_failed(self, message: RolePlayFailed) -> None:
+        self.notify(message.text, severity="error", markup=False, timeout=8)
+
+
+class TraineeApp(CsApp):
+    """The trainee's workstation for one role-play session (solo or live)."""
+
+    def __init__(
+        self,
+        store,
+        agent: AgentInfo,
+        session,
+        scenario: Scenario,
+        clock: Clock | None = None,
+        *,
+        lang: str = "en",
+        settings: Any = None,
+        locked: bool = False,
+        live: bool = True,
+    ) -> None:
+        self.session = session
+        self.scenario = scenario
+        super().__init__(
+            store,
+            agent,
+            clock or store.clock,
+            lang=lang,
+            settings=settings,
+            locked=locked,
+            live=live,
+        )
+        self.title = f"cs-tui · {scenario.title}"
+
+    def _workstation(self, open_id: int | None = None) -> Screen:
+        return TrainingWorkstation(
+            self.store,
+            self.agent,
+            self.clock,
+            session=self.session,
+            scenario=self.scenario,
+            lang=self.lang,
+            locked=self.locked,
+            settings=self.settings,
+            open_id=open_id or self.session.conversation_id,
+            live=self.live,
+        )
+
+
+# -- the trainer's side -----------------------------------------------------------------------
+
+
+class RubricPanel(Widget):
+    """The scorecard as it stands, redrawn when the transcript or the second changes."""
+
+    DEFAULT_CSS = """
+    RubricPanel { height: auto; padding: 0 1; }
+    """
+
+    def __init__(self, lang: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.lang = lang
+        self.card = None
+
+    def show(self, card) -> None:
+        self.card = card
+        self.refresh(layout=True)
+
+    def render(self) -> Text:
+        card = self.card
+        text = Text()
+        if card is None:
+            return Text(_("Loading…"), style="dim")
+        text.append(
+            _("Rubric now: {total} / {max}").format(
+                total=f"{card.total:g}", max=f"{card.max_points:g}"
+            )
+            + "\n",
+            style="bold",
+        )
+        for item in card.items:
+            if not item.applicable:
+                mark, style = "–", "dim"
+            elif item.passed:
+                mark, style = "✓", "green"
+            else:
+                mark, style = "·", "yellow"
+            text.append(f"{mark} ", style=f"bold {style}")
+            text.append(f"{_label(item.criterion, self.lang)}")
+            text.append(f"  {item.points:g}/{item.max_points:g}\n", style="dim")
+        if card.compliant_rate is not None:
+            text.append(
+                _("Compliant language {rate} %").format(rate=f"{card.compliant_rate * 100:.0f}"),
+                style="dim",
+            )
+        return text
+
+
+STATE_WORDS = {
+    "said": N_("said"),
+    "ready": N_("due now"),
+    "soon": N_("in {s}s"),
+    "waiting": N_("waiting"),
+    "blocked": N_("after {turn}"),
+    "done": N_("customer done"),
+}
+
+
+class TrainerScreen(Screen):
+    CSS_PATH = "roleplay.tcss"
+    AUTO_FOCUS = "#rp-say"
+    BINDINGS = [
+        Binding("f8", "end_session", N_("End and score"), id="rp.trainer.end"),
+        Binding("f2", "toggle_auto", N_("Auto script"), id="rp.trainer.auto"),
+        Binding("f3", "focus_turns", N_("Scripted turns"), id="rp.trainer.turns"),
+        Binding("f4", "focus_say", N_("Type as customer"), show=False, id="rp.trainer.say"),
+        *[
+            Binding(str(n), f"say_turn('{n}')", N_("Say turn"), show=False, id=f"rp.turn{n}")
+            for n in range(1, 10)
+        ],
+    ]
+
+    def __init__(
+        self,
+        store,
+        trainer: AgentInfo,
+        session,
+        scenario: Scenario,
+        clock: Clock,
+        *,
+        lang: str,
+        live: bool = True,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.trainer = trainer
+        self.session = session
+        self.scenario = scenario
+        self.clock = clock
+        self.lang = lang
+        self.live_enabled = live
+        self.auto = False
+        self.ended = False
+        self.lines: list = []
+        self.detail: ConversationDetail | None = None
+        self._live: LivePoller | None = None
+        self._busy_turn = False
+        self._state_key: tuple = ()
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._head(), id="rp-head")
+        with Horizontal(id="rp-panes"):
+            with Vertical(id="rp-left"):
+                yield Transcript(self.clock, id="rp-transcript")
+                yield Input(placeholder=_("Type as the customer; Enter sends"), id="rp-say")
+            with Vertical(id="rp-right"):
+                yield RubricPanel(self.lang, id="rp-rubric")
+                yield Static(Text(_("Scripted turns (1-9)"), style="bold"), id="rp-turns-title")
+                yield OptionList(id="rp-turns")
+        yield CsFooter()
+
+    def _head(self) -> Text:
+        s = self.scenario
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(_("Live role-play") + f" #{self.session.id} ", style="bold")
+        text.append_text(safe(s.title, single_line=True, limit=40))
+        text.append("  " + _("customer") + ": ")
+        text.append_text(safe(s.persona.name, single_line=True, limit=20, style="bold"))
+        text.append(f" ({_(EMOTION_WORDS.get(s.persona.emotion, s.persona.emotion))}")
+        text.append(", VIP)" if s.persona.tier == "vip" else ")")
+        text.append("  " + _("trainee") + f": {self.session.trainee}")
+        left = time_left(s, self.session.started_at, self.clock.now())
+        text.append(
+            f"  ⏱ {format_countdown(max(0.0, left))}", style="bold red" if left < 60 else ""
+        )
+        if self.auto:
+            text.append("  " + _("auto script on"), style="bold magenta")
+        return text
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.set_interval(1.0, self.tick, name="rp-trainer-tick")
+        if self.live_enabled:
+            self._live = LivePoller(self, self.store)
+            self._live.start()
+
+    def on_unmount(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Read the transcript again (after a change in the store)."""
+        self._load_worker()
+
+    @work(thread=True, exclusive=True, group="rp-load", exit_on_error=False)
+    def _load_worker(self) -> None:
+        detail = self.store.conversation(self.session.conversation_id, message_limit=5000)
+        finished = self.store.session(self.session.id).finished
+        self.post_message(TranscriptLoaded(detail, finished))
+
+    @on(TranscriptLoaded)
+    def _loaded(self, message: TranscriptLoaded) -> None:
+        self.detail = message.detail
+        self.lines = lines_from_messages(message.detail.messages, turn_of)
+        self.query_one(Transcript).show(message.detail)
+        self.query_one(Transcript).scroll_end(animate=False)
+        self._redraw()
+        if message.finished and not self.ended:
+            self.ended = True
+            self._show_stored_card()
+
+    @on(LivePoller.Changed)
+    def _changed(self, message: LivePoller.Changed) -> None:
+        if self.session.conversation_id in message.conversation_ids:
+            self.reload()
+
+    def tick(self) -> None:
+        """Once a second: time left, turn countdowns, the rubric; in auto mode, the script."""
+        self.query_one("#rp-head", Static).update(self._head())
+        self._redraw()
+        if self.ended:
+            return
+        now = self.clock.now()
+        if self.auto and self.lines and not self._busy_turn:
+            turn = due_turn(self.scenario, self.lines, now)
+            if turn is not None:
+                self._say(turn.id, turn.say)
+
+    def _redraw(self) -> None:
+        now = self.clock.now()
+        card = score(self.lines, Rubric.for_scenario(self.scenario), ended_at=now)
+        self.query_one(RubricPanel).show(card)
+        states = turn_states(self.scenario, self.lines, now)
+        key = tuple((st.turn.id, st.state, int(st.due_in_s or 0)) for st in states)
+        if key == self._state_key:
+            return
+        self._state_key = key
+        turns = self.query_one("#rp-turns", OptionList)
+        highlighted = turns.highlighted
+        turns.clear_options()
+        for st in states:
+            line = Text(no_wrap=True, overflow="ellipsis")
+            style = {
+                "said": "dim",
+                "ready": "bold green",
+                "soon": "yellow",
+                "done": "dim",
+            }.get(st.state, "")
+            line.append(f"{st.turn.key} ", style="bold")
+            word = _(STATE_WORDS[st.state]).format(
+                s=f"{st.due_in_s or 0:.0f}", turn=st.turn.after or ""
+            )
+            line.append(f"[{word}] ", style=style)
+            line.append_text(safe(st.turn.say, single_line=True, limit=60))
+            line.append("\n   " + st.turn.describe(), style="dim")
+            turns.add_option(Option(line, id=st.turn.id))
+        if highlighted is not None and states:
+            turns.highlighted = min(highlighted, len(states) - 1)
+
+    # -- speaking --------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#rp-say")
+    def _typed(self, event: Input.Submitted) -> None:
+        text = event.value
+        if not text.strip() or self.ended:
+            return
+        self._type_worker(text)
+
+    @work(thread=True, group="rp-say", exit_on_error=False)
+    def _type_worker(self, text: str) -> None:
+        try:
+            self.store.post_as_customer(self.trainer, self.session.conversation_id, text)
+        except StoreError as exc:
+            self.post_message(RolePlayFailed(str(exc)))
+            return
+        self.app.call_from_thread(self._typed_done)
+
+    def _typed_done(self) -> None:
+        self.query_one("#rp-say", Input).value = ""
+        self.reload()
+
+    def action_say_turn(self, key: str) -> None:
+        turn = self.scenario.turn_by_key(key)
+        if turn is None or self.ended:
+            return
+        if any(line.turn == turn.id for line in self.lines):
+            self.notify(_("Turn {key} was said already.").format(key=key), markup=False)
+            return
+        self._say(turn.id, turn.say)
+
+    @on(OptionList.OptionSelected, "#rp-turns")
+    def _turn_selected(self, event: OptionList.OptionSelected) -> None:
+        turn = self.scenario.turn(event.option.id or "")
+        if turn is not None:
+            self.action_say_turn(turn.key)
+
+    def _say(self, turn_id: str, body: str) -> None:
+        self._busy_turn = True
+        self._turn_worker(turn_id, body)
+
+    @work(thread=True, group="rp-turn", exit_on_error=False)
+    def _turn_worker(self, turn_id: str, body: str) -> None:
+        try:
+            self.store.post_turn(self.session.conversation_id, turn_id, body, actor=self.trainer)
+        except StoreError as exc:
+            self.post_message(RolePlayFailed(str(exc)))
+        finally:
+            self._busy_turn = False
+        self.app.call_from_thread(self.reload)
+
+    def action_toggle_auto(self) -> None:
+        self.auto = not self.auto
+        self.query_one("#rp-head", Static).update(self._head())
+        self.notify(
+            _("The script now runs by itself.") if self.auto else _("You say every turn."),
+            markup=False,
+        )
+
+    def action_focus_turns(self) -> None:
+        self.query_one("#rp-turns", OptionList).focus()
+
+    def action_focus_say(self) -> None:
+        self.query_one("#rp-say", Input).focus()
+
+    # -- ending ----------------------------------------------------------------------------
+
+    def action_end_session(self) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        self._end_worker()
+
+    @work(thread=True, group="rp-end", exit_on_error=False)
+    def _end_worker(self) -> None:
+        try:
+            _view, card = play.finish(self.store, self.session, self.scenario, actor=self.trainer)
+        except StoreError as exc:
+            self.ended = False
+            self.post_message(RolePlayFailed(str(exc)))
+            return
+        self.post_message(SessionEnded(card))
+
+    def _show_stored_card(self) -> None:
+        self._stored_card_worker()
+
+    @work(thread=True, group="rp-end", exit_on_error=False)
+    def _stored_card_worker(self) -> None:
+        self.post_message(SessionEnded(self.store.session(self.session.id).scorecard))
+
+    @on(SessionEnded)
+    def _ended(self, message: SessionEnded) -> None:
+        self.app.push_screen(ScorecardScreen(message.card, self.lang), lambda _r: self.app.exit())
+
+    @on(RolePlayFailed)
+    def _failed(self, message: RolePlayFailed) -> None:
+        self.notify(message.text, severity="error", markup=False, timeout=8)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            text = (
+                str(error) if isinstance(error, StoreError) else f"{type(error).__name__}: {error}"
+            )
+            self.notify(text, severity="error", markup=False, timeout=8)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Digits typed as the customer stay in the line.
+        return not (action == "say_turn" and isinstance(self.focused, Input))
+
+
+class TrainerApp(App):
+    """The trainer's console for one live session."""
+
+    TITLE = "cs-tui · role-play"
+    BINDINGS = [Binding("ctrl+q", "quit", N_("Quit"), priority=True, id="app.quit")]
+
+    def __init__(
+        self,
+        store,
+        trainer: AgentInfo,
+        session,
+        scenario: Scenario,
+        clock: Clock | None = None,
+        *,
+        lang: str = "en",
+        settings: Any = None,
+        live: bool = True,
+    ) -> None:
+        self.store = store
+        self.agent = trainer
+        self.session = session
+        self.scenario = scenario
+        self.clock = clock or store.clock
+        self.lang = lang
+        self.live = live
+        self.settings = settings
+        set_language(lang)
+        super().__init__()
+
+    def on_mount(self) -> None:
+        keymap = dict(getattr(self.settings, "keymap", None) or {})
+        if keymap:
+            self.set_keymap(keymap)
+        self.push_screen(
+            TrainerScreen(
+                self.store,
+                self.agent,
+                self.session,
+                self.scenario,
+                self.clock,
+                lang=self.lang,
+                live=self.live,
+            )
+        )
