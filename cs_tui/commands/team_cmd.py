@@ -43,7 +43,7 @@ def enforce_locked(args: argparse.Namespace) -> None:
     """
     from cs_tui.cli import UserError
 
-    if getattr(args, "command", None):
+    if getattr(args, "command", None) not in (None, "demo"):  # demo opens the workstation too
         raise UserError(
             f"--locked opens the workstation only: {args.command!r} is not available here"
         )
