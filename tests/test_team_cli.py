@@ -297,6 +297,7 @@ def fake_workstation(monkeypatch):
         seen["env"] = dict(os.environ)
         return 0
 
+    monkeypatch.setattr("cs_tui.commands.team_cmd.has_terminal", lambda: True)
     module = types.ModuleType("cs_tui.commands.app_cmd")
     module.run_workstation = run_workstation
     module.register = lambda sub: None
@@ -361,3 +362,27 @@ def test_the_script_exits_1_with_one_line_when_nothing_is_left(tmp_path):
     assert done.stderr.splitlines() == [
         "cs-tui: nothing to take: no unassigned conversation is waiting"
     ]
+
+
+def test_locked_needs_a_terminal(tmp_path):
+    """`ssh -T` asks for no pty: refuse rather than run a workstation nobody can see."""
+    env = {**os.environ, "CS_TUI_DATA_DIR": str(tmp_path / "d")}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cs_tui",
+            "--db",
+            str(tmp_path / "s.db"),
+            "--agent",
+            "alice",
+            "--locked",
+        ],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.splitlines() == ["cs-tui: --locked needs a terminal: connect with `ssh -t`"]

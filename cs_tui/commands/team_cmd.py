@@ -34,6 +34,10 @@ LOCKED_SCRUB = (
 )
 
 
+def has_terminal() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
 def enforce_locked(args: argparse.Namespace) -> None:
     """`--locked` (an SSH forced command): one fixed identity and store, the workstation only.
 
@@ -49,6 +53,10 @@ def enforce_locked(args: argparse.Namespace) -> None:
         )
     if not getattr(args, "agent", None):
         raise UserError("--locked needs the identity on the command line: --agent HANDLE")
+    if not has_terminal():
+        # `ssh -T` gets no pty: the app would draw into a pipe and, once the client is gone,
+        # keep running with nobody at the keyboard.
+        raise UserError("--locked needs a terminal: connect with `ssh -t`")
     for name in LOCKED_SCRUB:
         os.environ.pop(name, None)
 
