@@ -14,7 +14,7 @@ from cs_tui.screens.modal import CsModal
 class ChoiceScreen(CsModal[str]):
     """Returns the chosen value, or None when cancelled."""
 
-    CSS_PATH = "choice.tcss"
+    CSS_PATH = ["modal.tcss", "choice.tcss"]
 
     def __init__(self, title: str, choices: list[tuple[str, str]], current: str | None) -> None:
         super().__init__()

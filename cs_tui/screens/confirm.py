@@ -15,7 +15,7 @@ from cs_tui.screens.modal import CsModal
 class ConfirmScreen(CsModal[bool]):
     """Returns True for yes, False (or None when cancelled) for no."""
 
-    CSS_PATH = "confirm.tcss"
+    CSS_PATH = ["modal.tcss", "confirm.tcss"]
     BINDINGS = [
         Binding("y,enter", "answer(True)", N_("Yes"), id="confirm.yes"),
         Binding("n", "answer(False)", N_("No"), id="confirm.no"),

@@ -13,7 +13,7 @@ from cs_tui.screens.modal import CsModal
 class EscalateScreen(CsModal[str]):
     """Returns the reason, or None when cancelled."""
 
-    CSS_PATH = "escalate.tcss"
+    CSS_PATH = ["modal.tcss", "escalate.tcss"]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="box") as box:

@@ -23,7 +23,7 @@ from cs_tui.widgets import labels
 class FilterScreen(CsModal[QueueFilter]):
     """Returns the new filter, or None when cancelled."""
 
-    CSS_PATH = "filter.tcss"
+    CSS_PATH = ["modal.tcss", "filter.tcss"]
     BINDINGS = [Binding("ctrl+s", "apply", N_("Apply"), id="filter.apply")]
 
     def __init__(self, current: QueueFilter) -> None:

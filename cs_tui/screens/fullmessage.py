@@ -15,7 +15,7 @@ FULL_LIMIT = 200_000
 
 
 class FullMessageScreen(CsModal[None]):
-    CSS_PATH = "fullmessage.tcss"
+    CSS_PATH = ["modal.tcss", "fullmessage.tcss"]
 
     def __init__(self, message: MessageView) -> None:
         super().__init__()

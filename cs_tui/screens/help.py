@@ -21,7 +21,7 @@ from cs_tui.widgets.sla_badge import STYLES, SYMBOLS, WORDS
 
 
 class HelpScreen(CsModal[None]):
-    CSS_PATH = "help.tcss"
+    CSS_PATH = ["modal.tcss", "help.tcss"]
     BINDINGS = [Binding("f1,question_mark,q", "cancel", N_("Close"), id="help.close")]
 
     def __init__(self, sections: list[tuple[str, list[Binding]]], keymap: dict[str, str]) -> None:

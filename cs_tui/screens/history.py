@@ -20,7 +20,7 @@ from cs_tui.widgets.message_view import local_time
 class HistoryScreen(CsModal[int]):
     """Returns the conversation id to open, or None when cancelled."""
 
-    CSS_PATH = "history.tcss"
+    CSS_PATH = ["modal.tcss", "history.tcss"]
 
     def __init__(self, current: QueueRow, rows: list[QueueRow], clock: Clock) -> None:
         super().__init__()

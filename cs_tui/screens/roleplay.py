@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -63,6 +64,12 @@ EMOTION_WORDS = {
 }
 
 
+def _cut(text: str, limit: int) -> str:
+    """One line of at most `limit` characters (the rest elided), for lists and panels."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
 def _label(criterion: str, lang: str) -> str:
     return CRITERION_LABELS.get(criterion, {}).get(lang, criterion)
 
@@ -80,7 +87,7 @@ def render_card(card: dict, lang: str) -> Text:
     """A stored scorecard as text: total, each item with its mark, evidence, response times."""
     out = Text()
     title = card.get("title") or card.get("scenario") or ""
-    out.append_text(safe(title, single_line=True, limit=80, style="bold"))
+    out.append_text(safe(_cut(title, 80), single_line=True, style="bold"))
     out.append("\n")
     percent = card.get("percent", 0)
     out.append(
@@ -93,28 +100,32 @@ def render_card(card: dict, lang: str) -> Text:
     if rate is not None:
         out.append("   " + _("Compliant language {rate} %").format(rate=f"{rate * 100:.0f}"))
     out.append("\n\n")
+    width = 1 + max(
+        (cell_len(_label(i["criterion"], lang)) for i in card.get("items", [])), default=0
+    )
     for item in card.get("items", []):
         applicable = item.get("applicable", True)
         mark, style = MARKS[item.get("passed") if applicable else None]
         out.append(f" {mark} ", style=f"bold {style}")
-        out.append(f"{_label(item['criterion'], lang):<14}")
+        label = _label(item["criterion"], lang)
+        out.append(label + " " * (width - cell_len(label)))
         if applicable:
             out.append(f" {item.get('points', 0):>4g}/{item.get('max', 0):<3g}")
         else:
             out.append("    –    ", style="dim")
         if item.get("note"):
             out.append("  ")
-            out.append_text(safe(item["note"], single_line=True, limit=70, style="dim"))
+            out.append_text(safe(_cut(item["note"], 70), single_line=True, style="dim"))
         out.append("\n")
         for ev in item.get("evidence", [])[:4]:
             out.append("      ")
             if ev.get("message") is not None:
                 out.append(f"#{ev['message'] + 1} ", style="dim")
             if ev.get("text"):
-                out.append_text(safe(f"“{ev['text']}”", single_line=True, limit=60))
+                out.append_text(safe(_cut(f"“{ev['text']}”", 60), single_line=True))
             if ev.get("note") and ev.get("note") != item.get("note"):
                 out.append("  ")
-                out.append_text(safe(ev["note"], single_line=True, limit=60, style="italic"))
+                out.append_text(safe(_cut(ev["note"], 60), single_line=True, style="italic"))
             out.append("\n")
     times = card.get("response_times") or []
     if times:
@@ -205,14 +216,14 @@ class RolePlayBar(Widget):
         left = time_left(s, self.session.started_at, self.clock.now())
         text = Text(no_wrap=True, overflow="ellipsis")
         mode = _("Role-play (live)") if self.session.mode == "live" else _("Role-play")
-        text.append(mode + " ", style="bold")
-        text.append_text(safe(s.title, single_line=True, limit=40))
+        text.append(mode, style="bold")
         text.append(
-            f"  ⏱ {format_countdown(max(0.0, left))}", style="bold red" if left < 60 else ""
+            f"  ⏱ {format_countdown(max(0.0, left))}  ", style="bold red" if left < 60 else ""
         )
         if self.note:
-            text.append("  " + self.note, style="italic")
-        text.append("  " + _("F8 ends it"), style="dim")
+            text.append(self.note + "  ", style="italic")
+        text.append(_("F8 ends it") + "  ", style="dim")
+        text.append_text(safe(_cut(s.title, 40), single_line=True))
         return text
 
 
@@ -396,6 +407,7 @@ class RubricPanel(Widget):
             + "\n",
             style="bold",
         )
+        width = 1 + max((cell_len(_label(i.criterion, self.lang)) for i in card.items), default=0)
         for item in card.items:
             if not item.applicable:
                 mark, style = "–", "dim"
@@ -404,8 +416,12 @@ class RubricPanel(Widget):
             else:
                 mark, style = "·", "yellow"
             text.append(f"{mark} ", style=f"bold {style}")
-            text.append(f"{_label(item.criterion, self.lang)}")
-            text.append(f"  {item.points:g}/{item.max_points:g}\n", style="dim")
+            label = _label(item.criterion, self.lang)
+            text.append(label + " " * (width - cell_len(label)))
+            if item.applicable:
+                text.append(f"{item.points:g}/{item.max_points:g}\n", style="dim")
+            else:
+                text.append("–\n", style="dim")
         if card.compliant_rate is not None:
             text.append(
                 _("Compliant language {rate} %").format(rate=f"{card.compliant_rate * 100:.0f}"),
@@ -422,6 +438,26 @@ STATE_WORDS = {
     "blocked": N_("after {turn}"),
     "done": N_("customer done"),
 }
+
+
+def _patterns(patterns) -> str:
+    return " | ".join(p.source if len(p.source) <= 24 else p.source[:23] + "…" for p in patterns)
+
+
+def describe_turn(turn) -> str:
+    """When a scripted turn is said, in a line the trainer reads at a glance."""
+    if turn.when == "silence":
+        text = _("after {s}s unanswered").format(s=f"{turn.seconds:g}")
+    else:
+        parts = []
+        if turn.contains:
+            parts.append(_("reply has {p}").format(p=_patterns(turn.contains)))
+        if turn.lacks:
+            parts.append(_("reply lacks {p}").format(p=_patterns(turn.lacks)))
+        text = "; ".join(parts) or _("after any reply")
+    if turn.ends:
+        text += " · " + _("ends")
+    return text
 
 
 class TrainerScreen(Screen):
@@ -480,19 +516,19 @@ class TrainerScreen(Screen):
     def _head(self) -> Text:
         s = self.scenario
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(_("Live role-play") + f" #{self.session.id} ", style="bold")
-        text.append_text(safe(s.title, single_line=True, limit=40))
-        text.append("  " + _("customer") + ": ")
-        text.append_text(safe(s.persona.name, single_line=True, limit=20, style="bold"))
-        text.append(f" ({_(EMOTION_WORDS.get(s.persona.emotion, s.persona.emotion))}")
-        text.append(", VIP)" if s.persona.tier == "vip" else ")")
-        text.append("  " + _("trainee") + f": {self.session.trainee}")
+        text.append(_("Live role-play") + f" #{self.session.id}", style="bold")
         left = time_left(s, self.session.started_at, self.clock.now())
         text.append(
             f"  ⏱ {format_countdown(max(0.0, left))}", style="bold red" if left < 60 else ""
         )
         if self.auto:
             text.append("  " + _("auto script on"), style="bold magenta")
+        text.append("  " + _("trainee") + f": {self.session.trainee}  ")
+        text.append(_("customer") + ": ")
+        text.append_text(safe(_cut(s.persona.name, 20), single_line=True, style="bold"))
+        text.append(f" ({_(EMOTION_WORDS.get(s.persona.emotion, s.persona.emotion))}")
+        text.append(", VIP)  " if s.persona.tier == "vip" else ")  ")
+        text.append_text(safe(_cut(s.title, 40), single_line=True))
         return text
 
     def on_mount(self) -> None:
@@ -571,8 +607,9 @@ class TrainerScreen(Screen):
                 s=f"{st.due_in_s or 0:.0f}", turn=st.turn.after or ""
             )
             line.append(f"[{word}] ", style=style)
-            line.append_text(safe(st.turn.say, single_line=True, limit=60))
-            line.append("\n   " + st.turn.describe(), style="dim")
+            line.append_text(safe(_cut(st.turn.say, 60), single_line=True))
+            line.append("\n   ")
+            line.append_text(safe(_cut(describe_turn(st.turn), 40), single_line=True, style="dim"))
             turns.add_option(Option(line, id=st.turn.id))
         if highlighted is not None and states:
             turns.highlighted = min(highlighted, len(states) - 1)

@@ -49,7 +49,7 @@ def tomorrow_morning(now: datetime) -> datetime:
 class SnoozeScreen(CsModal[datetime]):
     """Returns the moment to wake up, or None when cancelled."""
 
-    CSS_PATH = "snooze.tcss"
+    CSS_PATH = ["modal.tcss", "snooze.tcss"]
 
     def __init__(self, clock: Clock) -> None:
         super().__init__()

@@ -27,7 +27,7 @@ class TagList(OptionList):
 class TagScreen(CsModal[tuple[str, str]]):
     """Returns ("add", tag) or ("remove", tag), or None when cancelled."""
 
-    CSS_PATH = "tag.tcss"
+    CSS_PATH = ["modal.tcss", "tag.tcss"]
 
     def __init__(self, tags: tuple[str, ...], suggestions: tuple[str, ...] = ()) -> None:
         super().__init__()

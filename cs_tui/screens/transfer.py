@@ -35,7 +35,7 @@ def rank_agents(agents: list[AgentInfo], query: str) -> list[AgentInfo]:
 class TransferScreen(CsModal[str]):
     """Returns the chosen agent's handle, or None when cancelled."""
 
-    CSS_PATH = "transfer.tcss"
+    CSS_PATH = ["modal.tcss", "transfer.tcss"]
     BINDINGS = [Binding("down", "focus_list", N_("Results"), show=False)]
 
     def __init__(self, agents: list[AgentInfo], online: set[str], me: str) -> None:

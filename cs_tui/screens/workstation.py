@@ -261,7 +261,7 @@ class WorkstationScreen(Screen):
         self.reload_queue()
         self.set_interval(1.0, self.tick, name="countdown")
         if self.live_enabled:
-            self._live = LivePoller(self, self.store)
+            self._live = LivePoller(self, self.store, agent_id=self.agent.id)
             self._live.start()
         if self._open_id is not None:
             self.open_conversation(self._open_id)

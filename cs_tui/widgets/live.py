@@ -16,6 +16,7 @@ from textual.timer import Timer
 from cs_tui.data.views import EventView
 
 INTERVAL = 0.5
+HEARTBEAT_EVERY = 20  # polls: presence is refreshed every ten seconds
 
 
 class LivePoller:
@@ -32,9 +33,18 @@ class LivePoller:
             super().__init__()
             self.problem = problem
 
-    def __init__(self, owner: MessagePump, store, *, interval: float = INTERVAL) -> None:
+    def __init__(
+        self,
+        owner: MessagePump,
+        store,
+        *,
+        interval: float = INTERVAL,
+        agent_id: int | None = None,
+    ) -> None:
         self.owner = owner
         self.store = store
+        self.agent_id = agent_id
+        self._polls = 0
         self.interval = interval
         self._watcher = None
         self._timer: Timer | None = None
@@ -62,6 +72,10 @@ class LivePoller:
 
     def _work(self) -> None:
         try:
+            self._polls += 1
+            if self.agent_id is not None and self._polls % HEARTBEAT_EVERY == 1:
+                # Presence: who is online shows in the transfer picker and the dashboard.
+                self.store.heartbeat(self.agent_id)
             if self._watcher is None:
                 from cs_tui.data.watch import ChangeWatcher
 

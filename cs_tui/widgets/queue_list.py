@@ -325,15 +325,14 @@ class QueueList(ScrollView, can_focus=True):
         top = int(self.scroll_offset.y)
         first, last = self._visible_rows()
         now = self.clock.now()
+        height = self.size.height
         regions = []
-        for index in range(first, min(last + 1, self._start + len(self._rows))):
-            row = self.row_at(index)
-            if row is None:
-                continue
+        for index in range(max(first, self._start), min(last + 1, self._start + len(self._rows))):
+            row = self._rows[index - self._start]
             drawn = self._drawn.get(row.id)
             if drawn is None or drawn != self._countdown(row, now):
                 y = index * lpr - top
-                if 0 <= y < self.size.height:
+                if 0 <= y < height:
                     regions.append(Region(0, y, 1 + COUNTDOWN, 1))
         if regions:
             self.refresh(*regions)
