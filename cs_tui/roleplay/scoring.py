@@ -534,9 +534,7 @@ class _Scorer:
     def next_response(self, weight: float) -> Item:
         later = [t for t in self.times if not t.first]
         if not later:
-            return self._not_applicable(
-                "next_response", weight, "the customer wrote nothing after the first reply"
-            )
+            return self._not_applicable("next_response", weight, self._t("no_later"))
         in_time = sum(1 for t in later if t.in_time)
         evidence = []
         for t in later:

@@ -1,0 +1,239 @@
+"""Role-play through Pilot: a solo session with the scripted customer, and a live trainer/trainee
+pair as two apps on one store.
+
+Time moves only with the FakeClock: a test advances it and calls the screen's once-a-second tick
+itself, then waits for the workers (never for wall-clock time). Live updates between the two
+apps go through the real change poller (`_live._poll()`), as in the workstation tests.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import pytest
+from textual.geometry import Region
+
+from cs_tui.clock import FakeClock
+from cs_tui.data.store import Store
+from cs_tui.roleplay import find_scenario
+from cs_tui.screens.roleplay import (
+    RubricPanel,
+    ScorecardScreen,
+    TraineeApp,
+    TrainerApp,
+    TrainerScreen,
+    TrainingWorkstation,
+)
+from cs_tui.widgets.composer import Composer
+from cs_tui.widgets.message_view import Transcript
+from cs_tui.widgets.queue_list import QueueList
+
+START = datetime(2026, 11, 11, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _utc(monkeypatch):
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture
+def db(tmp_path):
+    return str(tmp_path / "store.db")
+
+
+@pytest.fixture
+def store(db, clock):
+    s = Store.open(db, clock=clock)
+    s.ensure_agent("bob", "Bob")
+    s.ensure_agent("tina", "Tina", role="trainer")
+    yield s
+    s.close()
+
+
+async def settle(pilot, rounds: int = 6) -> None:
+    for _ in range(rounds):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def bodies(store, conversation_id: int) -> list[str]:
+    return [m.body for m in store.conversation(conversation_id).messages]
+
+
+async def send_reply(pilot, text: str) -> None:
+    """Reply in the open conversation: `r`, the text, Enter."""
+    await pilot.press("r")
+    await settle(pilot)
+    composer = pilot.app.screen.query_one(Composer)
+    assert pilot.app.focused is composer
+    composer.insert_text(text)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def test_solo_session_end_to_end(store, clock):
+    scenario = find_scenario("zh-late-parcel")
+    bob = store.get_agent("bob")
+    session = store.start_session(bob, scenario)
+    cid = session.conversation_id
+    app = TraineeApp(store, bob, session, scenario, clock, lang="zh", live=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TrainingWorkstation)
+        # The trainee's queue holds the one training conversation, open.
+        queue = screen.query_one(QueueList)
+        assert queue.total == 1 and queue.current_row.id == cid
+        assert screen.detail.row.id == cid
+        assert [m.body for m in screen.query_one(Transcript).messages] == [scenario.opening]
+
+        # 29 s of silence: nothing yet. 30 s: the customer gets angrier, by itself.
+        clock.advance(29)
+        screen.roleplay_tick()
+        await settle(pilot)
+        assert len(bodies(store, cid)) == 1
+        clock.advance(1)
+        screen.roleplay_tick()
+        await settle(pilot)
+        angrier = "我都等了3天了!现在问个客服还要等这么久?"
+        assert bodies(store, cid)[-1] == angrier
+        assert screen.query_one(Transcript).messages[-1].body == angrier
+
+        # The trainee answers; the scripted customer reacts to what the reply contains.
+        clock.advance(5)
+        await send_reply(pilot, "您好,非常理解您的心情,让您久等了!我马上帮您联系快递核实。")
+        # (The app's own 1 s timer may already have let the customer answer: both are fine.)
+        assert [m.author_kind for m in store.conversation(cid).messages][2] == "agent"
+        clock.advance(1)
+        screen.roleplay_tick()
+        await settle(pilot)
+        assert bodies(store, cid)[-1].startswith("那你们查到了吗?")
+
+        # F8: the session ends and the scorecard appears.
+        await pilot.press("f8")
+        await settle(pilot)
+        assert isinstance(app.screen, ScorecardScreen)
+        stored = store.session(session.id)
+        assert stored.finished
+        assert app.screen.card == stored.scorecard
+        items = {i["criterion"]: i for i in stored.scorecard["items"]}
+        assert items["first_response"]["passed"] is False  # 35 s after the opening
+        assert items["empathy"]["passed"] is True
+        shown = app.screen.query_one("#card-body").render()
+        assert "总分" in str(shown) or "Total" in str(shown)
+        await pilot.press("escape")
+        await settle(pilot)
+    assert app.return_code in (0, None)
+
+
+async def test_time_limit_ends_the_session_with_a_scorecard(store, clock):
+    scenario = find_scenario("zh-abusive-customer")  # 6 minutes
+    bob = store.get_agent("bob")
+    session = store.start_session(bob, scenario)
+    app = TraineeApp(store, bob, session, scenario, clock, lang="en", live=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        clock.advance(360)
+        app.screen.roleplay_tick()
+        await settle(pilot)
+        assert isinstance(app.screen, ScorecardScreen)
+        card = store.session(session.id).scorecard
+        first = next(i for i in card["items"] if i["criterion"] == "first_response")
+        assert first["passed"] is False and first["note"] == "未回复"  # the scenario is in Chinese
+
+
+async def test_live_pair_trainer_and_trainee_on_one_store(db, store, clock):
+    scenario = find_scenario("en-late-parcel")
+    bob, tina = store.get_agent("bob"), store.get_agent("tina")
+    session = store.start_session(bob, scenario, "live", trainer=tina)
+    cid = session.conversation_id
+    trainer_store = Store.open(db, clock=clock)  # the trainer's process has its own store
+    trainer = TrainerApp(trainer_store, tina, session, scenario, clock, lang="en", live=True)
+    trainee = TraineeApp(store, bob, session, scenario, clock, lang="en", live=True)
+    try:
+        async with trainer.run_test(size=(120, 40)) as tp, trainee.run_test(size=(120, 40)) as bp:
+            await settle(tp)
+            await settle(bp)
+            console = trainer.screen
+            workstation = trainee.screen
+            assert isinstance(console, TrainerScreen)
+            assert isinstance(workstation, TrainingWorkstation)
+            assert trainer.focused is console.query_one("#rp-say")
+
+            # The trainer types as the customer (markup-looking text stays literal).
+            await tp.press(*"Hello?? [/] anyone")
+            await tp.press("enter")
+            await settle(tp)
+            assert bodies(store, cid)[-1] == "Hello?? [/] anyone"
+            # The trainee's workstation gets it through the change poller; no script runs.
+            clock.advance(5)
+            workstation.roleplay_tick()
+            workstation._live._poll()
+            await settle(bp)
+            assert trainee.screen.query_one(Transcript).messages[-1].body == "Hello?? [/] anyone"
+            assert len(bodies(store, cid)) == 2  # live: the scripted customer stays quiet
+
+            # The trainee replies; the trainer sees it and the rubric fills in.
+            await send_reply(bp, "Hello, I'm so sorry for the wait. Let me check with the courier.")
+            console._live._poll()
+            await settle(tp)
+            assert console.query_one(Transcript).messages[-1].author_kind == "agent"
+            card = console.query_one(RubricPanel).card
+            assert card.item("greeting").passed and card.item("empathy").passed
+            assert not card.item("time_commitment").passed
+
+            # The trainer says scripted turn 3 ("checking") by key, from the turn list.
+            await tp.press("f3")
+            await tp.press("3")
+            await settle(tp)
+            assert bodies(store, cid)[-1].startswith("Fine, so where is it?")
+            # Saying it twice is refused, and nothing is stored twice.
+            await tp.press("3")
+            await settle(tp)
+            assert sum(b.startswith("Fine, so where") for b in bodies(store, cid)) == 1
+
+            # The trainer ends the session: both sides see the same scorecard.
+            await tp.press("f8")
+            await settle(tp)
+            assert isinstance(trainer.screen, ScorecardScreen)
+            if not isinstance(trainee.screen, ScorecardScreen):  # the poller's timer may be first
+                workstation._live._poll()
+            await settle(bp)
+            assert isinstance(trainee.screen, ScorecardScreen)
+            assert trainee.screen.card == trainer.screen.card == store.session(session.id).scorecard
+            assert trainee.screen.card["info"]["mode"] == "live"
+    finally:
+        trainer_store.close()
+
+
+async def test_customer_text_from_the_trainer_is_shown_safely(store, clock):
+    scenario = find_scenario("en-late-parcel")
+    bob, tina = store.get_agent("bob"), store.get_agent("tina")
+    session = store.start_session(bob, scenario, "live", trainer=tina)
+    store.post_as_customer(
+        tina, session.conversation_id, "[@click=app.quit]x[/] \x1b]52;c;QQ==\x07"
+    )
+    app = TrainerApp(store, tina, session, scenario, clock, lang="en", live=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.is_running
+        app.screen.query_one(Transcript).scroll_home(animate=False)
+        await pilot.pause()
+        shot = app.export_screenshot()
+        assert "[@click=app.quit]x[/]" in shot
+        widget = app.screen.query_one("#transcript-body")
+        width, height = widget.size
+        for strip in widget.render_lines(Region(0, 0, width, height)):
+            for segment in strip:
+                assert not set(segment.text) & {"\x1b", "\x07"}
+                assert "@click" not in (segment.style.meta if segment.style else {})
