@@ -27,6 +27,7 @@ class CsApp(App):
         Binding("ctrl+q", "quit", N_("Quit"), priority=True, id="app.quit"),
         Binding("f1,question_mark", "help", N_("Help"), id="app.help"),
         Binding("f9", "switch_language", N_("中文/English"), show=False, id="app.language"),
+        Binding("f7", "dashboard", N_("Dashboard"), id="app.dashboard"),
     ]
 
     def __init__(
@@ -101,6 +102,39 @@ class CsApp(App):
             sections.insert(0, sections.pop(2))
         return sections
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The dashboard key shows (and works) only for supervisors."""
+        if action == "dashboard":
+            return self.agent.is_supervisor or None
+        return True
+
+    def action_dashboard(self) -> None:
+        """The supervisors' view of the shift: breaches, agents, KPIs, early warnings."""
+        from cs_tui.metrics import WarningConfigError, warning_config
+        from cs_tui.screens.dashboard import DashboardScreen
+
+        if not self.agent.is_supervisor:
+            self.notify(_("The dashboard is for supervisors."), severity="warning")
+            return
+        if isinstance(self.screen, DashboardScreen):
+            return
+        try:
+            warnings = warning_config(
+                getattr(self.settings, "warnings", None) or {},
+                getattr(self.settings, "source", None),
+            )
+        except WarningConfigError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            warnings = None
+
+        def opened(conversation_id: int | None) -> None:
+            if conversation_id is not None and hasattr(self.screen, "open_conversation"):
+                self.screen.open_conversation(conversation_id)
+
+        self.push_screen(
+            DashboardScreen(self.store, self.agent, self.clock, warnings=warnings), opened
+        )
+
     def action_switch_language(self) -> None:
         """Switch 中文/English; the workstation is rebuilt with the same conversation open."""
         self.set_language("en" if self.lang == "zh" else "zh")
@@ -126,6 +160,10 @@ class CsApp(App):
                     _("Key: {key}").format(key=key),
                     lambda action=action, screen=screen: screen.run_action(action),
                 )
+        if self.agent.is_supervisor:
+            yield SystemCommand(
+                _("Dashboard"), _("Breaches, agents and KPIs (F7)"), self.action_dashboard
+            )
         yield SystemCommand(_("Help"), _("Every key of the workstation"), self.action_help)
         yield SystemCommand(
             _("Switch language 中文/English"), _("Interface language"), self.action_switch_language

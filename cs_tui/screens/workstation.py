@@ -1088,6 +1088,17 @@ class WorkstationScreen(Screen):
         self.reload_queue()
         if self.detail is not None and self.detail.row.id in message.conversation_ids:
             self._refresh_open()
+        if self.agent.is_supervisor:
+            for event in message.events:
+                if event.kind == "early_warning" and event.payload.get("state") == "raised":
+                    self.notify(
+                        _("Early warning: {metric} crossed its threshold (F7: dashboard)").format(
+                            metric=str(event.payload.get("metric", "?"))
+                        ),
+                        severity="warning",
+                        markup=False,
+                        timeout=15,
+                    )
 
     @on(LivePoller.Trouble)
     def _live_trouble(self, message: LivePoller.Trouble) -> None:
