@@ -187,9 +187,10 @@ def test_a_customer_left_waiting_at_the_end_counts_as_a_late_reply():
 
 
 def test_no_reply_at_all_scores_nothing_and_says_why():
-    card = score([c(0, "在吗?")], Rubric(weights={"first_response": 40, "greeting": 60}))
+    rubric = Rubric(weights={"first_response": 40, "next_response": 20, "greeting": 40})
+    card = score([c(0, "在吗?"), c(40, "人呢?")], rubric, ended_at=at(60))
     assert card.total == 0.0
-    assert card.max_points == 100.0
+    assert card.max_points == 100.0  # nothing drops out: every item was owed and missed
     first = card.item("first_response")
     assert first.note == "no reply"
     assert card.compliant_rate is None

@@ -533,6 +533,8 @@ class _Scorer:
 
     def next_response(self, weight: float) -> Item:
         later = [t for t in self.times if not t.first]
+        if not self.replies:
+            return Item("next_response", False, 0.0, weight, note=self._t("no_replies"))
         if not later:
             return self._not_applicable("next_response", weight, self._t("no_later"))
         in_time = sum(1 for t in later if t.in_time)

@@ -65,9 +65,16 @@ EMOTION_WORDS = {
 
 
 def _cut(text: str, limit: int) -> str:
-    """One line of at most `limit` characters (the rest elided), for lists and panels."""
+    """One line at most `limit` cells wide (Chinese characters take two), the rest elided."""
     flat = " ".join(str(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    if cell_len(flat) <= limit:
+        return flat
+    width = 0
+    for index, char in enumerate(flat):
+        width += cell_len(char)
+        if width > limit - 1:
+            return flat[:index] + "…"
+    return flat
 
 
 def _label(criterion: str, lang: str) -> str:
@@ -132,8 +139,9 @@ def render_card(card: dict, lang: str) -> Text:
         out.append("\n" + _("Response times") + ": ", style="bold")
         for t in times:
             good = t.get("in_time")
+            waiting = "+" if not t.get("answered", True) else ""  # still unanswered at the end
             out.append(
-                f"{t['seconds']:g}s/{t['target_s']:g}s ",
+                f"{t['seconds']:g}s{waiting}/{t['target_s']:g}s ",
                 style="green" if good else "bold red",
             )
     return out
@@ -499,6 +507,7 @@ class TrainerScreen(Screen):
         self.detail: ConversationDetail | None = None
         self._live: LivePoller | None = None
         self._busy_turn = False
+        self._told_time_up = False
         self._state_key: tuple = ()
 
     def compose(self) -> ComposeResult:
@@ -577,6 +586,9 @@ class TrainerScreen(Screen):
         if self.ended:
             return
         now = self.clock.now()
+        if not self._told_time_up and time_left(self.scenario, self.session.started_at, now) <= 0:
+            self._told_time_up = True  # live: the trainer decides when to end and score
+            self.notify(_("Time is up."), markup=False, timeout=10)
         if self.auto and self.lines and not self._busy_turn:
             turn = due_turn(self.scenario, self.lines, now)
             if turn is not None:
