@@ -288,6 +288,19 @@ def test_after_makes_a_turn_wait_for_another():
     assert due_turn(s, lines, at(6)) is None
 
 
+def test_until_retires_a_first_reaction_once_another_turn_was_said():
+    text = GOOD.replace('say = "到底什么时候到?"', 'say = "到底什么时候到?"\nuntil = "waited"')
+    s = scenario(text)
+    lines = [opening(), Line("customer", "我都等了3天了!", at(40), "waited")]
+    lines.append(Line("agent", "您好,非常理解您的心情。", at(45)))
+    states = {st.turn.id: st.state for st in turn_states(s, lines, at(60))}
+    assert states["when"] == "skipped"
+    assert due_turn(s, lines, at(60)) is None
+    assert problems_of(GOOD.replace("delay = 5", 'delay = 5\nuntil = "nobody"')) == [
+        "s.toml:28: turn when: until = 'nobody' names no turn"
+    ]
+
+
 def test_a_turn_that_ends_the_conversation_stops_the_script():
     s = scenario()
     lines = [

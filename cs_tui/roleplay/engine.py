@@ -12,6 +12,8 @@ store agree without sharing memory.
   those replies contain one of ``contains`` and none of ``lacks`` (either may be empty), ``delay``
   seconds after the agent's last reply. The customer answers a batch of replies once: after one
   reply turn fires, the others wait for the agent's next reply.
+- ``after`` makes a turn wait for another; ``until`` retires it once another was said (a first
+  reaction that would make no sense later in the conversation).
 - When several turns could fire, the one written first in the file wins; one turn per call.
 """
 
@@ -137,7 +139,8 @@ def due_turn(scenario: Scenario, lines: Sequence[Line], now: datetime) -> Turn |
 class TurnState:
     turn: Turn
     state: str
-    """said | ready | soon | waiting | blocked | done (the customer has finished)"""
+    """said | ready | soon | waiting | blocked (its ``after`` is not said yet) | skipped (its
+    ``until`` was said) | done (the customer has finished)"""
     due_in_s: float | None = None
     """soon: seconds until it fires if nothing changes."""
 
@@ -156,6 +159,9 @@ def turn_states(scenario: Scenario, lines: Sequence[Line], now: datetime) -> lis
     for turn in scenario.turns:
         if turn.id in said:
             out.append(TurnState(turn, "said"))
+            continue
+        if turn.until and turn.until in said:
+            out.append(TurnState(turn, "skipped"))
             continue
         after_at = None
         if turn.after:

@@ -34,6 +34,7 @@ A scenario file (see ``cs_tui/scenarios/`` for the shipped ones)::
     lacks = ["@time_commitment"]       # last spoke), when it contains / lacks these patterns
     delay = 5                          # optional: seconds after the agent's last reply
     after = "waited"                   # optional: only once that turn has been said
+    until = "calmer"                   # optional: only while that turn has not been said
     say = "那到底哪天能到?给个准话。"
     ends = false                       # optional: true when the customer is done after this
 
@@ -165,7 +166,7 @@ TOP_KEYS = {
 }
 REQUIRED_TOP = ("title", "lang", "channel", "category", "time_limit", "opening")
 PERSONA_KEYS = {"name", "tier", "emotion"}
-TURN_KEYS = {"id", "when", "say", "seconds", "delay", "contains", "lacks", "after", "ends"}
+TURN_KEYS = {"id", "when", "say", "seconds", "delay", "contains", "lacks", "after", "until", "ends"}
 
 
 class ScenarioError(ValueError):
@@ -200,6 +201,8 @@ class Turn:
     contains: tuple[Pattern, ...] = ()
     lacks: tuple[Pattern, ...] = ()
     after: str | None = None
+    until: str | None = None
+    """Only while that turn has not been said (a first reaction that makes no sense later)."""
     ends: bool = False
     """The customer is done after saying this: no further turns, no reply owed."""
     line: int = 0
@@ -221,6 +224,8 @@ class Turn:
                 text += f" (+{self.seconds:g}s)"
         if self.after:
             text += f", once {self.after} was said"
+        if self.until:
+            text += f", until {self.until} is said"
         if self.ends:
             text += "; ends the conversation"
         return text
@@ -273,6 +278,7 @@ class Scenario:
             "turns": len(self.turns),
             "time_limit_s": self.time_limit_s,
             "beyond_policy": self.beyond_policy,
+            "brief": self.brief,
             "source": self.source,
         }
 
@@ -635,6 +641,7 @@ def _parse_turns(raw: Any, lines: _Lines, source: str, problems: list[Problem]):
         )
     turns: list[Turn] = []
     seen: dict[str, int] = {}
+    untils: list[tuple[str, str, int]] = []
     for index, item in enumerate(raw):
         header = lines.section("turn", index)
         start = header.start if header else 1
@@ -645,7 +652,7 @@ def _parse_turns(raw: Any, lines: _Lines, source: str, problems: list[Problem]):
         if not isinstance(item, dict):
             problems.append(Problem(source, start, "a [[turn]] must be a table"))
             continue
-        before = len(problems)
+        problems_before = len(problems)
         for key in item:
             if key not in TURN_KEYS:
                 problems.append(Problem(source, at(key), f"turn: unknown key {key!r}"))
@@ -725,7 +732,15 @@ def _parse_turns(raw: Any, lines: _Lines, source: str, problems: list[Problem]):
                 Problem(source, at("ends"), f"turn {turn_id}: ends must be true or false")
             )
         seen.setdefault(turn_id, at("id"))
-        if len(problems) > before:
+        until = item.get("until")
+        if until is not None and (not isinstance(until, str) or until == turn_id):
+            problems.append(
+                Problem(source, at("until"), f"turn {turn_id}: until must name another turn")
+            )
+            until = None
+        elif until is not None:
+            untils.append((turn_id, until, at("until")))
+        if len(problems) > problems_before:
             continue
         turns.append(
             Turn(
@@ -736,11 +751,17 @@ def _parse_turns(raw: Any, lines: _Lines, source: str, problems: list[Problem]):
                 contains=contains,
                 lacks=lacks,
                 after=after,
+                until=until,
                 ends=ends,
                 line=start,
                 key=str(len(turns) + 1) if len(turns) < MAX_TURNS else "",
             )
         )
+    for turn_id, until, line in untils:
+        if until not in seen:
+            problems.append(
+                Problem(source, line, f"turn {turn_id}: until = {until!r} names no turn")
+            )
     return tuple(turns)
 
 

@@ -260,6 +260,8 @@ class TrainingWorkstation(WorkstationScreen):
     def on_mount(self) -> None:
         # WorkstationScreen.on_mount runs as well (Textual calls each class's handler).
         self.set_interval(1.0, self.roleplay_tick, name="roleplay")
+        if self.scenario.brief:
+            self.notify(self.scenario.brief, title=_("Role-play"), markup=False, timeout=15)
 
     def roleplay_tick(self) -> None:
         """Once a second on the app clock: the bar, and in solo mode the scripted customer."""
@@ -444,6 +446,7 @@ STATE_WORDS = {
     "soon": N_("in {s}s"),
     "waiting": N_("waiting"),
     "blocked": N_("after {turn}"),
+    "skipped": N_("no longer"),
     "done": N_("customer done"),
 }
 
@@ -543,6 +546,8 @@ class TrainerScreen(Screen):
     def on_mount(self) -> None:
         self.reload()
         self.set_interval(1.0, self.tick, name="rp-trainer-tick")
+        if self.scenario.brief:
+            self.notify(self.scenario.brief, title=_("Live role-play"), markup=False, timeout=15)
         if self.live_enabled:
             self._live = LivePoller(self, self.store)
             self._live.start()
@@ -610,6 +615,7 @@ class TrainerScreen(Screen):
             line = Text(no_wrap=True, overflow="ellipsis")
             style = {
                 "said": "dim",
+                "skipped": "dim",
                 "ready": "bold green",
                 "soon": "yellow",
                 "done": "dim",
