@@ -174,8 +174,8 @@ _NOTES: dict[str, dict[str, str]] = {
     "unanswered_after": {"en": "unanswered after {s}s", "zh": "{s}秒后仍未回复"},
     "time": {"en": "{s}s (target {t}s)", "zh": "{s}秒(目标{t}秒)"},
     "no_later": {
-        "en": "the customer wrote nothing after the first reply",
-        "zh": "首次回复后顾客没有再发消息",
+        "en": "no later customer message was due an answer",
+        "zh": "没有需要计时回复的后续顾客消息",
     },
     "in_time": {"en": "{a} of {b} in time (target {t}s)", "zh": "{b}次中{a}次及时(目标{t}秒)"},
     "clean": {
