@@ -303,3 +303,15 @@ def test_untrusted_text_is_stored_exactly(store, team):
     body = "[bold]x[/bold] [@click=app.quit]q[/] \x1b]52;c;aGk=\x07 \u200b 👍 hello [/] world"
     cid = new_chat(store, "A", text=body)
     assert store.conversation(cid).messages[0].body == body
+
+
+def test_a_retried_send_is_stored_once(store, team):
+    cid = new_chat(store, "A")
+    store.claim(team["alice"], cid)
+    first = store.post_reply(team["alice"], cid, "您好", client_id="send-1")
+    again = store.post_reply(team["alice"], cid, "您好", client_id="send-1")
+    assert again.id == first.id
+    assert [m.body for m in store.conversation(cid).messages] == ["你好", "您好"]
+    note = store.post_note(team["alice"], cid, "备注", client_id="send-2")
+    assert store.post_note(team["alice"], cid, "备注", client_id="send-2").id == note.id
+    assert store.conversation(cid).message_count == 3

@@ -232,11 +232,25 @@ class ActionsMixin:
             raise InvalidInput(f"a reply has at most {MAX_REPLY_CHARS} characters")
         return body
 
-    def post_reply(self, actor: AgentInfo, conversation_id: int, body: str) -> MessageView:
-        """Send an agent reply; returns the stored message (shown as sent only after this)."""
+    def _already_sent(self, conn, client_id: str | None) -> MessageView | None:
+        """A retried send whose first attempt did commit (the connection died during COMMIT)."""
+        if client_id is None:
+            return None
+        found = conn.execute(sa.select(MSG.c.id).where(MSG.c.external_id == client_id)).scalar()
+        return self._message_view(conn, found) if found is not None else None
+
+    def post_reply(
+        self, actor: AgentInfo, conversation_id: int, body: str, *, client_id: str | None = None
+    ) -> MessageView:
+        """Send an agent reply; returns the stored message (shown as sent only after this).
+
+        `client_id` makes a retry safe: the same id never stores a second copy.
+        """
         body = self._check_body(body)
         now = self.clock.now()
         with self._write() as conn:
+            if (done := self._already_sent(conn, client_id)) is not None:
+                return done
             before = self._lock(conn, conversation_id)
             row = dict(before)
             wake_if_due(row, now)
@@ -251,7 +265,7 @@ class ActionsMixin:
                 row["status"] = "open"
             if row["status"] == "resolved":
                 row["followed_up_at"] = now
-            message_id = self._insert_message(conn, row, "agent", actor.id, body, now)
+            message_id = self._insert_message(conn, row, "agent", actor.id, body, now, client_id)
             conn.execute(
                 sa.delete(DRAFT).where(
                     DRAFT.c.agent_id == actor.id, DRAFT.c.conversation_id == conversation_id
@@ -261,15 +275,19 @@ class ActionsMixin:
             self._event(conn, actor.id, "reply", conversation_id, {"message_id": message_id})
             return self._message_view(conn, message_id)
 
-    def post_note(self, actor: AgentInfo, conversation_id: int, body: str) -> MessageView:
+    def post_note(
+        self, actor: AgentInfo, conversation_id: int, body: str, *, client_id: str | None = None
+    ) -> MessageView:
         """A private note: visible to the team, never to the customer, stops no clock."""
         body = self._check_body(body)
         now = self.clock.now()
         with self._write() as conn:
+            if (done := self._already_sent(conn, client_id)) is not None:
+                return done
             before = self._lock(conn, conversation_id)
             row = dict(before)
             self._must_be_active(actor, row)
-            message_id = self._insert_message(conn, row, "note", actor.id, body, now)
+            message_id = self._insert_message(conn, row, "note", actor.id, body, now, client_id)
             self._save(conn, before, row, now)
             self._event(conn, actor.id, "note", conversation_id, {"message_id": message_id})
             return self._message_view(conn, message_id)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -216,6 +217,7 @@ class WorkstationScreen(Screen):
         super().__init__()
         self.store = store
         self.agent = agent
+        self._send_ids: dict[tuple[int, str, str], str] = {}
         self.clock = clock
         self.lang = lang
         self.locked = locked
@@ -540,16 +542,24 @@ class WorkstationScreen(Screen):
 
     def _send(self, conversation_id: int, text: str, mode: str) -> None:
         self.query_one(Composer).sending = True
-        self._send_worker(conversation_id, text, mode)
+        # A retry of the same text reuses its id, so a send whose first attempt committed
+        # just before the connection dropped is never stored twice.
+        key = (conversation_id, mode, text)
+        client_id = self._send_ids.setdefault(key, f"cs-tui-send-{uuid.uuid4()}")
+        self._send_worker(conversation_id, text, mode, client_id)
 
     @work(thread=True, group="send", exit_on_error=False)
-    def _send_worker(self, conversation_id: int, text: str, mode: str) -> None:
+    def _send_worker(self, conversation_id: int, text: str, mode: str, client_id: str) -> None:
         try:
             if mode == "note":
-                stored = self.store.post_note(self.agent, conversation_id, text)
+                stored = self.store.post_note(
+                    self.agent, conversation_id, text, client_id=client_id
+                )
                 self.store.save_draft(self.agent.id, conversation_id, "")
             else:
-                stored = self.store.post_reply(self.agent, conversation_id, text)
+                stored = self.store.post_reply(
+                    self.agent, conversation_id, text, client_id=client_id
+                )
         except StoreError as exc:
             self.post_message(SendFailed(conversation_id, str(exc)))
             return
@@ -560,6 +570,9 @@ class WorkstationScreen(Screen):
 
     @on(Sent)
     def _sent(self, message: Sent) -> None:
+        self._send_ids = {
+            k: v for k, v in self._send_ids.items() if k[0] != message.conversation_id
+        }
         composer = self.query_one(Composer)
         if composer.conversation_id == message.conversation_id:
             composer.sent()
