@@ -23,6 +23,7 @@ def make_v1(store_url: str, clock) -> None:
     store.post_reply(alice, cid, "您好")
     with store._write() as conn:
         conn.exec_driver_sql("DROP TABLE training_session")
+        conn.exec_driver_sql("DROP INDEX ix_conv_channel_status_queue")
         conn.exec_driver_sql("UPDATE schema_meta SET value = '1' WHERE key = 'schema_version'")
     store.close()
 
@@ -37,6 +38,9 @@ def test_v1_store_is_upgraded_in_place(store_url, clock):
         tables = set(sa.inspect(conn).get_table_names())
     assert int(version) == SCHEMA_VERSION == 2
     assert "training_session" in tables
+    with store._read() as conn:
+        indexes = {i["name"] for i in sa.inspect(conn).get_indexes("conversation")}
+    assert "ix_conv_channel_status_queue" in indexes
     cid = store.conversation_id("OLD-1")
     detail = store.conversation(cid)
     assert [m.body for m in detail.messages] == ["旧版本的消息 [b]x[/b]", "您好"]

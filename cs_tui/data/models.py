@@ -138,6 +138,16 @@ class Conversation(SQLModel, table=True):
             "channel",
             "assignee_id",
         ),
+        # Channel and status together (e.g. new e-mail): added in schema 2.
+        sa.Index(
+            "ix_conv_channel_status_queue",
+            "channel",
+            "status",
+            "training",
+            "urgency_at",
+            "id",
+            "assignee_id",
+        ),
         sa.Index("ix_conv_customer", "customer_id", "last_message_at"),
     )
     id: int | None = Field(default=None, primary_key=True)

@@ -6,6 +6,7 @@ store of 100,000 open conversations answers as fast as one of 100.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from datetime import datetime
 
@@ -73,6 +74,27 @@ def _row_to_queue(row, tags: tuple[str, ...]) -> QueueRow:
     return QueueRow(*row, tags)
 
 
+TAG_SEP = "\x1f"
+
+
+@functools.cache
+def _rows_by_id():
+    """Queue rows (with their tags folded in) for a list of ids: built once, reused, so a
+    refresh pays for no statement construction."""
+    tags = (
+        sa.select(sa.func.aggregate_strings(CONV_TAG.c.tag, TAG_SEP))
+        .where(CONV_TAG.c.conversation_id == CONV.c.id)
+        .scalar_subquery()
+    )
+    return (
+        _queue_select().add_columns(tags).where(CONV.c.id.in_(sa.bindparam("ids", expanding=True)))
+    )
+
+
+def _split_tags(joined: str | None) -> tuple[str, ...]:
+    return tuple(sorted(joined.split(TAG_SEP))) if joined else ()
+
+
 class QueriesMixin:
     # -- queue ---------------------------------------------------------------------------
 
@@ -132,15 +154,16 @@ class QueriesMixin:
             .offset(max(0, offset))
             .limit(max(0, limit))
         )
-        query = (
-            _queue_select()
-            .where(CONV.c.id.in_(ids.scalar_subquery()))
-            .order_by(CONV.c.urgency_at, CONV.c.id)
-        )
         with self._read() as conn:
-            rows = conn.execute(query).all()
-            tags = self._tags_for(conn, [r.id for r in rows])
-        return [_row_to_queue(r, tags.get(r.id, ())) for r in rows]
+            window = list(conn.execute(ids).scalars())
+            if not window:
+                return []
+            # Fetch by primary key and keep the window's order: as one statement with
+            # `id IN (subquery)` the planner may walk the whole table in urgency order instead.
+            rows = conn.execute(_rows_by_id(), {"ids": window}).all()
+        position = {cid: i for i, cid in enumerate(window)}
+        rows.sort(key=lambda r: position[r[0]])
+        return [_row_to_queue(r[:-1], _split_tags(r[-1])) for r in rows]
 
     def queue_count(
         self, viewer: AgentInfo, flt: QueueFilter | None = None, *, cap: int = 100_000
