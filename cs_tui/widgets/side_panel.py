@@ -173,11 +173,14 @@ class SidePanel(Vertical):
                 id="tab-knowledge",
             ),
         ]
-        tabs = TabbedContent(id="side-tabs")
-        await self.mount(tabs)
+        if not self.is_attached:
+            return  # the app is closing before the panel was ever needed
+        # All panes in one mount: adding them one by one to a mounted TabbedContent races its
+        # own compose when the app is busy (or already closing) and raised NoMatches.
+        tabs = TabbedContent(id="side-tabs", initial="tab-phrases")
         for pane in panes:
-            await tabs.add_pane(pane)
-        tabs.active = "tab-phrases"
+            tabs.compose_add_child(pane)  # what `with TabbedContent():` does in compose
+        await self.mount(tabs)
         self.ready = True
         self._show_customer(self._detail)
         self.set_history(self._history, self._history_current)
