@@ -181,6 +181,8 @@ class SidePanel(Vertical):
         for pane in panes:
             tabs.compose_add_child(pane)  # what `with TabbedContent():` does in compose
         await self.mount(tabs)
+        if not self.query("#customer-info"):
+            return  # closing: the panes were never composed
         self.ready = True
         self._show_customer(self._detail)
         self.set_history(self._history, self._history_current)
