@@ -151,7 +151,7 @@ def test_missing_file(tmp_path, capsys, bad):
     assert "no such file" in capsys.readouterr().err
 
 
-def test_large_import_uses_the_parallel_parser_and_loses_nothing(tmp_path):
+def test_a_large_import_in_batches_loses_nothing(tmp_path):
     from cs_tui.data import io
 
     lines = [
@@ -160,7 +160,7 @@ def test_large_import_uses_the_parallel_parser_and_loses_nothing(tmp_path):
     lines[12_345] = "{broken"
     rejects: list = []
     store = Store.open(str(tmp_path / "s.db"))
-    result = io.ingest_lines(store, [x + "\n" for x in lines], rejects, parallel=True)
+    result = io.ingest_lines(store, [x + "\n" for x in lines], rejects)
     assert result.imported == 20_999
     assert [r.line_no for r in rejects] == [12_346]
     assert store.counts()["message"] == 20_999
@@ -224,3 +224,14 @@ def test_any_json_line_is_either_a_record_or_a_clear_rejection():
             parse_record(obj)
 
     check()
+
+
+def test_conversations_spanning_batches_are_counted_once(tmp_path):
+    from cs_tui.data import io
+
+    lines = [
+        line(i % 60, conv="ONE").replace(f'"m{i % 60}"', f'"m{i}"') + "\n" for i in range(12_000)
+    ]
+    store = Store.open(str(tmp_path / "s.db"))
+    result = io.ingest_lines(store, lines, [])
+    assert result.imported == 12_000 and result.conversations == 1

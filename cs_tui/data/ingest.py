@@ -148,6 +148,7 @@ class IngestMixin:
                     "preview": "",
                     "training": False,
                 }
+            result.touched = set(by_conv)
             result.conversations = len(by_conv)
             kinds_by_conv: dict[str, dict[str, int]] = {}
             for ext, recs in by_conv.items():
@@ -251,10 +252,7 @@ class IngestMixin:
 
         def flush():
             part = self.ingest_batch(batch, actor=actor)
-            total.lines += part.lines
-            total.imported += part.imported
-            total.duplicates += part.duplicates
-            total.conversations += part.conversations
+            total.add(part)
             if progress:
                 progress(part.lines)
             batch.clear()

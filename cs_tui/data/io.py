@@ -196,7 +196,6 @@ def write_jsonl(rows: Iterable[dict], out: IO[str]) -> int:
     return count
 
 
-PARALLEL_MIN_LINES = 20_000
 CHUNK_LINES = 5_000
 
 
@@ -237,64 +236,20 @@ def _chunked(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
 
 
 def ingest_lines(
-    store,
-    lines: Iterable[str],
-    rejects: list[Rejected],
-    *,
-    actor=None,
-    parallel: bool | None = None,
-    progress=None,
+    store, lines: Iterable[str], rejects: list[Rejected], *, actor=None, progress=None
 ):
-    """Parse and store JSONL lines. Large inputs are parsed in a second process while this one
-    writes, so parsing and storing overlap on two cores instead of taking turns."""
+    """Parse and store JSONL lines in batches; bad lines are appended to `rejects`.
+
+    (Parsing in a second process was tried: pickling the records back cost more than it saved.)
+    """
     from cs_tui.data.views import IngestResult
 
     total = IngestResult()
-
-    def store_chunk(records: list[IngestRecord]) -> None:
+    for item in _chunked(lines):
+        records, bad = _parse_chunk(item)
+        rejects.extend(bad)
         part = store.ingest(records, actor=actor, batch_size=CHUNK_LINES)
-        total.lines += part.lines
-        total.imported += part.imported
-        total.duplicates += part.duplicates
-        total.conversations += part.conversations
+        total.add(part)
         if progress:
             progress(part.lines)
-
-    chunks = _chunked(lines)
-    if parallel is None:
-        # Only worth a second process when there is plenty to parse.
-        head = []
-        count = 0
-        for item in chunks:
-            head.append(item)
-            count += len(item[1])
-            if count >= PARALLEL_MIN_LINES:
-                break
-        parallel = count >= PARALLEL_MIN_LINES
-        import itertools
-
-        chunks = itertools.chain(head, chunks)
-    if not parallel:
-        for item in chunks:
-            records, bad = _parse_chunk(item)
-            rejects.extend(bad)
-            store_chunk(records)
-        return total
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(method)) as pool:
-        pending = None
-        for item in chunks:
-            future = pool.submit(_parse_chunk, item)
-            if pending is not None:
-                records, bad = pending.result()
-                rejects.extend(bad)
-                store_chunk(records)
-            pending = future
-        if pending is not None:
-            records, bad = pending.result()
-            rejects.extend(bad)
-            store_chunk(records)
     return total

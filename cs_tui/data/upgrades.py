@@ -7,9 +7,7 @@ from collections.abc import Callable
 
 def _v1_to_v2(conn, dialect: str) -> None:
     """Schema 2 adds role-play sessions (training_session) and a channel+status queue index."""
-    from cs_tui.data.models import TrainingSession
-
-    from cs_tui.data.models import Conversation
+    from cs_tui.data.models import Conversation, TrainingSession
 
     TrainingSession.__table__.create(conn, checkfirst=True)
     for index in Conversation.__table__.indexes:

@@ -133,3 +133,12 @@ class IngestResult:
     duplicates: int = 0
     rejected: int = 0
     conversations: int = 0
+    # External ids of the conversations touched, so batches add up without double counting.
+    touched: set[str] = field(default_factory=set, repr=False)
+
+    def add(self, part: IngestResult) -> None:
+        self.lines += part.lines
+        self.imported += part.imported
+        self.duplicates += part.duplicates
+        self.touched |= part.touched
+        self.conversations = len(self.touched)
