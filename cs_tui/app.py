@@ -105,7 +105,7 @@ class CsApp(App):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The dashboard key shows (and works) only for supervisors."""
         if action == "dashboard":
-            return self.agent.is_supervisor or None
+            return self.agent.is_supervisor
         return True
 
     def action_dashboard(self) -> None:

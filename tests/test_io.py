@@ -70,7 +70,7 @@ def test_good_lines_are_imported_and_bad_ones_named_and_kept(tmp_path, capsys):
         reported = [x for x in err.splitlines() if x.startswith(f"{src}:{number}: ")]
         assert len(reported) == 1 and words in reported[0], err
     assert "Traceback" not in err
-    rejects = (tmp_path / "in.rejects.jsonl").read_text(encoding="utf-8").splitlines()
+    rejects = (tmp_path / "in.jsonl.rejects.jsonl").read_text(encoding="utf-8").splitlines()
     assert rejects == [lines[1], lines[2], lines[3], lines[4], lines[5], lines[6]]
     store = Store.open(db)
     cid = store.conversation_id("C1")
@@ -137,12 +137,21 @@ def test_ingest_from_stdin(tmp_path):
     assert Store.open(db).counts()["message"] == 3
 
 
-def test_non_utf8_input_is_one_line(tmp_path, capsys):
+def test_a_line_that_is_not_utf8_is_rejected_alone(tmp_path, capsys):
     src = tmp_path / "latin.jsonl"
-    src.write_bytes(b'{"text": "caf\xe9"}\n')
-    assert run("ingest", "--db", str(tmp_path / "s.db"), str(src)) == 2
+    bad = b'{"text": "caf\xe9"}'
+    src.write_bytes(line(1).encode() + b"\n" + bad + b"\n" + line(2).encode() + b"\n")
+    db = str(tmp_path / "s.db")
+    assert run("ingest", "--db", db, str(src)) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "not UTF-8" in err
+    assert f"{src}:2: not UTF-8 text" in err and "Traceback" not in err
+    assert Store.open(db).counts()["message"] == 2
+    assert (tmp_path / "latin.jsonl.rejects.jsonl").read_bytes() == bad + b"\n"
+
+
+def test_a_directory_is_named(tmp_path, capsys):
+    assert run("ingest", "--db", str(tmp_path / "s.db"), str(tmp_path)) == 2
+    assert "is a directory" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("bad", ["missing.jsonl"])

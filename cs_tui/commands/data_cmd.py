@@ -113,18 +113,20 @@ def run_ingest(args) -> int:
     rejects: list[Rejected] = []
     if args.file == "-":
         source = sys.stdin
+        sys.stdin.reconfigure(errors="surrogateescape")
         reject_file = Path("stdin.rejects.jsonl")
         result = ingest_lines(store, source, rejects, actor=actor)
     else:
         path = Path(args.file)
+        if path.is_dir():
+            raise UserError(f"{path} is a directory, not a JSONL file")
         if not path.is_file():
             raise UserError(f"{path}: no such file")
         reject_file = rejects_path(path)
-        try:
-            with path.open(encoding="utf-8", errors="strict", newline="") as fh:
-                result = ingest_lines(store, fh, rejects, actor=actor)
-        except UnicodeDecodeError as exc:
-            raise UserError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        # Undecodable bytes are kept (surrogateescape) so that line alone is rejected, and
+        # copied to the rejects file byte for byte.
+        with path.open(encoding="utf-8", errors="surrogateescape", newline="") as fh:
+            result = ingest_lines(store, fh, rejects, actor=actor)
     for rej in rejects:
         print(f"{args.file}:{rej.line_no}: {rej.reason}", file=sys.stderr)
     if rejects:

@@ -171,15 +171,12 @@ def read_jsonl(lines: Iterable[str], rejects: list[Rejected]) -> Iterator[Ingest
 
 
 def rejects_path(source: Path) -> Path:
-    return (
-        source.with_name(source.name + ".rejects.jsonl")
-        if source.suffix != ".jsonl"
-        else source.with_suffix(".rejects.jsonl")
-    )
+    """FILE.rejects.jsonl beside the input."""
+    return source.with_name(source.name + ".rejects.jsonl")
 
 
 def write_rejects(path: Path, rejects: list[Rejected]) -> None:
-    with path.open("w", encoding="utf-8") as fh:
+    with path.open("w", encoding="utf-8", errors="surrogateescape") as fh:
         for rej in rejects:
             fh.write(rej.raw if rej.raw.endswith("\n") else rej.raw + "\n")
 
@@ -207,12 +204,16 @@ def _parse_chunk(args: tuple[int, list[str]]) -> tuple[list[IngestRecord], list[
         number = first_line + offset
         if not raw.strip():
             continue
+        if not raw.isascii():
+            try:
+                raw.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                rejects.append(Rejected(number, raw, f"not UTF-8 text (character {exc.start + 1})"))
+                continue
         try:
             obj = json.loads(raw)
         except json.JSONDecodeError as exc:
-            rejects.append(
-                Rejected(number, raw, f"not valid JSON: {exc.msg} at column {exc.colno}")
-            )
+            rejects.append(Rejected(number, raw, f"not valid JSON: {exc.msg} (column {exc.colno})"))
             continue
         try:
             records.append(parse_record(obj))

@@ -24,7 +24,7 @@ class ChoiceScreen(CsModal[str]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="box") as box:
-            box.border_title = self.title_text
+            box.border_title = safe(self.title_text, single_line=True)
             options = []
             for value, label in self.choices:
                 marker = "* " if value == self.current else "  "

@@ -9,6 +9,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from cs_tui.i18n import N_, _
+from cs_tui.safe_text import safe
 from cs_tui.screens.modal import CsModal
 
 
@@ -30,7 +31,7 @@ class ConfirmScreen(CsModal[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="box") as box:
-            box.border_title = self.title_text
+            box.border_title = safe(self.title_text, single_line=True)
             yield Static(self.body, id="confirm-body")
             yield Static(
                 Text(f"[y/Enter] {self.yes}    [n/Esc] {self.no}", style="bold"),

@@ -33,7 +33,7 @@ class HistoryScreen(CsModal[int]):
         with Vertical(classes="box") as box:
             title = Text(_("Conversations of") + " ")
             title.append_text(safe(self.current.customer_name, single_line=True, limit=40))
-            box.border_title = title.plain
+            box.border_title = title  # a Text: drawn literally, never parsed as markup
             options = []
             for row in self.rows:
                 line = Text()

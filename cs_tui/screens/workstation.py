@@ -33,7 +33,7 @@ from textual.worker import Worker, WorkerState
 from cs_tui.data.errors import StoreError
 from cs_tui.data.views import AgentInfo, ConversationDetail, MessageView, QueueFilter, QueueRow
 from cs_tui.i18n import N_, _
-from cs_tui.safe_text import safe
+from cs_tui.safe_text import clean, safe
 from cs_tui.sla import CATEGORIES, PRIORITIES
 from cs_tui.widgets import labels
 from cs_tui.widgets.composer import Composer
@@ -744,7 +744,10 @@ class WorkstationScreen(Screen):
                 self.open_conversation(message.conversation_id)
                 if message.focus_composer:
                     composer = self.query_one(Composer)
-                    composer.load(message.conversation_id, "")
+                    if composer.conversation_id != message.conversation_id:
+                        # Its draft arrives with the conversation; never blank text already
+                        # in the composer for this conversation (an unsent reply, say).
+                        composer.load(message.conversation_id, "")
                     self.focus_composer("reply")
             elif self.detail is not None and self.detail.row.id == message.conversation_id:
                 self._refresh_open()
@@ -814,14 +817,33 @@ class WorkstationScreen(Screen):
             self.focus_composer("note")
 
     def action_resolve(self) -> None:
+        """Resolve after one confirmation that names the conversation and takes the CSAT the
+        customer gave, if any (Enter alone resolves without one)."""
         row = self.target()
-        if row is not None:
+        if row is None:
+            return
+        from cs_tui.screens.choice import ChoiceScreen
+
+        choices = [("none", _("Resolve (no CSAT score)"))] + [
+            (str(score), _("Resolve with CSAT {score}").format(score=score))
+            for score in (5, 4, 3, 2, 1)
+        ]
+        title = _("Resolve {id} ({customer})?").format(
+            id=row.external_id, customer=clean(row.customer_name, single_line=True)[:20]
+        )
+
+        def chosen(value: str | None) -> None:
+            if value is None:
+                return
+            csat = None if value == "none" else int(value)
             self._act(
-                self.store.resolve,
+                lambda agent, cid: self.store.resolve(agent, cid, csat=csat),
                 row.id,
                 done=_("Resolved {id}").format(id=row.external_id),
                 conversation_id=row.id,
             )
+
+        self.app.push_screen(ChoiceScreen(title, choices, "none"), chosen)
 
     def action_reopen(self) -> None:
         row = self.target()

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from cs_tui.i18n import _
+
 # -- phrases ---------------------------------------------------------------------------------
 
 
@@ -200,7 +202,20 @@ def check_draft(text: str, lang: str) -> list[FindingItem]:
         return []
     # The draft's own language decides which rules apply (an English reply from a zh interface).
     findings = compliance.check(text)
-    return [FindingItem(phrase=f.text, why=f.reason, suggestion=f.suggestion) for f in findings]
+    items = [FindingItem(phrase=f.text, why=f.reason, suggestion=f.suggestion) for f in findings]
+    # A quick reply's blank the agent has not filled ({order_id}, {eta} ...) must not reach the
+    # customer: it is a finding, so sending asks first.
+    from cs_tui.phrases import placeholder_spans
+
+    for _start, _end, name in placeholder_spans(text):
+        items.append(
+            FindingItem(
+                phrase="{" + name + "}",
+                why=_("a blank from the quick reply is still empty"),
+                suggestion=_("fill it in before sending"),
+            )
+        )
+    return items
 
 
 def customer_emotion(texts: list[str], lang: str | None = None) -> str | None:

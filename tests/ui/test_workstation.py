@@ -282,7 +282,15 @@ async def test_resolve_and_reopen(store, clock):
         await select(pilot, row)
         await pilot.press("x")
         await settle(pilot)
+        await pilot.press("escape")  # the confirmation names it; Escape changes nothing
+        await settle(pilot)
+        assert store.queue_row(row.id).status == "open"
+        await pilot.press("x")
+        await settle(pilot)
+        await pilot.press("down", "enter")  # CSAT 5
+        await settle(pilot)
         assert store.queue_row(row.id).status == "resolved"
+        assert store.conversation(row.id).csat == 5
         # Resolved work leaves the open queue; show it with the status filter and reopen it.
         screen(pilot).set_filter(QueueFilter(status="resolved", text=row.external_id))
         await settle(pilot)
@@ -546,7 +554,10 @@ async def test_keymap_from_the_config(store, clock):
         assert store.queue_row(row.id).status == "open"
         await pilot.press("ctrl+r")
         await settle(pilot)
+        await pilot.press("enter")  # resolve without a CSAT score
+        await settle(pilot)
         assert store.queue_row(row.id).status == "resolved"
+        assert store.conversation(row.id).csat is None
 
 
 async def test_locked_mode_offers_no_shell_or_theme(store, clock):
@@ -693,3 +704,22 @@ def test_snapshot_workstation(snap_compare, store, clock, lang, size):
         pilot.app.screen.query_one(Composer).cursor_blink = False
 
     assert snap_compare(app, terminal_size=size, run_before=open_it)
+
+
+async def test_a_reply_with_an_unfilled_blank_asks_before_sending(store, clock):
+    row = mine(store, "open")[0]
+    before = store.conversation(row.id).message_count
+    app = app_for(store, clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await select(pilot, row)
+        await pilot.press("r")
+        await settle(pilot)
+        composer = pilot.app.screen.query_one(Composer)
+        composer.text = "您好,您的快递单号是{tracking_no},请查收。"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert store.conversation(row.id).message_count == before  # not sent: it asked
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "{tracking_no}" in composer.text
