@@ -204,10 +204,12 @@ def run_queue(args) -> int:
     from rich.text import Text
 
     table = Table(box=None, pad_edge=False)
-    for col in ("SLA", "state", "id", "channel", "status", "customer", "assignee", "preview"):
-        table.add_column(
-            col, no_wrap=True, overflow="ellipsis", max_width=40 if col == "preview" else None
-        )
+    # Fixed columns keep their width; the preview takes what is left (80 columns included).
+    for col, width in (("SLA", 8), ("state", 8), ("id", 12), ("channel", 7), ("status", 9)):
+        table.add_column(col, no_wrap=True, min_width=width, overflow="ellipsis")
+    table.add_column("customer", no_wrap=True, max_width=12, overflow="ellipsis")
+    table.add_column("assignee", no_wrap=True, max_width=10, overflow="ellipsis")
+    table.add_column("preview", no_wrap=True, ratio=1, overflow="ellipsis")
     for item in items:
         remaining = item["remaining_s"]
         table.add_row(

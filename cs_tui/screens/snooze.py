@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime, timedelta
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input, OptionList, Static
@@ -20,7 +21,18 @@ PRESETS = (("15m", 15 * 60), ("1h", 3600), ("4h", 4 * 3600))
 
 def parse_until(text: str, now: datetime) -> datetime | None:
     """A moment after `now` from "45m"/"2h"/"1d" or "HH:MM" (local time, today or tomorrow)."""
-    text = text.strip()
+    # Full-width digits and colons (１７：３０) and Chinese units (2小时, 30分钟, 1天) are welcome.
+    text = unicodedata.normalize("NFKC", text).strip().lower()
+    for word, unit in (
+        ("小时", "h"),
+        ("钟头", "h"),
+        ("分钟", "m"),
+        ("分", "m"),
+        ("天", "d"),
+        ("秒", "s"),
+    ):
+        text = text.replace(word, unit)
+    text = text.replace(" ", "")
     if not text:
         return None
     if ":" in text:
@@ -64,12 +76,27 @@ class SnoozeScreen(CsModal[datetime]):
             yield Static(
                 _("Or type a duration (45m, 2h) or a time (17:30), Enter:"), classes="hint"
             )
-            yield Input(placeholder="45m / 17:30", id="until")
+            yield Input(placeholder="45m / 17:30", id="until", select_on_focus=False)
             yield Static("", id="snooze-problem", classes="problem")
 
     def on_mount(self) -> None:
         self.query_one("#presets", OptionList).highlighted = 0
         self.query_one("#presets", OptionList).focus()
+
+    def on_key(self, event: events.Key) -> None:
+        """Typing while a preset is highlighted goes to the duration field, not nowhere."""
+        char = event.character
+        if (
+            isinstance(self.focused, OptionList)
+            and char is not None
+            and char.isprintable()
+            and not char.isspace()
+        ):
+            field = self.query_one("#until", Input)
+            field.focus()
+            field.insert_text_at_cursor(char)
+            event.stop()
+            event.prevent_default()
 
     @on(OptionList.OptionSelected, "#presets")
     def _preset(self, event: OptionList.OptionSelected) -> None:

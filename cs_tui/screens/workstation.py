@@ -289,10 +289,20 @@ class WorkstationScreen(Screen):
         return self.has_class("-narrow")
 
     def tick(self) -> None:
-        """Once a second: countdowns and clocks are redrawn; nothing is read from the store."""
+        """Once a second: countdowns and clocks are redrawn; nothing is read from the store.
+
+        Not while a dialog covers the screen: repainting single cells underneath an overlay
+        blanked double-width characters in the dialog. Countdowns catch up on return.
+        """
+        if self.app.screen is not self:
+            return
         self.query_one(QueueList).tick()
         self.query_one(ConversationHeader).tick()
         self.query_one(StatusLine).tick()
+
+    def on_screen_resume(self) -> None:
+        if self.is_mounted:
+            self.tick()
 
     # -- queue -------------------------------------------------------------------------------
 

@@ -274,6 +274,21 @@ async def test_snooze_until_a_time(store, clock):
         assert detail.snooze_until == clock.now() + timedelta(hours=2)
 
 
+async def test_snooze_typed_straight_away_in_chinese_units(store, clock):
+    """Typing in the dialog goes to the duration field even before Tab, and 30分钟 is read."""
+    row = mine(store, "open")[0]
+    app = app_for(store, clock, lang="zh")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await select(pilot, row)
+        await pilot.press("s")
+        await settle(pilot)
+        await type_text(pilot, "30分钟")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert store.conversation(row.id).snooze_until == clock.now() + timedelta(minutes=30)
+
+
 async def test_resolve_and_reopen(store, clock):
     row = mine(store, "open")[0]
     app = app_for(store, clock)
