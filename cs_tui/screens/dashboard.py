@@ -31,7 +31,6 @@ from textual.worker import Worker, WorkerState
 from cs_tui.clock import Clock
 from cs_tui.data.kpi_queries import AgentLoad, LiveCounts, Trend, WarningState
 from cs_tui.data.views import AgentInfo, QueueRow
-from cs_tui.durations import format_countdown
 from cs_tui.i18n import N_, _
 from cs_tui.metrics import (
     KPI_ROWS,
@@ -327,7 +326,9 @@ class DashboardScreen(Screen[int | None]):
         for row in snap.breaches:
             late = (snap.at - row.due_at).total_seconds() if row.due_at else 0
             cells = [
-                Text(format_countdown(-late), style="bold red"),
+                # Minutes are precise enough for a supervisor (the queue has the seconds), and
+                # a coarse value leaves most cells untouched on each 5-second refresh.
+                Text("-" + coarse_age(late), style="bold red"),
                 safe(row.external_id, single_line=True, limit=20),
                 Text(labels.label(labels.CHANNELS, row.channel)),
                 safe(row.customer_name, single_line=True, limit=20),
