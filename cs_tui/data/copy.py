@@ -119,6 +119,17 @@ def copy_store(source_target: str, dest_target: str) -> CopyReport:
         if any(n for name, n in dst_counts.items() if name != "schema_meta"):
             raise StoreError(f"{dst.location} is not empty: copy only into a new store")
         report = CopyReport(src.location, dst.location)
+        meta = models.SchemaMeta.__table__
+        with src._read() as conn:
+            kept = [
+                dict(r)
+                for r in conn.execute(
+                    sa.select(meta).where(meta.c.key != "schema_version")
+                ).mappings()
+            ]
+        if kept:  # demo anchor, early-warning states: everything but the target's own version
+            with dst._write() as conn:
+                conn.execute(sa.insert(meta), kept)
         for table in TABLE_ORDER:
             if table.name == "schema_meta":
                 continue
@@ -144,7 +155,7 @@ def copy_store(source_target: str, dest_target: str) -> CopyReport:
                         f"COALESCE((SELECT MAX(id) FROM {name}), 0) + 1, false)"
                     )
         a, b = src.counts(), dst.counts()
-        report.counts = {name: (a[name], b[name]) for name in a if name != "schema_meta"}
+        report.counts = {name: (a[name], b[name]) for name in a}
         report.source_checksum = message_checksum(src)
         report.target_checksum = message_checksum(dst)
         return report
