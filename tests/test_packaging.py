@@ -18,7 +18,8 @@ def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     proc = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(ROOT)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     if proc.returncode != 0:
         pytest.fail(f"building the wheel failed:\n{proc.stderr[-2000:]}")
@@ -28,8 +29,11 @@ def wheel(tmp_path_factory) -> Path:
 def test_wheel_carries_the_shipped_data(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert "cs_tui/policy/sla.toml" in names
-    for folder, suffix, at_least in (("cs_tui/phrases/", ".toml", 2), ("cs_tui/kb_sample/", ".md", 40),
-                                     ("cs_tui/scenarios/", ".toml", 15)):
+    for folder, suffix, at_least in (
+        ("cs_tui/phrases/", ".toml", 2),
+        ("cs_tui/kb_sample/", ".md", 40),
+        ("cs_tui/scenarios/", ".toml", 15),
+    ):
         found = [n for n in names if n.startswith(folder) and n.endswith(suffix)]
         assert len(found) >= at_least, (folder, found)
     assert any(n.endswith(".tcss") for n in names)
@@ -50,5 +54,7 @@ def test_installed_wheel_loads_its_data_away_from_the_checkout(wheel, tmp_path):
         "raise SystemExit(main(['phrases', 'check']))\n"
     )
     env = dict(os.environ, PYTHONPATH=str(site))
-    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -321,6 +321,12 @@ class SidePanel(Vertical):
         self._phrase_items = {}
         options: list[Option] = []
         if grouped is not None:
+            # A follow-up that has come due: the follow-up visit phrases come first.
+            if self._detail is not None and self._detail.row.sla_clock == "follow_up":
+                follow = grouped.get("follow_up") or []
+                if follow:
+                    options.append(self._heading(_("Follow-up visit due")))
+                    options.extend(self._phrase_option(p, "follow") for p in follow)
             emotion_first = [
                 p
                 for ps in grouped.values()

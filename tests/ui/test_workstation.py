@@ -738,3 +738,19 @@ async def test_a_reply_with_an_unfilled_blank_asks_before_sending(store, clock):
         await pilot.press("escape")
         await settle(pilot)
         assert "{tracking_no}" in composer.text
+
+
+async def test_a_due_follow_up_puts_the_follow_up_phrases_first(store, clock):
+    boss = store.ensure_agent("sam", role="supervisor")
+    due = [r for r in store.queue(boss, limit=400) if r.sla_clock == "follow_up"]
+    assert due, "the demo has follow-ups coming due"
+    row = due[0]
+    app = app_for(store, clock, agent=row.assignee)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        await select(pilot, row)
+        await pilot.press("enter")
+        await settle(pilot, 10)
+        side = pilot.app.screen.query_one("#side")
+        first = next(k for k in side._phrase_items)  # the phrases listed, in order
+        assert side._phrase_items[first].category == "follow_up"
