@@ -72,15 +72,38 @@ def _run(store, args: argparse.Namespace) -> int:
     lang = resolve_lang(getattr(args, "lang", None), settings)
     mouse = settings.mouse and not getattr(args, "no_mouse", False)
 
+    locked = bool(getattr(args, "locked", False))
+    session = waiting_live_session(store, agent) if locked else None
+    if session is not None:
+        # A locked (SSH) login cannot run `cs-tui roleplay join`: a trainee whose trainer has
+        # a live session waiting lands in it; the next login after it ends is a normal one.
+        from cs_tui.roleplay import ScenarioError, find_scenario
+        from cs_tui.screens.roleplay import TraineeApp
+
+        try:
+            scenario = find_scenario(session.scenario_id, settings)
+        except ScenarioError:
+            scenario = None
+        if scenario is not None:
+            app = TraineeApp(
+                store, agent, session, scenario, lang=lang, settings=settings, locked=True
+            )
+            app.run(mouse=mouse)
+            return app.return_code or 0
+
     from cs_tui.app import CsApp
 
-    app = CsApp(
-        store,
-        agent,
-        store.clock,
-        lang=lang,
-        settings=settings,
-        locked=bool(getattr(args, "locked", False)),
-    )
+    app = CsApp(store, agent, store.clock, lang=lang, settings=settings, locked=locked)
     app.run(mouse=mouse)
     return app.return_code or 0
+
+
+def waiting_live_session(store, agent):
+    """The live role-play session a trainer has opened for this agent, if one is waiting."""
+    try:
+        session = store.open_session_for(agent.handle)
+    except AttributeError:  # a store without role-play support
+        return None
+    if session is None or session.finished or getattr(session, "mode", "solo") != "live":
+        return None
+    return session
