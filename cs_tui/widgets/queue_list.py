@@ -390,8 +390,11 @@ class QueueList(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         layout = self._layout
-        if layout is None:
+        if layout is None or layout.width != self.content_width:
+            # The width also changes without a resize, when the scrollbar comes or goes as the
+            # queue fills: a layout kept from before drew columns that no longer fit.
             layout = self._layout = self._compute_layout()
+            self._cache.clear()
         width = layout.width
         lpr = layout.lines_per_row
         index, sub = divmod(int(self.scroll_offset.y) + y, lpr)
