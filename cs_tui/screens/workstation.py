@@ -44,6 +44,7 @@ from cs_tui.widgets.queue_list import WINDOW, QueueList
 from cs_tui.widgets.side_panel import SidePanel
 from cs_tui.widgets.side_sources import FindingItem, check_draft, customer_emotion, load_phrases
 from cs_tui.widgets.status_line import StatusLine
+from cs_tui.widgets.store_messages import store_message
 
 WIDE_LAYOUT = 120
 TEXT_DEBOUNCE_S = 0.25
@@ -571,7 +572,7 @@ class WorkstationScreen(Screen):
                     self.agent, conversation_id, text, client_id=client_id
                 )
         except StoreError as exc:
-            self.post_message(SendFailed(conversation_id, str(exc)))
+            self.post_message(SendFailed(conversation_id, store_message(str(exc))))
             return
         except Exception as exc:  # never let a send vanish silently
             self.post_message(SendFailed(conversation_id, f"{exc.__class__.__name__}: {exc}"))
@@ -728,7 +729,7 @@ class WorkstationScreen(Screen):
         try:
             result = fn(self.agent, *args)
         except StoreError as exc:
-            self.post_message(ActionFailed(str(exc)))
+            self.post_message(ActionFailed(store_message(str(exc))))
             return
         if result is False:  # claim lost the race
             self.post_message(ActionFailed(_("Someone else took this conversation first.")))

@@ -754,3 +754,22 @@ async def test_a_due_follow_up_puts_the_follow_up_phrases_first(store, clock):
         side = pilot.app.screen.query_one("#side")
         first = next(k for k in side._phrase_items)  # the phrases listed, in order
         assert side._phrase_items[first].category == "follow_up"
+
+
+async def test_store_refusals_are_shown_in_the_interface_language(store, clock):
+    unassigned = [
+        r
+        for r in store.queue(alice(store), QueueFilter(scope="unassigned"), limit=50)
+        if r.status == "new"
+    ][0]
+    app = app_for(store, clock, lang="zh")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await select(pilot, unassigned)
+        await pilot.press("r")
+        await settle(pilot)
+        await type_text(pilot, "您好")
+        await pilot.press("enter")
+        await settle(pilot)
+        shown = " ".join(str(n.message) for n in pilot.app._notifications)
+        assert "请先领取" in shown and "claim it first" not in shown
