@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from cs_tui.data import models
 from cs_tui.data.errors import InvalidInput, NotAllowed, NotFound
+from cs_tui.data.queries import message_select
 from cs_tui.data.slarow import iso, sla_columns
 from cs_tui.data.views import AgentInfo, MessageView, QueueRow
 from cs_tui.sla import CATEGORIES, PRIORITIES
@@ -206,23 +207,7 @@ class ActionsMixin:
         return new_id
 
     def _message_view(self, conn, message_id: int) -> MessageView:
-        author = AGENT.alias("author")
-        r = conn.execute(
-            sa.select(
-                MSG.c.id,
-                MSG.c.conversation_id,
-                MSG.c.author_kind,
-                author.c.handle.label("author"),
-                MSG.c.body,
-                MSG.c.sent_at,
-                MSG.c.external_id,
-            )
-            .select_from(MSG.outerjoin(author, author.c.id == MSG.c.author_agent_id))
-            .where(MSG.c.id == message_id)
-        ).one()
-        return MessageView(
-            r.id, r.conversation_id, r.author_kind, r.author, r.body, r.sent_at, r.external_id
-        )
+        return MessageView(*conn.execute(message_select().where(MSG.c.id == message_id)).one())
 
     @staticmethod
     def _check_body(body: str) -> str:
@@ -595,10 +580,7 @@ class ActionsMixin:
     def _upsert_ignore(self, conn, table, values: list[dict]) -> int:
         if not values:
             return 0
-        if self.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
+        insert = self._insert_fn()
         # Count what RETURNING gives back: rowcount after ON CONFLICT is -1 on psycopg.
         first = list(table.primary_key.columns)[0]
         inserted = 0
@@ -674,10 +656,7 @@ class ActionsMixin:
                     )
                 )
                 return
-            if self.dialect == "postgresql":
-                from sqlalchemy.dialects.postgresql import insert
-            else:
-                from sqlalchemy.dialects.sqlite import insert
+            insert = self._insert_fn()
             stmt = insert(DRAFT).values(
                 agent_id=agent_id,
                 conversation_id=conversation_id,

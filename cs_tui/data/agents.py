@@ -87,10 +87,7 @@ class AgentsMixin:
                 active=True,
                 created_at=now,
             )
-            if self.dialect == "postgresql":
-                from sqlalchemy.dialects.postgresql import insert
-            else:
-                from sqlalchemy.dialects.sqlite import insert
+            insert = self._insert_fn()
             new_id = conn.execute(
                 insert(AGENT)
                 .values(**values)

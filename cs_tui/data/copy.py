@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from cs_tui.data import models
-from cs_tui.data.db import StoreError
+from cs_tui.data.db import StoreError, reset_sequences
 
 TABLE_ORDER = (
     models.SchemaMeta.__table__,
@@ -147,13 +147,8 @@ def copy_store(source_target: str, dest_target: str) -> CopyReport:
                 with dst._write() as conn:
                     conn.execute(sa.insert(table), [dict(r) for r in rows])
                 offset += len(rows)
-        if dst.dialect == "postgresql":
-            with dst._write() as conn:
-                for name in SERIAL_TABLES:
-                    conn.exec_driver_sql(
-                        f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-                        f"COALESCE((SELECT MAX(id) FROM {name}), 0) + 1, false)"
-                    )
+        with dst._write() as conn:
+            reset_sequences(conn, dst.dialect, SERIAL_TABLES)
         a, b = src.counts(), dst.counts()
         report.counts = {name: (a[name], b[name]) for name in a}
         report.source_checksum = message_checksum(src)

@@ -113,6 +113,27 @@ def make_engines(target: str, *, create_dir: bool = True) -> Engines:
     return Engines(url, engine, engine, "postgresql")
 
 
+def dialect_insert(dialect: str):
+    """The INSERT construct with ON CONFLICT support for this backend."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+def reset_sequences(conn, dialect: str, tables) -> None:
+    """After rows were written with explicit ids (seed, copy), PostgreSQL's id sequences must
+    continue after the highest id; SQLite needs nothing."""
+    if dialect != "postgresql":
+        return
+    for name in tables:
+        conn.exec_driver_sql(
+            f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+            f"COALESCE((SELECT MAX(id) FROM {name}), 0) + 1, false)"
+        )
+
+
 def _check_sqlite_header(path: Path) -> None:
     try:
         with path.open("rb") as fh:

@@ -40,13 +40,6 @@ def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
 
 
 class IngestMixin:
-    def _insert_fn(self):
-        if self.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        return insert
-
     def _ids_by(self, conn, table, key_col, keys: list[str]) -> dict[str, int]:
         out: dict[str, int] = {}
         for part in _chunks(keys):

@@ -68,6 +68,20 @@ def _queue_select():
     )
 
 
+def message_select():
+    """Messages with their author's handle, in MessageView's field order."""
+    author = AGENT.alias("author")
+    return sa.select(
+        MSG.c.id,
+        MSG.c.conversation_id,
+        MSG.c.author_kind,
+        author.c.handle.label("author"),
+        MSG.c.body,
+        MSG.c.sent_at,
+        MSG.c.external_id,
+    ).select_from(MSG.outerjoin(author, author.c.id == MSG.c.author_agent_id))
+
+
 def _row_to_queue(row, tags: tuple[str, ...]) -> QueueRow:
     # The select's columns are in QueueRow's field order: positional is several times faster
     # than attribute access on a Row, and the queue builds hundreds of these per refresh.
@@ -238,34 +252,13 @@ class QueriesMixin:
             qrow = conn.execute(_queue_select().where(CONV.c.id == conversation_id)).first()
             tags = self._tags_for(conn, [conversation_id]).get(conversation_id, ())
             customer = self._customer(conn, full["customer_id"])
-            author = AGENT.alias("author")
             newest = (
-                sa.select(
-                    MSG.c.id,
-                    MSG.c.conversation_id,
-                    MSG.c.author_kind,
-                    author.c.handle.label("author"),
-                    MSG.c.body,
-                    MSG.c.sent_at,
-                    MSG.c.external_id,
-                )
-                .select_from(MSG.outerjoin(author, author.c.id == MSG.c.author_agent_id))
+                message_select()
                 .where(MSG.c.conversation_id == conversation_id)
                 .order_by(MSG.c.sent_at.desc(), MSG.c.id.desc())
                 .limit(message_limit)
             )
-            messages = [
-                MessageView(
-                    r.id,
-                    r.conversation_id,
-                    r.author_kind,
-                    r.author,
-                    r.body,
-                    r.sent_at,
-                    r.external_id,
-                )
-                for r in reversed(conn.execute(newest).all())
-            ]
+            messages = [MessageView(*r) for r in reversed(conn.execute(newest).all())]
         return ConversationDetail(
             row=_row_to_queue(qrow, tags),
             customer=customer,

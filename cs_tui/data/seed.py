@@ -19,6 +19,8 @@ import sqlalchemy as sa
 from cs_tui.data import models
 from cs_tui.data.actions import apply_message
 from cs_tui.data.bulk import insert_rows
+from cs_tui.data.db import reset_sequences
+from cs_tui.data.ingest import write_messages
 from cs_tui.data.models import FAR_FUTURE
 from cs_tui.data.slarow import sla_columns
 from cs_tui.sla import CATEGORIES, CHANNELS
@@ -756,12 +758,7 @@ def _bulk_write(store, rows: dict[str, list[dict]]) -> None:
             data = rows.get(name)
             if data:
                 conn.execute(sa.insert(tables[name]), data)
-        if store.dialect == "postgresql":
-            for table in ("agent", "customer", "conversation", "message"):
-                conn.exec_driver_sql(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f"COALESCE((SELECT MAX(id) FROM {table}), 1))"
-                )
+        reset_sequences(conn, store.dialect, ("agent", "customer", "conversation", "message"))
         store._event(
             conn, None, "seeded", None, {"conversations": len(rows.get("conversation", []))}
         )
@@ -922,7 +919,6 @@ def synthetic(
                 msg_id += 1
                 msgs.append(
                     (
-                        msg_id,
                         cid,
                         author,
                         assignee if author == "agent" else None,
@@ -946,52 +942,18 @@ def synthetic(
             if customers:
                 conn.execute(sa.insert(CUST), customers)
             insert_rows(conn, store.dialect, CONV, convs, [c.name for c in CONV.columns])
-            _raw_messages(conn, store.dialect, msgs)
+            write_messages(conn, store.dialect, msgs)
             if tags:
                 conn.execute(sa.insert(CONV_TAG), tags)
         done += size
         if progress:
             progress(size)
     with store._write() as conn:
-        if store.dialect == "postgresql":
-            for table in ("customer", "conversation", "message", "agent"):
-                conn.exec_driver_sql(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f"COALESCE((SELECT MAX(id) FROM {table}), 1))"
-                )
+        reset_sequences(conn, store.dialect, ("customer", "conversation", "agent"))
         store._event(
             conn,
             None,
             "seeded",
             None,
             {"conversations": conversations, "messages_per": messages_per},
-        )
-
-
-def _raw_messages(conn, dialect: str, rows: list[tuple]) -> None:
-    """Messages through the driver's executemany: the bulk of the bytes, so the fast path."""
-    if dialect == "sqlite":
-        from cs_tui.data.models import sqlite_text
-
-        conn.exec_driver_sql(
-            "INSERT INTO message (id, conversation_id, author_kind, author_agent_id, body, sent_at, stored_at, external_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(a, b, c, d, e, sqlite_text(f), sqlite_text(g), h) for a, b, c, d, e, f, g, h in rows],
-        )
-    else:
-        conn.execute(
-            sa.insert(MSG),
-            [
-                {
-                    "id": a,
-                    "conversation_id": b,
-                    "author_kind": c,
-                    "author_agent_id": d,
-                    "body": e,
-                    "sent_at": f,
-                    "stored_at": g,
-                    "external_id": h,
-                }
-                for a, b, c, d, e, f, g, h in rows
-            ],
         )

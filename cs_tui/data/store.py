@@ -17,7 +17,14 @@ from cs_tui.clock import Clock, SystemClock
 from cs_tui.data import models
 from cs_tui.data.actions import ActionsMixin
 from cs_tui.data.agents import AgentsMixin
-from cs_tui.data.db import Engines, describe, explain, make_engines, prepare_schema
+from cs_tui.data.db import (
+    Engines,
+    describe,
+    dialect_insert,
+    explain,
+    make_engines,
+    prepare_schema,
+)
 from cs_tui.data.errors import InvalidInput, NotAllowed, NotFound, StoreError, StoreUnavailable
 from cs_tui.data.ingest import IngestMixin
 from cs_tui.data.kpi_queries import KpiQueriesMixin
@@ -112,6 +119,10 @@ class Store(
             if not _unavailable(exc):
                 raise
             raise StoreUnavailable(explain(self.url, exc)) from exc
+
+    def _insert_fn(self):
+        """INSERT with ON CONFLICT for this store's backend (see db.dialect_insert)."""
+        return dialect_insert(self.dialect)
 
     def _event(
         self,
