@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import sqlalchemy as sa
 
 from cs_tui.data import models
 from cs_tui.data.errors import InvalidInput, NotAllowed, NotFound
-from cs_tui.data.views import ROLES, AgentInfo
+from cs_tui.data.views import HANDLE_RE, ROLES, AgentInfo
 
 AGENT = models.Agent.__table__
-HANDLE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 ONLINE_WINDOW_S = 30
 
 

@@ -18,15 +18,14 @@ from cs_tui.data.models import UTCDateTime, sqlite_text
 
 
 def _converter(column: sa.Column) -> Callable[[Any], Any] | None:
+    """How a non-NULL value of this column is stored by SQLite, or None when as it is."""
     kind = column.type
     if isinstance(kind, UTCDateTime):
-        return lambda v: None if v is None else sqlite_text(v)
+        return sqlite_text
     if isinstance(kind, sa.JSON) or "JSON" in type(kind).__name__:
-        return lambda v: (
-            None if v is None else json.dumps(v, ensure_ascii=False, separators=(",", ":"))
-        )
+        return lambda v: json.dumps(v, ensure_ascii=False, separators=(",", ":"))
     if isinstance(kind, sa.Boolean):
-        return lambda v: None if v is None else int(bool(v))
+        return lambda v: int(bool(v))
     return None
 
 
@@ -36,18 +35,23 @@ def insert_rows(
     """Insert `rows` (dicts keyed by column name); missing keys are NULL."""
     if not rows:
         return
-    if dialect != "sqlite":
-        conn.execute(sa.insert(table), list(rows))
-        return
     names = (
         list(columns)
         if columns is not None
         else [c.name for c in table.columns if any(c.name in r for r in rows[:1])]
     )
-    convert = [(_converter(table.c[n])) for n in names]
+    if dialect != "sqlite":
+        conn.execute(sa.insert(table), [{n: row.get(n) for n in names} for row in rows])
+        return
+    # Values are fetched in one C-level map per row; only the columns whose type needs a
+    # conversion (datetimes, JSON, booleans) go through Python, and only when not NULL.
+    convert = [(i, fn) for i, n in enumerate(names) if (fn := _converter(table.c[n])) is not None]
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-    data = [
-        tuple(fn(row.get(n)) if fn else row.get(n) for n, fn in zip(names, convert, strict=True))
-        for row in rows
-    ]
+    data = []
+    for row in rows:
+        values = list(map(row.get, names))
+        for i, fn in convert:
+            if values[i] is not None:
+                values[i] = fn(values[i])
+        data.append(tuple(values))
     conn.exec_driver_sql(sql, data)

@@ -924,7 +924,6 @@ def synthetic(
                         assignee if author == "agent" else None,
                         body,
                         sent,
-                        now,
                         f"syn-{seed}-m{msg_id}",
                     )
                 )
@@ -942,7 +941,7 @@ def synthetic(
             if customers:
                 conn.execute(sa.insert(CUST), customers)
             insert_rows(conn, store.dialect, CONV, convs, [c.name for c in CONV.columns])
-            write_messages(conn, store.dialect, msgs)
+            write_messages(conn, store.dialect, msgs, stored_at=now)
             if tags:
                 conn.execute(sa.insert(CONV_TAG), tags)
         done += size

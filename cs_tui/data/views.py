@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 ROLES = ("agent", "supervisor", "trainer")
+# What an agent handle may be (it appears in SSH forced commands and file names).
+HANDLE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -107,9 +110,12 @@ class EventView:
     payload: dict
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class IngestRecord:
-    """One validated JSONL line (see cs_tui.data.io)."""
+    """One validated JSONL line (see cs_tui.data.io).
+
+    Not frozen: a frozen dataclass builds itself through object.__setattr__, which was a tenth
+    of the import time at hundreds of thousands of lines."""
 
     message_id: str
     conversation_id: str
