@@ -128,12 +128,6 @@ class SidePanel(Vertical):
         # and these tabs cost about a fifth of a second to mount.
         return iter(())
 
-    def on_mount(self) -> None:
-        from cs_tui.search import LatestQuery
-
-        self._latest_phrase = LatestQuery()
-        self._latest_article = LatestQuery()
-
     def build_soon(self) -> None:
         """Mount the tabs once the first frame is out (the screen calls this)."""
         if not self.ready and not self._building:
@@ -141,6 +135,12 @@ class SidePanel(Vertical):
             self.call_after_refresh(self._build)
 
     async def _build(self) -> None:
+        # cs_tui.search brings rapidfuzz and the pinyin tables: nothing searches before the
+        # tabs exist, so neither is loaded before the first frame.
+        from cs_tui.search import LatestQuery
+
+        self._latest_phrase = LatestQuery()
+        self._latest_article = LatestQuery()
         tags = TagList(id="customer-tags")
         history = ResultList(id="customer-history")
         tags.styles.height = "auto"
