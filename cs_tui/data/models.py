@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.mutable import MutableDict, MutableList
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -62,8 +61,28 @@ def sqlite_text(value: datetime) -> str:
     return value.isoformat(" ", "microseconds")[:26]
 
 
+class PortableJSON(TypeDecorator):
+    """JSON on SQLite, JSONB on PostgreSQL.
+
+    `JSON().with_variant(JSONB(), "postgresql")` says the same, but needs JSONB when this module
+    is imported, and that loads the whole PostgreSQL dialect with its four drivers (about as
+    long as building all the tables below) on every start, even against an SQLite store. Here
+    the dialect is imported only when a PostgreSQL engine first needs the type.
+    """
+
+    impl = sa.JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(sa.JSON())
+
+
 def _json():
-    return sa.JSON().with_variant(JSONB(), "postgresql")
+    return PortableJSON()
 
 
 def utc_col(*, nullable: bool = True, index: bool = False) -> Any:
