@@ -63,7 +63,10 @@ def parse_keys(keys: str) -> list[str] | None:
     parts = keys.split()
     if not parts or parts[0] != VERSION_TAG:
         return None
-    return [p for p in parts[1:] if p.isascii() and p.isalpha()]
+    runs = parts[1:]
+    if keys.isascii() and "".join(runs).isalpha():
+        return runs  # keys as make_keys writes them: no part to drop (index build reads 100k)
+    return [p for p in runs if p.isascii() and p.isalpha()]
 
 
 _DROP_LOWER = str.maketrans("", "", "abcdefghijklmnopqrstuvwxyz")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import unicodedata
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +14,14 @@ from hypothesis import strategies as st
 
 from cs_tui.kb import article_entries, sample_articles
 from cs_tui.phrases import PhraseLibrary
-from cs_tui.search import Entry, LatestQuery, SearchCancelled, SearchIndex, recency_boost
+from cs_tui.search import (
+    Entry,
+    LatestQuery,
+    SearchCancelled,
+    SearchIndex,
+    normalize,
+    recency_boost,
+)
 
 
 @pytest.fixture(scope="module")
@@ -153,3 +161,18 @@ def test_search_never_raises_on_any_unicode(query):
 def test_index_builds_from_any_unicode(titles, query):
     entries = [Entry(i, "article", t, t * 2, tags=(t[:3],)) for i, t in enumerate(titles)]
     SearchIndex.build(entries).search(query)
+
+
+# Chinese prose is full of full-width punctuation, which normalize handles on a fast path.
+_WIDE_TEXT = st.text(
+    alphabet=st.one_of(
+        st.sampled_from("，：；？！（）…\u3000退款ＡＢｃ１ß\u0301e\u1100\u1161ﬁ①"), st.characters()
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_WIDE_TEXT)
+def test_normalize_folds_exactly_like_nfkc_and_casefold(text):
+    assert normalize(text) == unicodedata.normalize("NFKC", text).casefold()
