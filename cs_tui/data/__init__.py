@@ -1,1 +1,25 @@
-"""The data layer: the only code that opens sessions or writes SQL."""
+"""The data layer: the only code that opens sessions or writes SQL.
+
+Every module here works on the tables, so the package builds them first. Importing SQLAlchemy and
+SQLModel and building the tables makes about a hundred thousand objects that live as long as the
+process, almost none of them garbage; left running, the cyclic garbage collector walked them
+again and again while they were being made (about a tenth of the data layer's import time). So
+the collector is paused for that, and the result is frozen out of its way afterwards: later full
+collections, such as one during the workstation's first frame, skip these objects too.
+"""
+
+import gc
+
+
+def _build_tables() -> None:
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        from cs_tui.data import models  # noqa: F401
+    finally:
+        if collecting:
+            gc.enable()
+    gc.freeze()
+
+
+_build_tables()
