@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -23,8 +24,12 @@ from cs_tui.data import models
 from cs_tui.data.models import FAR_FUTURE, UTCDateTime
 from cs_tui.data.queries import _queue_select, _row_to_queue
 from cs_tui.data.views import AgentInfo, QueueRow
-from cs_tui.metrics import KpiCounts, WindowCounts, nearest_rank
 from cs_tui.sla import CATEGORIES, PRIORITIES, STATUSES
+
+if TYPE_CHECKING:
+    # Imported where used: the store is opened on every start, the KPI figures only for the
+    # dashboard and reports.
+    from cs_tui.metrics import KpiCounts, WindowCounts
 
 CONV = models.Conversation.__table__
 MSG = models.Message.__table__
@@ -173,6 +178,8 @@ class KpiQueriesMixin:
         return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
 
     def _value_at_rank(self, conn, expr, cond: list, n: int, pct: float) -> float | None:
+        from cs_tui.metrics import nearest_rank
+
         rank = nearest_rank(n, pct)
         if rank == 0:
             return None
@@ -234,6 +241,8 @@ class KpiQueriesMixin:
             res_p50 = self._value_at_rank(conn, resolution, res_cond, row.resolved, 50)
             res_p90 = self._value_at_rank(conn, resolution, res_cond, row.resolved, 90)
             nrt_count, nrt_sum = self._next_response(conn, cohort)
+        from cs_tui.metrics import KpiCounts
+
         return KpiCounts(
             start=start,
             end=end,
@@ -551,6 +560,8 @@ class KpiQueriesMixin:
                     self._count_if(breached),
                 ).where(*self._cohort(start, end))
             ).one()
+        from cs_tui.metrics import WindowCounts
+
         return WindowCounts(conversations=row[0], complaints=row[1], breached=row[2])
 
     def early_warnings(self) -> list[WarningState]:
