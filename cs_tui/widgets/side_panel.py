@@ -176,8 +176,10 @@ class SidePanel(Vertical):
         if not self.is_attached:
             return  # the app is closing before the panel was ever needed
         # All panes in one mount: adding them one by one to a mounted TabbedContent races its
-        # own compose when the app is busy (or already closing) and raised NoMatches.
-        tabs = TabbedContent(id="side-tabs", initial="tab-phrases")
+        # own compose when the app is busy (or already closing) and raised NoMatches. No
+        # initial=: Phrases is the first pane anyway, and a named initial tab made the tab bar
+        # raise ValueError when the app closed while this was being mounted.
+        tabs = TabbedContent(id="side-tabs")
         for pane in panes:
             tabs.compose_add_child(pane)  # what `with TabbedContent():` does in compose
         await self.mount(tabs)
