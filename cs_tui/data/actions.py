@@ -71,27 +71,36 @@ def wake_if_due(row: dict, now: datetime) -> None:
 
 
 def apply_message(row: dict, kind: str, sent_at: datetime, body: str) -> None:
-    """Fold one message into the conversation's aggregate columns (order-independent)."""
-    row["message_count"] = (row.get("message_count") or 0) + 1
+    """Fold one message into the conversation's aggregate columns (order-independent).
+
+    Imports call this for every message, so each column is read once."""
+    get = row.get
+    row["message_count"] = (get("message_count") or 0) + 1
     if kind == "note":
         return
-    last = row.get("last_message_at")
+    last = get("last_message_at")
     if last is None or sent_at >= last:
         row["last_message_at"] = sent_at
         row["preview"] = make_preview(body)
     if kind == "customer":
-        if row.get("first_customer_at") is None or sent_at < row["first_customer_at"]:
+        first = get("first_customer_at")
+        if first is None or sent_at < first:
             row["first_customer_at"] = sent_at
-        if row.get("last_customer_at") is None or sent_at > row["last_customer_at"]:
+        latest = get("last_customer_at")
+        if latest is None or sent_at > latest:
             row["last_customer_at"] = sent_at
     elif kind == "agent":
-        if row.get("first_agent_at") is None or sent_at < row["first_agent_at"]:
+        first = get("first_agent_at")
+        if first is None or sent_at < first:
             row["first_agent_at"] = sent_at
-        if row.get("last_agent_at") is None or sent_at > row["last_agent_at"]:
+        latest = get("last_agent_at")
+        if latest is None or sent_at > latest:
             row["last_agent_at"] = sent_at
-    start = row.get("first_customer_at") or row.get("created_at")
-    if row.get("first_agent_at") is not None and start is not None:
-        row["first_response_s"] = max(0.0, (row["first_agent_at"] - start).total_seconds())
+    first_agent = get("first_agent_at")
+    if first_agent is not None:
+        start = get("first_customer_at") or get("created_at")
+        if start is not None:
+            row["first_response_s"] = max(0.0, (first_agent - start).total_seconds())
 
 
 def customer_arrived(row: dict, now: datetime) -> str | None:

@@ -16,14 +16,27 @@ import sqlalchemy as sa
 
 from cs_tui.data.models import UTCDateTime, sqlite_text
 
+# One encoder for every value: json.dumps with options builds a new encoder on each call.
+_json_text = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
-def _converter(column: sa.Column) -> Callable[[Any], Any] | None:
-    """How a non-NULL value of this column is stored by SQLite, or None when as it is."""
+
+def _converter(column: sa.Column, texts: dict) -> Callable[[Any], Any] | None:
+    """How a non-NULL value of this column is stored by SQLite, or None when as it is.
+
+    Datetimes go through `texts`, shared by the columns of one insert: a conversation row holds
+    the same instant in several columns (created, first and last message, deadline, urgency)."""
     kind = column.type
     if isinstance(kind, UTCDateTime):
-        return sqlite_text
+
+        def to_text(value: Any, known=texts.get) -> str:
+            text = known(value)
+            if text is None:
+                text = texts[value] = sqlite_text(value)
+            return text
+
+        return to_text
     if isinstance(kind, sa.JSON) or "JSON" in type(kind).__name__:
-        return lambda v: json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+        return _json_text
     if isinstance(kind, sa.Boolean):
         return lambda v: int(bool(v))
     return None
@@ -45,7 +58,10 @@ def insert_rows(
         return
     # Values are fetched in one C-level map per row; only the columns whose type needs a
     # conversion (datetimes, JSON, booleans) go through Python, and only when not NULL.
-    convert = [(i, fn) for i, n in enumerate(names) if (fn := _converter(table.c[n])) is not None]
+    texts: dict = {}
+    convert = [
+        (i, fn) for i, n in enumerate(names) if (fn := _converter(table.c[n], texts)) is not None
+    ]
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
     data = []
     for row in rows:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from cs_tui.jsonl_lines import (  # noqa: F401  (re-exported: the store's callers use them)
+    HANDLE_RE,
+    IngestRecord,
+)
+
 ROLES = ("agent", "supervisor", "trainer")
-# What an agent handle may be (it appears in SSH forced commands and file names).
-HANDLE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -108,28 +110,6 @@ class EventView:
     kind: str
     conversation_id: int | None
     payload: dict
-
-
-@dataclass(slots=True)
-class IngestRecord:
-    """One validated JSONL line (see cs_tui.data.io).
-
-    Not frozen: a frozen dataclass builds itself through object.__setattr__, which was a tenth
-    of the import time at hundreds of thousands of lines."""
-
-    message_id: str
-    conversation_id: str
-    channel: str
-    customer: str
-    author: str
-    text: str
-    sent_at: datetime
-    customer_name: str | None = None
-    agent: str | None = None
-    category: str | None = None
-    priority: str | None = None
-    tags: tuple[str, ...] = ()
-    csat: int | None = None
 
 
 @dataclass
