@@ -7,11 +7,9 @@ seconds). Conversation aggregates and SLA deadlines are folded in Python for the
 
 from __future__ import annotations
 
-import gc
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +17,7 @@ import sqlalchemy as sa
 
 from cs_tui.data import models
 from cs_tui.data.actions import apply_message, customer_arrived, wake_if_due
-from cs_tui.data.bulk import insert_rows
+from cs_tui.data.bulk import collector_paused, insert_rows
 from cs_tui.data.errors import InvalidInput
 from cs_tui.data.models import sqlite_text
 from cs_tui.data.slarow import sla_columns
@@ -41,19 +39,6 @@ _NEW_CONV_COLUMNS = tuple(c.name for c in CONV.columns if c.name != "id")
 def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """A batch makes tens of thousands of short-lived tuples, dicts and records and no cycles
-    worth finding: the cyclic collector's passes over them cost about a tenth of the batch."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _lookup(conn, dialect: str, table, key_col, value_col, keys: list[str]) -> dict[str, Any]:
@@ -88,7 +73,7 @@ class IngestMixin:
             return result
         insert = self._insert_fn()
         now = self.clock.now()
-        with _collector_paused(), self._write() as conn:
+        with collector_paused(), self._write() as conn:
             # Messages already stored (or repeated within this batch) are skipped; the rest
             # are grouped by conversation in the same pass.
             existing = _lookup(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from cs_tui.data.bulk import collector_paused
 from cs_tui.data.views import IngestRecord
 from cs_tui.jsonl_lines import (  # noqa: F401  (the rules are part of this module's interface)
     AUTHORS,
@@ -113,9 +114,10 @@ def ingest_lines(
 
     total = IngestResult()
     for item in _chunked(lines):
-        records, bad = _parse_chunk(item)
+        with collector_paused():
+            records, bad = _parse_chunk(item)
+            part = store.ingest(records, actor=actor, batch_size=CHUNK_LINES)
         rejects.extend(bad)
-        part = store.ingest(records, actor=actor, batch_size=CHUNK_LINES)
         total.add(part)
         if progress:
             progress(part.lines)
