@@ -8,6 +8,7 @@ runs in a screen's worker.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
 from typing import Any
 
@@ -18,6 +19,9 @@ from textual.screen import Screen
 from cs_tui.clock import Clock, SystemClock
 from cs_tui.data.views import AgentInfo
 from cs_tui.i18n import N_, _, set_language
+
+STARTUP_COLLECTOR_PAUSE_S = 3.0
+"""The longest the garbage collector stays paused at start, if no first frame is reported."""
 
 
 class CsApp(App):
@@ -49,8 +53,28 @@ class CsApp(App):
         self.locked = locked
         self.live = live
         self.keymap: dict[str, str] = dict(getattr(settings, "keymap", None) or {})
+        self._collector_paused = False
         set_language(lang)
         super().__init__()
+
+    def on_load(self) -> None:
+        # Until the first queue rows are drawn, nearly every object made is one that stays
+        # (screens, widgets, styles, rows): the collector's passes found almost nothing and
+        # took about a twentieth of the time from here to that frame. The workstation calls
+        # first_frame_shown(); the timer and on_unmount make sure it is never left off.
+        if gc.isenabled():
+            gc.disable()
+            self._collector_paused = True
+            self.set_timer(STARTUP_COLLECTOR_PAUSE_S, self.first_frame_shown)
+
+    def first_frame_shown(self) -> None:
+        """The workstation's first rows are on screen: the garbage collector runs again."""
+        if self._collector_paused:
+            self._collector_paused = False
+            gc.enable()
+
+    def on_unmount(self) -> None:
+        self.first_frame_shown()
 
     def on_mount(self) -> None:
         if self.keymap:

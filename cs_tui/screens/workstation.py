@@ -342,6 +342,9 @@ class WorkstationScreen(Screen):
             self._phrases_started = True
             self.query_one(SidePanel).build_soon()
             self.set_timer(0.3, self._load_phrases)
+            shown = getattr(self.app, "first_frame_shown", None)
+            if shown is not None:
+                self.call_after_refresh(shown)
 
     @on(QueueTotal)
     def _total_arrived(self, message: QueueTotal) -> None:
