@@ -1,0 +1,94 @@
+"""What the workstation has loaded when its first queue rows are drawn.
+
+Start-up time is measured in bench/ (`python -m bench ui`), never here. This guards how it was
+brought down: modules that only later actions need (search and pinyin, phrases, compliance and
+emotion cues, the knowledge base, role-play, the dashboard's figures, the PostgreSQL dialect)
+stay off the path to the first frame, and the garbage collector, paused while that frame is
+built, runs again once it is out. A fresh interpreter is needed: this one has loaded them all.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from cs_tui.data import seed
+from cs_tui.data.store import Store
+
+LATER = (
+    "cs_tui.search",
+    "cs_tui.pinyin_keys",
+    "cs_tui.phrases",
+    "cs_tui.compliance",
+    "cs_tui.sentiment",
+    "cs_tui.kb",
+    "cs_tui.roleplay",
+    "cs_tui.metrics",
+    "cs_tui.screens.dashboard",
+    "cs_tui.screens.roleplay",
+    "rapidfuzz",
+    "pypinyin",
+    "sqlalchemy.dialects.postgresql",
+)
+
+CHILD = """
+import asyncio, gc, json, sys
+
+from cs_tui.app import make_app
+from cs_tui.data.store import Store
+from cs_tui.widgets.queue_list import QueueList
+
+seen = {}
+draw = QueueList.render_line
+
+
+def render_line(self, y):
+    strip = draw(self, y)
+    if self.painted and not seen:  # the first frame with rows, while it is being drawn
+        seen["modules"] = sorted(sys.modules)
+        seen["rows"] = len(self.window[1])
+    return strip
+
+
+QueueList.render_line = render_line
+
+
+async def main():
+    store = Store.open(sys.argv[1])
+    app = make_app(store, "sam", live=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        while not seen:
+            await pilot.pause()
+        # A few rounds of messages, far less than the timer that would switch it back on
+        # anyway: the workstation itself reports the frame.
+        for _ in range(20):
+            if gc.isenabled():
+                break
+            await pilot.pause()
+        seen["collecting"] = gc.isenabled()
+    store.close()
+
+
+asyncio.run(main())
+print(json.dumps(seen))
+"""
+
+
+def test_first_frame_shows_rows_without_loading_what_later_actions_need(tmp_path):
+    path = tmp_path / "store.db"
+    store = Store.open(str(path))
+    seed.write_demo(store)
+    store.close()
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    seen = json.loads(out.strip().splitlines()[-1])
+    assert seen["rows"] > 0
+    loaded = [m for m in seen["modules"] if m.startswith(LATER)]
+    assert loaded == []
+    assert seen["collecting"]
