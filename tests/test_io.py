@@ -244,3 +244,73 @@ def test_conversations_spanning_batches_are_counted_once(tmp_path):
     store = Store.open(str(tmp_path / "s.db"))
     result = io.ingest_lines(store, lines, [])
     assert result.imported == 12_000 and result.conversations == 1
+
+
+def _numbered_lines(n: int) -> list[str]:
+    return [
+        line(i % 60, conv=f"C{i // 10}").replace(f'"m{i % 60}"', f'"m{i}"') + "\n" for i in range(n)
+    ]
+
+
+def test_an_import_completes_when_no_parser_process_can_start(tmp_path, monkeypatch):
+    from cs_tui.data import io
+
+    def refuse(*_args, **_kwargs):
+        raise OSError("no processes here")
+
+    monkeypatch.setattr(io, "ProcessPoolExecutor", refuse)
+    lines = _numbered_lines(12_000)
+    lines[7_000] = "not json\n"
+    rejects: list = []
+    store = Store.open(str(tmp_path / "s.db"))
+    result = io.ingest_lines(store, lines, rejects)
+    assert result.imported == 11_999
+    assert [r.line_no for r in rejects] == [7_001]
+    assert store.counts()["message"] == 11_999
+
+
+def test_an_import_loses_nothing_when_the_parser_process_dies(tmp_path):
+    """The second process that parses ahead is killed after the first batch is stored: the
+    batches it held are parsed in the importing process and every line still arrives, with
+    the times it would have stored."""
+    import multiprocessing
+    import os
+    import signal
+
+    from cs_tui.data import io
+
+    killed: list[int] = []
+
+    def kill_the_parser(_lines: int) -> None:
+        if not killed:
+            for child in multiprocessing.active_children():
+                os.kill(child.pid, signal.SIGKILL)
+                killed.append(child.pid)
+
+    lines = _numbered_lines(30_000)
+    lines[25_000] = "{broken\n"
+    rejects: list = []
+    store = Store.open(str(tmp_path / "s.db"))
+    result = io.ingest_lines(store, lines, rejects, progress=kill_the_parser)
+    assert killed, "the import should have parsed ahead in a second process"
+    assert result.imported == 29_999
+    assert [r.line_no for r in rejects] == [25_001]
+    assert store.counts()["message"] == 29_999
+    exported = {row["message_id"]: row["sent_at"] for row in store.export_rows()}
+    # line(i) is sent at 09:00:(i % 60) +08:00, i.e. 01:00:(i % 60) UTC
+    assert exported["m29999"] == "2026-11-11T01:00:59+00:00"
+    assert exported["m12345"] == "2026-11-11T01:00:45+00:00"
+
+
+def test_a_large_import_stores_the_same_as_a_small_one(tmp_path):
+    """Lines parsed ahead in the second process and lines parsed in the importing one end up
+    identical in the store."""
+    from cs_tui.data import io
+
+    lines = _numbered_lines(16_000)
+    big = Store.open(str(tmp_path / "big.db"))
+    io.ingest_lines(big, lines, [])
+    small = Store.open(str(tmp_path / "small.db"))
+    for start in range(0, len(lines), 4_000):  # one chunk each: parsed in this process
+        io.ingest_lines(small, lines[start : start + 4_000], [])
+    assert list(big.export_rows()) == list(small.export_rows())

@@ -205,6 +205,7 @@ class IngestMixin:
                 )
 
             # Messages: the bulk of the bytes, so straight through the driver's executemany.
+            sqlite = self.dialect == "sqlite"
             write_messages(
                 conn,
                 self.dialect,
@@ -214,7 +215,7 @@ class IngestMixin:
                         r.author,
                         agent_ids.get(r.agent) if r.agent else None,
                         r.text,
-                        r.sent_at,
+                        r.sent_text if sqlite and r.sent_text else r.sent_at,
                         r.message_id,
                     )
                     for r in fresh
@@ -429,7 +430,7 @@ class IngestMixin:
 
 def write_messages(conn, dialect: str, rows: Iterable[tuple], *, stored_at: datetime) -> None:
     """Insert (conversation_id, author_kind, author_agent_id, body, sent_at, external_id) rows,
-    skipping message ids already stored. `rows` may be a generator: on SQLite each row is
+    skipping message ids already stored. On SQLite sent_at may be its stored text already. `rows` may be a generator: on SQLite each row is
     converted as it is consumed (one pass over hundreds of thousands of messages, not two)."""
     if dialect == "sqlite":
         stored = sqlite_text(stored_at)
@@ -437,16 +438,8 @@ def write_messages(conn, dialect: str, rows: Iterable[tuple], *, stored_at: date
             "INSERT INTO message (conversation_id, author_kind, author_agent_id, body, sent_at, "
             "stored_at, external_id) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             [
-                # Times are usually UTC already; sqlite_text's conversion only when they are not.
-                (
-                    a,
-                    b,
-                    c,
-                    d,
-                    sqlite_text(e) if e.utcoffset() else e.isoformat(" ", "microseconds")[:26],
-                    stored,
-                    f,
-                )
+                # Checked lines bring their time as stored text already (IngestRecord.sent_text).
+                (a, b, c, d, e if e.__class__ is str else sqlite_text(e), stored, f)
                 for a, b, c, d, e, f in rows
             ],
         )
