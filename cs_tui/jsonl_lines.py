@@ -6,7 +6,9 @@ parses ahead in a second process that imports only this module (not SQLAlchemy).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -219,3 +221,10 @@ def check_chunk_plain(args: tuple[int, list[str]]) -> tuple[list[tuple], list[tu
         )
         for r in records
     ], rejects
+
+
+def parser_process_start() -> None:
+    """The parser process only helps on a spare core: at a lower priority it gives way to the
+    importing process and to everyone else's work on a shared host instead of competing."""
+    with contextlib.suppress(AttributeError, OSError):  # no os.nice on Windows
+        os.nice(10)

@@ -30,6 +30,7 @@ from cs_tui.jsonl_lines import (  # noqa: F401  (the rules are part of this modu
     check_chunk,
     check_chunk_plain,
     check_line,
+    parser_process_start,
 )
 
 
@@ -146,7 +147,9 @@ class _ParsedChunks:
     @staticmethod
     def _start() -> ProcessPoolExecutor | None:
         try:
-            return ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+            return ProcessPoolExecutor(
+                max_workers=1, mp_context=get_context("spawn"), initializer=parser_process_start
+            )
         except (OSError, ValueError, ImportError):
             return None
 
