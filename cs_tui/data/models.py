@@ -67,7 +67,8 @@ class PortableJSON(TypeDecorator):
     `JSON().with_variant(JSONB(), "postgresql")` says the same, but needs JSONB when this module
     is imported, and that loads the whole PostgreSQL dialect with its four drivers (about as
     long as building all the tables below) on every start, even against an SQLite store. Here
-    the dialect is imported only when a PostgreSQL engine first needs the type.
+    the dialect is imported only when a PostgreSQL engine first needs the type. Keep "JSON" in
+    the class name: the bulk inserts (cs_tui.data.bulk) recognise JSON columns by it.
     """
 
     impl = sa.JSON
