@@ -131,14 +131,19 @@ def _tokens(norm: str) -> set[str]:
 
 
 def _post(postings: dict[str, array], tokens: Iterable[str], pos: int) -> None:
-    """The way out of the build's fast loop, which assumes each token has its array already:
-    starts the missing ones, and skips tokens that got pos before the KeyError."""
-    for token in tokens:
-        found = postings.get(token)
-        if found is None:
-            postings[token] = array("I", (pos,))
-        elif found[-1] != pos:
-            found.append(pos)
+    """Append `pos` to each token's postings. The build's fast loop assumes each token has its
+    array already; a KeyError takes the way out, which starts the missing arrays and skips the
+    tokens that got `pos` before it."""
+    try:
+        for token in tokens:
+            postings[token].append(pos)
+    except KeyError:
+        for token in tokens:
+            found = postings.get(token)
+            if found is None:
+                postings[token] = array("I", (pos,))
+            elif found[-1] != pos:
+                found.append(pos)
 
 
 def _post_bodies(
@@ -151,12 +156,7 @@ def _post_bodies(
             raise SearchCancelled()
         if not norm:
             continue
-        found = _tokens(norm)
-        try:
-            for token in found:
-                postings[token].append(pos)
-        except KeyError:
-            _post(postings, found, pos)
+        _post(postings, _tokens(norm), pos)
 
 
 HELPER_MIN_ENTRIES = 20_000
@@ -545,8 +545,7 @@ class SearchIndex:
         body_norms = self._body_norm
         parse_keys = pinyin_keys.parse_keys
         has_han = pinyin_keys.has_han
-        norm_tags: dict[str, str] = {}  # tags and categories repeat: normalize each once
-        norm_category: dict[str, str] = {}
+        normalized: dict[str, str] = {}  # tags and categories repeat: normalize each once
         for pos, entry in enumerate(self._entries):
             if pos % 4096 == 0 and cancel():
                 raise SearchCancelled()
@@ -561,22 +560,17 @@ class SearchIndex:
             tags = entry.tags
             if tags:
                 joined = " ".join(tags)
-                norm = norm_tags.get(joined)
+                norm = normalized.get(joined)
                 if norm is None:
-                    norm = norm_tags[joined] = normalize(joined)
+                    norm = normalized[joined] = normalize(joined)
                 side = f"{side} {norm}"
             category = entry.category
             if category:
-                norm = norm_category.get(category)
+                norm = normalized.get(category)
                 if norm is None:
-                    norm = norm_category[category] = normalize(category)
+                    norm = normalized[category] = normalize(category)
                 side = f"{side} {norm}"
-            found = _tokens(side)
-            try:
-                for token in found:
-                    title_post[token].append(pos)
-            except KeyError:
-                _post(title_post, found, pos)
+            _post(title_post, _tokens(side), pos)
             body = entry.body
             if body:
                 norm = normalize(body)
