@@ -44,3 +44,11 @@ def ensure_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError(f"naive datetime {value!r}: give it an offset")
     return value.astimezone(UTC)
+
+
+def utc_text(value: datetime) -> str:
+    """An aware datetime as fixed-width UTC text with microseconds: the form SQLite stores,
+    which sorts as time does."""
+    if value.utcoffset():
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from cs_tui.clock import utc_text
 from cs_tui.sla import CATEGORIES, CHANNELS, PRIORITIES
 
 # What an agent handle may be (it appears in SSH forced commands and file names).
@@ -165,7 +166,7 @@ def check_line(obj: object) -> IngestRecord:
         priority,
         tags,
         csat,
-        sent_at.isoformat(" ", "microseconds")[:26],
+        utc_text(sent_at),
     )
 
 

@@ -9,16 +9,26 @@ collections, such as one during the workstation's first frame, skip these object
 """
 
 import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
-def _build_tables() -> None:
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """For work that makes tens of thousands of objects and no cycles worth finding (building
+    the tables, bulk imports): the cyclic collector's passes over them find nothing to free."""
     collecting = gc.isenabled()
     gc.disable()
     try:
-        from cs_tui.data import models  # noqa: F401
+        yield
     finally:
         if collecting:
             gc.enable()
+
+
+def _build_tables() -> None:
+    with collector_paused():
+        from cs_tui.data import models  # noqa: F401
     gc.freeze()
 
 

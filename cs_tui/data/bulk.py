@@ -8,13 +8,12 @@ PostgreSQL they fall back to Core, whose psycopg executemany is already batched.
 
 from __future__ import annotations
 
-import gc
 import json
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
 
 from cs_tui.data.models import UTCDateTime, sqlite_text
 
@@ -37,7 +36,9 @@ def _converter(column: sa.Column, texts: dict) -> Callable[[Any], Any] | None:
             return text
 
         return to_text
-    if isinstance(kind, sa.JSON) or "JSON" in type(kind).__name__:
+    if isinstance(kind, sa.JSON) or (
+        isinstance(kind, TypeDecorator) and isinstance(kind.impl_instance, sa.JSON)
+    ):
         return _json_text
     if isinstance(kind, sa.Boolean):
         return lambda v: int(bool(v))
@@ -73,16 +74,3 @@ def insert_rows(
                 values[i] = fn(values[i])
         data.append(tuple(values))
     conn.exec_driver_sql(sql, data)
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Bulk work makes tens of thousands of short-lived tuples, dicts and records and no cycles
-    worth finding: the cyclic collector's passes over them cost about a tenth of an import."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()

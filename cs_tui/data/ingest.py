@@ -15,9 +15,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from cs_tui.data import models
+from cs_tui.data import collector_paused, models
 from cs_tui.data.actions import apply_message, customer_arrived, wake_if_due
-from cs_tui.data.bulk import collector_paused, insert_rows
+from cs_tui.data.bulk import insert_rows
 from cs_tui.data.errors import InvalidInput
 from cs_tui.data.models import sqlite_text
 from cs_tui.data.slarow import sla_columns
@@ -430,8 +430,9 @@ class IngestMixin:
 
 def write_messages(conn, dialect: str, rows: Iterable[tuple], *, stored_at: datetime) -> None:
     """Insert (conversation_id, author_kind, author_agent_id, body, sent_at, external_id) rows,
-    skipping message ids already stored. On SQLite sent_at may be its stored text already. `rows` may be a generator: on SQLite each row is
-    converted as it is consumed (one pass over hundreds of thousands of messages, not two)."""
+    skipping message ids already stored. On SQLite sent_at may be its stored text already.
+    `rows` may be a generator: on SQLite each row is converted as it is consumed (one pass
+    over hundreds of thousands of messages, not two)."""
     if dialect == "sqlite":
         stored = sqlite_text(stored_at)
         conn.exec_driver_sql(

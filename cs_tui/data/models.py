@@ -15,6 +15,8 @@ from sqlalchemy.ext.mutable import MutableDict, MutableList
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from cs_tui.clock import utc_text
+
 SCHEMA_VERSION = 2
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 
@@ -54,11 +56,7 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
-def sqlite_text(value: datetime) -> str:
-    """The SQLite storage form of an aware datetime (UTC, fixed width, microseconds)."""
-    if value.utcoffset():
-        value = value.astimezone(UTC)
-    return value.isoformat(" ", "microseconds")[:26]
+sqlite_text = utc_text  # the SQLite storage form of an aware datetime
 
 
 class PortableJSON(TypeDecorator):
@@ -67,8 +65,7 @@ class PortableJSON(TypeDecorator):
     `JSON().with_variant(JSONB(), "postgresql")` says the same, but needs JSONB when this module
     is imported, and that loads the whole PostgreSQL dialect with its four drivers (about as
     long as building all the tables below) on every start, even against an SQLite store. Here
-    the dialect is imported only when a PostgreSQL engine first needs the type. Keep "JSON" in
-    the class name: the bulk inserts (cs_tui.data.bulk) recognise JSON columns by it.
+    the dialect is imported only when a PostgreSQL engine first needs the type.
     """
 
     impl = sa.JSON
