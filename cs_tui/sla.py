@@ -82,6 +82,9 @@ class SlaPolicy:
     overrides: tuple[Override, ...] = ()
     warning_ratio: float = 0.25
     source: str = "<built-in>"
+    max_snooze: float = 86400.0
+    """Longest snooze in seconds: a snooze pauses every clock, so an unbounded one would hide
+    a waiting customer past every deadline."""
 
     def target(self, clock: str, channel: str, category: str, priority: str) -> float:
         value = self.targets[clock]
@@ -136,7 +139,15 @@ def parse_policy(text: str, source: str = "<policy>") -> SlaPolicy:
         raise PolicyError(
             f"{source}:{line}: not valid TOML: {exc.msg if hasattr(exc, 'msg') else exc}"
         ) from None
-    known = {"warning_ratio", "targets", "channels", "categories", "priorities", "override"}
+    known = {
+        "warning_ratio",
+        "max_snooze",
+        "targets",
+        "channels",
+        "categories",
+        "priorities",
+        "override",
+    }
     for key in data:
         if key not in known:
             raise PolicyError(f"{source}:{_line_of(text, key)}: unknown setting {key!r}")
@@ -145,6 +156,7 @@ def parse_policy(text: str, source: str = "<policy>") -> SlaPolicy:
         raise PolicyError(
             f"{source}:{_line_of(text, 'warning_ratio')}: warning_ratio must be a number from 0 to 1"
         )
+    max_snooze = _max_snooze(data, text=text, source=source)
     base = dict(DEFAULT_TARGETS)
     base.update(_targets(data.get("targets", {}), where="[targets]", text=text, source=source))
 
@@ -197,7 +209,25 @@ def parse_policy(text: str, source: str = "<policy>") -> SlaPolicy:
         overrides=tuple(overrides),
         warning_ratio=float(ratio),
         source=source,
+        max_snooze=max_snooze,
     )
+
+
+def _max_snooze(data: dict, *, text: str, source: str) -> float:
+    raw = data.get("max_snooze", DEFAULT_MAX_SNOOZE)
+    where = f"{source}:{_line_of(text, 'max_snooze')}: max_snooze"
+    if not isinstance(raw, str | int | float):
+        raise PolicyError(f"{where}: expected a duration like 30m, 8h or 1d")
+    try:
+        seconds = parse_duration(raw)
+    except ValueError as exc:
+        raise PolicyError(f"{where}: {exc}") from None
+    if seconds <= 0:
+        raise PolicyError(f"{where}: must be longer than 0")
+    return seconds
+
+
+DEFAULT_MAX_SNOOZE = 86400.0
 
 
 DEFAULT_TARGETS = {

@@ -17,7 +17,7 @@ def source(tmp_path, clock):
     seed.write_demo(store, count=60)
     alice = store.ensure_agent("alice")
     cid = store.conversation_id("DEMO-0003")
-    store.post_note(alice, cid, "内部备注 [b]x[/b] \x1b[2J 👍")
+    store.post_note(store.get_agent("sam"), cid, "内部备注 [b]x[/b] \x1b[2J 👍")
     store.save_draft(alice.id, cid, "草稿")
     store.close()
     return path

@@ -61,7 +61,8 @@ def db(tmp_path):
         store.post_reply(who, cid, reply)
         if ext == "C1":
             clock.set(start + timedelta(seconds=100))
-            store.resolve(alice, cid, csat=5)
+            store.resolve(alice, cid)
+            store.set_csat(None, cid, 5)  # the customer rates it
     store.close()
     return str(path)
 

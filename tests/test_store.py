@@ -196,7 +196,8 @@ def test_resolve_starts_a_follow_up_that_returns_when_due(store, team, clock):
     store.post_reply(team["alice"], cid, "退款会在24小时内到账")
     with pytest.raises(InvalidInput):
         store.resolve(team["alice"], cid, csat=6)
-    row = store.resolve(team["alice"], cid, csat=5)
+    row = store.resolve(team["alice"], cid)
+    store.set_csat(None, cid, 5)  # the customer's score, from their channel
     assert row.status == "resolved" and row.sla_clock == "follow_up"
     assert row.due_at == clock.now() + timedelta(days=1)
     assert "A" not in ext_ids(store.queue(team["alice"]))

@@ -8,12 +8,13 @@ can never both own a conversation.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from cs_tui.data import models
+from cs_tui.data.agents import DISABLED, NEEDS_AGENT
 from cs_tui.data.errors import InvalidInput, NotAllowed, NotFound
 from cs_tui.data.queries import message_select
 from cs_tui.data.slarow import iso, sla_columns
@@ -30,6 +31,10 @@ DRAFT = models.Draft.__table__
 MAX_REPLY_CHARS = 20_000
 MAX_TAG_CHARS = 32
 PREVIEW_CHARS = 200
+
+# Fixed refusals (listed in cs_tui.widgets.store_messages, so the workstation translates them).
+CSAT_FROM_CUSTOMER = "CSAT comes from the customer: an agent cannot set it"
+SNOOZE_TOO_LONG = "a snooze cannot be longer than the service policy's maximum"
 
 
 def make_preview(body: str) -> str:
@@ -155,10 +160,11 @@ class ActionsMixin:
         now = self.clock.now()
         with self._write() as conn:
             before = self._lock(conn, conversation_id)
+            fresh = self._active(conn, actor) if actor is not None else None
             row = dict(before)
             wake_if_due(row, now)
             if allow is not None:
-                allow(actor, row)
+                allow(fresh, row)
             payload = apply(conn, row, now)
             self._save(conn, before, row, now)
             if payload is not False:
@@ -169,10 +175,12 @@ class ActionsMixin:
 
     @staticmethod
     def _must_own(actor: AgentInfo | None, row: dict) -> None:
+        """Replies, notes, tags and every change of a conversation: its owner or a supervisor
+        (a trainer in role-play). `actor` is the one read in the acting transaction."""
         if actor is None:
-            raise NotAllowed("this action needs an agent")
+            raise NotAllowed(NEEDS_AGENT)
         if not actor.active:
-            raise NotAllowed(f"agent {actor.handle} is disabled")
+            raise NotAllowed(DISABLED)
         if actor.role == "supervisor":
             return
         if row.get("training") and actor.role == "trainer":
@@ -181,11 +189,6 @@ class ActionsMixin:
             if row.get("assignee_id") is None:
                 raise NotAllowed("this conversation is not assigned to you: claim it first")
             raise NotAllowed("this conversation belongs to another agent")
-
-    @staticmethod
-    def _must_be_active(actor: AgentInfo | None, row: dict) -> None:
-        if actor is None or not actor.active:
-            raise NotAllowed("this action needs an active agent")
 
     # -- messages -------------------------------------------------------------------------
 
@@ -246,6 +249,7 @@ class ActionsMixin:
             if (done := self._already_sent(conn, client_id)) is not None:
                 return done
             before = self._lock(conn, conversation_id)
+            actor = self._active(conn, actor)
             row = dict(before)
             wake_if_due(row, now)
             self._must_own(actor, row)
@@ -272,15 +276,17 @@ class ActionsMixin:
     def post_note(
         self, actor: AgentInfo, conversation_id: int, body: str, *, client_id: str | None = None
     ) -> MessageView:
-        """A private note: visible to the team, never to the customer, stops no clock."""
+        """A private note: never shown to the customer, nor to agents outside the conversation
+        (see `conversation`); written by whoever may reply there. Stops no clock."""
         body = self._check_body(body)
         now = self.clock.now()
         with self._write() as conn:
             if (done := self._already_sent(conn, client_id)) is not None:
                 return done
             before = self._lock(conn, conversation_id)
+            actor = self._active(conn, actor)
             row = dict(before)
-            self._must_be_active(actor, row)
+            self._must_own(actor, row)
             message_id = self._insert_message(conn, row, "note", actor.id, body, now, client_id)
             self._save(conn, before, row, now)
             self._event(conn, actor.id, "note", conversation_id, {"message_id": message_id})
@@ -339,9 +345,9 @@ class ActionsMixin:
 
     def claim(self, actor: AgentInfo, conversation_id: int) -> bool:
         """Take an unassigned conversation; False if someone else already has it."""
-        self._must_be_active(actor, {})
         now = self.clock.now()
         with self._write() as conn:
+            actor = self._active(conn, actor)
             result = conn.execute(
                 sa.update(CONV)
                 .where(CONV.c.id == conversation_id, CONV.c.assignee_id.is_(None))
@@ -368,10 +374,10 @@ class ActionsMixin:
 
     def take_next(self, actor: AgentInfo, *, channel: str | None = None) -> QueueRow | None:
         """Claim the most urgent unassigned conversation this agent may serve, or None."""
-        self._must_be_active(actor, {})
         for _attempt in range(3):
             now = self.clock.now()
             with self._write() as conn:
+                actor = self._active(conn, actor)
                 cond = [
                     CONV.c.active.is_(True),
                     CONV.c.assignee_id.is_(None),
@@ -413,9 +419,11 @@ class ActionsMixin:
         if not target.active:
             raise InvalidInput(f"agent {to_handle} is disabled")
 
+        by_supervisor = []
+
         def allow(actor, row):
-            self._must_be_active(actor, row)
             if actor.role == "supervisor":
+                by_supervisor.append(True)
                 return
             if row.get("assignee_id") != actor.id:
                 raise NotAllowed("only a supervisor may reassign another agent's conversation")
@@ -431,7 +439,7 @@ class ActionsMixin:
                 row["transfers"] = (row.get("transfers") or 0) + 1
             if row["status"] == "new":
                 row["status"] = "open"
-            if row["status"] == "escalated" and actor.role == "supervisor":
+            if row["status"] == "escalated" and by_supervisor:
                 row["status"] = "open"
             prev_handle = None
             if previous is not None:
@@ -473,6 +481,9 @@ class ActionsMixin:
         now = self.clock.now()
         if until <= now:
             raise InvalidInput("snooze until a time in the future")
+        if until - now > timedelta(seconds=self.policy.max_snooze):
+            # A longer snooze would hide a waiting customer past every deadline.
+            raise InvalidInput(SNOOZE_TOO_LONG)
 
         def apply(conn, row, now):
             if row["status"] in ("resolved", "closed"):
@@ -499,9 +510,17 @@ class ActionsMixin:
     def resolve(
         self, actor: AgentInfo, conversation_id: int, *, csat: int | None = None
     ) -> QueueRow:
-        """Resolve; the follow-up clock (1 day) starts."""
+        """Resolve; the follow-up clock (1 day) starts.
+
+        `csat` is the customer's score: only a supervisor may record one here (from a survey);
+        an agent grading their own work would make the KPI meaningless."""
         if csat is not None and (isinstance(csat, bool) or csat not in range(1, 6)):
             raise InvalidInput("CSAT is a score from 1 to 5")
+
+        def allow(actor, row):
+            self._must_own(actor, row)
+            if csat is not None and actor.role != "supervisor":
+                raise NotAllowed(CSAT_FROM_CUSTOMER)
 
         def apply(conn, row, now):
             if row["status"] in ("resolved", "closed"):
@@ -517,7 +536,7 @@ class ActionsMixin:
                 row["csat"] = csat
             return {"csat": csat} if csat is not None else {}
 
-        return self._change(actor, conversation_id, "resolve", apply, allow=self._must_own)
+        return self._change(actor, conversation_id, "resolve", apply, allow=allow)
 
     def mark_followed_up(self, actor: AgentInfo, conversation_id: int) -> QueueRow:
         def apply(conn, row, now):
@@ -529,18 +548,25 @@ class ActionsMixin:
         return self._change(actor, conversation_id, "followed_up", apply, allow=self._must_own)
 
     def set_csat(self, actor: AgentInfo | None, conversation_id: int, csat: int) -> QueueRow:
+        """The customer's score. `actor` None is the customer's own channel (or an import);
+        otherwise only a supervisor may record it."""
         if isinstance(csat, bool) or csat not in range(1, 6):
             raise InvalidInput("CSAT is a score from 1 to 5")
+
+        def allow(actor, row):
+            if actor is not None and actor.role != "supervisor":
+                raise NotAllowed(CSAT_FROM_CUSTOMER)
 
         def apply(conn, row, now):
             row["csat"] = csat
             return {"csat": csat}
 
-        return self._change(actor, conversation_id, "csat", apply)
+        return self._change(actor, conversation_id, "csat", apply, allow=allow)
 
     def reopen(self, actor: AgentInfo, conversation_id: int) -> QueueRow:
         def allow(actor, row):
-            self._must_be_active(actor, row)
+            if actor is None:
+                raise NotAllowed(NEEDS_AGENT)
             if actor.role != "supervisor" and row.get("assignee_id") not in (None, actor.id):
                 raise NotAllowed("this conversation belongs to another agent")
 
@@ -608,7 +634,7 @@ class ActionsMixin:
                 return False
             return {"tag": tag}
 
-        return self._change(actor, conversation_id, "tag_added", apply, allow=self._must_be_active)
+        return self._change(actor, conversation_id, "tag_added", apply, allow=self._must_own)
 
     def untag_conversation(self, actor: AgentInfo, conversation_id: int, tag: str) -> QueueRow:
         def apply(conn, row, now):
@@ -619,14 +645,12 @@ class ActionsMixin:
             ).rowcount
             return {"tag": tag} if gone else False
 
-        return self._change(
-            actor, conversation_id, "tag_removed", apply, allow=self._must_be_active
-        )
+        return self._change(actor, conversation_id, "tag_removed", apply, allow=self._must_own)
 
     def tag_customer(self, actor: AgentInfo, customer_id: int, tag: str) -> None:
         tag = clean_tag(tag)
-        self._must_be_active(actor, {})
         with self._write() as conn:
+            self._active(conn, actor)
             if self._upsert_ignore(conn, CUST_TAG, [{"customer_id": customer_id, "tag": tag}]):
                 self._event(
                     conn,
@@ -637,8 +661,8 @@ class ActionsMixin:
                 )
 
     def untag_customer(self, actor: AgentInfo, customer_id: int, tag: str) -> None:
-        self._must_be_active(actor, {})
         with self._write() as conn:
+            self._active(conn, actor)
             gone = conn.execute(
                 sa.delete(CUST_TAG).where(
                     CUST_TAG.c.customer_id == customer_id, CUST_TAG.c.tag == tag
@@ -658,6 +682,9 @@ class ActionsMixin:
     def save_draft(self, agent_id: int, conversation_id: int, body: str) -> None:
         """Keep what the agent is typing; an empty draft is removed. Private: no event."""
         with self._write() as conn:
+            active = conn.execute(sa.select(AGENT.c.active).where(AGENT.c.id == agent_id)).scalar()
+            if not active:
+                raise NotAllowed(DISABLED)
             if not body:
                 conn.execute(
                     sa.delete(DRAFT).where(
@@ -681,9 +708,9 @@ class ActionsMixin:
 
     def delete_conversation(self, actor: AgentInfo, conversation_id: int) -> None:
         """Supervisors only; the audit trail keeps a record of what was deleted."""
-        if actor.role != "supervisor":
-            raise NotAllowed("only a supervisor may delete a conversation")
         with self._write() as conn:
+            if self._active(conn, actor).role != "supervisor":
+                raise NotAllowed("only a supervisor may delete a conversation")
             row = self._lock(conn, conversation_id)
             conn.execute(sa.delete(DRAFT).where(DRAFT.c.conversation_id == conversation_id))
             conn.execute(sa.delete(CONV_TAG).where(CONV_TAG.c.conversation_id == conversation_id))

@@ -1,4 +1,10 @@
-"""The team: agents, roles and presence."""
+"""The team: agents, roles and presence; who may act at all.
+
+An AgentInfo a caller holds is a snapshot: a workstation keeps the one it signed in with for
+hours. Every permission check therefore reads the agent's row again inside the transaction that
+acts (`_fresh`), so disabling or demoting someone takes effect on their next key press, not on
+their next login.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,14 @@ from cs_tui.data.views import HANDLE_RE, ROLES, AgentInfo
 
 AGENT = models.Agent.__table__
 ONLINE_WINDOW_S = 30
+
+# Fixed refusals (listed in cs_tui.widgets.store_messages, so the workstation translates them).
+DISABLED = (
+    "your agent account is disabled: only your own audit log stays readable until a "
+    "supervisor makes it active again"
+)
+NOT_A_MANAGER = "only a supervisor may change the team"
+NEEDS_AGENT = "this action needs an agent"
 
 
 def agent_from_row(row) -> AgentInfo:
@@ -35,7 +49,21 @@ def check_handle(handle: str) -> str:
     return handle
 
 
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise InvalidInput(f"unknown role {role!r} (known: {', '.join(ROLES)})")
+
+
+def not_in_team(handle: str) -> NotAllowed:
+    return NotAllowed(
+        f"{handle!r} is not in this team: a supervisor adds agents with "
+        f"`cs-tui agents add {handle}`"
+    )
+
+
 class AgentsMixin:
+    # -- reading the team ------------------------------------------------------------------
+
     def get_agent(self, handle: str) -> AgentInfo | None:
         with self._read() as conn:
             row = conn.execute(sa.select(AGENT).where(AGENT.c.handle == handle)).first()
@@ -48,101 +76,177 @@ class AgentsMixin:
             raise NotFound(f"no agent #{agent_id}")
         return agent_from_row(row)
 
-    def list_agents(self, *, include_disabled: bool = True) -> list[AgentInfo]:
+    def list_agents(
+        self, *, include_disabled: bool = True, viewer: AgentInfo | None = None
+    ) -> list[AgentInfo]:
         query = sa.select(AGENT).order_by(AGENT.c.handle)
         if not include_disabled:
             query = query.where(AGENT.c.active.is_(True))
         with self._read() as conn:
+            if viewer is not None:
+                self._active(conn, viewer)
             return [agent_from_row(r) for r in conn.execute(query)]
 
     def has_supervisor(self) -> bool:
         with self._read() as conn:
-            return (
-                conn.execute(
-                    sa.select(AGENT.c.id)
-                    .where(AGENT.c.role == "supervisor", AGENT.c.active.is_(True))
-                    .limit(1)
-                ).first()
-                is not None
-            )
+            return bool(self._supervisor_ids(conn, lock=False))
+
+    # -- who is acting ---------------------------------------------------------------------
+
+    def _fresh(self, conn, actor: AgentInfo) -> AgentInfo:
+        """The actor as stored now, read in the caller's transaction."""
+        row = conn.execute(sa.select(AGENT).where(AGENT.c.id == actor.id)).first()
+        if row is None:
+            raise not_in_team(actor.handle)
+        return agent_from_row(row)
+
+    def _active(self, conn, actor: AgentInfo | None) -> AgentInfo:
+        """The actor as stored now, refused unless enabled: a disabled agent reads only their
+        own audit log, so every other read and write goes through here."""
+        if actor is None:
+            raise NotAllowed(NEEDS_AGENT)
+        fresh = self._fresh(conn, actor)
+        if not fresh.active:
+            raise NotAllowed(DISABLED)
+        return fresh
+
+    def _supervisor_ids(self, conn, *, lock: bool) -> list[int]:
+        """Ids of the active supervisors. With `lock`, their rows stay locked until commit
+        (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers): two supervisors
+        disabling each other at once are then decided one after the other, on the rows as the
+        first left them."""
+        query = (
+            sa.select(AGENT.c.id)
+            .where(AGENT.c.role == "supervisor", AGENT.c.active.is_(True))
+            .order_by(AGENT.c.id)
+        )
+        if lock:
+            query = query.with_for_update()
+        return list(conn.execute(query).scalars())
+
+    def sign_in(self, handle: str, *, audit_only: bool = False) -> AgentInfo:
+        """The person running a command or a workstation.
+
+        A handle the store has not seen is registered as a plain agent only while the team has no
+        supervisor (the first run of a new store); after that joining the team is a supervisor's
+        decision. A disabled agent is refused, except for reading their own audit log
+        (`audit_only`).
+        """
+        handle = check_handle(handle)
+        found = self.get_agent(handle) or self._register_first_use(handle)
+        if not found.active and not audit_only:
+            raise NotAllowed(DISABLED)
+        return found
+
+    def _register_first_use(self, handle: str) -> AgentInfo:
+        with self._write() as conn:
+            if self._supervisor_ids(conn, lock=True):
+                raise not_in_team(handle)
+            self._registered(conn, handle, None, "agent")
+        return self.get_agent(handle)  # type: ignore[return-value]
+
+    def require_supervisor(self, actor: AgentInfo | None, what: str) -> AgentInfo | None:
+        """Refuse `what` unless the actor is an active supervisor, once the team has one.
+
+        Commands whose data is the whole team's (export, importing the knowledge base, another
+        agent's figures) call this before they start; `what` completes "only a supervisor may ...".
+        """
+        with self._read() as conn:
+            fresh = self._active(conn, actor) if actor is not None else None
+            supervisors = self._supervisor_ids(conn, lock=False)
+        if supervisors and (fresh is None or fresh.id not in supervisors):
+            raise NotAllowed(f"only a supervisor may {what}")
+        return fresh
+
+    # -- changing the team -----------------------------------------------------------------
 
     def ensure_agent(
         self, handle: str, display_name: str | None = None, role: str = "agent"
     ) -> AgentInfo:
-        """The agent with this handle, registered as a plain agent on first use."""
+        """The agent with this handle, registered on first use, whatever the team.
+
+        For set-up code that is trusted with the store itself (seeds, tests, benchmarks); a person
+        at a keyboard is identified through `sign_in`, which never lets a stranger in.
+        """
         handle = check_handle(handle)
         existing = self.get_agent(handle)
         if existing is not None:
             return existing
-        if role not in ROLES:
-            raise InvalidInput(f"unknown role {role!r} (known: {', '.join(ROLES)})")
-        now = self.clock.now()
+        _check_role(role)
         with self._write() as conn:
-            values = dict(
+            self._registered(conn, handle, display_name, role)
+        return self.get_agent(handle)  # type: ignore[return-value]
+
+    def _insert_agent(self, conn, handle: str, display_name: str | None, role: str) -> int | None:
+        """The new agent's id, or None when the handle is taken (a concurrent registration)."""
+        insert = self._insert_fn()
+        return conn.execute(
+            insert(AGENT)
+            .values(
                 handle=handle,
                 display_name=(display_name or handle)[:200],
                 role=role,
                 active=True,
-                created_at=now,
+                created_at=self.clock.now(),
             )
-            insert = self._insert_fn()
-            new_id = conn.execute(
-                insert(AGENT)
-                .values(**values)
-                .on_conflict_do_nothing(index_elements=["handle"])
-                .returning(AGENT.c.id)
-            ).scalar()
-            if new_id is not None:
-                self._event(
-                    conn, new_id, "agent_registered", None, {"handle": handle, "role": role}
-                )
-        return self.get_agent(handle)  # type: ignore[return-value]
+            .on_conflict_do_nothing(index_elements=["handle"])
+            .returning(AGENT.c.id)
+        ).scalar()
 
-    def _require_manager(self, actor: AgentInfo | None) -> None:
-        """Team changes are the supervisors' once a supervisor exists (bootstrap before that)."""
-        if not self.has_supervisor():
-            return
-        if actor is None or actor.role != "supervisor":
-            raise NotAllowed("only a supervisor may change the team")
+    def _registered(self, conn, handle: str, display_name: str | None, role: str) -> None:
+        new_id = self._insert_agent(conn, handle, display_name, role)
+        if new_id is not None:
+            self._event(conn, new_id, "agent_registered", None, {"handle": handle, "role": role})
+
+    def _manager(self, conn, actor: AgentInfo | None) -> list[int]:
+        """Lock the active supervisors and check the actor is one of them (anyone may set the
+        team up while it has none). Returns the locked ids for the last-supervisor rule."""
+        supervisors = self._supervisor_ids(conn, lock=True)
+        fresh = self._active(conn, actor) if actor is not None else None
+        if supervisors and (fresh is None or fresh.id not in supervisors):
+            raise NotAllowed(NOT_A_MANAGER)
+        return supervisors
+
+    @staticmethod
+    def _keep_a_supervisor(supervisors: list[int], target: AgentInfo) -> None:
+        """Demoting or disabling the last active supervisor would open the team to anyone."""
+        if supervisors == [target.id]:
+            raise NotAllowed(
+                f"{target.handle} is the last active supervisor: make someone else one first"
+            )
+
+    def _target(self, conn, handle: str) -> AgentInfo:
+        row = conn.execute(sa.select(AGENT).where(AGENT.c.handle == handle)).first()
+        if row is None:
+            raise NotFound(f"no agent {handle!r}")
+        return agent_from_row(row)
 
     def add_agent(
         self, actor: AgentInfo | None, handle: str, display_name: str | None, role: str
     ) -> AgentInfo:
-        self._require_manager(actor)
         handle = check_handle(handle)
-        if role not in ROLES:
-            raise InvalidInput(f"unknown role {role!r} (known: {', '.join(ROLES)})")
-        if self.get_agent(handle) is not None:
-            raise InvalidInput(f"agent {handle!r} already exists")
+        _check_role(role)
         with self._write() as conn:
-            new_id = conn.execute(
-                sa.insert(AGENT)
-                .values(
-                    handle=handle,
-                    display_name=(display_name or handle)[:200],
-                    role=role,
-                    active=True,
-                    created_at=self.clock.now(),
-                )
-                .returning(AGENT.c.id)
-            ).scalar_one()
+            self._manager(conn, actor)
+            added = self._insert_agent(conn, handle, display_name, role)
+            if added is None:
+                raise InvalidInput(f"agent {handle!r} already exists")
             self._event(
                 conn,
                 actor.id if actor else None,
                 "agent_added",
                 None,
-                {"handle": handle, "role": role, "agent_id": new_id},
+                {"handle": handle, "role": role, "agent_id": added},
             )
         return self.get_agent(handle)  # type: ignore[return-value]
 
     def set_role(self, actor: AgentInfo | None, handle: str, role: str) -> AgentInfo:
-        self._require_manager(actor)
-        if role not in ROLES:
-            raise InvalidInput(f"unknown role {role!r} (known: {', '.join(ROLES)})")
-        target = self.get_agent(handle)
-        if target is None:
-            raise NotFound(f"no agent {handle!r}")
+        _check_role(role)
         with self._write() as conn:
+            supervisors = self._manager(conn, actor)
+            target = self._target(conn, handle)
+            if role != "supervisor":
+                self._keep_a_supervisor(supervisors, target)
             conn.execute(sa.update(AGENT).where(AGENT.c.id == target.id).values(role=role))
             self._event(
                 conn,
@@ -154,11 +258,11 @@ class AgentsMixin:
         return self.get_agent(handle)  # type: ignore[return-value]
 
     def set_active(self, actor: AgentInfo | None, handle: str, active: bool) -> AgentInfo:
-        self._require_manager(actor)
-        target = self.get_agent(handle)
-        if target is None:
-            raise NotFound(f"no agent {handle!r}")
         with self._write() as conn:
+            supervisors = self._manager(conn, actor)
+            target = self._target(conn, handle)
+            if not active:
+                self._keep_a_supervisor(supervisors, target)
             conn.execute(sa.update(AGENT).where(AGENT.c.id == target.id).values(active=active))
             self._event(
                 conn,
@@ -169,6 +273,8 @@ class AgentsMixin:
             )
         return self.get_agent(handle)  # type: ignore[return-value]
 
+    # -- presence ----------------------------------------------------------------------------
+
     def heartbeat(self, agent_id: int) -> None:
         """Presence: a running workstation touches last_seen_at (no event: not a change of work)."""
         with self._write() as conn:
@@ -176,9 +282,13 @@ class AgentsMixin:
                 sa.update(AGENT).where(AGENT.c.id == agent_id).values(last_seen_at=self.clock.now())
             )
 
-    def online_agents(self, window_s: float = ONLINE_WINDOW_S) -> list[AgentInfo]:
+    def online_agents(
+        self, window_s: float = ONLINE_WINDOW_S, *, viewer: AgentInfo | None = None
+    ) -> list[AgentInfo]:
         since = self.clock.now() - timedelta(seconds=window_s)
         with self._read() as conn:
+            if viewer is not None:
+                self._active(conn, viewer)
             rows = conn.execute(
                 sa.select(AGENT).where(AGENT.c.last_seen_at >= since).order_by(AGENT.c.handle)
             )

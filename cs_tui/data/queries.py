@@ -6,8 +6,10 @@ store of 100,000 open conversations answers as fast as one of 100.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -23,6 +25,7 @@ from cs_tui.data.views import (
     MessageView,
     QueueFilter,
     QueueRow,
+    sees_in_full,
 )
 
 CONV = models.Conversation.__table__
@@ -109,6 +112,17 @@ def _split_tags(joined: str | None) -> tuple[str, ...]:
     return tuple(sorted(joined.split(TAG_SEP))) if joined else ()
 
 
+def _notes_visible(viewer: AgentInfo | None, assignee: str | None, training: bool) -> bool:
+    if viewer is None or sees_in_full(viewer, assignee):
+        return True
+    return bool(training) and viewer.role == "trainer"
+
+
+def _summary(row: QueueRow) -> QueueRow:
+    """Another agent's conversation as a non-supervisor may see it in a customer's history."""
+    return dataclasses.replace(row, preview="", tags=())
+
+
 class QueriesMixin:
     # -- queue ---------------------------------------------------------------------------
 
@@ -158,17 +172,18 @@ class QueriesMixin:
         """One window of the queue, most urgent first (most overdue on top)."""
         flt = flt or QueueFilter()
         now = self.clock.now()
-        # Two steps: pick the window's ids from the covering queue index, then fetch those rows.
-        ids = sa.select(CONV.c.id)
-        if flt.text and flt.text.strip():
-            ids = ids.select_from(CONV.join(CUST, CUST.c.id == CONV.c.customer_id))
-        ids = (
-            ids.where(*self._queue_conditions(viewer, flt, now))
-            .order_by(CONV.c.urgency_at, CONV.c.id)
-            .offset(max(0, offset))
-            .limit(max(0, limit))
-        )
         with self._read() as conn:
+            viewer = self._active(conn, viewer)
+            # Two steps: pick the window's ids from the covering queue index, then fetch them.
+            ids = sa.select(CONV.c.id)
+            if flt.text and flt.text.strip():
+                ids = ids.select_from(CONV.join(CUST, CUST.c.id == CONV.c.customer_id))
+            ids = (
+                ids.where(*self._queue_conditions(viewer, flt, now))
+                .order_by(CONV.c.urgency_at, CONV.c.id)
+                .offset(max(0, offset))
+                .limit(max(0, limit))
+            )
             window = list(conn.execute(ids).scalars())
             if not window:
                 return []
@@ -185,14 +200,15 @@ class QueriesMixin:
         """How many rows the filter holds, counted up to `cap` so a huge store stays cheap."""
         flt = flt or QueueFilter()
         now = self.clock.now()
-        inner = (
-            sa.select(CONV.c.id)
-            .select_from(CONV.join(CUST, CUST.c.id == CONV.c.customer_id))
-            .where(*self._queue_conditions(viewer, flt, now))
-            .limit(cap)
-            .subquery()
-        )
         with self._read() as conn:
+            viewer = self._active(conn, viewer)
+            inner = (
+                sa.select(CONV.c.id)
+                .select_from(CONV.join(CUST, CUST.c.id == CONV.c.customer_id))
+                .where(*self._queue_conditions(viewer, flt, now))
+                .limit(cap)
+                .subquery()
+            )
             return conn.execute(sa.select(sa.func.count()).select_from(inner)).scalar_one()
 
     def _tags_for(self, conn, ids: list[int]) -> dict[int, tuple[str, ...]]:
@@ -241,9 +257,21 @@ class QueriesMixin:
         return found
 
     def conversation(
-        self, conversation_id: int, *, message_limit: int = MESSAGE_WINDOW
+        self,
+        conversation_id: int,
+        *,
+        viewer: AgentInfo | None = None,
+        message_limit: int = MESSAGE_WINDOW,
     ) -> ConversationDetail:
+        """One conversation with its newest messages.
+
+        With a `viewer` (a person looking), another agent's conversation comes without its
+        private notes unless the viewer is a supervisor (see views.sees_in_full); without one
+        (role-play scoring, exports, tests) everything is returned.
+        """
         with self._read() as conn:
+            if viewer is not None:
+                viewer = self._active(conn, viewer)
             full = (
                 conn.execute(sa.select(CONV).where(CONV.c.id == conversation_id)).mappings().first()
             )
@@ -258,6 +286,8 @@ class QueriesMixin:
                 .order_by(MSG.c.sent_at.desc(), MSG.c.id.desc())
                 .limit(message_limit)
             )
+            if not _notes_visible(viewer, qrow.assignee, full["training"]):
+                newest = newest.where(MSG.c.author_kind != "note")
             messages = [MessageView(*r) for r in reversed(conn.execute(newest).all())]
         return ConversationDetail(
             row=_row_to_queue(qrow, tags),
@@ -303,8 +333,14 @@ class QueriesMixin:
                 raise NotFound(f"no customer {handle!r}")
             return self._customer(conn, cid)
 
-    def customer_history(self, customer_id: int, *, limit: int = 50) -> list[QueueRow]:
-        """Every conversation of this customer on every channel, newest first."""
+    def customer_history(
+        self, customer_id: int, *, viewer: AgentInfo | None = None, limit: int = 50
+    ) -> list[QueueRow]:
+        """Every conversation of this customer on every channel, newest first.
+
+        With a `viewer` who is not a supervisor, other agents' conversations come as a summary
+        only (channel, date, category, status): no preview of their messages, no tags.
+        """
         query = (
             _queue_select()
             .where(CONV.c.customer_id == customer_id, CONV.c.training.is_(False))
@@ -314,9 +350,14 @@ class QueriesMixin:
             .limit(limit)
         )
         with self._read() as conn:
+            if viewer is not None:
+                viewer = self._active(conn, viewer)
             rows = conn.execute(query).all()
             tags = self._tags_for(conn, [r.id for r in rows])
-        return [_row_to_queue(r, tags.get(r.id, ())) for r in rows]
+        history = [_row_to_queue(r, tags.get(r.id, ())) for r in rows]
+        if viewer is None:
+            return history
+        return [h if sees_in_full(viewer, h.assignee) else _summary(h) for h in history]
 
     # -- drafts -------------------------------------------------------------------------
 
@@ -362,7 +403,8 @@ class QueriesMixin:
     def audit(
         self, viewer: AgentInfo, *, conversation_id: int | None = None, limit: int = 200
     ) -> list[EventView]:
-        """The audit trail, newest first. Supervisors see all of it; others their own actions."""
+        """The audit trail, newest first. Active supervisors see all of it; others, disabled
+        agents included, their own actions."""
         actor = AGENT.alias("actor")
         query = (
             sa.select(
@@ -379,13 +421,22 @@ class QueriesMixin:
         )
         if conversation_id is not None:
             query = query.where(EVENT.c.conversation_id == conversation_id)
-        if viewer.role != "supervisor":
-            query = query.where(EVENT.c.actor_id == viewer.id)
         with self._read() as conn:
+            viewer = self._fresh(conn, viewer)
+            if not (viewer.active and viewer.is_supervisor):
+                query = query.where(EVENT.c.actor_id == viewer.id)
             return [
                 EventView(r.id, r.at, r.actor, r.kind, r.conversation_id, dict(r.payload or {}))
                 for r in conn.execute(query)
             ]
+
+    def export_messages(
+        self, actor: AgentInfo | None, *, include_training: bool = False
+    ) -> Iterator[dict]:
+        """Every message of the store, for `cs-tui export`: the whole team's customers, so a
+        supervisor's (anyone's while the team has none)."""
+        self.require_supervisor(actor, "export the store")
+        return self.export_rows(include_training=include_training)
 
     def counts(self) -> dict[str, int]:
         """Rows per table: `cs-tui db info` and the copy check."""

@@ -28,6 +28,13 @@ class AgentInfo:
         return self.role == "supervisor"
 
 
+def sees_in_full(viewer: AgentInfo, assignee: str | None) -> bool:
+    """Whether `viewer` sees a conversation owned by `assignee` in full (its private notes, its
+    messages in the customer's history) or only as a summary: channel, date, category, status.
+    Supervisors see everything; an agent sees their own work and the unassigned pool."""
+    return viewer.is_supervisor or assignee is None or assignee == viewer.handle
+
+
 @dataclass(frozen=True)
 class CustomerInfo:
     id: int
