@@ -242,7 +242,7 @@ def test_team_management_is_for_supervisors_once_there_is_one(store_url, capsys)
         ]
         == 0
     )
-    rc, out, _ = cli(capsys, "agents", "list", "--db", store_url, "--json")
+    rc, out, _ = cli(capsys, "agents", "list", "--db", store_url, "--agent", "boss", "--json")
     team = {a["handle"]: a for a in json.loads(out)}
     assert set(team) == {"boss", "alice"}
     assert team["alice"]["role"] == "trainer" and team["alice"]["name"] == "Alice Wang"
@@ -250,7 +250,7 @@ def test_team_management_is_for_supervisors_once_there_is_one(store_url, capsys)
     rc, _, err = cli(capsys, "agents", "disable", "boss", "--db", store_url, "--agent", "boss")
     assert rc == 2 and "last active supervisor" in err
     assert cli(capsys, "agents", "disable", "alice", "--db", store_url, "--agent", "boss")[0] == 0
-    rc, out, _ = cli(capsys, "agents", "list", "--db", store_url)
+    rc, out, _ = cli(capsys, "agents", "list", "--db", store_url, "--agent", "boss")
     assert "disabled" in out.splitlines()[1] and out.splitlines()[1].startswith("alice")
 
     with store_of(store_url) as s:

@@ -36,10 +36,11 @@ def open_store(args: argparse.Namespace, *, clock=None) -> Store:
 
 
 def current_agent(store: Store, args: argparse.Namespace) -> AgentInfo:
-    """Who runs this command; an unknown handle is registered as an agent on first use."""
+    """Who runs this command: a member of the team who is not disabled (an unknown handle is
+    registered only while the team has no supervisor; see Store.sign_in)."""
     settings = settings_for(args)
     handle = resolve_agent(getattr(args, "agent", None), settings)
-    return store.ensure_agent(handle)
+    return store.sign_in(handle)
 
 
 def print_json(value) -> None:

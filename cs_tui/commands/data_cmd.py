@@ -36,8 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", metavar="FILE|-")
     p.set_defaults(handler=run_ingest)
 
-    p = sub.add_parser("export", help="write every message as JSONL")
+    p = sub.add_parser("export", help="write every message as JSONL (supervisors)")
     add_store_options(p)
+    add_agent_option(p)
     p.add_argument("--out", metavar="FILE", help="output file (default: standard output)")
     p.add_argument("--include-training", action="store_true", help="also export role-play sessions")
     p.set_defaults(handler=run_export)
@@ -144,7 +145,9 @@ def run_export(args) -> int:
     from cs_tui.data.io import write_jsonl
 
     store = open_store(args)
-    rows = store.export_rows(include_training=args.include_training)
+    # Every customer's messages and every private note: the supervisor's call, checked before
+    # an output file is created.
+    rows = store.export_messages(current_agent(store, args), include_training=args.include_training)
     if args.out:
         target = Path(args.out)
         tmp = target.with_name(target.name + ".part")

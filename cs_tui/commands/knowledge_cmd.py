@@ -64,6 +64,7 @@ def register(subparsers) -> None:
     kb_search.add_argument("--lang", choices=("zh", "en"), help="only articles in this language")
     kb_search.add_argument("--limit", type=int, default=10, help="how many results (default 10)")
     add_store_options(kb_search)
+    add_agent_option(kb_search)
     kb_search.add_argument("--config", metavar="FILE", help="config file (TOML)")
     kb_search.set_defaults(handler=cmd_kb_search)
 
@@ -71,12 +72,14 @@ def register(subparsers) -> None:
     kb_list.add_argument("--json", action="store_true", help="print JSON")
     kb_list.add_argument("--limit", type=int, default=None, help="at most this many")
     add_store_options(kb_list)
+    add_agent_option(kb_list)
     kb_list.add_argument("--config", metavar="FILE", help="config file (TOML)")
     kb_list.set_defaults(handler=cmd_kb_list)
 
     kb_show = kb_sub.add_parser("show", help="print one article")
     kb_show.add_argument("article", metavar="ID_OR_SLUG")
     add_store_options(kb_show)
+    add_agent_option(kb_show)
     kb_show.add_argument("--config", metavar="FILE", help="config file (TOML)")
     kb_show.set_defaults(handler=cmd_kb_show)
 
@@ -239,7 +242,10 @@ def cmd_kb_import(args: argparse.Namespace) -> int:
     if not records:
         raise UserError(f"no articles to import from {source}")
     with open_store(args) as store:
-        agent = current_agent(store, args)
+        # The knowledge base is what every agent quotes to customers: the team's lead decides.
+        agent = store.require_supervisor(
+            current_agent(store, args), "import articles into the knowledge base"
+        )
         inserted, updated = store.upsert_articles(records, actor_id=agent.id)
     _out(
         f"imported {inserted} new and updated {updated} article(s) from {source}"
@@ -249,9 +255,10 @@ def cmd_kb_import(args: argparse.Namespace) -> int:
 
 
 def _articles(args: argparse.Namespace, limit: int | None = None):
-    from cs_tui.commands.common import open_store
+    from cs_tui.commands.common import current_agent, open_store
 
     with open_store(args) as store:
+        current_agent(store, args)  # a member of the team, not disabled
         return store.articles(limit)
 
 
@@ -314,9 +321,10 @@ def cmd_kb_list(args: argparse.Namespace) -> int:
 
 
 def cmd_kb_show(args: argparse.Namespace) -> int:
-    from cs_tui.commands.common import open_store
+    from cs_tui.commands.common import current_agent, open_store
 
     with open_store(args) as store:
+        current_agent(store, args)  # a member of the team, not disabled
         article = store.article(args.article)
     if article is None:
         raise UserError(f"no article {args.article!r}")

@@ -3,6 +3,11 @@
 The same figures as the supervisor dashboard, from the same store queries (cs_tui.metrics and
 cs_tui.data.kpi_queries; definitions in docs/metrics.md). JSON and CSV carry raw numbers
 (seconds, percentages); the table formats them and shows each target with a verdict.
+
+`--agent` here names whose figures to report. The person asking is the usual identity
+(`cs-tui --agent HANDLE report ...`, $CS_TUI_AGENT, the config, the login): any active member of
+the team sees the team's figures and their own; another agent's (`--agent OTHER`, `--by-agent`)
+are for supervisors.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--agent",
         dest="report_agent",
         metavar="HANDLE",
-        help="only the conversations assigned to this agent",
+        help="only the conversations assigned to this agent (another agent's: supervisors)",
     )
     p.add_argument("--format", choices=FORMATS, default="table", help="output (default table)")
     p.add_argument(
@@ -45,7 +50,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="agent messages checked for compliant language, newest first (default 2000; 0 skips)",
     )
     p.add_argument(
-        "--by-agent", action="store_true", help="also list each agent's figures (table and json)"
+        "--by-agent",
+        action="store_true",
+        help="also list each agent's figures (table and json; supervisors)",
     )
     p.set_defaults(handler=run_report)
 
@@ -63,12 +70,7 @@ def run_report(args) -> int:
         raise UserError("--sample must be between 0 and 100,000")
     store = open_store(args)
     try:
-        agent_id = None
-        if args.report_agent:
-            agent = store.get_agent(args.report_agent)
-            if agent is None:
-                raise UserError(f"no agent {args.report_agent!r}")
-            agent_id = agent.id
+        agent_id = _subject(store, args)
         start, end = window(store.clock.now(), days)
         kpis = kpis_for(store, start, end, agent_id=agent_id, sample=sample)
         by_agent = store.kpi_by_agent(start, end) if args.by_agent and agent_id is None else []
@@ -89,6 +91,24 @@ def run_report(args) -> int:
     else:
         print_table(data, by_agent)
     return 0
+
+
+def _subject(store, args) -> int | None:
+    """The id of the agent whose figures were asked for (None: the team), once the person asking
+    may see them."""
+    from cs_tui.commands.common import current_agent
+
+    viewer = current_agent(store, args)
+    if args.report_agent and args.report_agent != viewer.handle:
+        store.require_supervisor(viewer, "see another agent's figures")
+    if args.by_agent:
+        store.require_supervisor(viewer, "see each agent's figures")
+    if not args.report_agent:
+        return None
+    agent = store.get_agent(args.report_agent)
+    if agent is None:
+        raise UserError(f"no agent {args.report_agent!r}")
+    return agent.id
 
 
 def print_table(data: dict, by_agent: list) -> None:

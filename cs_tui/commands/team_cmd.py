@@ -2,11 +2,13 @@
 
 These post through the same Store methods as the workstation, so the store's rules apply to
 scripts too: an agent replies only in conversations assigned to them, only supervisors move other
-agents' work, and every change leaves an audit event with actor and time.
+agents' work, and every change leaves an audit event with actor and time. `reply` runs the
+workstation's checks of a draft (cs_tui.reply_check) before anything is sent.
 
 Who is asking: --agent, then $CS_TUI_AGENT, then the config file, then the login name. Once the
 store has a supervisor, an unknown handle is refused rather than registered on the fly: joining
-the team is a supervisor's decision (`cs-tui agents add`).
+the team is a supervisor's decision (`cs-tui agents add`). A disabled agent may only read their
+own audit log.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import sys
 from cs_tui.cli import UserError, add_agent_option, add_store_options
 from cs_tui.commands.common import open_store, out, print_json, settings_for
 from cs_tui.data.views import ROLES, AgentInfo, EventView, QueueRow
+from cs_tui.safe_text import terminal_safe
 
 # Environment that could change who or where a locked session is. Over SSH a client can only set
 # what sshd's AcceptEnv lets through, but a forced command must not depend on that.
@@ -85,11 +88,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=run_assign)
 
-    p = sub.add_parser("reply", help="send a reply in a conversation assigned to you")
+    p = sub.add_parser(
+        "reply",
+        help="send a reply in a conversation assigned to you, after the workstation's checks",
+        description="The reply is checked like a draft in the workstation: an unfilled "
+        "{placeholder}, phrases to avoid, a language other than the customer's. With a finding "
+        "nothing is sent and the exit status is 2.",
+    )
     _common(p)
     p.add_argument("conversation", metavar="CONVERSATION_ID")
     p.add_argument("text", metavar="TEXT", help="the reply; - reads it from standard input")
-    p.add_argument("--json", action="store_true", help="print the stored message as JSON")
+    p.add_argument(
+        "--json", action="store_true", help="print the stored message (or the findings) as JSON"
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="send despite phrases to avoid or a language mismatch (never with a blank unfilled)",
+    )
     p.set_defaults(handler=run_reply)
 
     p = sub.add_parser("audit-log", help="who did what and when (supervisors see everyone)")
@@ -155,18 +171,9 @@ def _handle(args) -> str:
     return resolve_agent(getattr(args, "agent", None), settings_for(args))
 
 
-def acting_agent(store, args) -> AgentInfo:
-    """The agent running this command. Registered on first use only while no supervisor exists."""
-    handle = _handle(args)
-    found = store.get_agent(handle)
-    if found is not None:
-        return found
-    if store.has_supervisor():
-        raise UserError(
-            f"{handle!r} is not in this team: a supervisor adds agents with "
-            f"`cs-tui agents add {handle}`"
-        )
-    return store.ensure_agent(handle)
+def acting_agent(store, args, *, audit_only: bool = False) -> AgentInfo:
+    """The agent running this command (the store's rules: see Store.sign_in)."""
+    return store.sign_in(_handle(args), audit_only=audit_only)
 
 
 def manager(store, args) -> AgentInfo | None:
@@ -267,13 +274,53 @@ def run_assign(args, store) -> int:
     return 0
 
 
+def _customer_lang(store, actor: AgentInfo, conversation_id: int) -> str | None:
+    """The language of the customer's latest messages, as the workstation tells it."""
+    from cs_tui.compliance import detect_lang
+
+    messages = store.conversation(conversation_id, viewer=actor).messages
+    texts = [m.body for m in messages if m.author_kind == "customer"][-3:]
+    return detect_lang(" ".join(texts)) if texts else None
+
+
+def _finding_line(where: str, finding) -> str:
+    line = f"{where}:{finding.start}: {finding.kind}: 「{finding.phrase}」 {finding.why}"
+    return terminal_safe(f"{line}; {finding.suggestion}" if finding.suggestion else line)
+
+
+def _refuse_reply(args, findings: list) -> int:
+    """Nothing was sent: say why, one finding a line (or one JSON object), exit 2."""
+    blanks = any(f.blocks for f in findings)
+    if args.json:
+        print_json(
+            {
+                "sent": False,
+                "conversation_id": args.conversation,
+                "findings": [f.as_dict() for f in findings],
+            }
+        )
+    for finding in findings:
+        print(_finding_line(args.conversation, finding), file=sys.stderr)
+    if blanks:
+        why = "a blank of the quick reply is still unfilled (--force never sends that)"
+    else:
+        why = "check the reply, or send it as it is with --force"
+    print(f"cs-tui: not sent: {why}", file=sys.stderr)
+    return 2
+
+
 @with_store
 def run_reply(args, store) -> int:
+    from cs_tui.reply_check import reply_findings
+
     actor = acting_agent(store, args)
     text = sys.stdin.read() if args.text == "-" else args.text
     if args.text == "-":
         text = text.rstrip("\n")
     cid = store.conversation_id(args.conversation)
+    findings = reply_findings(text, _customer_lang(store, actor, cid))
+    if findings and (not args.force or any(f.blocks for f in findings)):
+        return _refuse_reply(args, findings)
     msg = store.post_reply(actor, cid, text)
     if args.json:
         print_json(
@@ -283,10 +330,12 @@ def run_reply(args, store) -> int:
                 "author": msg.author,
                 "sent_at": msg.sent_at.isoformat(),
                 "body": msg.body,
+                "findings": [f.as_dict() for f in findings],
             }
         )
     else:
-        out(f"sent to {args.conversation} (message {msg.id})")
+        forced = f", despite {len(findings)} finding(s)" if findings else ""
+        out(f"sent to {args.conversation} (message {msg.id}){forced}")
     return 0
 
 
@@ -326,7 +375,7 @@ def _describe_event(ev: EventView, names: dict[int, str]) -> str:
 
 @with_store
 def run_audit(args, store) -> int:
-    viewer = acting_agent(store, args)
+    viewer = acting_agent(store, args, audit_only=True)
     cid = store.conversation_id(args.conversation) if args.conversation else None
     events = store.audit(viewer, conversation_id=cid, limit=max(1, args.limit))
     ids = sorted({e.conversation_id for e in events if e.conversation_id})
@@ -346,7 +395,7 @@ def run_audit(args, store) -> int:
             ]
         )
         return 0
-    if viewer.role != "supervisor":
+    if not (viewer.active and viewer.is_supervisor):
         print("(your own actions; supervisors see the whole team's)", file=sys.stderr)
     if not events:
         out("(no audit events)")
@@ -371,10 +420,10 @@ def _agent_dict(a: AgentInfo, online: set[int]) -> dict:
     }
 
 
-def _print_agents(store, agents: list[AgentInfo], as_json: bool) -> None:
+def _print_agents(store, agents: list[AgentInfo], as_json: bool, viewer: AgentInfo) -> None:
     from cs_tui.safe_text import clean
 
-    online = {a.id for a in store.online_agents()}
+    online = {a.id for a in store.online_agents(viewer=viewer)}
     if as_json:
         print_json([_agent_dict(a, online) for a in agents])
         return
@@ -390,31 +439,17 @@ def _print_agents(store, agents: list[AgentInfo], as_json: bool) -> None:
         )
 
 
-def _keep_a_supervisor(store, actor: AgentInfo | None, handle: str) -> None:
-    """Demoting or disabling the last active supervisor would open the team to anyone."""
-    if actor is None:
-        return
-    supervisors = [
-        a.handle for a in store.list_agents(include_disabled=False) if a.role == "supervisor"
-    ]
-    if supervisors == [handle]:
-        raise UserError(f"{handle} is the last active supervisor: make someone else one first")
-
-
 @with_store
 def run_agents_list(args, store) -> int:
-    _print_agents(store, store.list_agents(), args.json)
+    viewer = acting_agent(store, args)
+    _print_agents(store, store.list_agents(viewer=viewer), args.json, viewer)
     return 0
 
 
 @with_store
 def run_agents_online(args, store) -> int:
-    from cs_tui.data.errors import NotAllowed
-
-    viewer = acting_agent(store, args)
-    if viewer.role != "supervisor" and store.has_supervisor():
-        raise NotAllowed("only a supervisor sees who is online")
-    _print_agents(store, store.online_agents(), args.json)
+    viewer = store.require_supervisor(acting_agent(store, args), "see who is online")
+    _print_agents(store, store.online_agents(viewer=viewer), args.json, viewer)
     return 0
 
 
@@ -427,19 +462,14 @@ def run_agents_add(args, store) -> int:
 
 @with_store
 def run_agents_set_role(args, store) -> int:
-    actor = manager(store, args)
-    if args.role != "supervisor":
-        _keep_a_supervisor(store, actor, args.handle)
-    changed = store.set_role(actor, args.handle, args.role)
+    changed = store.set_role(manager(store, args), args.handle, args.role)
     out(f"{changed.handle} is now {changed.role}")
     return 0
 
 
 @with_store
 def run_agents_disable(args, store) -> int:
-    actor = manager(store, args)
-    _keep_a_supervisor(store, actor, args.handle)
-    changed = store.set_active(actor, args.handle, False)
+    changed = store.set_active(manager(store, args), args.handle, False)
     out(f"{changed.handle} is disabled")
     return 0
 

@@ -22,6 +22,14 @@ STORE_MESSAGES = (
     N_("a tag cannot be empty"),
     N_("a tag cannot hold control characters"),
     N_("CSAT is a score from 1 to 5"),
+    N_(
+        "your agent account is disabled: only your own audit log stays readable until a "
+        "supervisor makes it active again"
+    ),
+    N_("this action needs an agent"),
+    N_("only a supervisor may change the team"),
+    N_("CSAT comes from the customer: an agent cannot set it"),
+    N_("a snooze cannot be longer than the service policy's maximum"),
 )
 _KNOWN = frozenset(STORE_MESSAGES)
 
