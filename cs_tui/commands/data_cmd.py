@@ -30,10 +30,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(handler=run_seed)
 
-    p = sub.add_parser("ingest", help="import messages from a JSONL file (or - for standard input)")
+    p = sub.add_parser(
+        "ingest",
+        help="import messages from a JSONL file (or - for standard input); supervisors, once "
+        "the team has one",
+    )
     add_store_options(p)
     add_agent_option(p)
     p.add_argument("file", metavar="FILE|-")
+    p.add_argument(
+        "--rejects",
+        metavar="FILE",
+        help="copy rejected lines here (default: FILE.rejects.jsonl beside the input; for "
+        "standard input, none: the reasons go to standard error)",
+    )
     p.set_defaults(handler=run_ingest)
 
     p = sub.add_parser("export", help="write every message as JSONL (supervisors)")
@@ -106,38 +116,87 @@ def run_seed(args) -> int:
     return 0
 
 
-def run_ingest(args) -> int:
-    from cs_tui.data.io import Rejected, ingest_lines, rejects_path, write_rejects
+def _ingest_source(name: str) -> Path | None:
+    """The input file, or None for standard input; refused before the store is touched."""
+    if name == "-":
+        return None
+    path = Path(name)
+    if path.is_dir():
+        raise UserError(f"{path} is a directory, not a JSONL file")
+    if not path.is_file():
+        raise UserError(f"{path}: no such file")
+    return path
 
-    store = open_store(args)
-    actor = current_agent(store, args)
-    rejects: list[Rejected] = []
-    if args.file == "-":
-        source = sys.stdin
-        sys.stdin.reconfigure(errors="surrogateescape")
-        reject_file = Path("stdin.rejects.jsonl")
-        result = ingest_lines(store, source, rejects, actor=actor)
+
+def _rejects_file(args, source: Path | None) -> Path | None:
+    """Where rejected lines are copied: --rejects, else beside the input. Standard input has
+    no "beside": its reasons go to standard error only, nothing lands in the current directory."""
+    from cs_tui.data.io import rejects_path, rejects_target_problem
+
+    target = Path(args.rejects) if args.rejects else (rejects_path(source) if source else None)
+    if target is not None:
+        problem = rejects_target_problem(target, source)
+        if problem:
+            raise UserError(problem)
+    return target
+
+
+def _importer(store, args):
+    """Who imports. Lines speak for customers and agents, so once the team has a supervisor
+    only an active supervisor imports; before that, the first-run rule of every command holds
+    (the handle is registered on first use)."""
+    from cs_tui.commands.common import settings_for
+    from cs_tui.config import resolve_agent
+
+    if store.has_supervisor():
+        handle = resolve_agent(getattr(args, "agent", None), settings_for(args))
+        actor = store.get_agent(handle)
+        if actor is None:
+            raise UserError(f"{handle!r} is not in this team: ingest is a supervisor command")
+        if actor.role != "supervisor":
+            raise UserError(f"ingest is a supervisor command: {handle!r} is not a supervisor")
     else:
-        path = Path(args.file)
-        if path.is_dir():
-            raise UserError(f"{path} is a directory, not a JSONL file")
-        if not path.is_file():
-            raise UserError(f"{path}: no such file")
-        reject_file = rejects_path(path)
-        # Undecodable bytes are kept (surrogateescape) so that line alone is rejected, and
-        # copied to the rejects file byte for byte.
-        with path.open(encoding="utf-8", errors="surrogateescape", newline="") as fh:
+        actor = current_agent(store, args)
+    if not actor.active:
+        raise UserError(f"{actor.handle!r} is disabled: ingest is not available")
+    return actor
+
+
+def run_ingest(args) -> int:
+    from cs_tui.data.io import Rejected, ingest_lines, write_rejects
+    from cs_tui.safe_text import terminal_safe
+
+    source = _ingest_source(args.file)
+    reject_file = _rejects_file(args, source)
+    store = open_store(args)
+    actor = _importer(store, args)
+    rejects: list[Rejected] = []
+    # Undecodable bytes are kept (surrogateescape) so that line alone is rejected, and copied
+    # to the rejects file byte for byte (newline="": line endings as they came).
+    if source is None:
+        sys.stdin.reconfigure(errors="surrogateescape", newline="")
+        result = ingest_lines(store, sys.stdin, rejects, actor=actor)
+    else:
+        with source.open(encoding="utf-8", errors="surrogateescape", newline="") as fh:
             result = ingest_lines(store, fh, rejects, actor=actor)
+    name = terminal_safe(args.file)
     for rej in rejects:
-        print(f"{args.file}:{rej.line_no}: {rej.reason}", file=sys.stderr)
-    if rejects:
-        write_rejects(reject_file, rejects)
+        print(f"{name}:{rej.line_no}: {rej.reason}", file=sys.stderr)
+    failure = None
+    if reject_file is not None:
+        try:
+            write_rejects(reject_file, rejects)
+        except OSError as exc:
+            failure = f"cannot write the rejects file {reject_file}: {exc.strerror or exc}"
+    copied = rejects and reject_file is not None and failure is None
     print(
         f"imported {result.imported:,} messages in {result.conversations:,} conversations; "
         f"{result.duplicates:,} already stored; {len(rejects):,} rejected"
-        + (f" (copied to {reject_file})" if rejects else ""),
+        + (f" (copied to {reject_file})" if copied else ""),
         file=sys.stderr,
     )
+    if failure:
+        raise UserError(failure)
     return 1 if rejects else 0
 
 

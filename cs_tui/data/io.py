@@ -4,17 +4,24 @@ Required: message_id, conversation_id, channel, customer, author, text, sent_at 
 offset). Optional: customer_name, agent, category, priority, tags, csat. Export also writes
 `author` "note" and "system" for private notes and system lines, so an export re-imports exactly.
 A bad line is reported with its number and reason and copied to FILE.rejects.jsonl; every good
-line is imported.
+line is imported. A line is bad when it breaks the rules of cs_tui.jsonl_lines, when the importer
+may not import it (line_refusal), or when the store refuses it: all three end as a Rejected with
+the line's number and raw text (ParsedChunk.reject).
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import itertools
 import json
+import os
+import stat
+import tempfile
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import BrokenExecutor, CancelledError, Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 from typing import IO
@@ -30,6 +37,7 @@ from cs_tui.jsonl_lines import (  # noqa: F401  (the rules are part of this modu
     check_chunk,
     check_chunk_plain,
     check_line,
+    check_raw,
     parser_process_start,
 )
 
@@ -46,20 +54,10 @@ parse_record = check_line  # one decoded line as a record, or LineError saying w
 
 def read_jsonl(lines: Iterable[str], rejects: list[Rejected]) -> Iterator[IngestRecord]:
     """Good records from `lines`; bad ones are appended to `rejects` with their reason."""
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            rejects.append(
-                Rejected(number, raw, f"not valid JSON: {exc.msg} at column {exc.colno}")
-            )
-            continue
-        try:
-            yield parse_record(obj)
-        except LineError as exc:
-            rejects.append(Rejected(number, raw, str(exc)))
+    for item in _chunked(lines):
+        records, bad = _parse_chunk(item)
+        rejects.extend(bad)
+        yield from records
 
 
 def rejects_path(source: Path) -> Path:
@@ -67,10 +65,50 @@ def rejects_path(source: Path) -> Path:
     return source.with_name(source.name + ".rejects.jsonl")
 
 
+def rejects_target_problem(path: Path, source: Path | None = None) -> str | None:
+    """Why `path` cannot take the rejected lines, found before anything is imported (so a typo
+    does not cost the copies of the bad lines), or None."""
+    if source is not None and path.exists() and source.exists() and path.samefile(source):
+        return f"--rejects {path} is the input file"
+    if not path.parent.is_dir():
+        return f"cannot write the rejects file {path}: no directory {path.parent}"
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"cannot write the rejects file {path}: {exc.strerror}"
+    if stat.S_ISLNK(mode) or stat.S_ISREG(mode):
+        return None  # a file (or a link) is replaced, never written through
+    return f"cannot write the rejects file {path}: it is not a regular file"
+
+
 def write_rejects(path: Path, rejects: list[Rejected]) -> None:
-    with path.open("w", encoding="utf-8", errors="surrogateescape") as fh:
-        for rej in rejects:
-            fh.write(rej.raw if rej.raw.endswith("\n") else rej.raw + "\n")
+    """Copy the rejected lines to `path`, or remove a copy left by an earlier run when there are
+    none (it would name lines that are imported now).
+
+    The copy is written to a new, randomly named file (O_CREAT|O_EXCL|O_NOFOLLOW, readable by
+    its owner only: it holds customer text) and renamed into place: a symlink planted at `path`
+    is replaced, never followed, and a crash leaves either the old file or the new one."""
+    if not rejects:
+        _remove_stale(path)
+        return
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape", newline="") as fh:
+            for rej in rejects:
+                fh.write(rej.raw if rej.raw.endswith("\n") else rej.raw + "\n")
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _remove_stale(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        if not stat.S_ISDIR(path.lstat().st_mode):
+            path.unlink()
 
 
 def dump_line(row: dict) -> str:
@@ -91,6 +129,25 @@ CHUNK_LINES = 5_000
 def _parse_chunk(args: tuple[int, list[str]]) -> tuple[list[IngestRecord], list[Rejected]]:
     records, bad = check_chunk(args)
     return records, [Rejected(*r) for r in bad]
+
+
+@dataclass
+class ParsedChunk:
+    """One chunk of lines after the line checks: its records, the lines rejected so far, and
+    the lines themselves, so a record refused later (by a role rule, by the store) is still
+    reported and copied with its line."""
+
+    first: int
+    lines: list[str]
+    records: list[IngestRecord]
+    rejects: list[Rejected] = field(default_factory=list)
+
+    def reject(self, line_no: int, reason: str) -> None:
+        """Reject the line numbered `line_no` (a record's line_no) of this chunk."""
+        self.rejects.append(Rejected(line_no, self.lines[line_no - self.first], reason))
+
+    def rejected_in_order(self) -> list[Rejected]:
+        return sorted(self.rejects, key=lambda r: r.line_no)
 
 
 def _chunked(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
@@ -119,13 +176,13 @@ class _ParsedChunks:
     def __init__(self, lines: Iterable[str]) -> None:
         self._chunks = _chunked(lines)
 
-    def __iter__(self) -> Iterator[tuple[list[IngestRecord], list[Rejected]]]:
+    def __iter__(self) -> Iterator[ParsedChunk]:
         first = next(self._chunks, None)
         if first is None:
             return
         second = next(self._chunks, None)
         if second is None:
-            yield _parse_chunk(first)
+            yield self._here(first)
             return
         pool = self._start()
         pending: deque[tuple[tuple[int, list[str]], Future | None]] = deque()
@@ -133,7 +190,7 @@ class _ParsedChunks:
         try:
             for item in itertools.islice(rest, self.AHEAD):
                 pending.append((item, self._submit(pool, item)))
-            yield _parse_chunk(first)  # parsed here while the parser process starts up
+            yield self._here(first)  # parsed here while the parser process starts up
             while pending:
                 item, future = pending.popleft()
                 following = next(rest, None)
@@ -145,10 +202,18 @@ class _ParsedChunks:
                 pool.shutdown(wait=False, cancel_futures=True)
 
     @staticmethod
+    def _here(item: tuple[int, list[str]]) -> ParsedChunk:
+        return ParsedChunk(item[0], item[1], *_parse_chunk(item))
+
+    @staticmethod
     def _start() -> ProcessPoolExecutor | None:
         try:
+            # Given this pid, the parser process ends with this one, however it is killed.
             return ProcessPoolExecutor(
-                max_workers=1, mp_context=get_context("spawn"), initializer=parser_process_start
+                max_workers=1,
+                mp_context=get_context("spawn"),
+                initializer=parser_process_start,
+                initargs=(os.getpid(),),
             )
         except (OSError, ValueError, ImportError):
             return None
@@ -162,8 +227,8 @@ class _ParsedChunks:
         except (OSError, RuntimeError, BrokenExecutor):
             return None
 
-    @staticmethod
-    def _take(item, future: Future | None) -> tuple[list[IngestRecord], list[Rejected]]:
+    @classmethod
+    def _take(cls, item, future: Future | None) -> ParsedChunk:
         if future is not None:
             if future.done():
                 try:
@@ -171,31 +236,73 @@ class _ParsedChunks:
                 except (OSError, RuntimeError, BrokenExecutor, EOFError, CancelledError):
                     pass  # the parser process is gone: parse the chunk here
                 else:
-                    return [IngestRecord(*fields) for fields in plain], [Rejected(*r) for r in bad]
+                    records = [IngestRecord(*fields) for fields in plain]
+                    return ParsedChunk(item[0], item[1], records, [Rejected(*r) for r in bad])
             else:
                 future.cancel()  # not back yet: parse it here rather than wait
-        return _parse_chunk(item)
+        return cls._here(item)
+
+
+LineRule = Callable[[IngestRecord], "str | None"]
+
+
+def line_rule(store, actor) -> LineRule | None:
+    """What the importer may not import, as a function giving the reason for a record; None
+    when every line may be imported: an import with no acting agent (a channel, a test), by
+    an active supervisor, or before the team has any supervisor (setting up a store)."""
+    if actor is None or (actor.role == "supervisor" and actor.active):
+        return None
+    if not store.has_supervisor():
+        return None
+    return functools.partial(line_refusal, actor.handle)
+
+
+def line_refusal(handle: str, record: IngestRecord) -> str | None:
+    """Why the agent `handle`, not a supervisor, may not import this line, or None. Lines speak
+    for someone: an agent speaks for themselves and passes on what customers wrote, but
+    other agents' lines, notes, system lines and CSAT (the customer's score) need a supervisor."""
+    if record.author in ("note", "system"):
+        return f"only a supervisor may import {record.author} lines"
+    if record.agent is not None and record.agent != handle:
+        return "only a supervisor may import lines of another agent"
+    if record.csat is not None:
+        return "only a supervisor may import 'csat' (the customer's score)"
+    return None
+
+
+def _apply_rule(rule: LineRule, chunk: ParsedChunk) -> list[IngestRecord]:
+    allowed = []
+    for record in chunk.records:
+        reason = rule(record)
+        if reason is None:
+            allowed.append(record)
+        else:
+            chunk.reject(record.line_no, reason)
+    return allowed
 
 
 def ingest_lines(
     store, lines: Iterable[str], rejects: list[Rejected], *, actor=None, progress=None
 ):
-    """Parse and store JSONL lines in batches; bad lines are appended to `rejects`.
+    """Parse and store JSONL lines in batches; bad lines are appended to `rejects` in order.
 
     (Storing in a writer thread while this one parses was tried: the GIL serialises them.)
     """
     from cs_tui.data.views import IngestResult
 
+    rule = line_rule(store, actor)
     total = IngestResult()
     chunks = iter(_ParsedChunks(lines))
     while True:
         with collector_paused():
-            parsed = next(chunks, None)
-            if parsed is None:
+            chunk = next(chunks, None)
+            if chunk is None:
                 break
-            records, bad = parsed
+            records = chunk.records if rule is None else _apply_rule(rule, chunk)
             part = store.ingest(records, actor=actor, batch_size=CHUNK_LINES)
-        rejects.extend(bad)
+            for record, reason in part.refused:  # e.g. a conversation of another customer
+                chunk.reject(record.line_no, reason)
+        rejects.extend(chunk.rejected_in_order())
         total.add(part)
         if progress:
             progress(part.lines)
