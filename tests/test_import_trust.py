@@ -147,6 +147,18 @@ def test_a_symlink_at_the_rejects_path_is_replaced_not_followed(tmp_path, capsys
     assert sorted(p.name for p in work.iterdir()) == ["in.jsonl", "in.jsonl.rejects.jsonl"]
 
 
+def test_a_symlink_to_the_input_at_the_rejects_path_leaves_the_input_whole(tmp_path, capsys):
+    src = tmp_path / "in.jsonl"
+    content = line(1) + "\n{broken\n" + line(3) + "\n"
+    src.write_text(content, encoding="utf-8")
+    planted = tmp_path / "in.jsonl.rejects.jsonl"
+    planted.symlink_to(src)
+    assert main(["ingest", "--db", str(tmp_path / "s.db"), str(src)]) == 1
+    assert src.read_text(encoding="utf-8") == content
+    assert not planted.is_symlink() and planted.read_text(encoding="utf-8") == "{broken\n"
+    assert stored_ids(str(tmp_path / "s.db")) == ["m1", "m3"]
+
+
 def test_a_clean_rerun_removes_the_stale_rejects_file(tmp_path, capsys):
     src = tmp_path / "in.jsonl"
     src.write_text(line(1) + "\n{broken\n", encoding="utf-8")

@@ -68,8 +68,6 @@ def rejects_path(source: Path) -> Path:
 def rejects_target_problem(path: Path, source: Path | None = None) -> str | None:
     """Why `path` cannot take the rejected lines, found before anything is imported (so a typo
     does not cost the copies of the bad lines), or None."""
-    if source is not None and path.exists() and source.exists() and path.samefile(source):
-        return f"--rejects {path} is the input file"
     if not path.parent.is_dir():
         return f"cannot write the rejects file {path}: no directory {path.parent}"
     try:
@@ -78,9 +76,13 @@ def rejects_target_problem(path: Path, source: Path | None = None) -> str | None
         return None
     except OSError as exc:
         return f"cannot write the rejects file {path}: {exc.strerror}"
-    if stat.S_ISLNK(mode) or stat.S_ISREG(mode):
-        return None  # a file (or a link) is replaced, never written through
-    return f"cannot write the rejects file {path}: it is not a regular file"
+    if stat.S_ISLNK(mode):
+        return None  # replaced, never written through (wherever it points)
+    if not stat.S_ISREG(mode):
+        return f"cannot write the rejects file {path}: it is not a regular file"
+    if source is not None and path.samefile(source):
+        return f"the rejects file {path} is the input file"
+    return None
 
 
 def write_rejects(path: Path, rejects: list[Rejected]) -> None:
