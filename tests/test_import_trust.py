@@ -347,7 +347,7 @@ def _alive(pid: int, started: str) -> bool:
 def test_a_killed_import_leaves_no_process_behind(sig, tmp_path):
     src = tmp_path / "big.jsonl"
     with src.open("w", encoding="utf-8") as fh:
-        for i in range(400_000):
+        for i in range(200_000):
             fh.write(line(i, message_id=f"m{i}", conversation_id=f"C{i // 10}") + "\n")
     proc = subprocess.Popen(
         [sys.executable, "-m", "cs_tui", "ingest", "--db", str(tmp_path / "s.db"), str(src)],
