@@ -125,6 +125,11 @@ def _ingest_source(name: str) -> Path | None:
         raise UserError(f"{path} is a directory, not a JSONL file")
     if not path.is_file():
         raise UserError(f"{path}: no such file")
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read it: {exc.strerror or exc}") from None
     return path
 
 
