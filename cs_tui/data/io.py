@@ -4,9 +4,9 @@ Required: message_id, conversation_id, channel, customer, author, text, sent_at 
 offset). Optional: customer_name, agent, category, priority, tags, csat. Export also writes
 `author` "note" and "system" for private notes and system lines, so an export re-imports exactly.
 A bad line is reported with its number and reason and copied to FILE.rejects.jsonl; every good
-line is imported. A line is bad when it breaks the rules of cs_tui.jsonl_lines, when the importer
-may not import it (line_refusal), or when the store refuses it: all three end as a Rejected with
-the line's number and raw text (ParsedChunk.reject).
+line is imported. A line is bad when it breaks the rules of cs_tui.jsonl_lines or when the
+importer may not import it (line_refusal). Whatever rejects a line after the line checks (a role
+rule, the store) does it through ParsedChunk.reject, which keeps the line's number and raw text.
 """
 
 from __future__ import annotations
