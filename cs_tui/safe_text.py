@@ -17,6 +17,14 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # Bidirectional overrides can make text read differently from what was sent.
 _BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+# Whole terminal sequences (7- and 8-bit CSI, terminated OSC/DCS/APC/PM strings, two-character
+# escapes): text bound for the composer loses them entirely rather than keeping "[2J"-like
+# remnants. A string with no terminator loses only its introducer, never the text after it.
+_SEQUENCE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c\n]*(?:\x07|\x1b\\|\x9c)"
+    r"|\x1b[ -~]?"
+)
 DISPLAY_LIMIT = 4000
 
 
@@ -61,6 +69,30 @@ def safe(
     if hidden:
         result.append(f" … (+{hidden:,})", style="dim italic")
     return result
+
+
+def one_line(text: str | None, limit: int | None = None) -> str:
+    """A stored name, id, handle or code as plain text for one line of a label or a toast.
+
+    The result still has to be drawn literally (Text, Content or markup=False): this only makes
+    sure no control character survives, whatever the caller does with brackets.
+    """
+    text = clean(text or "", single_line=True)
+    if limit is not None and len(text) > limit:
+        text = text[: max(0, limit - 1)] + "…"
+    return text
+
+
+def for_composer(text: str) -> str:
+    """Text from a phrase, a filled-in blank or an article, about to be put into a reply.
+
+    What goes in is what the customer will get, so escape sequences and control characters are
+    dropped, not shown as symbols (newlines and tabs stay); direction overrides go too.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _SEQUENCE.sub("", text)
+    text = _CONTROL.sub("", text)
+    return _BIDI.sub("", text)
 
 
 def terminal_safe(text: str) -> str:

@@ -43,7 +43,7 @@ from cs_tui.metrics import (
     record_early_warning,
     target_text,
 )
-from cs_tui.safe_text import safe
+from cs_tui.safe_text import one_line, safe
 from cs_tui.widgets import labels
 
 WINDOWS = (1, 7, 30)
@@ -94,7 +94,10 @@ def banner_text(warnings: list[WarningState], window_s: float) -> str:
     parts = []
     for w in raised:
         value = "-" if w.value is None else f"{w.value:.1f} %"
-        parts.append(f"{_(WARNING_NAMES.get(w.metric, w.metric))} {value} ≥ {w.threshold:g} %")
+        name = WARNING_NAMES.get(w.metric)
+        # The metric name is read back from the store: an unknown one is drawn as plain text.
+        name = _(name) if name else one_line(w.metric, limit=32)
+        parts.append(f"{name} {value} ≥ {w.threshold:g} %")
     minutes = round(window_s / 60)
     return _("Early warning") + f" ({minutes} min): " + " · ".join(parts)
 
@@ -254,7 +257,8 @@ class DashboardScreen(Screen[int | None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:
             error = event.worker.error
-            self._status(_("Could not read the store: ") + str(error).splitlines()[0])
+            first = (str(error).splitlines() or [type(error).__name__])[0]
+            self._status(_("Could not read the store: ") + one_line(first, limit=200))
 
     # -- drawing (main thread) ------------------------------------------------------------
 

@@ -1,12 +1,14 @@
 """Translated names of the store's codes (channels, statuses, categories, priorities, SLA clocks).
 
 The store keeps stable English codes; these tables turn them into interface text in the current
-language. Unknown codes fall back to the code itself.
+language. Unknown codes fall back to the code itself, made safe to draw: a code is a stored
+value like any other, and an old or hand-edited store may hold anything in it.
 """
 
 from __future__ import annotations
 
 from cs_tui.i18n import N_, _
+from cs_tui.safe_text import one_line
 
 CHANNELS = {
     "chat": N_("chat"),
@@ -76,4 +78,4 @@ def label(table: dict[str, str], code: str | None) -> str:
     if code is None:
         return "-"
     msgid = table.get(code)
-    return _(msgid) if msgid else code
+    return _(msgid) if msgid else one_line(code, limit=32)

@@ -19,7 +19,7 @@ from textual.widgets import Static
 from cs_tui.clock import Clock
 from cs_tui.data.views import ConversationDetail, MessageView
 from cs_tui.i18n import _
-from cs_tui.safe_text import safe
+from cs_tui.safe_text import one_line, safe
 from cs_tui.sla import SlaPolicy
 from cs_tui.widgets import labels
 from cs_tui.widgets.sla_badge import STYLES, SYMBOLS, countdown_text, sla_state, state_word
@@ -48,10 +48,12 @@ def author_label(message: MessageView, customer_name: str) -> Text:
         text = Text(_("Customer") + " ")
         text.append_text(safe(customer_name, single_line=True, limit=60))
         return text
+    # Handles come from the store like any other text: an imported or older store may hold
+    # escape codes in them.
     if kind == "agent":
-        return Text(_("Agent") + " " + (message.author or "?"))
+        return Text(_("Agent") + " " + one_line(message.author or "?", limit=64))
     if kind == "note":
-        return Text(_("Private note") + " · " + (message.author or "?"))
+        return Text(_("Private note") + " · " + one_line(message.author or "?", limit=64))
     return Text(_("System"))
 
 
@@ -146,7 +148,7 @@ class ConversationHeader(Widget):
         line.append(" · ")
         line.append(labels.label(labels.STATUSES, row.status), style="bold")
         line.append(" · ")
-        line.append(row.assignee or _("unassigned"), style="dim")
+        line.append(one_line(row.assignee, limit=64) or _("unassigned"), style="dim")
         second = Text()
         state, remaining = sla_state(self.policy, row.due_at, row.sla_target_s, row.status, now)
         second.append(
@@ -166,7 +168,9 @@ class ConversationHeader(Widget):
             second.append_text(
                 safe(" ".join(f"#{t}" for t in row.tags), single_line=True, limit=80)
             )
-        second.append("  " + row.external_id, style="dim")
+        # The external id came from a channel or an import: an OSC 52 in it would write the
+        # agent's clipboard on every redraw if it were drawn as it is stored.
+        second.append("  " + one_line(row.external_id, limit=80), style="dim")
         return Text("\n").join([line, second])
 
 

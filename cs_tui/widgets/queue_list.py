@@ -25,7 +25,7 @@ from textual.strip import Strip
 from cs_tui.clock import Clock
 from cs_tui.data.views import QueueRow
 from cs_tui.i18n import N_
-from cs_tui.safe_text import clean
+from cs_tui.safe_text import clean, one_line
 from cs_tui.sla import SlaPolicy
 from cs_tui.widgets import labels
 from cs_tui.widgets.sla_badge import STYLES, SYMBOLS, countdown_text, sla_state
@@ -453,7 +453,7 @@ class QueueList(ScrollView, can_focus=True):
             name = "*" + name
         preview = clean(row.preview, single_line=True)
         tags = clean(" ".join(f"#{t}" for t in row.tags), single_line=True)
-        assignee = row.assignee or "-"
+        assignee = one_line(row.assignee) or "-"
         if layout.lines_per_row == 1:
             return [
                 Segment(" ", plain),

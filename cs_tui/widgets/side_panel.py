@@ -3,7 +3,10 @@
 Phrases and articles are searched in thread workers as the agent types (the newest keystroke
 wins: older searches are cancelled through `cs_tui.search.LatestQuery`). Everything shown comes
 from packs, the knowledge base or the customer record, so it is all rendered through safe_text.
-The panel never writes: inserting text and changing tags are messages to the screen.
+The panel never writes: inserting text and changing tags are messages to the screen. Text on its
+way into the composer (phrase bodies with their blanks filled from the customer record, article
+answers) loses escape sequences and control characters in `Insert` itself, so no sender of an
+Insert can put them into a reply.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from textual.widgets.option_list import Option
 
 from cs_tui.data.views import ConversationDetail, QueueRow
 from cs_tui.i18n import N_, _
-from cs_tui.safe_text import safe
+from cs_tui.safe_text import for_composer, one_line, safe
 from cs_tui.widgets import labels
 from cs_tui.widgets.side_sources import (
     ArticleItem,
@@ -84,7 +87,7 @@ class SidePanel(Vertical):
 
         def __init__(self, text: str, source: str) -> None:
             super().__init__()
-            self.text = text
+            self.text = for_composer(text)
             self.source = source
 
     class CustomerTag(Message):
@@ -250,7 +253,7 @@ class SidePanel(Vertical):
         history.clear_options()
         for row in rows:
             line = Text()
-            line.append(row.external_id + " ", style="dim")
+            line.append(one_line(row.external_id, limit=40) + " ", style="dim")
             line.append(labels.label(labels.CHANNELS, row.channel) + " ")
             line.append(labels.label(labels.STATUSES, row.status) + " ", style="bold")
             line.append_text(safe(row.preview, single_line=True, limit=80))

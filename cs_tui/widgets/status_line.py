@@ -8,7 +8,7 @@ from textual.widget import Widget
 from cs_tui.clock import Clock
 from cs_tui.data.views import AgentInfo
 from cs_tui.i18n import N_, _
-from cs_tui.safe_text import clean
+from cs_tui.safe_text import clean, one_line
 
 ROLES = {"agent": N_("agent"), "supervisor": N_("supervisor"), "trainer": N_("trainer")}
 
@@ -45,19 +45,19 @@ class StatusLine(Widget):
     def build(self) -> Text:
         agent = self.agent
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(agent.handle, style="bold")
+        text.append(one_line(agent.handle), style="bold")
         if agent.display_name and agent.display_name != agent.handle:
             text.append(" (")
             text.append(clean(agent.display_name, single_line=True))
             text.append(")")
         text.append(" · ")
         role = ROLES.get(agent.role)
-        text.append(_(role) if role else agent.role, style="bold cyan")
+        text.append(_(role) if role else one_line(agent.role), style="bold cyan")
         if self.locked:
             text.append(" · " + _("locked"), style="dim")
         if self.problem:
             text.append(" · ")
-            text.append(self.problem, style="bold red")
+            text.append(one_line(self.problem), style="bold red")
         if self.queue_total is not None:
             text.append(" · " + _("queue {count}").format(count=f"{self.queue_total:,}"))
         text.append(" · ")
