@@ -2,7 +2,10 @@
 
 Every subcommand module exposes `register(subparsers)`; each parser sets `handler` to a function
 taking the parsed arguments and returning an exit status. Errors meant for the user are raised as
-`UserError` (or StoreError/PolicyError) and printed as one line, never as a traceback.
+`UserError` (or StoreError/PolicyError) and printed as one line, never as a traceback. Any other
+exception is a bug: its message may quote customer text (an SQL error repeats its parameters), so
+it goes to a crash report without messages or locals (`cs_tui.crash`), and stderr gets one line
+naming the report, with exit status 1.
 """
 
 from __future__ import annotations
@@ -78,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except Exception as exc:  # noqa: BLE001 - every bug ends in a report, never a traceback
+        return _crashed(exc)
+
+
+def _main(argv: list[str] | None) -> int:
     from cs_tui.data.db import StoreError
     from cs_tui.sla import PolicyError
 
@@ -95,10 +105,24 @@ def main(argv: list[str] | None = None) -> int:
             enforce_locked(args)  # fixed identity and store, no subcommands, env ignored
         return int(handler(args) or 0)
     except (UserError, StoreError, PolicyError) as exc:
-        print(f"cs-tui: {exc}", file=sys.stderr)
+        from cs_tui.safe_text import terminal_safe
+
+        # Messages can name what the user typed or what a file held: escapes shown, not run.
+        print(f"cs-tui: {terminal_safe(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("cs-tui: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+
+
+def _crashed(exc: Exception) -> int:
+    from cs_tui import crash
+
+    try:
+        line = crash.one_line(exc, crash.write_report(exc, where="command line"))
+    except OSError as problem:
+        line = crash.one_line(exc, None, crash.describe_os_error(problem))
+    print(line, file=sys.stderr, flush=True)
+    return 1

@@ -30,6 +30,17 @@ def _isolated_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.delenv("CS_TUI_CONFIG", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _environment_kept():
+    """`--locked` scrubs the environment of its own process; a test that runs it in-process
+    must not take pytest's settings (TEXTUAL_SNAPSHOT_TEMPDIR, ...) away from later tests."""
+    saved = dict(os.environ)
+    yield
+    if dict(os.environ) != saved:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(START)

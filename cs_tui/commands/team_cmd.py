@@ -62,6 +62,25 @@ def enforce_locked(args: argparse.Namespace) -> None:
         raise UserError("--locked needs a terminal: connect with `ssh -t`")
     for name in LOCKED_SCRUB:
         os.environ.pop(name, None)
+    _scrub_textual_environment()
+
+
+TEXTUAL_COLOR_SYSTEMS = frozenset({"auto", "standard", "256", "truecolor", "windows"})
+
+
+def _scrub_textual_environment() -> None:
+    """Drop every Textual setting from the environment before Textual is imported.
+
+    They redirect output or change what runs: TEXTUAL_LOG writes a log file, TEXTUAL_SCREENSHOT
+    saves the screen (customer text) as SVG, TEXTUAL_DEVTOOLS_* sends everything to a devtools
+    server, TEXTUAL_DRIVER imports a class by name, TEXTUAL_PRESS types keys, TEXTUAL=headless
+    runs with nobody at the keyboard. Only a known colour system is kept: over SSH a login
+    wrapper sets it because ssh does not forward COLORTERM.
+    """
+    for name in [n for n in os.environ if n == "TEXTUAL" or n.startswith("TEXTUAL_")]:
+        if name == "TEXTUAL_COLOR_SYSTEM" and os.environ[name] in TEXTUAL_COLOR_SYSTEMS:
+            continue
+        del os.environ[name]
 
 
 def register(sub: argparse._SubParsersAction) -> None:

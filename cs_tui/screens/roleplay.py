@@ -21,7 +21,7 @@ from typing import Any
 from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
@@ -31,7 +31,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
-from cs_tui.app import CsApp
+from cs_tui.app import CsApp, SafeApp
 from cs_tui.clock import Clock
 from cs_tui.data.errors import StoreError
 from cs_tui.data.training_store import turn_of
@@ -49,7 +49,7 @@ from cs_tui.roleplay import (
     time_left,
     turn_states,
 )
-from cs_tui.safe_text import safe
+from cs_tui.safe_text import one_line, safe
 from cs_tui.screens.workstation import WorkstationScreen
 from cs_tui.widgets.footer import CsFooter
 from cs_tui.widgets.live import LivePoller
@@ -369,7 +369,7 @@ class TraineeApp(CsApp):
             locked=locked,
             live=live,
         )
-        self.title = f"cs-tui · {scenario.title}"
+        self.title = f"cs-tui · {one_line(scenario.title, limit=80)}"
 
     def _workstation(self, open_id: int | None = None) -> Screen:
         return TrainingWorkstation(
@@ -535,7 +535,7 @@ class TrainerScreen(Screen):
         )
         if self.auto:
             text.append("  " + _("auto script on"), style="bold magenta")
-        text.append("  " + _("trainee") + f": {self.session.trainee}  ")
+        text.append("  " + _("trainee") + f": {one_line(self.session.trainee, limit=64)}  ")
         text.append(_("customer") + ": ")
         text.append_text(safe(_cut(s.persona.name, 20), single_line=True, style="bold"))
         text.append(f" ({_(EMOTION_WORDS.get(s.persona.emotion, s.persona.emotion))}")
@@ -743,7 +743,7 @@ class TrainerScreen(Screen):
         return not (action == "say_turn" and isinstance(self.focused, Input))
 
 
-class TrainerApp(App):
+class TrainerApp(SafeApp):
     """The trainer's console for one live session."""
 
     TITLE = "cs-tui · role-play"
