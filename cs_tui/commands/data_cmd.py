@@ -192,7 +192,7 @@ def run_ingest(args) -> int:
         try:
             write_rejects(reject_file, rejects)
         except OSError as exc:
-            failure = f"cannot write the rejects file {reject_file}: {exc.strerror or exc}"
+            failure = f"cannot update the rejects file {reject_file}: {exc.strerror or exc}"
     copied = rejects and reject_file is not None and failure is None
     print(
         f"imported {result.imported:,} messages in {result.conversations:,} conversations; "
