@@ -78,7 +78,10 @@ def _cut(text: str, limit: int) -> str:
 
 
 def _label(criterion: str, lang: str) -> str:
-    return CRITERION_LABELS.get(criterion, {}).get(lang, criterion)
+    """A rubric item's name; an unknown one (from a stored scorecard or a scenario file) is
+    drawn as plain text."""
+    label = CRITERION_LABELS.get(criterion, {}).get(lang)
+    return label if label is not None else one_line(criterion, limit=40)
 
 
 def _finished_in(events, conversation_id: int) -> bool:
