@@ -67,186 +67,226 @@ class IngestMixin:
     def ingest_batch(
         self, records: list[IngestRecord], *, actor: AgentInfo | None = None
     ) -> IngestResult:
-        """Store one batch of validated records in one transaction."""
-        result = IngestResult(lines=len(records))
+        """Store one batch of validated records in one transaction.
+
+        Agents claim and reply while an import runs, so conversation rows are read under a row
+        lock and written back from that copy, never from one read before someone else's commit.
+        A line naming a conversation stored (or begun earlier in the batch) for another
+        customer or channel is refused (`result.refused`), not merged into someone else's
+        conversation.
+        """
         if not records:
-            return result
-        insert = self._insert_fn()
+            return IngestResult()
+        return self._retrying(self._ingest_once, records, actor)
+
+    def _ingest_once(self, records: list[IngestRecord], actor: AgentInfo | None) -> IngestResult:
+        result = IngestResult(lines=len(records))
         now = self.clock.now()
         with collector_paused(), self._write() as conn:
-            # Messages already stored (or repeated within this batch) are skipped; the rest
-            # are grouped by conversation in the same pass.
-            existing = _lookup(
-                conn,
-                self.dialect,
-                MSG,
-                MSG.c.external_id,
-                MSG.c.external_id,
-                [r.message_id for r in records],
-            )
-            seen: set[str] = set()
-            fresh: list[IngestRecord] = []
-            by_conv: dict[str, list[IngestRecord]] = defaultdict(list)
-            for r in records:
-                key = r.message_id
-                if key in existing or key in seen:
-                    result.duplicates += 1
-                    continue
-                seen.add(key)
-                fresh.append(r)
-                by_conv[r.conversation_id].append(r)
-            if not fresh:
+            self._one_import_at_a_time(conn)
+            fresh = self._not_stored_yet(conn, records, result)
+            by_conv = _by_conversation(fresh)
+            rows = self._lock_conversations(conn, list(by_conv))
+            handles = sorted({r.customer for r in fresh})
+            customer_ids = self._ids_by(conn, CUST, CUST.c.handle, handles)
+            _refuse_strangers(by_conv, rows, customer_ids, result)
+            result.rejected = len(result.refused)
+            if not by_conv:
                 return result
+            customer_ids.update(self._add_customers(conn, by_conv, customer_ids, now))
+            agent_ids = self._add_agents(conn, by_conv, now)
+            offered = sum(map(len, by_conv.values()))
+            store = self._store_sqlite if self.dialect == "sqlite" else self._store_locked
+            conv_ids, kinds = store(conn, fresh, by_conv, rows, customer_ids, agent_ids, now)
+            self._write_tags_and_events(conn, by_conv, conv_ids, kinds, actor, now)
+            result.touched = set(kinds)
+            result.conversations = len(kinds)
+            result.imported = sum(sum(k.values()) for k in kinds.values())
+            result.duplicates += offered - result.imported  # stored by another writer meanwhile
+        return result
 
-            # Customers.
-            names: dict[str, str] = {}
-            for r in fresh:
+    def _one_import_at_a_time(self, conn) -> None:
+        """PostgreSQL: import batches into one store take turns (SQLite writers always do).
+
+        Two imports of the same file at once then never lock rows in opposite orders; claims
+        and replies still run beside an import, waiting only for the rows a batch holds."""
+        if self.dialect == "postgresql":
+            conn.exec_driver_sql(
+                "SELECT pg_advisory_xact_lock(hashtext('cs_tui_ingest:' || current_schema()))"
+            )
+
+    def _not_stored_yet(self, conn, records: list[IngestRecord], result: IngestResult) -> list:
+        """Records whose message id is neither stored nor repeated earlier in the batch."""
+        ids = [r.message_id for r in records]
+        existing = _lookup(conn, self.dialect, MSG, MSG.c.external_id, MSG.c.external_id, ids)
+        seen: set[str] = set()
+        fresh = []
+        for r in records:
+            key = r.message_id
+            if key in existing or key in seen:
+                result.duplicates += 1
+                continue
+            seen.add(key)
+            fresh.append(r)
+        return fresh
+
+    def _lock_conversations(self, conn, external_ids: list[str]) -> dict[str, dict]:
+        """The stored rows of these conversations, locked until commit (FOR UPDATE on
+        PostgreSQL; on SQLite this transaction already is the only writer)."""
+        rows: dict[str, dict] = {}
+        for part in _chunks(sorted(external_ids)):
+            query = (
+                sa.select(CONV)
+                .where(CONV.c.external_id.in_(part))
+                .order_by(CONV.c.id)
+                .with_for_update()
+            )
+            for row in conn.execute(query).mappings():
+                rows[row["external_id"]] = dict(row)
+        return rows
+
+    def _add_customers(self, conn, by_conv, known: dict[str, int], now) -> dict[str, int]:
+        names: dict[str, str] = {}
+        for recs in by_conv.values():
+            for r in recs:
                 if r.customer not in names or r.customer_name:
                     names[r.customer] = r.customer_name or names.get(r.customer) or r.customer
-            customer_ids = self._ids_by(conn, CUST, CUST.c.handle, list(names))
-            missing = [
-                {"handle": h, "name": names[h][:200], "tier": "standard", "created_at": now}
-                for h in names
-                if h not in customer_ids
-            ]
-            if missing:
-                conn.execute(insert(CUST).on_conflict_do_nothing(), missing)
-                customer_ids.update(
-                    self._ids_by(conn, CUST, CUST.c.handle, [m["handle"] for m in missing])
-                )
+        missing = [
+            {"handle": h, "name": names[h][:200], "tier": "standard", "created_at": now}
+            for h in sorted(names)
+            if h not in known
+        ]
+        if not missing:
+            return {}
+        conn.execute(self._insert_fn()(CUST).on_conflict_do_nothing(), missing)
+        return self._ids_by(conn, CUST, CUST.c.handle, [m["handle"] for m in missing])
 
-            # Agents named on agent lines are registered on first sight.
-            handles = sorted({r.agent for r in fresh if r.agent})
-            agent_ids = self._ids_by(conn, AGENT, AGENT.c.handle, handles)
-            new_agents = [
-                {"handle": h, "display_name": h, "role": "agent", "active": True, "created_at": now}
-                for h in handles
-                if h not in agent_ids
-            ]
-            if new_agents:
-                conn.execute(insert(AGENT).on_conflict_do_nothing(), new_agents)
-                agent_ids.update(
-                    self._ids_by(conn, AGENT, AGENT.c.handle, [a["handle"] for a in new_agents])
-                )
-
-            # Conversations: existing rows are loaded, new ones built here; all are folded in
-            # Python and written once (new rows inserted whole, old rows updated).
-            rows: dict[str, dict] = {}
-            for part in _chunks(list(by_conv)):
-                for row in conn.execute(
-                    sa.select(CONV).where(CONV.c.external_id.in_(part))
-                ).mappings():
-                    rows[row["external_id"]] = dict(row)
-            existing_ext = set(rows)
-            for ext, recs in by_conv.items():
-                if ext in rows:
-                    continue
-                first = min(recs, key=lambda x: x.sent_at)
-                category = next((x.category for x in recs if x.category), None)
-                rows[ext] = {
-                    **_EMPTY_ROW,
-                    "external_id": ext,
-                    "customer_id": customer_ids[first.customer],
-                    "channel": first.channel,
-                    "category": category or "order",
-                    "priority": next((x.priority for x in recs if x.priority), None) or "normal",
-                    "status": "new",
-                    "active": True,
-                    "created_at": first.sent_at,
-                    "pauses": [],
-                    "transfers": 0,
-                    "message_count": 0,
-                    "preview": "",
-                    "training": False,
-                }
-            result.touched = set(by_conv)
-            result.conversations = len(by_conv)
-            kinds_by_conv: dict[str, dict[str, int]] = {}
-            for ext, recs in by_conv.items():
-                row = rows[ext]
-                wake_if_due(row, now)
-                recs.sort(key=lambda x: x.sent_at)
-                kinds: dict[str, int] = defaultdict(int)
-                for r in recs:
-                    if r.author == "customer" and r.sent_at >= (
-                        row.get("last_agent_at") or r.sent_at
-                    ):
-                        customer_arrived(row, r.sent_at)
-                    apply_message(row, r.author, r.sent_at, r.text)
-                    kinds[r.author] += 1
-                    if r.author == "agent" and r.agent and row.get("assignee_id") is None:
-                        row["assignee_id"] = agent_ids.get(r.agent)
-                        row["assigned_at"] = r.sent_at
-                        if row["status"] == "new":
-                            row["status"] = "open"
-                    if r.csat is not None:
-                        row["csat"] = r.csat
-                row["updated_at"] = now
-                row.update(sla_columns(self.policy, row))
-                kinds_by_conv[ext] = dict(kinds)
-            # (insert_rows takes only the named columns, so the rows' "id" stays out)
-            new_rows = [rows[e] for e in by_conv if e not in existing_ext]
-            insert_rows(conn, self.dialect, CONV, new_rows, _NEW_CONV_COLUMNS)
-            conv_ids = {e: rows[e]["id"] for e in existing_ext}
-            conv_ids.update(
-                self._ids_by(conn, CONV, CONV.c.external_id, [r["external_id"] for r in new_rows])
+    def _add_agents(self, conn, by_conv, now) -> dict[str, int]:
+        """Agents named on agent lines, registered on first sight."""
+        handles = sorted({r.agent for recs in by_conv.values() for r in recs if r.agent})
+        agent_ids = self._ids_by(conn, AGENT, AGENT.c.handle, handles)
+        new_agents = [
+            {"handle": h, "display_name": h, "role": "agent", "active": True, "created_at": now}
+            for h in handles
+            if h not in agent_ids
+        ]
+        if new_agents:
+            conn.execute(self._insert_fn()(AGENT).on_conflict_do_nothing(), new_agents)
+            agent_ids.update(
+                self._ids_by(conn, AGENT, AGENT.c.handle, [a["handle"] for a in new_agents])
             )
-            old_rows = [
-                {"b_id": rows[e]["id"], **{k: rows[e].get(k) for k in _FOLDED}}
-                for e in by_conv
-                if e in existing_ext
-            ]
-            if old_rows:
-                conn.execute(
-                    sa.update(CONV)
-                    .where(CONV.c.id == sa.bindparam("b_id"))
-                    .values({k: sa.bindparam(k) for k in _FOLDED}),
-                    old_rows,
-                )
+        return agent_ids
 
-            # Messages: the bulk of the bytes, so straight through the driver's executemany.
-            sqlite = self.dialect == "sqlite"
-            write_messages(
-                conn,
-                self.dialect,
-                (
-                    (
-                        conv_ids[r.conversation_id],
-                        r.author,
-                        agent_ids.get(r.agent) if r.agent else None,
-                        r.text,
-                        r.sent_text if sqlite and r.sent_text else r.sent_at,
-                        r.message_id,
-                    )
-                    for r in fresh
-                ),
-                stored_at=now,
-            )
-            result.imported = len(fresh)
+    def _store_sqlite(self, conn, fresh, by_conv, rows, customer_ids, agent_ids, now):
+        """SQLite: this transaction is the only writer, so every fresh message will be stored;
+        new conversations are folded in Python and inserted whole (the fast path)."""
+        new_rows = {
+            ext: _new_row(ext, recs, customer_ids[recs[0].customer], now)
+            for ext, recs in by_conv.items()
+            if ext not in rows
+        }
+        kinds = {
+            ext: self._fold(rows.get(ext) or new_rows[ext], recs, agent_ids, now)
+            for ext, recs in by_conv.items()
+        }
+        # (insert_rows takes only the named columns, so the rows' "id" stays out)
+        insert_rows(conn, self.dialect, CONV, list(new_rows.values()), _NEW_CONV_COLUMNS)
+        conv_ids = {e: row["id"] for e, row in rows.items()}
+        conv_ids.update(self._ids_by(conn, CONV, CONV.c.external_id, list(new_rows)))
+        self._update_folded(conn, [(rows[e], kinds[e]) for e in by_conv if e in rows])
+        messages = _message_tuples(_kept(fresh, by_conv), conv_ids, agent_ids, sqlite=True)
+        write_messages(conn, self.dialect, messages, stored_at=now)
+        return conv_ids, kinds
 
-            tag_rows = {(conv_ids[r.conversation_id], t) for r in fresh for t in r.tags}
-            if tag_rows:
-                conn.execute(
-                    insert(CONV_TAG).on_conflict_do_nothing(),
-                    [{"conversation_id": c, "tag": t} for c, t in tag_rows],
-                )
-            insert_rows(
-                conn,
-                self.dialect,
-                EVENT,
-                [
-                    {
-                        "at": now,
-                        "actor_id": actor.id if actor else None,
-                        "kind": "messages_ingested",
-                        "conversation_id": conv_ids[ext],
-                        "payload": kinds,
-                    }
-                    for ext, kinds in kinds_by_conv.items()
-                ],
-                ("at", "actor_id", "kind", "conversation_id", "payload"),
+    def _store_locked(self, conn, fresh, by_conv, rows, customer_ids, agent_ids, now):
+        """PostgreSQL: other writers run at the same time. New conversations are created
+        empty (one that someone else created meanwhile is kept, and checked like any stored
+        one), every row is locked before it is read, and only the messages whose insert went
+        through are folded in and counted."""
+        created = [
+            _new_row(ext, recs, customer_ids[recs[0].customer], now)
+            for ext, recs in sorted(by_conv.items())
+            if ext not in rows
+        ]
+        for row in created:
+            row.update(sla_columns(self.policy, row))
+        if created:
+            conn.execute(
+                self._insert_fn()(CONV).on_conflict_do_nothing(index_elements=["external_id"]),
+                [{k: row[k] for k in _NEW_CONV_COLUMNS} for row in created],
             )
-        return result
+            fresh_rows = self._lock_conversations(conn, [row["external_id"] for row in created])
+            _refuse_strangers(by_conv, fresh_rows, customer_ids, None)
+            rows.update(fresh_rows)
+        conv_ids = {e: row["id"] for e, row in rows.items()}
+        messages = _message_tuples(_kept(fresh, by_conv), conv_ids, agent_ids, sqlite=False)
+        inserted = write_messages(conn, self.dialect, messages, stored_at=now, returning=True)
+        kinds = {}
+        for ext in list(by_conv):
+            stored = [r for r in by_conv[ext] if r.message_id in inserted]
+            if stored:
+                by_conv[ext] = stored
+                kinds[ext] = self._fold(rows[ext], stored, agent_ids, now)
+            else:
+                del by_conv[ext]
+        self._update_folded(conn, [(rows[e], kinds[e]) for e in kinds])
+        return conv_ids, kinds
+
+    def _fold(self, row: dict, recs: list[IngestRecord], agent_ids, now) -> dict[str, int]:
+        """Fold messages into a conversation row; returns how many of each author."""
+        wake_if_due(row, now)
+        kinds: dict[str, int] = defaultdict(int)
+        for r in sorted(recs, key=lambda x: x.sent_at):
+            if r.author == "customer" and r.sent_at >= (row.get("last_agent_at") or r.sent_at):
+                customer_arrived(row, r.sent_at)
+            apply_message(row, r.author, r.sent_at, r.text)
+            kinds[r.author] += 1
+            if r.author == "agent" and r.agent and row.get("assignee_id") is None:
+                row["assignee_id"] = agent_ids.get(r.agent)
+                row["assigned_at"] = r.sent_at
+                if row["status"] == "new":
+                    row["status"] = "open"
+            if r.csat is not None:
+                row["csat"] = r.csat
+        row["updated_at"] = now
+        row.update(sla_columns(self.policy, row))
+        return dict(kinds)
+
+    def _update_folded(self, conn, folded: list[tuple[dict, dict[str, int]]]) -> None:
+        """Write folded rows back. They were read under lock; even so the count is added to
+        the stored one rather than written over it, so no message is ever uncounted."""
+        if not folded:
+            return
+        params = []
+        for row, kinds in folded:
+            values = {k: row.get(k) for k in _FOLDED}
+            values["b_id"] = row["id"]
+            values["b_added"] = sum(kinds.values())
+            params.append(values)
+        columns = {k: sa.bindparam(k) for k in _FOLDED}
+        columns["message_count"] = CONV.c.message_count + sa.bindparam("b_added")
+        conn.execute(
+            sa.update(CONV).where(CONV.c.id == sa.bindparam("b_id")).values(columns), params
+        )
+
+    def _write_tags_and_events(self, conn, by_conv, conv_ids, kinds, actor, now) -> None:
+        tag_rows = {(conv_ids[ext], t) for ext in kinds for r in by_conv[ext] for t in r.tags}
+        if tag_rows:
+            conn.execute(
+                self._insert_fn()(CONV_TAG).on_conflict_do_nothing(),
+                [{"conversation_id": c, "tag": t} for c, t in sorted(tag_rows)],
+            )
+        events = [
+            {
+                "at": now,
+                "actor_id": actor.id if actor else None,
+                "kind": "messages_ingested",
+                "conversation_id": conv_ids[ext],
+                "payload": counts,
+            }
+            for ext, counts in kinds.items()
+        ]
+        insert_rows(conn, self.dialect, EVENT, events, _EVENT_COLUMNS)
 
     def ingest(
         self,
@@ -428,11 +468,98 @@ class IngestMixin:
             last_id = convs[-1].id
 
 
-def write_messages(conn, dialect: str, rows: Iterable[tuple], *, stored_at: datetime) -> None:
+_EVENT_COLUMNS = ("at", "actor_id", "kind", "conversation_id", "payload")
+
+
+def _by_conversation(records: list[IngestRecord]) -> dict[str, list[IngestRecord]]:
+    """Records grouped by conversation, each group in input order."""
+    by_conv: dict[str, list[IngestRecord]] = defaultdict(list)
+    for r in records:
+        by_conv[r.conversation_id].append(r)
+    return by_conv
+
+
+def _refuse_strangers(by_conv, rows, customer_ids, result: IngestResult | None) -> None:
+    """Take out of `by_conv` the lines whose conversation belongs to another customer or
+    channel: the stored row's, or for a new conversation its first line's. The reason names
+    which, never the stored values (they are another customer's data)."""
+    for ext in list(by_conv):
+        recs = by_conv[ext]
+        row = rows.get(ext)
+        if row is not None:
+            owner, channel = row["customer_id"], row["channel"]
+            where = "is already stored"
+        else:
+            owner, channel = customer_ids.get(recs[0].customer, recs[0].customer), recs[0].channel
+            where = "was started by an earlier line"
+        kept = []
+        for r in recs:
+            if customer_ids.get(r.customer, r.customer) != owner:
+                reason = f"'conversation_id' {where} for another customer: not merged"
+            elif r.channel != channel:
+                reason = f"'conversation_id' {where} on another channel: not merged"
+            else:
+                kept.append(r)
+                continue
+            if result is not None:
+                result.refused.append((r, reason))
+        if kept:
+            by_conv[ext] = kept
+        else:
+            del by_conv[ext]
+
+
+def _kept(fresh: list[IngestRecord], by_conv) -> list[IngestRecord]:
+    """The records still in `by_conv`, in input order (message ids follow the file)."""
+    if sum(map(len, by_conv.values())) == len(fresh):
+        return fresh
+    kept = {id(r) for recs in by_conv.values() for r in recs}
+    return [r for r in fresh if id(r) in kept]
+
+
+def _new_row(ext: str, recs: list[IngestRecord], customer_id: int, now: datetime) -> dict:
+    """A new conversation: its customer and channel are its first line's."""
+    first = recs[0]
+    row = {
+        **_EMPTY_ROW,
+        "external_id": ext,
+        "customer_id": customer_id,
+        "channel": first.channel,
+        "category": next((x.category for x in recs if x.category), None) or "order",
+        "priority": next((x.priority for x in recs if x.priority), None) or "normal",
+        "status": "new",
+        "active": True,
+        "created_at": min(x.sent_at for x in recs),
+        "updated_at": now,
+        "pauses": [],
+        "transfers": 0,
+        "message_count": 0,
+        "preview": "",
+        "training": False,
+    }
+    return row
+
+
+def _message_tuples(records, conv_ids, agent_ids, *, sqlite: bool) -> Iterator[tuple]:
+    for r in records:
+        yield (
+            conv_ids[r.conversation_id],
+            r.author,
+            agent_ids.get(r.agent) if r.agent else None,
+            r.text,
+            r.sent_text if sqlite and r.sent_text else r.sent_at,
+            r.message_id,
+        )
+
+
+def write_messages(
+    conn, dialect: str, rows: Iterable[tuple], *, stored_at: datetime, returning: bool = False
+) -> set[str] | None:
     """Insert (conversation_id, author_kind, author_agent_id, body, sent_at, external_id) rows,
     skipping message ids already stored. On SQLite sent_at may be its stored text already.
     `rows` may be a generator: on SQLite each row is converted as it is consumed (one pass
-    over hundreds of thousands of messages, not two)."""
+    over hundreds of thousands of messages, not two). With `returning` (PostgreSQL), the
+    message ids this call stored: another writer may have stored some of them meanwhile."""
     if dialect == "sqlite":
         stored = sqlite_text(stored_at)
         conn.exec_driver_sql(
@@ -444,14 +571,18 @@ def write_messages(conn, dialect: str, rows: Iterable[tuple], *, stored_at: date
                 for a, b, c, d, e, f in rows
             ],
         )
-        return
+        return None
     from sqlalchemy.dialects.postgresql import insert
 
     keys = ("conversation_id", "author_kind", "author_agent_id", "body", "sent_at", "external_id")
-    conn.execute(
-        insert(MSG).on_conflict_do_nothing(),
-        [{**dict(zip(keys, r, strict=True)), "stored_at": stored_at} for r in rows],
-    )
+    params = [{**dict(zip(keys, r, strict=True)), "stored_at": stored_at} for r in rows]
+    if not params:
+        return set() if returning else None
+    statement = insert(MSG).on_conflict_do_nothing()
+    if not returning:
+        conn.execute(statement, params)
+        return None
+    return set(conn.execute(statement.returning(MSG.c.external_id), params).scalars())
 
 
 _FOLDED = (

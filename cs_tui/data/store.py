@@ -7,8 +7,11 @@ change feed and the audit trail can never disagree with the data.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -48,6 +51,18 @@ def _unavailable(exc: sa.exc.DBAPIError) -> bool:
     return exc.connection_invalidated or isinstance(
         exc, (sa.exc.OperationalError, sa.exc.InterfaceError)
     )
+
+
+# PostgreSQL gives up one side of a deadlock or a serialisation conflict: running the whole
+# transaction again is the documented answer, and it costs only that transaction.
+_RUN_AGAIN = {"40P01", "40001"}
+RUN_AGAIN_ATTEMPTS = 5
+T = TypeVar("T")
+
+
+def _worth_running_again(exc: StoreUnavailable) -> bool:
+    orig = getattr(exc.__cause__, "orig", None)
+    return getattr(orig, "sqlstate", None) in _RUN_AGAIN
 
 
 class Store(
@@ -119,6 +134,23 @@ class Store(
             if not _unavailable(exc):
                 raise
             raise StoreUnavailable(explain(self.url, exc)) from exc
+
+    @property
+    def write_stats(self):
+        """How this process's writes got SQLite's write lock (see db.WriteStats)."""
+        return self._engines.write_stats
+
+    def _retrying(self, work: Callable[..., T], *args) -> T:
+        """Run `work` (one whole write transaction) again after a deadlock or serialisation
+        failure, after a random pause; the last failure reaches the caller."""
+        for attempt in range(RUN_AGAIN_ATTEMPTS):
+            try:
+                return work(*args)
+            except StoreUnavailable as exc:
+                if attempt == RUN_AGAIN_ATTEMPTS - 1 or not _worth_running_again(exc):
+                    raise
+            time.sleep(random.uniform(0, 0.05 * (attempt + 1)))
+        raise AssertionError("unreachable")
 
     def _insert_fn(self):
         """INSERT with ON CONFLICT for this store's backend (see db.dialect_insert)."""

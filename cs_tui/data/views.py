@@ -128,10 +128,14 @@ class IngestResult:
     conversations: int = 0
     # External ids of the conversations touched, so batches add up without double counting.
     touched: set[str] = field(default_factory=set, repr=False)
+    # Lines the store would not keep, with the reason (see IngestMixin.ingest_batch).
+    refused: list[tuple[IngestRecord, str]] = field(default_factory=list, repr=False)
 
     def add(self, part: IngestResult) -> None:
         self.lines += part.lines
         self.imported += part.imported
         self.duplicates += part.duplicates
+        self.refused += part.refused
+        self.rejected += part.rejected
         self.touched |= part.touched
         self.conversations = len(self.touched)
