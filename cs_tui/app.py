@@ -117,6 +117,9 @@ class CsApp(SafeApp):
         Binding("f1,question_mark", "help", N_("Help"), id="app.help"),
         Binding("f9", "switch_language", N_("中文/English"), show=False, id="app.language"),
         Binding("f7", "dashboard", N_("Dashboard"), id="app.dashboard"),
+        # The same key for everyone else, never shown: it says why there is no dashboard
+        # instead of doing nothing (check_action lets exactly one of the two run).
+        Binding("f7", "dashboard_refused", "", show=False, id="app.dashboard"),
     ]
 
     def __init__(
@@ -212,10 +215,16 @@ class CsApp(SafeApp):
         return sections
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """The dashboard key shows (and works) only for supervisors."""
+        """The dashboard key shows (and works) only for supervisors; for anyone else F7
+        reaches dashboard_refused, which answers with the reason."""
         if action == "dashboard":
             return self.agent.is_supervisor
+        if action == "dashboard_refused":
+            return not self.agent.is_supervisor
         return True
+
+    def action_dashboard_refused(self) -> None:
+        self.notify(_("The dashboard is for supervisors."), severity="warning")
 
     def action_dashboard(self) -> None:
         """The supervisors' view of the shift: breaches, agents, KPIs, early warnings."""

@@ -7,6 +7,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, Static
 
 from cs_tui.i18n import _
+from cs_tui.safe_text import safe
 from cs_tui.screens.modal import CsModal
 
 
@@ -15,9 +16,18 @@ class EscalateScreen(CsModal[str]):
 
     CSS_PATH = ["modal.tcss", "escalate.tcss"]
 
+    def __init__(self, target: str = "") -> None:
+        super().__init__()
+        self.target = target
+
     def compose(self) -> ComposeResult:
         with Vertical(classes="box") as box:
-            box.border_title = _("Escalate to a supervisor")
+            box.border_title = safe(
+                _("Escalate {target} to a supervisor").format(target=self.target)
+                if self.target
+                else _("Escalate to a supervisor"),
+                single_line=True,
+            )
             yield Static(_("Why does this need a supervisor? (Enter escalates)"), classes="hint")
             yield Input(placeholder=_("Reason"), id="reason", max_length=500)
             yield Static("", id="escalate-problem", classes="problem")

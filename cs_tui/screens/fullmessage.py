@@ -17,14 +17,21 @@ FULL_LIMIT = 200_000
 class FullMessageScreen(CsModal[None]):
     CSS_PATH = ["modal.tcss", "fullmessage.tcss"]
 
-    def __init__(self, message: MessageView) -> None:
+    def __init__(self, message: MessageView, target: str = "") -> None:
         super().__init__()
         self.message = message
+        self.target = target
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="box") as box:
-            box.border_title = _("Whole message ({count} characters)").format(
-                count=f"{len(self.message.body):,}"
+            count = f"{len(self.message.body):,}"
+            box.border_title = safe(
+                _("Whole message in {target} ({count} characters)").format(
+                    target=self.target, count=count
+                )
+                if self.target
+                else _("Whole message ({count} characters)").format(count=count),
+                single_line=True,
             )
             yield Static(safe(self.message.body, limit=FULL_LIMIT))
 

@@ -1,7 +1,8 @@
 """Shared base for the small modal screens: a centred box, Escape or ctrl+g to cancel.
 
 Each modal is typed by what it returns through `dismiss` (None means cancelled), and the screen
-that pushed it gets focus back where it was.
+that pushed it gets focus back where it was. A modal about one conversation names it in its
+title (`target_label`), so the agent always sees which conversation a key will change.
 """
 
 from __future__ import annotations
@@ -12,8 +13,19 @@ from textual.binding import Binding
 from textual.screen import ModalScreen
 
 from cs_tui.i18n import N_
+from cs_tui.safe_text import clean
 
 T = TypeVar("T")
+
+
+def target_label(external_id: str, customer_name: str) -> str:
+    """A conversation as a dialog names it: its external id and the customer, both sanitised
+    (both come from outside: an id may hold escape codes) and cut to fit a title."""
+    ext = clean(external_id or "", single_line=True)
+    name = clean(customer_name or "", single_line=True)
+    ext = ext if len(ext) <= 32 else ext[:31] + "…"
+    name = name if len(name) <= 20 else name[:19] + "…"
+    return f"{ext} ({name})" if name else ext
 
 
 class CsModal(ModalScreen[T]):

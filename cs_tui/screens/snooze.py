@@ -1,4 +1,9 @@
-"""Snooze until a time: a few presets, or a duration (45m, 2h, 1d) or a clock time (17:30)."""
+"""Snooze until a time: a few presets, or a duration (45m, 2h, 1d) or a clock time (17:30).
+
+A snooze hides a conversation from the queue, so it has a ceiling (the policy's maximum,
+24 hours unless a team sets another): the dialog says what it is and refuses a time beyond it
+before the store would.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +19,34 @@ from textual.widgets.option_list import Option
 from cs_tui.clock import Clock
 from cs_tui.durations import parse_duration
 from cs_tui.i18n import _
+from cs_tui.safe_text import safe
 from cs_tui.screens.modal import CsModal
 
 PRESETS = (("15m", 15 * 60), ("1h", 3600), ("4h", 4 * 3600))
+DEFAULT_MAX_SNOOZE_S = 24 * 3600.0
+
+
+def max_snooze_s(policy: object) -> float:
+    """The longest snooze the policy allows, in seconds (the store refuses longer ones)."""
+    return float(getattr(policy, "max_snooze", DEFAULT_MAX_SNOOZE_S))
+
+
+def span_text(seconds: float) -> str:
+    """A span of time the way the agent reads it: 45 s, 12 min, 2 h 5 min, 1 d 3 h."""
+    s = max(0, int(seconds))
+    if s < 60:
+        return _("{n} s").format(n=s)
+    if s < 3600:
+        return _("{n} min").format(n=s // 60)
+    if s < 86400:
+        hours, minutes = divmod(s // 60, 60)
+        if minutes == 0:
+            return _("{n} h").format(n=hours)
+        return _("{h} h {m} min").format(h=hours, m=minutes)
+    days, hours = divmod(s // 3600, 24)
+    if hours == 0:
+        return _("{n} d").format(n=days)
+    return _("{d} d {h} h").format(d=days, h=hours)
 
 
 def parse_until(text: str, now: datetime) -> datetime | None:
@@ -63,18 +93,30 @@ class SnoozeScreen(CsModal[datetime]):
 
     CSS_PATH = ["modal.tcss", "snooze.tcss"]
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, target: str = "", max_s: float = DEFAULT_MAX_SNOOZE_S) -> None:
         super().__init__()
         self.clock = clock
+        self.target = target
+        self.max_s = max_s
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="box") as box:
-            box.border_title = _("Snooze until")
+            box.border_title = safe(
+                _("Snooze {target} until").format(target=self.target)
+                if self.target
+                else _("Snooze until"),
+                single_line=True,
+            )
             options = [Option(_("in {d}").format(d=label), id=label) for label, _s in PRESETS]
             options.append(Option(_("tomorrow 09:00"), id="tomorrow"))
             yield OptionList(*options, id="presets")
             yield Static(
                 _("Or type a duration (45m, 2h) or a time (17:30), Enter:"), classes="hint"
+            )
+            yield Static(
+                _("At most {span} ahead.").format(span=span_text(self.max_s)),
+                id="snooze-max",
+                classes="hint",
             )
             yield Input(placeholder="45m / 17:30", id="until", select_on_focus=False)
             yield Static("", id="snooze-problem", classes="problem")
@@ -102,17 +144,30 @@ class SnoozeScreen(CsModal[datetime]):
     def _preset(self, event: OptionList.OptionSelected) -> None:
         now = self.clock.now()
         if event.option.id == "tomorrow":
-            self.dismiss(tomorrow_morning(now))
+            self._choose(tomorrow_morning(now), now)
             return
         seconds = dict(PRESETS)[event.option.id or "15m"]
-        self.dismiss(now + timedelta(seconds=seconds))
+        self._choose(now + timedelta(seconds=seconds), now)
 
     @on(Input.Submitted, "#until")
     def _typed(self, event: Input.Submitted) -> None:
-        when = parse_until(event.value, self.clock.now())
+        now = self.clock.now()
+        when = parse_until(event.value, now)
         if when is None:
-            self.query_one("#snooze-problem", Static).update(
-                _("Not a duration or a time: try 45m, 2h or 17:30.")
+            self._problem(_("Not a duration or a time: try 45m, 2h or 17:30."))
+            return
+        self._choose(when, now)
+
+    def _choose(self, when: datetime, now: datetime) -> None:
+        """Dismiss with `when`, unless it lies beyond the maximum: then say so and stay."""
+        if (when - now).total_seconds() > self.max_s:
+            self._problem(
+                _("That is more than {span} ahead: a snooze may last at most {span}.").format(
+                    span=span_text(self.max_s)
+                )
             )
             return
         self.dismiss(when)
+
+    def _problem(self, text: str) -> None:
+        self.query_one("#snooze-problem", Static).update(safe(text))

@@ -29,14 +29,22 @@ class TagScreen(CsModal[tuple[str, str]]):
 
     CSS_PATH = ["modal.tcss", "tag.tcss"]
 
-    def __init__(self, tags: tuple[str, ...], suggestions: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, tags: tuple[str, ...], suggestions: tuple[str, ...] = (), target: str = ""
+    ) -> None:
         super().__init__()
+        self.target = target
         self.tags = tags
         self.suggestions = tuple(s for s in suggestions if s not in tags)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="box") as box:
-            box.border_title = _("Tags of this conversation")
+            box.border_title = safe(
+                _("Tags of {target}").format(target=self.target)
+                if self.target
+                else _("Tags of this conversation"),
+                single_line=True,
+            )
             yield Input(placeholder=_("New tag, Enter adds"), id="new-tag", max_length=32)
             if self.tags:
                 yield Static(_("Current tags (Tab, then d removes):"), classes="hint")

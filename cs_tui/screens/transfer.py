@@ -38,15 +38,23 @@ class TransferScreen(CsModal[str]):
     CSS_PATH = ["modal.tcss", "transfer.tcss"]
     BINDINGS = [Binding("down", "focus_list", N_("Results"), show=False)]
 
-    def __init__(self, agents: list[AgentInfo], online: set[str], me: str) -> None:
+    def __init__(
+        self, agents: list[AgentInfo], online: set[str], me: str, target: str = ""
+    ) -> None:
         super().__init__()
+        self.target = target
         self.agents = [a for a in agents if a.active and a.handle != me]
         self.agents.sort(key=lambda a: (a.handle not in online, a.role != "agent", a.handle))
         self.online = online
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="box") as box:
-            box.border_title = _("Transfer to an agent")
+            box.border_title = safe(
+                _("Transfer {target} to an agent").format(target=self.target)
+                if self.target
+                else _("Transfer to an agent"),
+                single_line=True,
+            )
             yield Input(placeholder=_("Type a name or handle"), id="agent-filter")
             yield OptionList(id="agents")
             yield Static(_("Enter transfers · Esc cancels"), classes="hint")
@@ -61,7 +69,7 @@ class TransferScreen(CsModal[str]):
         for agent in rank_agents(self.agents, query):
             text = Text()
             text.append("+ " if agent.handle in self.online else "  ", style="green")
-            text.append(agent.handle, style="bold")
+            text.append_text(safe(agent.handle, single_line=True, style="bold"))
             text.append(" ")
             text.append_text(safe(agent.display_name, single_line=True, limit=30))
             role = ROLES.get(agent.role)

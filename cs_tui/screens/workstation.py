@@ -5,6 +5,12 @@ post messages up. Every store call runs in a thread worker and posts its result 
 message, so no handler waits on the database. Actions that fail (not allowed, already taken,
 store away) end in one calm notification; a reply that fails stays in the composer to retry.
 
+The target of every conversation action is the conversation open in the conversation pane; the
+queue cursor only picks one while nothing is open. A flow that asks something (transfer to whom,
+send anyway, resolve while the customer waits) is one `@work` coroutine in the DIALOG group that
+reads top to bottom, awaiting each dialog; every dialog names its target in its title. A key
+that cannot act says why; it never does nothing.
+
 Width: from 120 columns the side panel is always shown; below that it is toggled (`b`, or
 opened by `/` in an empty composer, ctrl+k, `i`) and takes the queue's place while open, so
 nothing is ever cut off.
@@ -17,6 +23,7 @@ import re
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from rich.text import Text
@@ -28,12 +35,13 @@ from textual.events import Resize
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Input, Static, TextArea
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerFailed, WorkerState
 
-from cs_tui.data.errors import StoreError
+from cs_tui.data.errors import NotAllowed, StoreError
 from cs_tui.data.views import AgentInfo, ConversationDetail, MessageView, QueueFilter, QueueRow
 from cs_tui.i18n import N_, _
 from cs_tui.safe_text import clean, safe
+from cs_tui.screens.modal import target_label
 from cs_tui.sla import CATEGORIES, PRIORITIES
 from cs_tui.widgets import labels
 from cs_tui.widgets.composer import Composer
@@ -42,13 +50,15 @@ from cs_tui.widgets.live import LivePoller
 from cs_tui.widgets.message_view import ConversationHeader, Transcript
 from cs_tui.widgets.queue_list import WINDOW, QueueList
 from cs_tui.widgets.side_panel import SidePanel
-from cs_tui.widgets.side_sources import FindingItem, check_draft, customer_emotion, load_phrases
+from cs_tui.widgets.side_sources import check_draft, customer_emotion, load_phrases
 from cs_tui.widgets.status_line import StatusLine
 from cs_tui.widgets.store_messages import store_message
 
 WIDE_LAYOUT = 120
 TEXT_DEBOUNCE_S = 0.25
 ORDER_RE = re.compile(r"(?<!\d)(\d{10,20})(?!\d)")
+DIALOG = "dialog"
+"""Worker group of the flows that wait on a dialog (they stay pending while it is open)."""
 
 # Actions on a conversation, shown in the footer only when they apply and hidden while typing.
 CONVERSATION_ACTIONS = {
@@ -95,6 +105,40 @@ def content_language(texts: list[str], default: str) -> str:
     return detect_lang(" ".join(texts))
 
 
+def unanswered_for(detail: ConversationDetail, now: datetime) -> float | None:
+    """Seconds the customer has waited on their last message, None when it was answered (or
+    they never wrote). Notes and system lines answer nobody."""
+    facts = detail.facts
+    if facts is not None:
+        last_in, last_out = facts.last_customer_at, facts.last_agent_at
+    else:
+        seen = [m for m in detail.messages if m.author_kind in ("customer", "agent")]
+        last_in = next((m.sent_at for m in reversed(seen) if m.author_kind == "customer"), None)
+        last_out = next((m.sent_at for m in reversed(seen) if m.author_kind == "agent"), None)
+    if last_in is None or (last_out is not None and last_out >= last_in):
+        return None
+    return max(0.0, (now - last_in).total_seconds())
+
+
+def findings_body(findings: list) -> Text:
+    """The findings as the send dialog lists them: the words, why, and what to say instead."""
+    body = Text()
+    for finding in findings[:5]:
+        body.append("! ", style="bold yellow")
+        body.append_text(safe(finding.phrase, single_line=True, limit=40, style="bold"))
+        if finding.why:
+            body.append(" — ")
+            body.append_text(safe(finding.why, single_line=True, limit=60))
+        if finding.suggestion:
+            body.append(" → ", style="green")
+            body.append_text(safe(finding.suggestion, single_line=True, limit=80, style="green"))
+        body.append("\n")
+    if len(findings) > 5:
+        body.append(_("… and {count} more").format(count=len(findings) - 5), style="dim")
+    body.rstrip()
+    return body
+
+
 def _binding_state(row: QueueRow | None) -> tuple:
     """What of a row decides which actions the footer offers."""
     if row is None:
@@ -132,6 +176,7 @@ class ConversationLoaded(Message):
     history: list[QueueRow]
     focus_composer: bool
     content_lang: str
+    customer_lang: str | None
 
 
 @dataclass
@@ -140,6 +185,9 @@ class ActionDone(Message):
     text: str
     open_after: bool = False
     focus_composer: bool = False
+    follow: str = "keep"
+    """Where the queue cursor goes: "keep" stays on its row, "onto" moves onto this
+    conversation, "settle" moves onto it if it is still listed and otherwise clears the pane."""
 
 
 @dataclass
@@ -160,6 +208,23 @@ class SendFailed(Message):
 
 
 @dataclass
+class Unclaimed(Message):
+    """A reply the store refused because nobody has claimed the conversation yet."""
+
+    row: QueueRow
+    text: str
+
+
+@dataclass
+class NotYours(Message):
+    """A reply the store refused (or a claim that lost) because another agent has it."""
+
+    row: QueueRow
+    holder: str
+    lost_race: bool = False
+
+
+@dataclass
 class PhrasesLoaded(Message):
     source: Any
 
@@ -167,7 +232,7 @@ class PhrasesLoaded(Message):
 @dataclass
 class Findings(Message):
     text: str
-    findings: list[FindingItem]
+    findings: list
 
 
 # -- the screen -------------------------------------------------------------------------------
@@ -227,8 +292,14 @@ class WorkstationScreen(Screen):
         self.filter = QueueFilter()
         self.detail: ConversationDetail | None = None
         self.highlighted: QueueRow | None = None
-        self.findings: list[FindingItem] = []
-        self.findings_text = ""
+        self.findings: list = []
+        self.customer_lang: str | None = None
+        """The language the open conversation's customer writes in (None: not known yet)."""
+        self._want_open: int | None = None
+        """The conversation last asked to open; a late load of another one is dropped."""
+        self._settle_on: tuple[int, bool] | None = None
+        """(conversation, clear the pane if it left the queue) to settle on the next window."""
+        self._submitting = False
         self._generation = 0
         self._open_id = open_id
         self._text_timer = None
@@ -336,6 +407,7 @@ class WorkstationScreen(Screen):
         if message.generation != self._generation:
             return
         self.query_one(QueueList).set_window(message.offset, message.rows, message.total)
+        self._settle_pane()
         if not self._phrases_started:
             # Phrase packs (and their pinyin keys) load after the queue is on screen, so the
             # first frame does not share the interpreter with them.
@@ -404,26 +476,48 @@ class WorkstationScreen(Screen):
 
     def open_conversation(self, conversation_id: int, *, focus_composer: bool = False) -> None:
         self._flush_draft()
+        self._want_open = conversation_id
         self._open_worker(conversation_id, focus_composer)
+
+    def close_conversation(self) -> None:
+        """Empty the conversation pane: actions go back to the queue cursor's row."""
+        self._flush_draft()
+        self._want_open = None
+        self.detail = None
+        self.customer_lang = None
+        self.query_one(ConversationHeader).show(None)
+        self.query_one(Transcript).show(None)
+        composer = self.query_one(Composer)
+        composer.load(None, "")
+        if composer.has_focus:
+            self.query_one(QueueList).focus()
+        self.refresh_bindings()
 
     @work(thread=True, exclusive=True, group="open", exit_on_error=False)
     def _open_worker(self, conversation_id: int, focus_composer: bool) -> None:
-        detail = self.store.conversation(conversation_id)
+        detail = self.store.conversation(conversation_id, viewer=self.agent)
         draft = self.store.load_draft(self.agent.id, conversation_id)
         texts = [m.body for m in detail.messages if m.author_kind == "customer"][-3:]
         try:
             emotion = customer_emotion(texts, self.lang)
         except Exception:  # emotion cues are a hint; never block opening a conversation
             emotion = None
-        history = self.store.customer_history(detail.customer.id, limit=30)
+        history = self.store.customer_history(detail.customer.id, viewer=self.agent, limit=30)
         lang = content_language(texts, self.lang)
-        self.post_message(ConversationLoaded(detail, draft, emotion, history, focus_composer, lang))
+        self.post_message(
+            ConversationLoaded(
+                detail, draft, emotion, history, focus_composer, lang, lang if texts else None
+            )
+        )
 
     @on(ConversationLoaded)
     def _conversation_loaded(self, message: ConversationLoaded) -> None:
         detail = message.detail
+        if detail.row.id != self._want_open:
+            return  # the agent opened another one (or closed the pane) meanwhile
         same = self.detail is not None and self.detail.row.id == detail.row.id
         self.detail = detail
+        self.customer_lang = message.customer_lang
         self.query_one(ConversationHeader).show(detail, message.emotion)
         self.query_one(Transcript).show(detail)
         composer = self.query_one(Composer)
@@ -460,6 +554,23 @@ class WorkstationScreen(Screen):
         if self.detail is not None:
             self._open_worker(self.detail.row.id, False)
 
+    def _settle_pane(self) -> None:
+        """After take-next, a transfer, a resolve or a snooze the pane and the cursor agree: the
+        cursor is on the conversation acted on when the window lists it; otherwise, after a
+        conversation left this queue, the pane is cleared instead of showing one the cursor
+        cannot reach."""
+        settle, self._settle_on = self._settle_on, None
+        if settle is None:
+            return
+        conversation_id, clear_pane = settle
+        queue = self.query_one(QueueList)
+        current = queue.current_row
+        if current is not None and current.id == conversation_id:
+            return
+        queue.keep_on(None)
+        if clear_pane and self.detail is not None and self.detail.row.id == conversation_id:
+            self.close_conversation()
+
     # -- composer, drafts, sending -------------------------------------------------------
 
     def focus_composer(self, mode: str = "reply") -> None:
@@ -491,12 +602,11 @@ class WorkstationScreen(Screen):
 
     @work(thread=True, exclusive=True, group="check", exit_on_error=False)
     def _check_worker(self, text: str) -> None:
-        self.post_message(Findings(text, check_draft(text, self.lang)))
+        self.post_message(Findings(text, check_draft(text, self.customer_lang)))
 
     @on(Findings)
     def _findings(self, message: Findings) -> None:
         self.findings = message.findings
-        self.findings_text = message.text
         box = self.query_one("#findings", Static)
         if self.query_one(Composer).mode == "note" or not message.findings:
             box.display = False
@@ -527,40 +637,56 @@ class WorkstationScreen(Screen):
         if self.detail is None or self.detail.row.id != conversation_id:
             self.notify(_("The conversation is still loading; press Enter again in a moment."))
             return
+        if self._submitting:
+            return  # a second Enter while the first one's question is on its way
         text = message.text
-        if message.mode == "reply":
-            findings = self.findings if self.findings_text == text else check_draft(text, self.lang)
-            if findings:
-                from cs_tui.screens.confirm import ConfirmScreen, send_anyway_title
+        findings = check_draft(text, self.customer_lang) if message.mode == "reply" else []
+        if not findings:
+            self._send(conversation_id, text, message.mode)
+            return
+        self._submitting = True
+        self._checked_send_flow(self.detail.row, text, findings)
 
-                body = Text()
-                for finding in findings[:5]:
-                    body.append("! ", style="bold yellow")
-                    body.append_text(safe(finding.phrase, single_line=True, limit=40, style="bold"))
-                    if finding.suggestion:
-                        body.append(" → ")
-                        body.append_text(safe(finding.suggestion, single_line=True, limit=80))
-                    body.append("\n")
+    @work(group=DIALOG, exit_on_error=False)
+    async def _checked_send_flow(self, row: QueueRow, text: str, findings: list) -> None:
+        """A reply with findings: Enter (the default) goes back to edit at the first one;
+        only y or ctrl+s sends, and a blank left unfilled is never sent at all."""
+        from cs_tui.screens.confirm import ConfirmScreen, blank_title, send_anyway_title
 
-                def answer(send: bool | None) -> None:
-                    if send:
-                        self._send(conversation_id, text, "reply")
-                    else:
-                        self.query_one(Composer).focus()
+        label = target_label(row.external_id, row.customer_name)
+        blocked = any(f.blocks for f in findings)
+        dialog = ConfirmScreen(
+            blank_title(label) if blocked else send_anyway_title(label),
+            findings_body(findings),
+            None if blocked else _("Send anyway"),
+            _("Edit"),
+            refused=_("Fill in every blank first: a reply with one is never sent."),
+        )
+        try:
+            send = await self.app.push_screen_wait(dialog)
+        finally:
+            self._submitting = False
+        if send and self.query_one(Composer).conversation_id == row.id:
+            self._send(row.id, text, "reply")
+        else:
+            self._edit_at(findings[0].start)
 
-                self.app.push_screen(
-                    ConfirmScreen(send_anyway_title(), body, _("Send anyway"), _("Edit")), answer
-                )
-                return
-        self._send(conversation_id, text, message.mode)
+    def _edit_at(self, offset: int) -> None:
+        """Back to the composer with the cursor at `offset` of the draft (a finding's start)."""
+        composer = self.query_one(Composer)
+        offset = max(0, min(offset, len(composer.text)))
+        composer.move_cursor(composer.document.get_location_from_index(offset))
+        self.focus_composer(composer.mode)
 
     def _send(self, conversation_id: int, text: str, mode: str) -> None:
         self.query_one(Composer).sending = True
-        # A retry of the same text reuses its id, so a send whose first attempt committed
-        # just before the connection dropped is never stored twice.
+        self._send_worker(conversation_id, text, mode, self._client_id(conversation_id, mode, text))
+
+    def _client_id(self, conversation_id: int, mode: str, text: str) -> str:
+        """A retry of the same text reuses its id, so a send whose first attempt committed
+        just before the connection dropped is never stored twice."""
         key = (conversation_id, mode, text)
-        client_id = self._send_ids.setdefault(key, f"cs-tui-send-{uuid.uuid4()}")
-        self._send_worker(conversation_id, text, mode, client_id)
+        return self._send_ids.setdefault(key, f"cs-tui-send-{uuid.uuid4()}")
 
     @work(thread=True, group="send", exit_on_error=False)
     def _send_worker(self, conversation_id: int, text: str, mode: str, client_id: str) -> None:
@@ -574,6 +700,9 @@ class WorkstationScreen(Screen):
                 stored = self.store.post_reply(
                     self.agent, conversation_id, text, client_id=client_id
                 )
+        except NotAllowed as exc:
+            self.post_message(self._refusal(conversation_id, text, mode, str(exc)))
+            return
         except StoreError as exc:
             self.post_message(SendFailed(conversation_id, store_message(str(exc))))
             return
@@ -581,6 +710,82 @@ class WorkstationScreen(Screen):
             self.post_message(SendFailed(conversation_id, f"{exc.__class__.__name__}: {exc}"))
             raise
         self.post_message(Sent(conversation_id, stored))
+
+    def _refusal(self, conversation_id: int, text: str, mode: str, why: str) -> Message:
+        """Why the store would not take this message, from the conversation as it is now: nobody
+        has it (offer to claim and send), another agent has it (say who), or something else."""
+        try:
+            row = self.store.queue_row(conversation_id)
+        except StoreError:
+            return SendFailed(conversation_id, store_message(why))
+        if row.assignee is None and mode == "reply":
+            return Unclaimed(row, text)
+        if row.assignee is not None and row.assignee != self.agent.handle:
+            return NotYours(row, row.assignee)
+        return SendFailed(conversation_id, store_message(why))
+
+    @on(Unclaimed)
+    def _unclaimed(self, message: Unclaimed) -> None:
+        self.query_one(Composer).sending = False
+        self._claim_and_send_flow(message.row, message.text)
+
+    @work(group=DIALOG, exit_on_error=False)
+    async def _claim_and_send_flow(self, row: QueueRow, text: str) -> None:
+        """Nobody has claimed this conversation: `c` claims it and sends the reply in one go;
+        Enter or Escape go back to the draft, untouched."""
+        from cs_tui.screens.confirm import ClaimAndSendScreen
+
+        label = target_label(row.external_id, row.customer_name)
+        body = Text(
+            _("Nobody has claimed {target} yet. Claim it and send your reply?").format(target=label)
+        )
+        dialog = ClaimAndSendScreen(
+            _("Claim {target} and send?").format(target=label),
+            body,
+            _("Claim and send"),
+            _("Edit"),
+        )
+        if not await self.app.push_screen_wait(dialog):
+            self.focus_composer("reply")
+            return
+        composer = self.query_one(Composer)
+        if composer.conversation_id != row.id:
+            return
+        composer.sending = True
+        self._claim_send_worker(row, text, self._client_id(row.id, "reply", text))
+
+    @work(thread=True, group="send", exit_on_error=False)
+    def _claim_send_worker(self, row: QueueRow, text: str, client_id: str) -> None:
+        try:
+            if not self.store.claim(self.agent, row.id):
+                holder = self.store.queue_row(row.id).assignee or "?"
+                self.post_message(NotYours(row, holder, lost_race=True))
+                return
+            stored = self.store.post_reply(self.agent, row.id, text, client_id=client_id)
+        except StoreError as exc:
+            self.post_message(SendFailed(row.id, store_message(str(exc))))
+            return
+        self.post_message(Sent(row.id, stored))
+
+    @on(NotYours)
+    def _not_yours(self, message: NotYours) -> None:
+        self.query_one(Composer).sending = False
+        label = target_label(message.row.external_id, message.row.customer_name)
+        holder = clean(message.holder, single_line=True)[:40]
+        if message.lost_race:
+            text = _(
+                "{agent} claimed {target} first. Your reply was not sent; it is still in the composer."
+            )
+        else:
+            text = _(
+                "{target} belongs to {agent}. Your reply was not sent; it is still in the composer."
+            )
+        self.notify(
+            text.format(agent=holder, target=label), severity="warning", markup=False, timeout=8
+        )
+        if self.detail is not None and self.detail.row.id == message.row.id:
+            self._refresh_open()
+        self.reload_queue()
 
     @on(Sent)
     def _sent(self, message: Sent) -> None:
@@ -685,20 +890,41 @@ class WorkstationScreen(Screen):
     # -- actions -----------------------------------------------------------------------------
 
     def target(self) -> QueueRow | None:
-        """The conversation an action applies to: the queue's cursor while the queue has focus,
-        otherwise the open conversation."""
-        focused = self.focused
-        if isinstance(focused, QueueList) or self.detail is None:
-            return self.highlighted
-        return self.detail.row
+        """The conversation an action applies to: the one open in the conversation pane, so
+        moving the queue cursor never redirects a key; the cursor's row only while none is open
+        (Enter opens it)."""
+        if self.detail is not None:
+            return self.detail.row
+        return self.highlighted
+
+    def _target_or_say(self) -> QueueRow | None:
+        row = self.target()
+        if row is None:
+            self._say(_("No conversation to act on: none is open and the queue is empty."))
+        return row
+
+    def _say(self, text: str) -> None:
+        """Why a key cannot act (drawn literally: the text may name a customer)."""
+        self.notify(text, severity="warning", markup=False, timeout=5)
+
+    @property
+    def active_bindings(self):
+        """The footer offers only what applies to the target now. The keys themselves always
+        run (see check_action), so one that cannot act answers with the reason."""
+        return {
+            key: active
+            for key, active in super().active_bindings.items()
+            if self._applies(active.binding.action.split("(")[0]) is not False
+        }
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in TYPING_HIDDEN and isinstance(self.focused, Input | TextArea):
-            return False
-        return self._applies(action)
+        """Only typing silences the screen's letter keys; everything else runs and, when it
+        cannot act on the target, says why."""
+        typing = isinstance(self.focused, Input | TextArea)
+        return not (typing and action in TYPING_HIDDEN)
 
     def _applies(self, action: str) -> bool | None:
-        """Whether an action makes sense for the current conversation (False hides it)."""
+        """Whether an action makes sense for the target now (False hides it in the footer)."""
         if action in CONVERSATION_ACTIONS:
             row = self.target()
             if row is None:
@@ -707,10 +933,10 @@ class WorkstationScreen(Screen):
                 return row.assignee is None
             if action == "reopen":
                 return row.status in ("resolved", "closed")
-            if action == "resolve":
+            if action in ("resolve", "snooze"):
                 return row.status not in ("resolved", "closed")
             if action == "full_message":
-                return self.query_one(Transcript).longest() is not None
+                return self.detail is not None and self.query_one(Transcript).longest() is not None
         if action == "toggle_side":
             return True if self.narrow else None
         return True
@@ -723,9 +949,10 @@ class WorkstationScreen(Screen):
         conversation_id: int | None,
         open_after: bool = False,
         focus_composer: bool = False,
+        follow: str = "keep",
     ) -> None:
         """Run a store action in a worker; `done` is the notification on success."""
-        self._action_worker(fn, args, done, conversation_id, (open_after, focus_composer))
+        self._action_worker(fn, args, done, conversation_id, (open_after, focus_composer, follow))
 
     @work(thread=True, group="action", exit_on_error=False)
     def _action_worker(self, fn, args, done: str, conversation_id, after: tuple) -> None:
@@ -750,8 +977,12 @@ class WorkstationScreen(Screen):
         if message.text:
             self.notify(message.text, markup=False, timeout=3)
         queue = self.query_one(QueueList)
-        current = queue.current_row
-        queue.keep_on(current.id if current else None)
+        if message.follow == "keep" or message.conversation_id is None:
+            current = queue.current_row
+            queue.keep_on(current.id if current else None)
+        else:
+            queue.keep_on(message.conversation_id)
+            self._settle_on = (message.conversation_id, message.follow == "settle")
         self.reload_queue()
         if message.conversation_id is not None:
             if message.open_after:
@@ -770,24 +1001,47 @@ class WorkstationScreen(Screen):
     def _action_failed(self, message: ActionFailed) -> None:
         self.notify(message.text, severity="error", markup=False, timeout=6)
 
+    async def _fetch(self, fn, *args, **kwargs):
+        """A store read for a dialog flow, in a thread so the screen never waits on it. A
+        failure is reported by on_worker_state_changed and ends the flow (WorkerFailed)."""
+        worker = self.run_worker(
+            partial(fn, *args, **kwargs), thread=True, group="read", exit_on_error=False
+        )
+        return await worker.wait()
+
+    async def _customer_waited(self, row: QueueRow) -> float | None:
+        detail = await self._fetch(self.store.conversation, row.id, viewer=self.agent)
+        return unanswered_for(detail, self.clock.now())
+
+    async def _confirm_waiting(self, title: str, waited: float, why: str, yes: str) -> bool:
+        """Going ahead while the customer waits on an answer: Enter keeps things as they are."""
+        from cs_tui.screens.confirm import ConfirmScreen
+        from cs_tui.screens.snooze import span_text
+
+        body = Text(
+            _("The customer has waited {time} for an answer.").format(time=span_text(waited))
+        )
+        body.append("\n" + why)
+        return bool(await self.app.push_screen_wait(ConfirmScreen(title, body, yes, _("Cancel"))))
+
     def action_claim(self) -> None:
-        row = self.target()
+        row = self._target_or_say()
         if row is None:
             return
+        label = target_label(row.external_id, row.customer_name)
         if row.assignee is not None:
-            self.notify(
-                _("{id} is already assigned to {agent}.").format(
-                    id=row.external_id, agent=row.assignee
-                ),
-                markup=False,
+            self._say(
+                _("{target} is already assigned to {agent}.").format(
+                    target=label, agent=clean(row.assignee, single_line=True)
+                )
             )
             return
         self._act(
             self.store.claim,
             row.id,
-            done=_("Claimed {id}").format(id=row.external_id),
+            done=_("Claimed {target}").format(target=label),
             conversation_id=row.id,
-            open_after=self.detail is None or self.detail.row.id != row.id,
+            open_after=self.detail is None,
         )
 
     def action_take_next(self) -> None:
@@ -797,6 +1051,7 @@ class WorkstationScreen(Screen):
             conversation_id=None,
             open_after=True,
             focus_composer=True,
+            follow="onto",
         )
 
     def _ensure_open(self, row: QueueRow, *, focus_composer: bool) -> bool:
@@ -815,235 +1070,258 @@ class WorkstationScreen(Screen):
         return False
 
     def action_reply(self) -> None:
-        row = self.target()
-        if row is None:
-            return
-        self.query_one(Composer).mode = "reply"
-        if self._ensure_open(row, focus_composer=True):
-            self.focus_composer("reply")
+        self._write_in("reply")
 
     def action_note(self) -> None:
-        row = self.target()
+        self._write_in("note")
+
+    def _write_in(self, mode: str) -> None:
+        row = self._target_or_say()
         if row is None:
             return
-        self.query_one(Composer).mode = "note"
+        self.query_one(Composer).mode = mode
         if self._ensure_open(row, focus_composer=True):
-            self.focus_composer("note")
+            self.focus_composer(mode)
 
     def action_resolve(self) -> None:
-        """Resolve after one confirmation that names the conversation and takes the CSAT the
-        customer gave, if any (Enter alone resolves without one)."""
-        row = self.target()
+        row = self._target_or_say()
         if row is None:
             return
+        if row.status in ("resolved", "closed"):
+            self._say(
+                _("{target} is already resolved.").format(
+                    target=target_label(row.external_id, row.customer_name)
+                )
+            )
+            return
+        self._resolve_flow(row)
+
+    @work(group=DIALOG, exit_on_error=False)
+    async def _resolve_flow(self, row: QueueRow) -> None:
+        """Resolve after one question that names the conversation. While the customer's last
+        message is unanswered it says how long they have waited, and Enter keeps it open.
+        There is no CSAT here: the score comes from the customer, never from the agent."""
         from cs_tui.screens.choice import ChoiceScreen
 
-        choices = [("none", _("Resolve (no CSAT score)"))] + [
-            (str(score), _("Resolve with CSAT {score}").format(score=score))
-            for score in (5, 4, 3, 2, 1)
-        ]
-        title = _("Resolve {id} ({customer})?").format(
-            id=row.external_id, customer=clean(row.customer_name, single_line=True)[:20]
-        )
-
-        def chosen(value: str | None) -> None:
-            if value is None:
+        label = target_label(row.external_id, row.customer_name)
+        title = _("Resolve {target}?").format(target=label)
+        waited = await self._customer_waited(row)
+        if waited is not None:
+            why = _("Resolving now leaves their last message without an answer.")
+            if not await self._confirm_waiting(title, waited, why, _("Resolve anyway")):
                 return
-            csat = None if value == "none" else int(value)
-            self._act(
-                lambda agent, cid: self.store.resolve(agent, cid, csat=csat),
-                row.id,
-                done=_("Resolved {id}").format(id=row.external_id),
-                conversation_id=row.id,
-            )
-
-        self.app.push_screen(ChoiceScreen(title, choices, "none"), chosen)
+        else:
+            choices = [("resolve", _("Resolve"))]
+            if await self.app.push_screen_wait(ChoiceScreen(title, choices, "resolve")) is None:
+                return
+        self._act(
+            self.store.resolve,
+            row.id,
+            done=_("Resolved {target}").format(target=label),
+            conversation_id=row.id,
+            follow="settle",
+        )
 
     def action_reopen(self) -> None:
-        row = self.target()
-        if row is not None:
-            self._act(
-                self.store.reopen,
-                row.id,
-                done=_("Reopened {id}").format(id=row.external_id),
-                conversation_id=row.id,
+        row = self._target_or_say()
+        if row is None:
+            return
+        label = target_label(row.external_id, row.customer_name)
+        if row.status not in ("resolved", "closed"):
+            self._say(
+                _(
+                    "{target} is not resolved: only a resolved or closed conversation can be "
+                    "reopened."
+                ).format(target=label)
             )
-
-    def action_transfer(self) -> None:
-        row = self.target()
-        if row is not None:
-            self._agents_worker(row)
-
-    @work(thread=True, exclusive=True, group="agents", exit_on_error=False)
-    def _agents_worker(self, row: QueueRow) -> None:
-        agents = self.store.list_agents(include_disabled=False)
-        online = {a.handle for a in self.store.online_agents()}
-        self.app.call_from_thread(self._pick_agent, row, agents, online)
-
-    def _pick_agent(self, row: QueueRow, agents: list[AgentInfo], online: set[str]) -> None:
-        from cs_tui.screens.transfer import TransferScreen
-
-        def chosen(handle: str | None) -> None:
-            if handle:
-                self._act(
-                    self.store.assign,
-                    row.id,
-                    handle,
-                    done=_("Transferred {id} to {agent}").format(id=row.external_id, agent=handle),
-                    conversation_id=row.id,
-                )
-
-        self.app.push_screen(TransferScreen(agents, online, self.agent.handle), chosen)
-
-    def action_escalate(self) -> None:
-        from cs_tui.screens.escalate import EscalateScreen
-
-        row = self.target()
-        if row is None:
             return
-
-        def chosen(reason: str | None) -> None:
-            if reason:
-                self._act(
-                    self.store.escalate,
-                    row.id,
-                    reason,
-                    done=_("Escalated {id} to a supervisor").format(id=row.external_id),
-                    conversation_id=row.id,
-                )
-
-        self.app.push_screen(EscalateScreen(), chosen)
-
-    def action_snooze(self) -> None:
-        from cs_tui.screens.snooze import SnoozeScreen
-
-        row = self.target()
-        if row is None:
-            return
-
-        def chosen(until: datetime | None) -> None:
-            if until is not None:
-                self._act(
-                    self.store.snooze,
-                    row.id,
-                    until,
-                    done=_("Snoozed {id} until {time}").format(
-                        id=row.external_id, time=until.astimezone().strftime("%m-%d %H:%M")
-                    ),
-                    conversation_id=row.id,
-                )
-
-        self.app.push_screen(SnoozeScreen(self.clock), chosen)
-
-    def action_tag(self) -> None:
-        from cs_tui.screens.tag import TagScreen
-
-        row = self.target()
-        if row is None:
-            return
-        suggestions = (
-            ("物流延迟", "退款", "破损", "VIP")
-            if self.lang == "zh"
-            else (
-                "delay",
-                "refund",
-                "damaged",
-                "VIP",
-            )
+        self._act(
+            self.store.reopen,
+            row.id,
+            done=_("Reopened {target}").format(target=label),
+            conversation_id=row.id,
         )
 
-        def chosen(result: tuple[str, str] | None) -> None:
-            if not result:
+    def action_transfer(self) -> None:
+        row = self._target_or_say()
+        if row is not None:
+            self._transfer_flow(row)
+
+    def _team(self) -> tuple[list[AgentInfo], set[str]]:
+        agents = self.store.list_agents(include_disabled=False)
+        return agents, {a.handle for a in self.store.online_agents()}
+
+    @work(group=DIALOG, exit_on_error=False)
+    async def _transfer_flow(self, row: QueueRow) -> None:
+        from cs_tui.screens.transfer import TransferScreen
+
+        agents, online = await self._fetch(self._team)
+        label = target_label(row.external_id, row.customer_name)
+        dialog = TransferScreen(agents, online, self.agent.handle, label)
+        handle = await self.app.push_screen_wait(dialog)
+        if not handle:
+            return
+        self._act(
+            self.store.assign,
+            row.id,
+            handle,
+            done=_("Transferred {target} to {agent}").format(
+                target=label, agent=clean(handle, single_line=True)
+            ),
+            conversation_id=row.id,
+            follow="settle",
+        )
+
+    def action_escalate(self) -> None:
+        row = self._target_or_say()
+        if row is not None:
+            self._escalate_flow(row)
+
+    @work(group=DIALOG, exit_on_error=False)
+    async def _escalate_flow(self, row: QueueRow) -> None:
+        from cs_tui.screens.escalate import EscalateScreen
+
+        label = target_label(row.external_id, row.customer_name)
+        reason = await self.app.push_screen_wait(EscalateScreen(label))
+        if not reason:
+            return
+        self._act(
+            self.store.escalate,
+            row.id,
+            reason,
+            done=_("Escalated {target} to a supervisor").format(target=label),
+            conversation_id=row.id,
+        )
+
+    def action_snooze(self) -> None:
+        row = self._target_or_say()
+        if row is None:
+            return
+        if row.status in ("resolved", "closed"):
+            self._say(
+                _("{target} is resolved: a resolved conversation cannot be snoozed.").format(
+                    target=target_label(row.external_id, row.customer_name)
+                )
+            )
+            return
+        self._snooze_flow(row)
+
+    @work(group=DIALOG, exit_on_error=False)
+    async def _snooze_flow(self, row: QueueRow) -> None:
+        """Snooze until a time, no further than the policy allows. While the customer waits on
+        an answer it asks first, naming how long (Enter keeps the conversation in the queue)."""
+        from cs_tui.screens.snooze import SnoozeScreen, max_snooze_s
+
+        label = target_label(row.external_id, row.customer_name)
+        waited = await self._customer_waited(row)
+        if waited is not None:
+            title = _("Snooze {target}?").format(target=label)
+            why = _("Snoozing hides the conversation from the queue while they wait.")
+            if not await self._confirm_waiting(title, waited, why, _("Snooze anyway")):
                 return
-            verb, tag = result
-            if verb == "add":
-                self._act(
-                    self.store.tag_conversation,
-                    row.id,
-                    tag,
-                    done=_("Tagged #{tag}").format(tag=tag),
-                    conversation_id=row.id,
-                )
-            else:
-                self._act(
-                    self.store.untag_conversation,
-                    row.id,
-                    tag,
-                    done=_("Tag #{tag} removed").format(tag=tag),
-                    conversation_id=row.id,
-                )
+        dialog = SnoozeScreen(self.clock, label, max_snooze_s(self.store.policy))
+        until = await self.app.push_screen_wait(dialog)
+        if until is None:
+            return
+        self._act(
+            self.store.snooze,
+            row.id,
+            until,
+            done=_("Snoozed {target} until {time}").format(
+                target=label, time=until.astimezone().strftime("%m-%d %H:%M")
+            ),
+            conversation_id=row.id,
+            follow="settle",
+        )
 
-        self.app.push_screen(TagScreen(row.tags, suggestions), chosen)
+    def action_tag(self) -> None:
+        row = self._target_or_say()
+        if row is not None:
+            self._tag_flow(row)
 
-    def _choose(self, title: str, table: dict[str, str], codes, current: str, apply) -> None:
-        from cs_tui.screens.choice import ChoiceScreen
+    @work(group=DIALOG, exit_on_error=False)
+    async def _tag_flow(self, row: QueueRow) -> None:
+        from cs_tui.screens.tag import TagScreen
 
-        choices = [(code, labels.label(table, code)) for code in codes]
-        self.app.push_screen(ChoiceScreen(title, choices, current), apply)
+        if self.lang == "zh":
+            suggestions = ("物流延迟", "退款", "破损", "VIP")
+        else:
+            suggestions = ("delay", "refund", "damaged", "VIP")
+        label = target_label(row.external_id, row.customer_name)
+        result = await self.app.push_screen_wait(TagScreen(row.tags, suggestions, label))
+        if not result:
+            return
+        verb, tag = result
+        shown = clean(tag, single_line=True)
+        if verb == "add":
+            fn, done = self.store.tag_conversation, _("Tagged #{tag}").format(tag=shown)
+        else:
+            fn, done = self.store.untag_conversation, _("Tag #{tag} removed").format(tag=shown)
+        self._act(fn, row.id, tag, done=done, conversation_id=row.id)
 
     def action_category(self) -> None:
-        row = self.target()
-        if row is None:
-            return
-
-        def chosen(value: str | None) -> None:
-            if value:
-                self._act(
-                    self.store.set_category,
-                    row.id,
-                    value,
-                    done=_("Category: {value}").format(
-                        value=labels.label(labels.CATEGORIES, value)
-                    ),
-                    conversation_id=row.id,
-                )
-
-        self._choose(_("Category"), labels.CATEGORIES, CATEGORIES, row.category, chosen)
+        row = self._target_or_say()
+        if row is not None:
+            self._choice_flow(row, "category")
 
     def action_priority(self) -> None:
-        row = self.target()
-        if row is None:
-            return
+        row = self._target_or_say()
+        if row is not None:
+            self._choice_flow(row, "priority")
 
-        def chosen(value: str | None) -> None:
-            if value:
-                self._act(
-                    self.store.set_priority,
-                    row.id,
-                    value,
-                    done=_("Priority: {value}").format(
-                        value=labels.label(labels.PRIORITIES, value)
-                    ),
-                    conversation_id=row.id,
-                )
+    @work(group=DIALOG, exit_on_error=False)
+    async def _choice_flow(self, row: QueueRow, field: str) -> None:
+        """Category or priority, picked from the fixed list with the current one marked."""
+        from cs_tui.screens.choice import ChoiceScreen
 
-        self._choose(_("Priority"), labels.PRIORITIES, PRIORITIES, row.priority, chosen)
+        label = target_label(row.external_id, row.customer_name)
+        if field == "category":
+            title = _("Category of {target}").format(target=label)
+            table, codes, current = labels.CATEGORIES, CATEGORIES, row.category
+            fn, done = self.store.set_category, _("Category: {value}")
+        else:
+            title = _("Priority of {target}").format(target=label)
+            table, codes, current = labels.PRIORITIES, PRIORITIES, row.priority
+            fn, done = self.store.set_priority, _("Priority: {value}")
+        choices = [(code, labels.label(table, code)) for code in codes]
+        value = await self.app.push_screen_wait(ChoiceScreen(title, choices, current))
+        if value:
+            done = done.format(value=labels.label(table, value))
+            self._act(fn, row.id, value, done=done, conversation_id=row.id)
 
     def action_history(self) -> None:
-        row = self.target()
+        row = self._target_or_say()
         if row is not None:
-            self._history_worker(row)
+            self._history_flow(row)
 
-    @work(thread=True, exclusive=True, group="history", exit_on_error=False)
-    def _history_worker(self, row: QueueRow) -> None:
-        rows = self.store.customer_history(row.customer_id, limit=50)
-        self.app.call_from_thread(self._pick_history, row, rows)
-
-    def _pick_history(self, row: QueueRow, rows: list[QueueRow]) -> None:
+    @work(group=DIALOG, exit_on_error=False)
+    async def _history_flow(self, row: QueueRow) -> None:
         from cs_tui.screens.history import HistoryScreen
 
-        def chosen(conversation_id: int | None) -> None:
-            if conversation_id is not None:
-                self.open_conversation(conversation_id)
-
-        self.app.push_screen(HistoryScreen(row, rows, self.clock), chosen)
+        rows = await self._fetch(
+            self.store.customer_history, row.customer_id, viewer=self.agent, limit=50
+        )
+        chosen = await self.app.push_screen_wait(HistoryScreen(row, rows, self.clock, self.agent))
+        if chosen is not None:
+            self.open_conversation(chosen)
 
     def action_full_message(self) -> None:
         from cs_tui.screens.fullmessage import FullMessageScreen
 
+        if self.detail is None:
+            self._say(_("Open a conversation first (Enter): v shows the whole of a long message."))
+            return
+        row = self.detail.row
+        label = target_label(row.external_id, row.customer_name)
         message = self.query_one(Transcript).longest()
-        if message is not None:
-            self.app.push_screen(FullMessageScreen(message))
+        if message is None:
+            self._say(
+                _("Every message in {target} is shown whole: v is for a message cut short.").format(
+                    target=label
+                )
+            )
+            return
+        self.app.push_screen(FullMessageScreen(message, label))
 
     # -- filters -------------------------------------------------------------------------
 
@@ -1163,6 +1441,8 @@ class WorkstationScreen(Screen):
         if event.state != WorkerState.ERROR:
             return
         error = event.worker.error
+        if isinstance(error, WorkerFailed):
+            return  # a dialog flow whose store read failed: that failure was shown already
         if isinstance(error, StoreError):
             text = str(error)
         else:

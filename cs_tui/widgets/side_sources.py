@@ -14,9 +14,10 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cs_tui.i18n import _
+if TYPE_CHECKING:
+    from cs_tui.reply_check import ReplyFinding
 
 # -- phrases ---------------------------------------------------------------------------------
 
@@ -184,38 +185,13 @@ class KnowledgeSource:
 # -- compliance and emotion -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class FindingItem:
-    phrase: str
-    why: str
-    suggestion: str
-    severity: str = "warning"
+def check_draft(text: str, customer_lang: str | None) -> list[ReplyFinding]:
+    """What stands between a draft reply and the customer, ordered by position: the same check
+    `cs-tui reply` runs (`cs_tui.reply_check`), so the two never disagree. `customer_lang` is
+    the language the customer writes in (None when it cannot be told)."""
+    from cs_tui.reply_check import reply_findings
 
-
-def check_draft(text: str, lang: str) -> list[FindingItem]:
-    """Language-standard findings for a draft reply (phrases to avoid, with what to say)."""
-    if not text.strip():
-        return []
-    try:
-        from cs_tui import compliance
-    except ImportError:
-        return []
-    # The draft's own language decides which rules apply (an English reply from a zh interface).
-    findings = compliance.check(text)
-    items = [FindingItem(phrase=f.text, why=f.reason, suggestion=f.suggestion) for f in findings]
-    # A quick reply's blank the agent has not filled ({order_id}, {eta} ...) must not reach the
-    # customer: it is a finding, so sending asks first.
-    from cs_tui.phrases import placeholder_spans
-
-    for _start, _end, name in placeholder_spans(text):
-        items.append(
-            FindingItem(
-                phrase="{" + name + "}",
-                why=_("a blank from the quick reply is still empty"),
-                suggestion=_("fill it in before sending"),
-            )
-        )
-    return items
+    return reply_findings(text, customer_lang)
 
 
 def customer_emotion(texts: list[str], lang: str | None = None) -> str | None:
