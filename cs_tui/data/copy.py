@@ -2,6 +2,10 @@
 
 Rows keep their ids so events, drafts and audit trails still point at the right things. The copy
 is verified, not assumed: row counts per table and a checksum over every message must match.
+
+The whole copy is one transaction on the target, read from one snapshot of the source: a copy
+that fails half way (a row the target will not take, a server that goes away, the process
+killed) leaves the target as empty as it found it, so the same command can simply run again.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from cs_tui.data import models
-from cs_tui.data.db import StoreError, reset_sequences
+from cs_tui.data.db import StoreError, explain, reset_sequences
 
 TABLE_ORDER = (
     models.SchemaMeta.__table__,
@@ -115,40 +119,8 @@ def copy_store(source_target: str, dest_target: str) -> CopyReport:
     src = Store.open(source_target, create=False)
     dst = Store.open(dest_target)
     try:
-        dst_counts = dst.counts()
-        if any(n for name, n in dst_counts.items() if name != "schema_meta"):
-            raise StoreError(f"{dst.location} is not empty: copy only into a new store")
         report = CopyReport(src.location, dst.location)
-        meta = models.SchemaMeta.__table__
-        with src._read() as conn:
-            kept = [
-                dict(r)
-                for r in conn.execute(
-                    sa.select(meta).where(meta.c.key != "schema_version")
-                ).mappings()
-            ]
-        if kept:  # demo anchor, early-warning states: everything but the target's own version
-            with dst._write() as conn:
-                conn.execute(sa.insert(meta), kept)
-        for table in TABLE_ORDER:
-            if table.name == "schema_meta":
-                continue
-            pk = list(table.primary_key.columns)
-            offset = 0
-            while True:
-                with src._read() as conn:
-                    rows = (
-                        conn.execute(sa.select(table).order_by(*pk).limit(CHUNK).offset(offset))
-                        .mappings()
-                        .all()
-                    )
-                if not rows:
-                    break
-                with dst._write() as conn:
-                    conn.execute(sa.insert(table), [dict(r) for r in rows])
-                offset += len(rows)
-        with dst._write() as conn:
-            reset_sequences(conn, dst.dialect, SERIAL_TABLES)
+        _copy_all(src, dst)
         a, b = src.counts(), dst.counts()
         report.counts = {name: (a[name], b[name]) for name in a}
         report.source_checksum = message_checksum(src)
@@ -157,3 +129,70 @@ def copy_store(source_target: str, dest_target: str) -> CopyReport:
     finally:
         src.close()
         dst.close()
+
+
+def _copy_all(src, dst) -> None:
+    """Every table in one target transaction; any failure undoes all of it and says where."""
+    where = _Where()
+    try:
+        with src._read() as read, dst._write() as write:
+            _refuse_busy_target(write, dst.location)
+            _copy_meta(read, write, where)
+            for table in TABLE_ORDER:
+                if table.name != "schema_meta":
+                    _copy_table(read, write, table, where)
+            reset_sequences(write, dst.dialect, SERIAL_TABLES)
+    except StoreError as exc:
+        if where.table is None:
+            raise
+        raise StoreError(f"{where.failed(dst.location)}: {exc}") from None
+    except sa.exc.DBAPIError as exc:
+        raise StoreError(f"{where.failed(dst.location)}: {explain(dst.url, exc)}") from None
+
+
+@dataclass
+class _Where:
+    """How far a copy got, for the message when it fails."""
+
+    table: str | None = None
+    first: object = None
+    last: object = None
+
+    def failed(self, target: str) -> str:
+        rows = f" (source rows {self.first} to {self.last})" if self.first is not None else ""
+        return (
+            f"db copy stopped at table {self.table}{rows}; nothing was kept, {target} is "
+            "empty again and the copy can be run again"
+        )
+
+
+def _refuse_busy_target(conn, location: str) -> None:
+    for table in TABLE_ORDER:
+        if table.name == "schema_meta":
+            continue
+        if conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one():
+            raise StoreError(f"{location} is not empty: copy only into a new store")
+
+
+def _copy_meta(read, write, where: _Where) -> None:
+    """Demo anchor, early-warning states: everything but the target's own schema version."""
+    meta = models.SchemaMeta.__table__
+    where.table = meta.name
+    kept = [
+        dict(r)
+        for r in read.execute(sa.select(meta).where(meta.c.key != "schema_version")).mappings()
+    ]
+    if kept:
+        write.execute(sa.insert(meta), kept)
+
+
+def _copy_table(read, write, table: sa.Table, where: _Where) -> None:
+    pk = list(table.primary_key.columns)
+    where.table, where.first, where.last = table.name, None, None
+    query = sa.select(table).order_by(*pk).execution_options(yield_per=CHUNK)
+    result = read.execute(query)
+    for part in result.mappings().partitions():
+        rows = [dict(r) for r in part]
+        if len(pk) == 1:
+            where.first, where.last = rows[0][pk[0].name], rows[-1][pk[0].name]
+        write.execute(sa.insert(table), rows)
