@@ -8,6 +8,9 @@
 - idle polling cost: one workstation's live loop with nothing changing: CPU % of one core and
   statements per second sent to the store (SQLite: data_version checks; PostgreSQL: listener
   pings and the safety re-read).
+- write contention (SQLite): 8 processes write (reply, save a draft) as fast as they can; how
+  often a write had to try again for the write lock (per 1,000 writes), the longest any write
+  waited for it, and how many writes failed with "database is locked" (target: none).
 
 PostgreSQL runs when CS_TUI_BENCH_PG or CS_TUI_TEST_PG names a server; each run uses a fresh
 schema that is dropped afterwards.
@@ -144,6 +147,9 @@ def _worker(mode: str, url: str, handle: str, extra: dict) -> None:
             n += 1
         print(json.dumps({"taken": n}), flush=True)
         return
+    if mode == "write":
+        _hammer(store, me, extra["seconds"])
+        return
 
     # mode == "live": watch like a workstation, and reply about once a second.
     watcher = ChangeWatcher(store)
@@ -179,6 +185,26 @@ def _worker(mode: str, url: str, handle: str, extra: dict) -> None:
     print(json.dumps({"sent": sent, "latencies": latencies}), flush=True)
 
 
+def _hammer(store, me, seconds: float) -> None:
+    from cs_tui.data.errors import StoreUnavailable
+
+    mine = next(r.id for r in store.queue(me) if r.assignee == me.handle)
+    locked = n = 0
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            if n % 2:
+                store.save_draft(me.id, mine, f"draft {n}")
+            else:
+                store.post_reply(me, mine, f"reply {n}")
+        except StoreUnavailable:
+            locked += 1
+        n += 1
+    stats = store.write_stats
+    report = {"writes": stats.writes, "retries": stats.retries, "worst": stats.worst_wait_s}
+    print(json.dumps(report | {"locked": locked}), flush=True)
+
+
 # -- measurements ----------------------------------------------------------------------------
 
 
@@ -205,6 +231,21 @@ def measure_take(backend: Backend, conversations: int) -> dict:
     reports, wall = run_workers(url, "take", handles, {})
     taken = sum(r["taken"] for r in reports)
     return {"taken": taken, "per_s": taken / wall, "wall": wall}
+
+
+def measure_writes(backend: Backend, seconds: float) -> dict:
+    url = backend.fresh()
+    handles = [f"writer{i}" for i in range(AGENTS)]
+    seed(url, AGENTS, handles, assign=True)
+    reports, wall = run_workers(url, "write", handles, {"seconds": seconds})
+    writes = sum(r["writes"] for r in reports)
+    return {
+        "writes": writes,
+        "per_s": writes / wall,
+        "retries_per_1000": 1000 * sum(r["retries"] for r in reports) / max(writes, 1),
+        "worst": max(r["worst"] for r in reports),
+        "locked": sum(r["locked"] for r in reports),
+    }
 
 
 def measure_idle(backend: Backend, seconds: float) -> dict:
@@ -243,6 +284,29 @@ def measure_idle(backend: Backend, seconds: float) -> dict:
     return {"cpu_pct": 100 * cpu / wall, "qps": statements / wall}
 
 
+def write_rows(w: dict) -> list[tuple[str, str, str, str]]:
+    return [
+        (
+            f"sqlite: write-lock retries, {AGENTS} busy writers",
+            f"{w['retries_per_1000']:.0f} per 1,000 writes",
+            "",
+            f"{w['writes']:,} writes, {w['per_s']:,.0f}/s",
+        ),
+        (
+            "sqlite: longest wait for the write lock",
+            f"{w['worst'] * 1000:.0f} ms",
+            "< 10 s",
+            "ok" if w["worst"] < 10 else "SLOW",
+        ),
+        (
+            "sqlite: 'database is locked' seen by a user",
+            f"{w['locked']}",
+            "0",
+            "ok" if w["locked"] == 0 else "FAILED",
+        ),
+    ]
+
+
 # -- main --------------------------------------------------------------------------------------
 
 
@@ -251,10 +315,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seconds", type=float, default=15, help="live-update run per backend")
     parser.add_argument("--conversations", type=int, default=2000, help="take-next pool")
     parser.add_argument("--idle-seconds", type=float, default=10)
+    parser.add_argument("--write-seconds", type=float, default=15, help="SQLite write contention")
     parser.add_argument("--quick", action="store_true", help="5 s runs, 400 conversations")
     args = parser.parse_args(argv)
     if args.quick:
-        args.seconds, args.conversations, args.idle_seconds = 5, 400, 4
+        args.seconds, args.conversations, args.idle_seconds, args.write_seconds = 5, 400, 4, 5
 
     backends = ["sqlite"] + (["postgresql"] if pg_base() else [])
     rows: list[tuple[str, str, str, str]] = []
@@ -296,6 +361,8 @@ def main(argv: list[str]) -> int:
                 ),
                 (f"{name}: idle workstation statements", f"{idle['qps']:.1f} /s", "", ""),
             ]
+            if name == "sqlite":
+                rows += write_rows(measure_writes(backend, args.write_seconds))
     if not pg_base():
         rows.append(("postgresql", "skipped", "", "set CS_TUI_BENCH_PG=postgresql://..."))
     print_table(rows)
