@@ -7,9 +7,9 @@ store away) end in one calm notification; a reply that fails stays in the compos
 
 The target of every conversation action is the conversation open in the conversation pane; the
 queue cursor only picks one while nothing is open. A flow that asks something (transfer to whom,
-send anyway, resolve while the customer waits) is one `@work` coroutine in the DIALOG group that
-reads top to bottom, awaiting each dialog; every dialog names its target in its title. A key
-that cannot act says why; it never does nothing.
+send anyway, resolve while the customer waits) is one `@dialog_flow` coroutine that reads top to
+bottom, awaiting each dialog; every dialog names its target in its title. A key that cannot act
+says why; it never does nothing.
 
 Width: from 120 columns the side panel is always shown; below that it is toggled (`b`, or
 opened by `/` in an empty composer, ctrl+k, `i`) and takes the queue's place while open, so
@@ -18,13 +18,14 @@ nothing is ever cut off.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import partial
-from typing import Any
+from functools import partial, wraps
+from typing import Any, TypeVar
 
 from rich.text import Text
 from textual import on, work
@@ -41,7 +42,7 @@ from cs_tui.data.errors import NotAllowed, StoreError
 from cs_tui.data.views import AgentInfo, ConversationDetail, MessageView, QueueFilter, QueueRow
 from cs_tui.i18n import N_, _
 from cs_tui.safe_text import clean, safe
-from cs_tui.screens.modal import target_label
+from cs_tui.screens.modal import CsModal, target_label
 from cs_tui.sla import CATEGORIES, PRIORITIES
 from cs_tui.widgets import labels
 from cs_tui.widgets.composer import Composer
@@ -57,8 +58,23 @@ from cs_tui.widgets.store_messages import store_message
 WIDE_LAYOUT = 120
 TEXT_DEBOUNCE_S = 0.25
 ORDER_RE = re.compile(r"(?<!\d)(\d{10,20})(?!\d)")
-DIALOG = "dialog"
-"""Worker group of the flows that wait on a dialog (they stay pending while it is open)."""
+T = TypeVar("T")
+
+
+def dialog_flow(method):
+    """Make `method`, a coroutine that awaits dialogs (`_ask`), a flow started by a call.
+
+    A flow runs as a task of its own, not as a Textual worker: it waits for the agent's next
+    key while its dialog is open, and whatever waits for the screen's workers to finish must
+    not wait on that. Store calls inside a flow still run in thread workers (`_fetch`, `_act`).
+    """
+
+    @wraps(method)
+    def start(self, *args, **kwargs) -> None:
+        self._start_flow(method(self, *args, **kwargs))
+
+    return start
+
 
 # Actions on a conversation, shown in the footer only when they apply and hidden while typing.
 CONVERSATION_ACTIONS = {
@@ -300,6 +316,7 @@ class WorkstationScreen(Screen):
         self._settle_on: tuple[int, bool] | None = None
         """(conversation, clear the pane if it left the queue) to settle on the next window."""
         self._submitting = False
+        self._flows: set[asyncio.Task] = set()
         self._generation = 0
         self._open_id = open_id
         self._text_timer = None
@@ -343,6 +360,8 @@ class WorkstationScreen(Screen):
     def on_unmount(self) -> None:
         if self._live is not None:
             self._live.stop()
+        for flow in list(self._flows):
+            flow.cancel()
         # Quitting (or switching language) must not lose what was typed in the last moments.
         composer = self._composer
         text = composer.flush_draft()
@@ -647,7 +666,7 @@ class WorkstationScreen(Screen):
         self._submitting = True
         self._checked_send_flow(self.detail.row, text, findings)
 
-    @work(group=DIALOG, exit_on_error=False)
+    @dialog_flow
     async def _checked_send_flow(self, row: QueueRow, text: str, findings: list) -> None:
         """A reply with findings: Enter (the default) goes back to edit at the first one;
         only y or ctrl+s sends, and a blank left unfilled is never sent at all."""
@@ -663,7 +682,7 @@ class WorkstationScreen(Screen):
             refused=_("Fill in every blank first: a reply with one is never sent."),
         )
         try:
-            send = await self.app.push_screen_wait(dialog)
+            send = await self._ask(dialog)
         finally:
             self._submitting = False
         if send and self.query_one(Composer).conversation_id == row.id:
@@ -729,7 +748,7 @@ class WorkstationScreen(Screen):
         self.query_one(Composer).sending = False
         self._claim_and_send_flow(message.row, message.text)
 
-    @work(group=DIALOG, exit_on_error=False)
+    @dialog_flow
     async def _claim_and_send_flow(self, row: QueueRow, text: str) -> None:
         """Nobody has claimed this conversation: `c` claims it and sends the reply in one go;
         Enter or Escape go back to the draft, untouched."""
@@ -745,7 +764,7 @@ class WorkstationScreen(Screen):
             _("Claim and send"),
             _("Edit"),
         )
-        if not await self.app.push_screen_wait(dialog):
+        if not await self._ask(dialog):
             self.focus_composer("reply")
             return
         composer = self.query_one(Composer)
@@ -1001,6 +1020,38 @@ class WorkstationScreen(Screen):
     def _action_failed(self, message: ActionFailed) -> None:
         self.notify(message.text, severity="error", markup=False, timeout=6)
 
+    def _start_flow(self, flow) -> None:
+        task = asyncio.create_task(self._run_flow(flow))
+        self._flows.add(task)
+        task.add_done_callback(self._flows.discard)
+
+    async def _run_flow(self, flow) -> None:
+        """A flow's failure ends it with a notification, like a failed worker's."""
+        try:
+            await flow
+        except WorkerFailed:
+            pass  # a store read failed: on_worker_state_changed has said so
+        except Exception as error:
+            self.notify(
+                _("Something went wrong: {error}").format(
+                    error=f"{error.__class__.__name__}: {error}"
+                ),
+                severity="error",
+                markup=False,
+                timeout=8,
+            )
+
+    async def _ask(self, dialog: CsModal[T]) -> T | None:
+        """Show `dialog` and wait for its answer (None when it was cancelled)."""
+        answer: asyncio.Future = asyncio.get_running_loop().create_future()
+
+        def dismissed(result: T | None) -> None:
+            if not answer.done():
+                answer.set_result(result)
+
+        self.app.push_screen(dialog, dismissed)
+        return await answer
+
     async def _fetch(self, fn, *args, **kwargs):
         """A store read for a dialog flow, in a thread so the screen never waits on it. A
         failure is reported by on_worker_state_changed and ends the flow (WorkerFailed)."""
@@ -1022,7 +1073,7 @@ class WorkstationScreen(Screen):
             _("The customer has waited {time} for an answer.").format(time=span_text(waited))
         )
         body.append("\n" + why)
-        return bool(await self.app.push_screen_wait(ConfirmScreen(title, body, yes, _("Cancel"))))
+        return bool(await self._ask(ConfirmScreen(title, body, yes, _("Cancel"))))
 
     def action_claim(self) -> None:
         row = self._target_or_say()
@@ -1096,7 +1147,7 @@ class WorkstationScreen(Screen):
             return
         self._resolve_flow(row)
 
-    @work(group=DIALOG, exit_on_error=False)
+    @dialog_flow
     async def _resolve_flow(self, row: QueueRow) -> None:
         """Resolve after one question that names the conversation. While the customer's last
         message is unanswered it says how long they have waited, and Enter keeps it open.
@@ -1112,7 +1163,7 @@ class WorkstationScreen(Screen):
                 return
         else:
             choices = [("resolve", _("Resolve"))]
-            if await self.app.push_screen_wait(ChoiceScreen(title, choices, "resolve")) is None:
+            if await self._ask(ChoiceScreen(title, choices, "resolve")) is None:
                 return
         self._act(
             self.store.resolve,
@@ -1151,14 +1202,14 @@ class WorkstationScreen(Screen):
         agents = self.store.list_agents(include_disabled=False)
         return agents, {a.handle for a in self.store.online_agents()}
 
-    @work(group=DIALOG, exit_on_error=False)
+    @dialog_flow
     async def _transfer_flow(self, row: QueueRow) -> None:
         from cs_tui.screens.transfer import TransferScreen
 
         agents, online = await self._fetch(self._team)
         label = target_label(row.external_id, row.customer_name)
         dialog = TransferScreen(agents, online, self.agent.handle, label)
-        handle = await self.app.push_screen_wait(dialog)
+        handle = await self._ask(dialog)
         if not handle:
             return
         self._act(
@@ -1177,12 +1228,12 @@ class WorkstationScreen(Screen):
         if row is not None:
             self._escalate_flow(row)
 
-    @work(group=DIALOG, exit_on_error=False)
+    @dialog_flow
     async def _escalate_flow(self, row: QueueRow) -> None:
         from cs_tui.screens.escalate import EscalateScreen
 
         label = target_label(row.external_id, row.customer_name)
-        reason = await self.app.push_screen_wait(EscalateScreen(label))
+        reason = await self._ask(EscalateScreen(label))
         if not reason:
             return
         self._act(
@@ -1206,7 +1257,7 @@ class WorkstationScreen(Screen):
             return
         self._snooze_flow(row)
 
-    @work(group=DIALOG, exit_on_error=False)
+    @dialog_flow
     async def _snooze_flow(self, row: QueueRow) -> None:
         """Snooze until a time, no further than the policy allows. While the customer waits on
         an answer it asks first, naming how long (Enter keeps the conversation in the queue)."""
@@ -1220,7 +1271,7 @@ class WorkstationScreen(Screen):
             if not await self._confirm_waiting(title, waited, why, _("Snooze anyway")):
                 return
         dialog = SnoozeScreen(self.clock, label, max_snooze_s(self.store.policy))
-        until = await self.app.push_screen_wait(dialog)
+        until = await self._ask(dialog)
         if until is None:
             return
         self._act(
@@ -1239,7 +1290,7 @@ class WorkstationScreen(Screen):
         if row is not None:
             self._tag_flow(row)
 
-    @work(group=DIALOG, exit_on_error=False)
+    @dialog_flow
     async def _tag_flow(self, row: QueueRow) -> None:
         from cs_tui.screens.tag import TagScreen
 
@@ -1248,7 +1299,7 @@ class WorkstationScreen(Screen):
         else:
             suggestions = ("delay", "refund", "damaged", "VIP")
         label = target_label(row.external_id, row.customer_name)
-        result = await self.app.push_screen_wait(TagScreen(row.tags, suggestions, label))
+        result = await self._ask(TagScreen(row.tags, suggestions, label))
         if not result:
             return
         verb, tag = result
@@ -1269,7 +1320,7 @@ class WorkstationScreen(Screen):
         if row is not None:
             self._choice_flow(row, "priority")
 
-    @work(group=DIALOG, exit_on_error=False)
+    @dialog_flow
     async def _choice_flow(self, row: QueueRow, field: str) -> None:
         """Category or priority, picked from the fixed list with the current one marked."""
         from cs_tui.screens.choice import ChoiceScreen
@@ -1284,7 +1335,7 @@ class WorkstationScreen(Screen):
             table, codes, current = labels.PRIORITIES, PRIORITIES, row.priority
             fn, done = self.store.set_priority, _("Priority: {value}")
         choices = [(code, labels.label(table, code)) for code in codes]
-        value = await self.app.push_screen_wait(ChoiceScreen(title, choices, current))
+        value = await self._ask(ChoiceScreen(title, choices, current))
         if value:
             done = done.format(value=labels.label(table, value))
             self._act(fn, row.id, value, done=done, conversation_id=row.id)
@@ -1294,14 +1345,14 @@ class WorkstationScreen(Screen):
         if row is not None:
             self._history_flow(row)
 
-    @work(group=DIALOG, exit_on_error=False)
+    @dialog_flow
     async def _history_flow(self, row: QueueRow) -> None:
         from cs_tui.screens.history import HistoryScreen
 
         rows = await self._fetch(
             self.store.customer_history, row.customer_id, viewer=self.agent, limit=50
         )
-        chosen = await self.app.push_screen_wait(HistoryScreen(row, rows, self.clock, self.agent))
+        chosen = await self._ask(HistoryScreen(row, rows, self.clock, self.agent))
         if chosen is not None:
             self.open_conversation(chosen)
 
@@ -1441,8 +1492,6 @@ class WorkstationScreen(Screen):
         if event.state != WorkerState.ERROR:
             return
         error = event.worker.error
-        if isinstance(error, WorkerFailed):
-            return  # a dialog flow whose store read failed: that failure was shown already
         if isinstance(error, StoreError):
             text = str(error)
         else:

@@ -67,15 +67,9 @@ def app_for(store, clock, *, agent="alice", lang="en", **kwargs) -> CsApp:
 
 
 async def settle(pilot, rounds: int = 6) -> None:
-    """Let every worker finish and every message it posted be handled.
-
-    A dialog flow (worker group "dialog") stays pending while its dialog is open, waiting for
-    the keys the test is about to press, so it is not waited for; what it starts is.
-    """
+    """Let every worker finish and every message it posted be handled."""
     for _ in range(rounds):
-        busy = [w for w in pilot.app.workers if w.group != "dialog" and not w.is_finished]
-        if busy:
-            await pilot.app.workers.wait_for_complete(busy)
+        await pilot.app.workers.wait_for_complete()
         await pilot.pause()
 
 
