@@ -32,13 +32,13 @@ def max_snooze_s(policy: object) -> float:
 
 
 def span_text(seconds: float) -> str:
-    """A span of time the way the agent reads it: 45 s, 12 min, 2 h 5 min, 1 d 3 h."""
+    """A span of time the way the agent reads it: 45 s, 12 min, 2 h 5 min, 24 h, 3 d 2 h."""
     s = max(0, int(seconds))
     if s < 60:
         return _("{n} s").format(n=s)
     if s < 3600:
         return _("{n} min").format(n=s // 60)
-    if s < 86400:
+    if s < 2 * 86400:  # "24 h", "36 h": a day and a half reads better in hours
         hours, minutes = divmod(s // 60, 60)
         if minutes == 0:
             return _("{n} h").format(n=hours)
