@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.screen import ModalScreen
 
 from cs_tui.i18n import N_
-from cs_tui.safe_text import clean
+from cs_tui.safe_text import one_line
 
 T = TypeVar("T")
 
@@ -21,10 +21,7 @@ T = TypeVar("T")
 def target_label(external_id: str, customer_name: str) -> str:
     """A conversation as a dialog names it: its external id and the customer, both sanitised
     (both come from outside: an id may hold escape codes) and cut to fit a title."""
-    ext = clean(external_id or "", single_line=True)
-    name = clean(customer_name or "", single_line=True)
-    ext = ext if len(ext) <= 32 else ext[:31] + "…"
-    name = name if len(name) <= 20 else name[:19] + "…"
+    ext, name = one_line(external_id, limit=32), one_line(customer_name, limit=20)
     return f"{ext} ({name})" if name else ext
 
 

@@ -506,6 +506,10 @@ class WorkstationScreen(Screen):
         self.customer_lang = None
         self.query_one(ConversationHeader).show(None)
         self.query_one(Transcript).show(None)
+        self.query_one("#findings", Static).display = False
+        side = self.query_one(SidePanel)
+        side.set_context(None, {}, None)
+        side.set_history([], None)
         composer = self.query_one(Composer)
         composer.load(None, "")
         if composer.has_focus:
