@@ -188,7 +188,11 @@ class KnowledgeSource:
 def check_draft(text: str, customer_lang: str | None) -> list[ReplyFinding]:
     """What stands between a draft reply and the customer, ordered by position: the same check
     `cs-tui reply` runs (`cs_tui.reply_check`), so the two never disagree. `customer_lang` is
-    the language the customer writes in (None when it cannot be told)."""
+    the language the customer writes in (None when it cannot be told).
+
+    Unlike the rest of this module it never degrades to "nothing found": a blank left unfilled
+    must not slip through to the customer because a checker failed to load.
+    """
     from cs_tui.reply_check import reply_findings
 
     return reply_findings(text, customer_lang)
