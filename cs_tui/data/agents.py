@@ -61,6 +61,10 @@ def not_in_team(handle: str) -> NotAllowed:
     )
 
 
+def _supervisors(team: dict[int, tuple[str, bool]]) -> list[int]:
+    return sorted(i for i, (role, active) in team.items() if role == "supervisor" and active)
+
+
 class AgentsMixin:
     # -- reading the team ------------------------------------------------------------------
 
@@ -111,18 +115,37 @@ class AgentsMixin:
         return fresh
 
     def _supervisor_ids(self, conn, *, lock: bool) -> list[int]:
-        """Ids of the active supervisors. With `lock`, their rows stay locked until commit
-        (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers): two supervisors
-        disabling each other at once are then decided one after the other, on the rows as the
-        first left them."""
+        """Ids of the active supervisors (locked until commit with `lock`: see _lock_team)."""
+        if lock:
+            return _supervisors(self._lock_team(conn))
         query = (
             sa.select(AGENT.c.id)
             .where(AGENT.c.role == "supervisor", AGENT.c.active.is_(True))
             .order_by(AGENT.c.id)
         )
-        if lock:
-            query = query.with_for_update()
         return list(conn.execute(query).scalars())
+
+    def _lock_team(self, conn, *ids: int | None) -> dict[int, tuple[str, bool]]:
+        """Role and active flag of the active supervisors and of `ids`, as committed now, their
+        rows locked until this transaction ends.
+
+        On PostgreSQL two supervisors disabling each other at once are then decided one after
+        the other, on the rows as the first left them (SQLite's BEGIN IMMEDIATE already
+        serialises writers). Every row a team change touches is locked here, in one statement
+        and in id order: a row PostgreSQL locks and then drops from the result (it stopped
+        matching) stays locked, and a later lock taken in another order would deadlock.
+        """
+        wanted = [i for i in ids if i is not None]
+        cond = sa.and_(AGENT.c.role == "supervisor", AGENT.c.active.is_(True))
+        if wanted:
+            cond = sa.or_(cond, AGENT.c.id.in_(wanted))
+        rows = conn.execute(
+            sa.select(AGENT.c.id, AGENT.c.role, AGENT.c.active)
+            .where(cond)
+            .order_by(AGENT.c.id)
+            .with_for_update()
+        )
+        return {r.id: (r.role, bool(r.active)) for r in rows}
 
     def sign_in(self, handle: str, *, audit_only: bool = False) -> AgentInfo:
         """The person running a command or a workstation.
@@ -198,19 +221,26 @@ class AgentsMixin:
         if new_id is not None:
             self._event(conn, new_id, "agent_registered", None, {"handle": handle, "role": role})
 
-    def _manager(self, conn, actor: AgentInfo | None) -> list[int]:
-        """Lock the active supervisors and check the actor is one of them (anyone may set the
-        team up while it has none). Returns the locked ids for the last-supervisor rule."""
-        supervisors = self._supervisor_ids(conn, lock=True)
-        fresh = self._active(conn, actor) if actor is not None else None
-        if supervisors and (fresh is None or fresh.id not in supervisors):
+    def _manager(
+        self, conn, actor: AgentInfo | None, target_id: int | None = None
+    ) -> dict[int, tuple[str, bool]]:
+        """Lock the team (_lock_team) and check the actor is an active supervisor (anyone may
+        set the team up while it has none). Returns the locked rows."""
+        team = self._lock_team(conn, actor.id if actor else None, target_id)
+        if actor is not None:
+            if actor.id not in team:
+                raise not_in_team(actor.handle)
+            if not team[actor.id][1]:
+                raise NotAllowed(DISABLED)
+        supervisors = _supervisors(team)
+        if supervisors and (actor is None or actor.id not in supervisors):
             raise NotAllowed(NOT_A_MANAGER)
-        return supervisors
+        return team
 
     @staticmethod
-    def _keep_a_supervisor(supervisors: list[int], target: AgentInfo) -> None:
+    def _keep_a_supervisor(team: dict[int, tuple[str, bool]], target: AgentInfo) -> None:
         """Demoting or disabling the last active supervisor would open the team to anyone."""
-        if supervisors == [target.id]:
+        if _supervisors(team) == [target.id]:
             raise NotAllowed(
                 f"{target.handle} is the last active supervisor: make someone else one first"
             )
@@ -243,26 +273,26 @@ class AgentsMixin:
     def set_role(self, actor: AgentInfo | None, handle: str, role: str) -> AgentInfo:
         _check_role(role)
         with self._write() as conn:
-            supervisors = self._manager(conn, actor)
             target = self._target(conn, handle)
+            team = self._manager(conn, actor, target.id)
             if role != "supervisor":
-                self._keep_a_supervisor(supervisors, target)
+                self._keep_a_supervisor(team, target)
             conn.execute(sa.update(AGENT).where(AGENT.c.id == target.id).values(role=role))
             self._event(
                 conn,
                 actor.id if actor else None,
                 "role_changed",
                 None,
-                {"handle": handle, "from": target.role, "to": role},
+                {"handle": handle, "from": team[target.id][0], "to": role},
             )
         return self.get_agent(handle)  # type: ignore[return-value]
 
     def set_active(self, actor: AgentInfo | None, handle: str, active: bool) -> AgentInfo:
         with self._write() as conn:
-            supervisors = self._manager(conn, actor)
             target = self._target(conn, handle)
+            team = self._manager(conn, actor, target.id)
             if not active:
-                self._keep_a_supervisor(supervisors, target)
+                self._keep_a_supervisor(team, target)
             conn.execute(sa.update(AGENT).where(AGENT.c.id == target.id).values(active=active))
             self._event(
                 conn,
