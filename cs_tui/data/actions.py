@@ -422,6 +422,8 @@ class ActionsMixin:
         by_supervisor = []
 
         def allow(actor, row):
+            if actor is None:
+                raise NotAllowed(NEEDS_AGENT)
             if actor.role == "supervisor":
                 by_supervisor.append(True)
                 return
