@@ -165,6 +165,115 @@ def test_the_store_refuses_such_records_from_any_caller(store, clock):
     assert store.conversation(store.conversation_id("C9")).message_count == 2
 
 
+# -- PostgreSQL: another writer's uncommitted rows in the import's way -------------------------
+
+
+def only_pg(store: Store) -> None:
+    if store.dialect != "postgresql":
+        pytest.skip("SQLite writers take turns: nobody else writes during an import batch")
+
+
+def import_while_held(store: Store, conn, records: list[IngestRecord]):
+    """Run the import in a thread while `conn`'s transaction is still open; return once the
+    import waits for it (its rows are in the way), with the thread to join after commit."""
+    holder = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    box: dict = {}
+    thread = threading.Thread(target=lambda: box.update(result=store.ingest(records)))
+    thread.start()
+    end = time.monotonic() + 60  # only stops a hang
+    with Store.open(store.url) as other, other._read() as look:
+        while not look.execute(
+            sa.text("SELECT count(*) FROM pg_stat_activity WHERE :p = ANY(pg_blocking_pids(pid))"),
+            {"p": holder},
+        ).scalar_one():
+            assert time.monotonic() < end and thread.is_alive(), "the import did not wait"
+            time.sleep(0.02)
+            look.commit()
+            look.begin()
+    return thread, box
+
+
+def new_conversation(conn, ext: str, handle: str, now: datetime) -> None:
+    """What a channel writes for a new conversation, by hand so the transaction stays open."""
+    cust = conn.execute(
+        sa.text(
+            "INSERT INTO customer (handle, name, tier, created_at) "
+            "VALUES (:h, :h, 'standard', :t) RETURNING id"
+        ),
+        {"h": handle, "t": now},
+    ).scalar_one()
+    conn.execute(
+        sa.text(
+            "INSERT INTO conversation (external_id, customer_id, channel, category, priority, "
+            "status, active, created_at, updated_at, urgency_at, pauses, transfers, "
+            "message_count, preview, training) VALUES (:e, :c, 'chat', 'order', 'normal', "
+            "'new', true, :t, :t, :t, '[]', 0, 0, '', false)"
+        ),
+        {"e": ext, "c": cust, "t": now},
+    )
+
+
+def test_a_conversation_a_channel_creates_during_the_import_is_joined_not_overwritten(store, clock):
+    only_pg(store)
+
+    def rec(mid, conv, customer):
+        return IngestRecord(mid, conv, "chat", customer, "customer", f"在吗 {mid}", clock.now())
+
+    with Store.open(store.url) as channel, channel._write() as conn:
+        new_conversation(conn, "B1", "wx-xia", clock.now())
+        new_conversation(conn, "B2", "wx-zhou", clock.now())
+        thread, box = import_while_held(
+            store,
+            conn,
+            [rec("b1", "B1", "wx-xia"), rec("b2", "B1", "wx-xia"), rec("b3", "B2", "wx-wu")],
+        )
+    thread.join(60)
+
+    result = box["result"]
+    assert (result.imported, result.rejected) == (2, 1)
+    assert [r.message_id for r, _ in result.refused] == ["b3"]
+    assert "already stored for another customer" in result.refused[0][1]
+    b1 = store.conversation(store.conversation_id("B1"))
+    assert [m.external_id for m in b1.messages] == ["b1", "b2"] and b1.message_count == 2
+    assert b1.customer.handle == "wx-xia"
+    b2 = store.conversation(store.conversation_id("B2"))
+    assert b2.customer.handle == "wx-zhou" and b2.message_count == 0
+
+
+def test_a_message_id_stored_elsewhere_during_the_import_is_counted_where_it_is(store, clock):
+    only_pg(store)
+
+    def rec(mid, conv, text):
+        return IngestRecord(mid, conv, "chat", "wx-qian", "customer", text, clock.now())
+
+    store.ingest([rec("a1", "A1", "第一条")])
+    a1 = store.conversation_id("A1")
+    with Store.open(store.url) as channel, channel._write() as conn:
+        conn.execute(  # the channel delivers message "x1" into A1; not committed yet
+            sa.text(
+                "INSERT INTO message (conversation_id, author_kind, body, sent_at, stored_at, "
+                "external_id) VALUES (:c, 'customer', '渠道先到', :t, :t, 'x1')"
+            ),
+            {"c": a1, "t": clock.now()},
+        )
+        conn.execute(
+            sa.text("UPDATE conversation SET message_count = message_count + 1 WHERE id = :c"),
+            {"c": a1},
+        )
+        thread, box = import_while_held(
+            store, conn, [rec("x1", "N1", "导入的同一条"), rec("y1", "N1", "只在导入里")]
+        )
+    thread.join(60)
+
+    result = box["result"]
+    assert (result.imported, result.duplicates) == (1, 1)
+    n1 = store.conversation(store.conversation_id("N1"))
+    assert [m.external_id for m in n1.messages] == ["y1"]
+    assert n1.message_count == 1 and n1.row.preview == "只在导入里"
+    assert store.conversation(a1).message_count == 2
+    assert miscounted(store) == []
+
+
 # -- processes ----------------------------------------------------------------------------
 
 

@@ -95,14 +95,22 @@ class IngestMixin:
                 return result
             customer_ids.update(self._add_customers(conn, by_conv, customer_ids, now))
             agent_ids = self._add_agents(conn, by_conv, now)
-            offered = sum(map(len, by_conv.values()))
-            store = self._store_sqlite if self.dialect == "sqlite" else self._store_locked
-            conv_ids, kinds = store(conn, fresh, by_conv, rows, customer_ids, agent_ids, now)
+            offered = sum(map(len, by_conv.values())) + len(result.refused)
+            if self.dialect == "sqlite":
+                conv_ids, kinds = self._store_sqlite(
+                    conn, fresh, by_conv, rows, customer_ids, agent_ids, now
+                )
+            else:
+                conv_ids, kinds = self._store_locked(
+                    conn, fresh, by_conv, rows, customer_ids, agent_ids, now, result
+                )
+            result.rejected = len(result.refused)
             self._write_tags_and_events(conn, by_conv, conv_ids, kinds, actor, now)
             result.touched = set(kinds)
             result.conversations = len(kinds)
             result.imported = sum(sum(k.values()) for k in kinds.values())
-            result.duplicates += offered - result.imported  # stored by another writer meanwhile
+            # (what is left was stored by another writer meanwhile)
+            result.duplicates += offered - result.imported - len(result.refused)
         return result
 
     def _one_import_at_a_time(self, conn) -> None:
@@ -198,39 +206,69 @@ class IngestMixin:
         write_messages(conn, self.dialect, messages, stored_at=now)
         return conv_ids, kinds
 
-    def _store_locked(self, conn, fresh, by_conv, rows, customer_ids, agent_ids, now):
-        """PostgreSQL: other writers run at the same time. New conversations are created
-        empty (one that someone else created meanwhile is kept, and checked like any stored
-        one), every row is locked before it is read, and only the messages whose insert went
-        through are folded in and counted."""
-        created = [
-            _new_row(ext, recs, customer_ids[recs[0].customer], now)
+    def _store_locked(self, conn, fresh, by_conv, rows, customer_ids, agent_ids, now, result):
+        """PostgreSQL: other writers run at the same time. Stored rows were locked before they
+        were read; only messages whose insert went through are folded into them and counted.
+        New conversations are folded in Python and inserted whole (the fast path); one that
+        someone else created meanwhile is locked and checked like any stored one, and one of
+        ours whose messages were not all stored (another writer had some of the ids) is
+        folded again from those that were."""
+        new_rows = {
+            ext: _new_row(ext, recs, customer_ids[recs[0].customer], now)
             for ext, recs in sorted(by_conv.items())
             if ext not in rows
-        ]
-        for row in created:
-            row.update(sla_columns(self.policy, row))
-        if created:
-            conn.execute(
-                self._insert_fn()(CONV).on_conflict_do_nothing(index_elements=["external_id"]),
-                [{k: row[k] for k in _NEW_CONV_COLUMNS} for row in created],
-            )
-            fresh_rows = self._lock_conversations(conn, [row["external_id"] for row in created])
-            _refuse_strangers(by_conv, fresh_rows, customer_ids, None)
-            rows.update(fresh_rows)
-        conv_ids = {e: row["id"] for e, row in rows.items()}
-        messages = _message_tuples(_kept(fresh, by_conv), conv_ids, agent_ids, sqlite=False)
-        inserted = write_messages(conn, self.dialect, messages, stored_at=now, returning=True)
+        }
+        for ext, row in new_rows.items():
+            self._fold(row, by_conv[ext], agent_ids, now)
+        created = self._insert_new(conn, new_rows)
+        taken = [ext for ext in new_rows if ext not in created]
+        if taken:
+            others = self._lock_conversations(conn, taken)
+            _refuse_strangers(by_conv, others, customer_ids, result)
+            rows.update(others)
+        conv_ids = {e: row["id"] for e, row in rows.items()} | created
+        kept = _kept(fresh, by_conv)
+        messages = _message_tuples(kept, conv_ids, agent_ids, sqlite=False)
+        write_messages(conn, self.dialect, messages, stored_at=now)
+        inserted = created_here(conn, MSG, MSG.c.external_id, [r.message_id for r in kept])
         kinds = {}
         for ext in list(by_conv):
-            stored = [r for r in by_conv[ext] if r.message_id in inserted]
-            if stored:
-                by_conv[ext] = stored
-                kinds[ext] = self._fold(rows[ext], stored, agent_ids, now)
-            else:
+            offered = by_conv[ext]
+            stored = [r for r in offered if r.message_id in inserted]
+            if ext in created and len(stored) < len(offered):
+                self._refold_new(conn, ext, created[ext], stored, customer_ids, agent_ids, now)
+            if not stored:
                 del by_conv[ext]
-        self._update_folded(conn, [(rows[e], kinds[e]) for e in kinds])
+                continue
+            by_conv[ext] = stored
+            if ext in created:
+                kinds[ext] = _count_authors(stored)
+            else:
+                kinds[ext] = self._fold(rows[ext], stored, agent_ids, now)
+        self._update_folded(conn, [(rows[e], kinds[e]) for e in kinds if e not in created])
         return conv_ids, kinds
+
+    def _insert_new(self, conn, new_rows: dict[str, dict]) -> dict[str, int]:
+        """Insert whole rows unless the conversation exists by now; `external id -> id` of
+        those this transaction created."""
+        if not new_rows:
+            return {}
+        conn.execute(
+            self._insert_fn()(CONV).on_conflict_do_nothing(index_elements=["external_id"]),
+            [{k: row[k] for k in _NEW_CONV_COLUMNS} for row in new_rows.values()],
+        )
+        return created_here(conn, CONV, CONV.c.external_id, list(new_rows))
+
+    def _refold_new(self, conn, ext, conv_id, stored, customer_ids, agent_ids, now) -> None:
+        """A conversation this batch created holds fewer messages than were folded into it:
+        build its row again from those it holds, or remove it when it holds none."""
+        if not stored:
+            conn.execute(sa.delete(CONV).where(CONV.c.id == conv_id))
+            return
+        row = _new_row(ext, stored, customer_ids[stored[0].customer], now)
+        self._fold(row, stored, agent_ids, now)
+        values = {k: row.get(k) for k in (*_FOLDED, "created_at", "category", "priority")}
+        conn.execute(sa.update(CONV).where(CONV.c.id == conv_id).values(values))
 
     def _fold(self, row: dict, recs: list[IngestRecord], agent_ids, now) -> dict[str, int]:
         """Fold messages into a conversation row; returns how many of each author."""
@@ -509,6 +547,13 @@ def _refuse_strangers(by_conv, rows, customer_ids, result: IngestResult | None) 
             del by_conv[ext]
 
 
+def _count_authors(records: list[IngestRecord]) -> dict[str, int]:
+    kinds: dict[str, int] = defaultdict(int)
+    for r in records:
+        kinds[r.author] += 1
+    return dict(kinds)
+
+
 def _kept(fresh: list[IngestRecord], by_conv) -> list[IngestRecord]:
     """The records still in `by_conv`, in input order (message ids follow the file)."""
     if sum(map(len, by_conv.values())) == len(fresh):
@@ -552,14 +597,11 @@ def _message_tuples(records, conv_ids, agent_ids, *, sqlite: bool) -> Iterator[t
         )
 
 
-def write_messages(
-    conn, dialect: str, rows: Iterable[tuple], *, stored_at: datetime, returning: bool = False
-) -> set[str] | None:
+def write_messages(conn, dialect: str, rows: Iterable[tuple], *, stored_at: datetime) -> None:
     """Insert (conversation_id, author_kind, author_agent_id, body, sent_at, external_id) rows,
     skipping message ids already stored. On SQLite sent_at may be its stored text already.
     `rows` may be a generator: on SQLite each row is converted as it is consumed (one pass
-    over hundreds of thousands of messages, not two). With `returning` (PostgreSQL), the
-    message ids this call stored: another writer may have stored some of them meanwhile."""
+    over hundreds of thousands of messages, not two)."""
     if dialect == "sqlite":
         stored = sqlite_text(stored_at)
         conn.exec_driver_sql(
@@ -571,18 +613,28 @@ def write_messages(
                 for a, b, c, d, e, f in rows
             ],
         )
-        return None
+        return
     from sqlalchemy.dialects.postgresql import insert
 
     keys = ("conversation_id", "author_kind", "author_agent_id", "body", "sent_at", "external_id")
     params = [{**dict(zip(keys, r, strict=True)), "stored_at": stored_at} for r in rows]
-    if not params:
-        return set() if returning else None
-    statement = insert(MSG).on_conflict_do_nothing()
-    if not returning:
-        conn.execute(statement, params)
-        return None
-    return set(conn.execute(statement.returning(MSG.c.external_id), params).scalars())
+    if params:
+        conn.execute(insert(MSG).on_conflict_do_nothing(), params)
+
+
+def created_here(conn, table, key_col, keys: list[str]) -> dict[str, int]:
+    """PostgreSQL: `key -> id` of the rows among `keys` that this transaction inserted.
+
+    After INSERT ... ON CONFLICT DO NOTHING, what is ours and what another writer stored
+    first. (RETURNING says the same, but SQLAlchemy answers it with multi-row VALUES
+    statements that psycopg parses anew each time: the import ran at half speed.)"""
+    ours: dict[str, int] = {}
+    mine = sa.text("xmin = pg_current_xact_id()::xid")
+    for part in _chunks(keys):
+        ours.update(
+            conn.execute(sa.select(key_col, table.c.id).where(key_col.in_(part), mine)).all()
+        )
+    return ours
 
 
 _FOLDED = (
