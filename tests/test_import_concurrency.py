@@ -274,6 +274,29 @@ def test_a_message_id_stored_elsewhere_during_the_import_is_counted_where_it_is(
     assert miscounted(store) == []
 
 
+def test_a_batch_chosen_as_a_deadlock_victim_runs_again(store, clock):
+    only_pg(store)
+    store.ingest([IngestRecord("d1", "D1", "chat", "wx-sun", "customer", "在吗", clock.now())])
+    again = IngestRecord("d2", "D1", "chat", "wx-sun", "customer", "还在吗", clock.now())
+    with Store.open(store.url) as other, other._write() as conn:
+        # This side waits long before looking for deadlocks: PostgreSQL ends the import's
+        # transaction, not this one.
+        conn.exec_driver_sql("SET LOCAL deadlock_timeout = '30s'")
+        conn.exec_driver_sql("SELECT id FROM conversation WHERE external_id = 'D1' FOR UPDATE")
+        thread, box = import_while_held(store, conn, [again])
+        # The import holds its turn and waits for D1; this side now waits for the import's
+        # turn: a deadlock, which costs the import its first attempt.
+        conn.exec_driver_sql(
+            "SELECT pg_advisory_xact_lock(hashtext('cs_tui_ingest:' || current_schema()))"
+        )
+    thread.join(60)
+
+    assert box["result"].imported == 1
+    detail = store.conversation(store.conversation_id("D1"))
+    assert [m.external_id for m in detail.messages] == ["d1", "d2"]
+    assert detail.message_count == 2
+
+
 # -- processes ----------------------------------------------------------------------------
 
 
