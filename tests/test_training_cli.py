@@ -197,6 +197,23 @@ def test_roleplay_score_names_the_bad_line(capsys, tmp_path):
     assert rc == 2 and "no scenario 'no-such'" in err
 
 
+@pytest.mark.parametrize(
+    "poison, why",
+    [
+        ("[" * 100_000 + "]" * 100_000, "nested deeper than"),
+        ('{"n": ' + "9" * 5000 + "}", "digits"),
+    ],
+)
+def test_roleplay_score_names_a_poison_line_without_a_traceback(capsys, tmp_path, poison, why):
+    path = write_transcript(tmp_path / "t.jsonl")
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(poison + "\n")
+    rc, out, err = cli(capsys, "roleplay", "score", "en-late-parcel", "--transcript", str(path))
+    assert rc == 2 and out == ""
+    assert err.startswith(f"cs-tui: {path}:5: ") and why in err
+    assert "Traceback" not in err
+
+
 def test_audit_a_stored_conversation(capsys, store_url, clock):
     with Store.open(store_url, clock=clock) as store:
         store.ensure_agent("boss", role="supervisor")

@@ -8,7 +8,6 @@ Nothing here imports Textual or writes SQL.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -139,7 +138,7 @@ def audit_conversation(store, conversation_id: int, scenario: Scenario | None = 
 def read_transcript(path: str | Path, conversation: str | None = None) -> list[Line]:
     """Transcript lines from a JSONL file in the project's message format (one conversation;
     ``conversation`` picks one when the file holds several). TranscriptError names file:line."""
-    from cs_tui.data.io import LineError, parse_record
+    from cs_tui.jsonl_lines import LineError, check_raw
 
     path = Path(path)
     try:
@@ -153,11 +152,7 @@ def read_transcript(path: str | Path, conversation: str | None = None) -> list[L
         if not raw.strip():
             continue
         try:
-            record = parse_record(json.loads(raw))
-        except json.JSONDecodeError as exc:
-            raise TranscriptError(
-                f"{path}:{number}: not valid JSON: {exc.msg} at column {exc.colno}"
-            ) from None
+            record = check_raw(raw)
         except LineError as exc:
             raise TranscriptError(f"{path}:{number}: {exc}") from None
         records.append((number, record))
