@@ -39,7 +39,7 @@ WRITE_PAUSE_S = 0.004  # between attempts: a random pause of up to this long
 
 @dataclass
 class WriteStats:
-    """How writes got SQLite's write lock, for `python -m bench team` and the tests."""
+    """How this process's writes got SQLite's write lock (`python -m bench team` prints it)."""
 
     writes: int = 0
     retries: int = 0  # attempts after the first, each after WRITE_ATTEMPT_MS of waiting
