@@ -13,6 +13,7 @@ brackets it is, and `[/]` must not crash anything.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
 import time
@@ -20,11 +21,13 @@ from datetime import UTC, datetime
 
 import pytest
 from textual.drivers.headless_driver import HeadlessDriver
+from textual.worker import WorkerCancelled
 
 from cs_tui.app import make_app
 from cs_tui.clock import FakeClock
 from cs_tui.config import Settings
 from cs_tui.data.store import Store
+from cs_tui.screens.workstation import WorkstationScreen
 from cs_tui.widgets.composer import Composer
 from cs_tui.widgets.queue_list import QueueList
 
@@ -148,9 +151,22 @@ def build_hostile_store(path, clock: FakeClock) -> None:
 
 
 async def settle(pilot, rounds: int = 6) -> None:
+    """Let every worker finish (a newer search or read cancels an older one) and its messages
+    be handled."""
     for _ in range(rounds):
-        await pilot.app.workers.wait_for_complete()
+        with contextlib.suppress(WorkerCancelled):
+            await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+
+
+async def until(pilot, condition, rounds: int = 500) -> None:
+    """Wait for the app to get there. A dialog may be awaited by a worker until it closes, so
+    waiting for every worker to finish is no way to wait for a dialog."""
+    for _ in range(rounds):
+        if condition():
+            return
+        await pilot.pause(0.01)
+    raise AssertionError("the app never got there")
 
 
 def shown(sink: list[str]) -> str:
@@ -214,9 +230,12 @@ async def test_hostile_values_never_reach_the_terminal_raw(tmp_path):
             await pilot.press("escape")
             for key in ("h", "t", "l", "f7"):  # history, transfer, tags, the dashboard
                 await pilot.press(key)
-                await settle(pilot)
+                await until(pilot, lambda: not isinstance(pilot.app.screen, WorkstationScreen))
+                if key == "f7":
+                    await until(pilot, lambda: pilot.app.screen.live is not None)
+                await pilot.pause()
                 await pilot.press("escape")
-                await settle(pilot)
+                await until(pilot, lambda: isinstance(pilot.app.screen, WorkstationScreen))
     finally:
         store.close()
 
