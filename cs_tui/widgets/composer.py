@@ -21,6 +21,7 @@ from textual.timer import Timer
 from textual.widgets import TextArea
 
 from cs_tui.i18n import N_, _
+from cs_tui.safe_text import for_composer
 
 DRAFT_DEBOUNCE_S = 0.4
 CHECK_DEBOUNCE_S = 0.3
@@ -75,7 +76,12 @@ class Composer(TextArea):
         self._update_title()
 
     def load(self, conversation_id: int | None, text: str) -> None:
-        """Show a conversation's saved draft without treating it as typing."""
+        """Show a conversation's saved draft without treating it as typing.
+
+        A stored draft is untrusted like everything stored: a control character in it would
+        reach the agent's terminal when drawn, and the customer when sent.
+        """
+        text = for_composer(text)
         self.conversation_id = conversation_id
         self._cancel_timers()
         self._baseline = text
@@ -94,8 +100,19 @@ class Composer(TextArea):
 
     def insert_text(self, text: str) -> None:
         """Insert a phrase or an answer at the cursor and take focus."""
-        self.insert(text)
+        self.insert(for_composer(text))
         self.focus()
+
+    async def on_paste(self, event: events.Paste) -> None:
+        """Pasted text arrives from anywhere (a web page, another customer's message): it goes
+        in without escape sequences or control characters, as a phrase does."""
+        event.stop()
+        event.prevent_default()  # TextArea's own handler would insert it as it came
+        if not self.read_only:
+            start, end = self.selection
+            result = self.replace(for_composer(event.text), start, end)
+            self.move_cursor(result.end_location)
+            self.focus()
 
     async def on_key(self, event: events.Key) -> None:
         if event.key == "enter":

@@ -437,3 +437,27 @@ async def test_snoozing_while_the_customer_waits_asks_and_the_maximum_holds(stor
         detail = store.conversation(row.id)
         assert detail.row.status == "snoozed"
         assert detail.snooze_until == clock.now() + timedelta(hours=2)
+
+
+# -- 9. nothing stored or pasted reaches the composer raw ------------------------------------
+
+
+async def test_a_stored_draft_and_a_paste_lose_their_escape_sequences(store, clock):
+    """A draft saved by an older version (or written into the store by anyone) and a paste from
+    a web page are drawn by the composer and sent to the customer: no ESC may survive either."""
+    from textual import events
+
+    row = mine(store, "open")[0]
+    alice = store.get_agent("alice")
+    store.save_draft(alice.id, row.id, "您好\x1b]52;c;c2VjcmV0\x07，订单\x9b2J已发货")
+    app = app_for(store, clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await open_row(pilot, row)
+        composer = screen(pilot).query_one(Composer)
+        assert composer.text == "您好，订单已发货"
+        composer.focus()
+        composer.move_cursor(composer.document.end)
+        pilot.app.post_message(events.Paste("\x1b[2J请稍等\x07"))  # as the terminal sends it
+        await settle(pilot)
+        assert composer.text == "您好，订单已发货请稍等"
