@@ -5,111 +5,30 @@ workstation screen, and owns the few global keys (quit, help, command palette, l
 Nothing slow happens in __init__; the store was opened by the caller and every read after that
 runs in a screen's worker.
 
-`SafeApp`, the base of every cs-tui app, holds the two rules about what reaches the terminal:
-toasts are never markup and never carry control characters (their text often quotes stored
-values), and a crash ends in a report file and one line, never in a traceback full of locals.
+What every cs-tui app shares (store, agent, clock, settings, language, key map, literal toasts,
+crash reports) lives in `cs_tui.app_base.CsAppBase`.
 """
 
 from __future__ import annotations
 
 import gc
-import sys
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
-from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
+from cs_tui.app_base import CsAppBase
 from cs_tui.clock import Clock, SystemClock
 from cs_tui.data.views import AgentInfo
 from cs_tui.i18n import N_, _, set_language
-from cs_tui.safe_text import clean
 
 STARTUP_COLLECTOR_PAUSE_S = 3.0
 """The longest the garbage collector stays paused at start, if no first frame is reported."""
-NOTIFY_LIMIT = 1000
-"""Characters of a toast; the rest of a long error or quote is cut."""
 
 
-class SafeApp(App):
-    """An App whose toasts and crashes never put stored text on the terminal raw."""
-
-    crash_report: Path | None = None
-    """The report written for the crash that ended this app, if one did."""
-    crash_line: str | None = None
-
-    def notify(
-        self,
-        message: str,
-        *,
-        title: str = "",
-        severity: SeverityLevel = "information",
-        timeout: float | None = None,
-        markup: bool = True,
-    ) -> None:
-        """Every toast is literal text: most quote an id, a handle or an error from the store.
-
-        No caller relies on markup here, so it is never interpreted (a `[/]` in an external id
-        would otherwise crash the app), and control characters are made visible.
-        """
-        del markup
-        message = clean(str(message))
-        if len(message) > NOTIFY_LIMIT:
-            message = message[: NOTIFY_LIMIT - 1] + "…"
-        super().notify(
-            message,
-            title=clean(str(title), single_line=True),
-            severity=severity,
-            timeout=timeout,
-            markup=False,
-        )
-
-    def _handle_exception(self, error: Exception) -> None:
-        """An unexpected exception: a report file without locals, then a calm exit.
-
-        Textual's own handler renders a traceback with the local variables of every frame,
-        which hold customer text. The first error is reported; later ones are its echoes. The
-        bookkeeping is Textual's (return code 1, and run_test re-raises the first error).
-        """
-        from textual.css.stylesheet import StylesheetErrors
-
-        if isinstance(error, StylesheetErrors):
-            super()._handle_exception(error)  # our own .tcss files, never customer data
-            return
-        self._return_code = 1
-        if self._exception is None:
-            self._exception = error
-            self._exception_event.set()
-            self._report_crash(error)
-        self._close_messages_no_wait()
-
-    def _report_crash(self, error: BaseException) -> None:
-        from cs_tui import crash
-
-        try:
-            self.crash_report = crash.write_report(error, where=type(self).__name__)
-        except OSError as exc:
-            self.crash_line = crash.one_line(error, None, crash.describe_os_error(exc))
-        else:
-            self.crash_line = crash.one_line(error, self.crash_report)
-
-    def run(self, *args: Any, **kwargs: Any) -> Any:
-        """Run, then say in one line on stderr where the crash report is, if there was one.
-
-        The line is printed here, after Textual has given the terminal back, so it is seen
-        instead of being drawn into the application screen that is about to vanish.
-        """
-        try:
-            return super().run(*args, **kwargs)
-        finally:
-            if self.crash_line:
-                print(self.crash_line, file=sys.stderr, flush=True)
-
-
-class CsApp(SafeApp):
+class CsApp(CsAppBase):
     TITLE = "cs-tui"
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
@@ -133,17 +52,11 @@ class CsApp(SafeApp):
         locked: bool = False,
         live: bool = True,
     ) -> None:
-        self.store = store
-        self.agent = agent
-        self.clock = clock or SystemClock()
-        self.lang = lang
-        self.settings = settings
         self.locked = locked
-        self.live = live
-        self.keymap: dict[str, str] = dict(getattr(settings, "keymap", None) or {})
         self._collector_paused = False
-        set_language(lang)
-        super().__init__()
+        super().__init__(
+            store, agent, clock or SystemClock(), lang=lang, settings=settings, live=live
+        )
 
     def on_load(self) -> None:
         # Until the first queue rows are drawn, nearly every object made is one that stays
@@ -165,8 +78,7 @@ class CsApp(SafeApp):
         self.first_frame_shown()
 
     def on_mount(self) -> None:
-        if self.keymap:
-            self.set_keymap(self.keymap)
+        self.apply_keymap()
         self.push_screen(self._workstation())
 
     def _workstation(self, open_id: int | None = None) -> Screen:

@@ -31,13 +31,14 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
-from cs_tui.app import CsApp, SafeApp
+from cs_tui.app import CsApp
+from cs_tui.app_base import CsAppBase
 from cs_tui.clock import Clock
 from cs_tui.data.errors import StoreError
 from cs_tui.data.training_store import turn_of
 from cs_tui.data.views import AgentInfo, ConversationDetail, QueueFilter
 from cs_tui.durations import format_countdown
-from cs_tui.i18n import N_, _, set_language
+from cs_tui.i18n import N_, _
 from cs_tui.roleplay import (
     CRITERION_LABELS,
     Rubric,
@@ -746,7 +747,7 @@ class TrainerScreen(Screen):
         return not (action == "say_turn" and isinstance(self.focused, Input))
 
 
-class TrainerApp(SafeApp):
+class TrainerApp(CsAppBase):
     """The trainer's console for one live session."""
 
     TITLE = "cs-tui · role-play"
@@ -764,21 +765,12 @@ class TrainerApp(SafeApp):
         settings: Any = None,
         live: bool = True,
     ) -> None:
-        self.store = store
-        self.agent = trainer
         self.session = session
         self.scenario = scenario
-        self.clock = clock or store.clock
-        self.lang = lang
-        self.live = live
-        self.settings = settings
-        set_language(lang)
-        super().__init__()
+        super().__init__(store, trainer, clock, lang=lang, settings=settings, live=live)
 
     def on_mount(self) -> None:
-        keymap = dict(getattr(self.settings, "keymap", None) or {})
-        if keymap:
-            self.set_keymap(keymap)
+        self.apply_keymap()
         self.push_screen(
             TrainerScreen(
                 self.store,
