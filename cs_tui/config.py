@@ -10,11 +10,12 @@ from __future__ import annotations
 import getpass
 import locale
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import platformdirs
+
+from cs_tui.content import ContentError, KeyLines, Problem, parse_toml
 
 APP_NAME = "cs-tui"
 
@@ -98,13 +99,6 @@ _KNOWN = {
 }
 
 
-def _line_of(text: str, key: str) -> int:
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.strip().startswith(key) or f"[{key}]" in line:
-            return number
-    return 1
-
-
 def load_settings(path: Path | None = None) -> Settings:
     """Read the config file if there is one; a missing file is simply no settings."""
     path = path or config_file()
@@ -116,18 +110,20 @@ def load_settings(path: Path | None = None) -> Settings:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}:1: cannot read config: {exc}") from None
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}:{getattr(exc, 'lineno', 1)}: not valid TOML: {exc}") from None
+        data = parse_toml(text, str(path))
+    except ContentError as exc:
+        raise ConfigError(str(exc)) from None
+    lines = KeyLines(text)
     for key, value in data.items():
         expected = _KNOWN.get(key)
         if expected is None:
-            raise ConfigError(f"{path}:{_line_of(text, key)}: unknown setting {key!r}")
+            raise ConfigError(str(Problem(str(path), lines.line(key), f"unknown setting {key!r}")))
         if not isinstance(value, expected):
-            raise ConfigError(f"{path}:{_line_of(text, key)}: {key} must be a {expected.__name__}")
+            message = f"{key} must be a {expected.__name__}"
+            raise ConfigError(str(Problem(str(path), lines.line(key), message)))
         setattr(settings, key, value)
     if settings.lang not in (None, "zh", "en"):
-        raise ConfigError(f'{path}:{_line_of(text, "lang")}: lang must be "zh" or "en"')
+        raise ConfigError(str(Problem(str(path), lines.line("lang"), 'lang must be "zh" or "en"')))
     settings.source = str(path)
     return settings
 
