@@ -100,7 +100,7 @@ def main(argv: list[str]) -> int:
             )
         )
     print_table(rows)
-    store.close()
+    store.dispose()
     return 0
 
 

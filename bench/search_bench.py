@@ -325,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(
             ("store read of all articles", f"{time.perf_counter() - started:.2f} s", "-", "-")
         )
-        store.close()
+        store.dispose()
 
     phrase_entries = library.entries()
     entries = [*phrase_entries, *article_entries(articles)]

@@ -34,7 +34,7 @@ def build_store(conversations: int, messages_per: int) -> tuple[str, float]:
     start = time.perf_counter()
     seed.synthetic(store, conversations=conversations, messages_per=messages_per)
     elapsed = time.perf_counter() - start
-    store.close()
+    store.dispose()
     conn = sqlite3.connect(tmp)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
@@ -149,9 +149,9 @@ def main(argv: list[str]) -> int:
     start = time.perf_counter()
     only.ingest(records)
     store_only_s = time.perf_counter() - start
-    only.close()
+    only.dispose()
     assert again.imported == 0
-    target.close()
+    target.dispose()
     raw_s = raw_reference(lines, cache_dir() / "raw-ref.db")
 
     size_mb = (
@@ -223,5 +223,5 @@ def main(argv: list[str]) -> int:
         ("peak RSS", f"{peak_rss_mb():,.0f} MB", "", "this process"),
     ]
     print_table(rows)
-    store.close()
+    store.dispose()
     return 0

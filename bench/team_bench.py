@@ -280,7 +280,7 @@ def measure_idle(backend: Backend, seconds: float) -> dict:
     pings = (listener.statements - pings0) if listener else 0
     statements = (watcher.version_checks - checks0) + counted["n"] + pings
     watcher.close()
-    store.close()
+    store.dispose()
     return {"cpu_pct": 100 * cpu / wall, "qps": statements / wall}
 
 

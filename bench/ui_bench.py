@@ -52,7 +52,7 @@ def build_store(conversations: int, messages_per: int) -> tuple[Path, float]:
         f"store = Store.open({str(tmp)!r})\n"
         f"seed.synthetic(store, conversations={conversations}, messages_per={messages_per})\n"
         f"store.ensure_agent({HANDLE!r}, 'Bench Supervisor', role='supervisor')\n"
-        "store.close()\n"
+        "store.dispose()\n"
     )
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -235,7 +235,7 @@ def interactive(db: Path, keys: int) -> dict:
             }
 
     result = asyncio.run(run())
-    store.close()
+    store.dispose()
     return result
 
 

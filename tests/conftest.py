@@ -112,11 +112,11 @@ def store_url(request, tmp_path) -> str:
 def store(store_url, clock):
     s = Store.open(store_url, clock=clock)
     yield s
-    s.close()
+    s.dispose()
 
 
 @pytest.fixture
 def sqlite_store(tmp_path, clock):
     s = Store.open(str(tmp_path / "store.db"), clock=clock)
     yield s
-    s.close()
+    s.dispose()

@@ -122,7 +122,7 @@ def test_an_sqlite_file_of_another_program_is_refused(tmp_path):
 
 def test_a_corrupt_store_is_named(tmp_path):
     db = tmp_path / "s.db"
-    Store.open(str(db)).close()
+    Store.open(str(db)).dispose()
     data = bytearray(db.read_bytes())
     data[100:4096] = b"\xff" * (4096 - 100)
     db.write_bytes(bytes(data))
@@ -132,7 +132,7 @@ def test_a_corrupt_store_is_named(tmp_path):
 
 def test_a_store_from_a_newer_version_is_refused(tmp_path):
     db = tmp_path / "s.db"
-    Store.open(str(db)).close()
+    Store.open(str(db)).dispose()
     conn = sqlite3.connect(db)
     conn.execute("UPDATE schema_meta SET value = '99' WHERE key = 'schema_version'")
     conn.commit()
@@ -192,7 +192,7 @@ def test_reopening_the_demo_later_keeps_its_mix_of_sla_states(tmp_path, clock):
     sam = store.ensure_agent("sam", role="supervisor")
     before = [(r.external_id, r.due_at - clock.now()) for r in store.queue(sam, limit=50)]
     messages = store.counts()["message"]
-    store.close()
+    store.dispose()
     clock.advance(3 * 86400 + 17)  # three days later
     store = Store.open(path, clock=clock)
     seed.write_demo(store)

@@ -218,7 +218,7 @@ def _worker(mode: str, url: str, handle: str) -> None:
     else:
         random.Random(handle).shuffle(ids)
         got = [cid for cid in ids if store.claim(me, cid)]
-    store.close()
+    store.dispose()
     print(json.dumps(got), flush=True)
 
 

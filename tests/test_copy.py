@@ -19,7 +19,7 @@ def source(tmp_path, clock):
     cid = store.conversation_id("DEMO-0003")
     store.post_note(store.get_agent("sam"), cid, "内部备注 [b]x[/b] \x1b[2J 👍")
     store.save_draft(alice.id, cid, "草稿")
-    store.close()
+    store.dispose()
     return path
 
 

@@ -87,7 +87,7 @@ def copy(source: str, target: str) -> int:
 def test_a_copy_that_fails_half_way_leaves_the_target_empty_and_runs_again(
     source, store_url, capsys
 ):
-    Store.open(store_url).close()  # an empty store, as `db upgrade` makes it
+    Store.open(store_url).dispose()  # an empty store, as `db upgrade` makes it
     refuse_marked_notes(store_url)
 
     assert copy(source, store_url) == 2
@@ -142,7 +142,7 @@ def test_a_copy_killed_half_way_leaves_the_target_empty_and_runs_again(source):
     base = pg_url()
     app = f"cs_tui_copy_{uuid.uuid4().hex[:8]}"
     target = f"{base}&application_name={app}"
-    Store.open(base).close()
+    Store.open(base).dispose()
     admin = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
     key = 7_700_000 + os.getpid()
     with admin.connect() as holder:
@@ -283,7 +283,7 @@ def _hammer(path: str, handle: str, seconds: float) -> None:
             replies += 1
         except StoreUnavailable:
             locked += 1
-    store.close()
+    store.dispose()
     print(json.dumps({"replies": replies, "locked": locked}), flush=True)
 
 

@@ -49,7 +49,7 @@ def make_store(path: Path) -> None:
         cid = store.create_conversation(external_id="C-1", customer_handle="cust")
         store.post_customer_message(cid, f"my card number is {SECRET}, please hurry")
     finally:
-        store.close()
+        store.dispose()
 
 
 def child_env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -157,7 +157,7 @@ async def test_the_app_reports_a_crash_without_locals_and_still_fails_the_test(t
         assert "\n" not in app.crash_line
         check_report(app.crash_report, "ValueError", "explode")
     finally:
-        store.close()
+        store.dispose()
 
 
 def test_a_crashing_command_writes_a_report_instead_of_a_traceback(tmp_path, monkeypatch, capsys):

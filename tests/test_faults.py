@@ -241,8 +241,8 @@ def test_killed_connections_are_replaced_and_the_watcher_catches_up():
         assert [e.kind for e in watcher.poll()] == ["customer_message"]
         watcher.close()
     finally:
-        store.close()
-        other.close()
+        store.dispose()
+        other.dispose()
 
 
 class Proxy:
@@ -357,8 +357,8 @@ def test_a_server_that_goes_away_fails_cleanly_and_everything_catches_up():
         assert watcher.status.connected and watcher.status.problem is None
         watcher.close()
     finally:
-        store.close()
-        direct.close()
+        store.dispose()
+        direct.dispose()
         proxy.down()
 
 

@@ -474,7 +474,7 @@ def _agent(url: str, handle: str, ids: list[int]) -> None:
             unavailable += 1
         except NotAllowed as exc:
             refused.append(str(exc))
-    store.close()
+    store.dispose()
     report = {"claimed": claimed, "acked": acked, "unavailable": unavailable, "refused": refused}
     print(json.dumps(report), flush=True)
 

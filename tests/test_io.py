@@ -104,7 +104,7 @@ def test_export_then_ingest_reproduces_the_messages_exactly(tmp_path):
     store = Store.open(db1)
     boss = store.ensure_agent("boss", role="supervisor")
     store.post_note(boss, store.conversation_id("C1"), "内部备注 \x1b[2J")
-    store.close()
+    store.dispose()
     out1, out2 = tmp_path / "e1.jsonl", tmp_path / "e2.jsonl"
     assert run("export", "--db", db1, "--agent", "boss", "--out", str(out1)) == 0
     assert run("ingest", "--db", db2, str(out1)) == 0

@@ -63,7 +63,7 @@ def db(tmp_path):
             clock.set(start + timedelta(seconds=100))
             store.resolve(alice, cid)
             store.set_csat(None, cid, 5)  # the customer rates it
-    store.close()
+    store.dispose()
     return str(path)
 
 

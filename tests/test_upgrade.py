@@ -25,7 +25,7 @@ def make_v1(store_url: str, clock) -> None:
         conn.exec_driver_sql("DROP TABLE training_session")
         conn.exec_driver_sql("DROP INDEX ix_conv_channel_status_queue")
         conn.exec_driver_sql("UPDATE schema_meta SET value = '1' WHERE key = 'schema_version'")
-    store.close()
+    store.dispose()
 
 
 def test_v1_store_is_upgraded_in_place(store_url, clock):
@@ -51,7 +51,7 @@ def test_v1_store_is_upgraded_in_place(store_url, clock):
 def test_upgrade_keeps_the_sqlite_file_usable_by_other_tools(tmp_path, clock):
     path = tmp_path / "old.db"
     make_v1(str(path), clock)
-    Store.open(str(path), clock=clock).close()
+    Store.open(str(path), clock=clock).dispose()
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()

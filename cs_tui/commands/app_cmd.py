@@ -51,7 +51,7 @@ def run_demo(args: argparse.Namespace) -> int:
         seed.write_demo(store)
         return _run(store, args)
     finally:
-        store.close()
+        store.dispose()
 
 
 def run_workstation(args: argparse.Namespace) -> int:
@@ -59,7 +59,7 @@ def run_workstation(args: argparse.Namespace) -> int:
     try:
         return _run(store, args)
     finally:
-        store.close()
+        store.dispose()
 
 
 def _run(store, args: argparse.Namespace) -> int:

@@ -75,7 +75,7 @@ def run_report(args) -> int:
         kpis = kpis_for(store, start, end, agent_id=agent_id, sample=sample)
         by_agent = store.kpi_by_agent(start, end) if args.by_agent and agent_id is None else []
     finally:
-        store.close()
+        store.dispose()
     data = {"since": args.since, "agent": args.report_agent, **kpis.as_dict()}
     if args.format == "json":
         from cs_tui.commands.common import print_json

@@ -235,7 +235,7 @@ def _open(args):
     try:
         agent = current_agent(store, args)
     except Exception:
-        store.close()
+        store.dispose()
         raise
     return store, agent
 
@@ -265,7 +265,7 @@ def cmd_run(args) -> int:
         _after(store, session.id)
         return code
     finally:
-        store.close()
+        store.dispose()
 
 
 def cmd_join(args) -> int:
@@ -293,7 +293,7 @@ def cmd_join(args) -> int:
         )
         return _run_app(app, args, settings)
     finally:
-        store.close()
+        store.dispose()
 
 
 def cmd_trainer(args) -> int:
@@ -324,7 +324,7 @@ def cmd_trainer(args) -> int:
         )
         return _run_app(app, args, settings)
     finally:
-        store.close()
+        store.dispose()
 
 
 def _after(store, session_id: int) -> None:
@@ -362,7 +362,7 @@ def cmd_report(args) -> int:
         _emit_card(card, args.format, args.out)
         return 0
     finally:
-        store.close()
+        store.dispose()
 
 
 def trend(percents: list[float]) -> dict:
@@ -427,7 +427,7 @@ def cmd_sessions(args) -> int:
             )
         return 0
     finally:
-        store.close()
+        store.dispose()
 
 
 def _fmt(args) -> str:
@@ -466,4 +466,4 @@ def cmd_audit(args) -> int:
         _emit_card(card, _fmt(args))
         return 0
     finally:
-        store.close()
+        store.dispose()

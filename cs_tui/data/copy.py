@@ -127,8 +127,8 @@ def copy_store(source_target: str, dest_target: str) -> CopyReport:
         report.target_checksum = message_checksum(dst)
         return report
     finally:
-        src.close()
-        dst.close()
+        src.dispose()
+        dst.dispose()
 
 
 def _copy_all(src, dst) -> None:

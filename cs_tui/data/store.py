@@ -30,18 +30,11 @@ from cs_tui.data.db import (
 )
 from cs_tui.data.errors import InvalidInput, NotAllowed, NotFound, StoreError, StoreUnavailable
 from cs_tui.data.ingest import IngestMixin
+from cs_tui.data.kb_store import KnowledgeStore
 from cs_tui.data.kpi_queries import KpiQueriesMixin
 from cs_tui.data.queries import QueriesMixin
 from cs_tui.data.training_store import TrainingStoreMixin
 from cs_tui.sla import SlaPolicy, default_policy
-
-try:
-    from cs_tui.data.kb_store import KnowledgeStore
-except ImportError:  # pragma: no cover - only while the knowledge base is being built
-
-    class KnowledgeStore:  # type: ignore[no-redef]
-        pass
-
 
 __all__ = ["Store", "StoreError", "NotAllowed", "NotFound", "InvalidInput", "StoreUnavailable"]
 
@@ -106,14 +99,16 @@ class Store(
         """The store as a person reads it: a file path, or a server URL without password."""
         return describe(self._engines.url)
 
-    def close(self) -> None:
+    def dispose(self) -> None:
+        """Let go of the store's connections. Not `close`: that is the conversation action
+        (ActionsMixin.close), which a method of that name here would hide."""
         self._engines.dispose()
 
     def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc) -> None:
-        self.close()
+        self.dispose()
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:

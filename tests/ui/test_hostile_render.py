@@ -118,7 +118,7 @@ def build_hostile_store(path, clock: FakeClock) -> None:
         ],
         actor_id=boss.id,
     )
-    store.close()
+    store.dispose()
     del boss
     db = sqlite3.connect(path)
     with db:
@@ -237,7 +237,7 @@ async def test_hostile_values_never_reach_the_terminal_raw(tmp_path):
                 await pilot.press("escape")
                 await until(pilot, lambda: isinstance(pilot.app.screen, WorkstationScreen))
     finally:
-        store.close()
+        store.dispose()
 
     screen_text = shown(sink)
     raw = FORBIDDEN.findall(screen_text)

@@ -57,7 +57,7 @@ def store(db, clock):
     s.ensure_agent("bob", "Bob")
     s.ensure_agent("tina", "Tina", role="trainer")
     yield s
-    s.close()
+    s.dispose()
 
 
 async def settle(pilot, rounds: int = 6) -> None:
@@ -213,7 +213,7 @@ async def test_live_pair_trainer_and_trainee_on_one_store(db, store, clock):
             assert trainee.screen.card == trainer.screen.card == store.session(session.id).scorecard
             assert trainee.screen.card["info"]["mode"] == "live"
     finally:
-        trainer_store.close()
+        trainer_store.dispose()
 
 
 async def test_customer_text_from_the_trainer_is_shown_safely(store, clock):

@@ -67,7 +67,7 @@ async def main():
                 break
             await pilot.pause()
         seen["collecting"] = gc.isenabled()
-    store.close()
+    store.dispose()
 
 
 asyncio.run(main())
@@ -79,7 +79,7 @@ def test_first_frame_shows_rows_without_loading_what_later_actions_need(tmp_path
     path = tmp_path / "store.db"
     store = Store.open(str(path))
     seed.write_demo(store)
-    store.close()
+    store.dispose()
     out = subprocess.run(
         [sys.executable, "-c", CHILD, str(path)],
         capture_output=True,

@@ -49,7 +49,7 @@ def demo_template(tmp_path_factory):
     path = tmp_path_factory.mktemp("demo") / "store.db"
     s = Store.open(str(path), clock=FakeClock(START))
     seed.write_demo(s)
-    s.close()
+    s.dispose()
     return path
 
 
@@ -59,7 +59,7 @@ def store(tmp_path, clock, demo_template):
     shutil.copy(demo_template, path)
     s = Store.open(str(path), clock=clock)
     yield s
-    s.close()
+    s.dispose()
 
 
 def app_for(store, clock, *, agent="alice", lang="en", **kwargs) -> CsApp:
