@@ -19,12 +19,13 @@ store agree without sharing memory.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from cs_tui.roleplay.scenario import Pattern, Scenario, Turn
+from cs_tui.roleplay.scoring import has_element
+from cs_tui.roleplay.transcript import Line, lines_from_messages
 
 __all__ = [
     "Line",
@@ -37,38 +38,6 @@ __all__ = [
     "turn_states",
     "waiting_since",
 ]
-
-
-@dataclass(frozen=True)
-class Line:
-    """One message of a transcript, whatever it came from (the store, a JSONL file)."""
-
-    author: str  # customer | agent | note | system
-    text: str
-    at: datetime
-    turn: str | None = None
-    """The scripted turn this customer message was (``opening`` for the first one)."""
-    ref: Any = None
-    """Where it came from: the store's message id, or the line number in a JSONL file."""
-
-
-def lines_from_messages(
-    messages: Iterable[Any], turn_of: Callable[[Any], str | None] | None = None
-) -> list[Line]:
-    """Lines from the store's message views (``author_kind``, ``body``, ``sent_at``, ``id``).
-
-    ``turn_of(message)`` names the scripted turn a message was, if any.
-    """
-    return [
-        Line(
-            m.author_kind,
-            m.body,
-            m.sent_at,
-            turn_of(m) if turn_of else None,
-            m.id,
-        )
-        for m in messages
-    ]
 
 
 def conversational(lines: Sequence[Line]) -> list[Line]:
@@ -106,8 +75,6 @@ def _unanswered_block(talk: list[Line]) -> list[Line]:
 
 def _pattern_hit(pattern: Pattern, text: str, lang: str | None) -> bool:
     if pattern.element is not None:
-        from cs_tui.roleplay.scoring import has_element
-
         return has_element(pattern.element, text, lang)
     assert pattern.regex is not None
     return pattern.regex.search(text) is not None

@@ -38,7 +38,6 @@ from functools import lru_cache
 from typing import Any
 
 from cs_tui import compliance, sentiment
-from cs_tui.roleplay.engine import Line
 from cs_tui.roleplay.scenario import (
     CRITERIA,
     CRITERION_LABELS,
@@ -47,6 +46,7 @@ from cs_tui.roleplay.scenario import (
     NEXT_REPLY_S,
     Scenario,
 )
+from cs_tui.roleplay.transcript import Line
 
 __all__ = [
     "Evidence",
