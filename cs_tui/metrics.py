@@ -465,20 +465,18 @@ def evaluate_warnings(counts: WindowCounts, config: WarningConfig) -> list[Warni
 # -- orchestration: the store's counts plus the text checks, for the CLI and the dashboard -------
 
 
-def default_check() -> Callable[[str], object] | None:
-    """The compliance checker's `check(text)`, or None when it is not available."""
-    try:
-        from cs_tui.compliance import check
-    except ImportError:  # pragma: no cover - a build without the compliance module
-        return None
+def default_check() -> Callable[[str], object]:
+    """The compliance checker's `check(text)`. Imported here, not at the top: the rules load
+    with it, and only a window that is counted needs them."""
+    from cs_tui.compliance import check
+
     return check
 
 
-def default_detect() -> Callable[[str], object] | None:
-    try:
-        from cs_tui.sentiment import detect
-    except ImportError:  # pragma: no cover
-        return None
+def default_detect() -> Callable[[str], object]:
+    """The emotion detector's `detect(text)`, imported when a window is read (as above)."""
+    from cs_tui.sentiment import detect
+
     return detect
 
 
@@ -500,9 +498,9 @@ def kpis_for(
     """The KPIs of conversations created in [start, end): SQL counts plus a bounded
     compliance check of the window's newest agent messages (sample=0 skips it)."""
     counts = store.kpi_counts(start, end, agent_id=agent_id)
-    check = check or default_check()
     compliant = None
-    if sample > 0 and check is not None:
+    if sample > 0:
+        check = check or default_check()
         bodies = store.message_sample(
             start, end, author_kind="agent", limit=sample, agent_id=agent_id
         )
@@ -521,8 +519,8 @@ def read_early_warning(
     end = store.clock.now()
     start = end - timedelta(seconds=config.window_s)
     counts = store.warning_counts(start, end)
-    detect = detect or default_detect()
-    if detect is not None and sample > 0:
+    if sample > 0:
+        detect = detect or default_detect()
         bodies = store.message_sample(start, end, author_kind="customer", limit=sample)
         angry, checked = angry_tally(bodies, detect)
         counts = WindowCounts(

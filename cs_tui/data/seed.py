@@ -23,6 +23,7 @@ from cs_tui.data.db import reset_sequences
 from cs_tui.data.ingest import write_messages
 from cs_tui.data.models import FAR_FUTURE
 from cs_tui.data.slarow import sla_columns
+from cs_tui.kb import sample_articles
 from cs_tui.sla import CATEGORIES, CHANNELS
 
 CONV = models.Conversation.__table__
@@ -684,11 +685,7 @@ def write_demo(store, *, count: int = 300) -> None:
     _bulk_write(store, rows)
     with store._write() as conn:
         conn.execute(sa.insert(meta).values(key=DEMO_ANCHOR, value=now.isoformat()))
-    try:
-        from cs_tui.kb import sample_articles  # the shipped sample knowledge base
-    except ImportError:
-        return
-    store.upsert_articles(sample_articles())
+    store.upsert_articles(sample_articles())  # the shipped sample knowledge base
 
 
 def rebase(store, delta: timedelta) -> None:

@@ -114,10 +114,8 @@ def content_language(texts: list[str], default: str) -> str:
     """The language the customer writes in (replies and phrases follow it), else `default`."""
     if not texts:
         return default
-    try:
-        from cs_tui.compliance import detect_lang
-    except ImportError:
-        return default
+    from cs_tui.compliance import detect_lang
+
     return detect_lang(" ".join(texts))
 
 

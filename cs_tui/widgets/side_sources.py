@@ -87,10 +87,8 @@ def _phrase_item(phrase) -> PhraseItem:
 
 def load_phrases(settings: Any = None) -> PhraseSource:
     """The merged phrase library; a broken pack is reported, the good ones still load."""
-    try:
-        from cs_tui.phrases import PhraseLibrary
-    except ImportError:
-        return PhraseSource(None, ("phrase packs are not available",))
+    from cs_tui.phrases import PhraseLibrary
+
     library, problems = PhraseLibrary.load(settings)
     library.index()  # build the search index now, in the worker, not on the first keystroke
     return PhraseSource(library, tuple(str(p) for p in problems))
@@ -202,9 +200,7 @@ def customer_emotion(texts: list[str], lang: str | None = None) -> str | None:
     """The customer's emotion in their latest messages (angry, anxious, ...), or None."""
     if not texts:
         return None
-    try:
-        from cs_tui import sentiment
-    except ImportError:
-        return None
+    from cs_tui import sentiment
+
     label = sentiment.detect("\n".join(texts)).label
     return None if label in ("", "neutral") else label
