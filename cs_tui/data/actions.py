@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from cs_tui.data import models
 from cs_tui.data.agents import DISABLED, NEEDS_AGENT
+from cs_tui.data.core import StoreCore
 from cs_tui.data.errors import InvalidInput, NotAllowed, NotFound
 from cs_tui.data.queries import message_select
 from cs_tui.data.slarow import iso, sla_columns
@@ -126,7 +127,7 @@ def customer_arrived(row: dict, now: datetime) -> str | None:
 _STORED = {c.name for c in CONV.columns}
 
 
-class ActionsMixin:
+class ActionsMixin(StoreCore):
     # -- the one write path ----------------------------------------------------------
 
     def _lock(self, conn, conversation_id: int) -> dict[str, Any]:

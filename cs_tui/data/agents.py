@@ -13,6 +13,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from cs_tui.data import models
+from cs_tui.data.core import StoreCore
 from cs_tui.data.errors import InvalidInput, NotAllowed, NotFound
 from cs_tui.data.views import HANDLE_RE, ROLES, AgentInfo
 
@@ -65,7 +66,7 @@ def _supervisors(team: dict[int, tuple[str, bool]]) -> list[int]:
     return sorted(i for i, (role, active) in team.items() if role == "supervisor" and active)
 
 
-class AgentsMixin:
+class AgentsMixin(StoreCore):
     # -- reading the team ------------------------------------------------------------------
 
     def get_agent(self, handle: str) -> AgentInfo | None:

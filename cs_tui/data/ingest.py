@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from cs_tui.data import collector_paused, models
 from cs_tui.data.actions import apply_message, customer_arrived, wake_if_due
 from cs_tui.data.bulk import insert_rows
+from cs_tui.data.core import StoreCore
 from cs_tui.data.errors import InvalidInput
 from cs_tui.data.models import sqlite_text
 from cs_tui.data.slarow import sla_columns
@@ -60,7 +61,7 @@ def _lookup(conn, dialect: str, table, key_col, value_col, keys: list[str]) -> d
     return out
 
 
-class IngestMixin:
+class IngestMixin(StoreCore):
     def _ids_by(self, conn, table, key_col, keys: list[str]) -> dict[str, int]:
         return _lookup(conn, self.dialect, table, key_col, table.c.id, keys)
 

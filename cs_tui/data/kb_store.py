@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from cs_tui.data import models
+from cs_tui.data.core import StoreCore
 
 _CHUNK = 500
 
@@ -66,7 +67,7 @@ def _view(row: Any) -> ArticleView:
     )
 
 
-class KnowledgeStore:
+class KnowledgeStore(StoreCore):
     """Articles (``kb_article``) and phrase use (``phrase_use``); mixed into Store."""
 
     def upsert_articles(

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from cs_tui.data import models
+from cs_tui.data.core import StoreCore
 from cs_tui.data.models import FAR_FUTURE, UTCDateTime
 from cs_tui.data.queries import _queue_select, _row_to_queue
 from cs_tui.data.views import AgentInfo, QueueRow
@@ -109,7 +110,7 @@ def _policy_targets(policy) -> set[float]:
     return values
 
 
-class KpiQueriesMixin:
+class KpiQueriesMixin(StoreCore):
     # -- building blocks -------------------------------------------------------------
 
     def _seconds(self, later, earlier):

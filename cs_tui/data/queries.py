@@ -15,6 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from cs_tui.data import models
+from cs_tui.data.core import StoreCore
 from cs_tui.data.errors import NotFound
 from cs_tui.data.slarow import facts_from_row
 from cs_tui.data.views import (
@@ -123,7 +124,7 @@ def _summary(row: QueueRow) -> QueueRow:
     return dataclasses.replace(row, preview="", tags=())
 
 
-class QueriesMixin:
+class QueriesMixin(StoreCore):
     # -- queue ---------------------------------------------------------------------------
 
     def _queue_conditions(self, viewer: AgentInfo, flt: QueueFilter, now: datetime) -> list:

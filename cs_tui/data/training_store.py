@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from cs_tui.data import models
+from cs_tui.data.core import StoreCore
 from cs_tui.data.errors import InvalidInput, NotAllowed, NotFound
 from cs_tui.data.views import AgentInfo, MessageView
 
@@ -135,7 +136,7 @@ def _view(row) -> TrainingSessionView:
     )
 
 
-class TrainingStoreMixin:
+class TrainingStoreMixin(StoreCore):
     # -- starting -------------------------------------------------------------------------
 
     def start_session(
