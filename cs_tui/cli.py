@@ -49,11 +49,7 @@ def add_agent_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="cs-tui",
-        description="A keyboard-only terminal workstation for customer-service agents.",
-    )
+def add_global_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--version", action="version", version=f"cs-tui {__version__}")
     add_store_options(parser)
     add_agent_option(parser)
@@ -68,6 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-mouse", action="store_true", help="do not ask the terminal for mouse events"
     )
     parser.set_defaults(db=None, agent=None)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cs-tui",
+        description="A keyboard-only terminal workstation for customer-service agents.",
+    )
+    add_global_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
@@ -80,7 +84,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _NotGlobalOptions(Exception):
+    """The arguments are not global options alone: the full parser decides what they mean."""
+
+
+class _GlobalOptionsParser(argparse.ArgumentParser):
+    def error(self, message: str):  # type: ignore[override]
+        raise _NotGlobalOptions(message)
+
+
+def answer_version_early(argv: list[str]) -> None:
+    """`cs-tui --version` exits here, before the subcommands' modules load: they import the data
+    layer (SQLAlchemy, the tables), which costs several times Python's own start. Everything else,
+    including any error in the arguments, is left to the full parser."""
+    parser = _GlobalOptionsParser(prog="cs-tui", add_help=False)
+    add_global_options(parser)
+    parser.add_argument("rest", nargs=argparse.REMAINDER)
+    try:
+        parser.parse_known_args(argv)
+    except _NotGlobalOptions:
+        return
+
+
 def main(argv: list[str] | None = None) -> int:
+    answer_version_early(sys.argv[1:] if argv is None else argv)
     try:
         return _main(argv)
     except Exception as exc:  # noqa: BLE001 - every bug ends in a report, never a traceback

@@ -1,0 +1,44 @@
+"""What `cs-tui --version` loads: it answers before the data layer and the interface are imported.
+
+Start-up time itself is measured by `python -m bench cli`, never here. A fresh interpreter is
+needed: this one has loaded everything already.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from cs_tui import __version__
+
+CHILD = """
+import json, sys
+from cs_tui.cli import main
+
+try:
+    main(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code
+heavy = ("sqlalchemy", "sqlmodel", "pydantic", "textual", "cs_tui.data", "cs_tui.commands")
+print(json.dumps({"code": code, "loaded": sorted(m for m in sys.modules if m.startswith(heavy))}))
+"""
+
+
+def run(*args: str) -> tuple[str, dict]:
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, *args], capture_output=True, text=True, timeout=60
+    ).stdout.splitlines()
+    return out[0], json.loads(out[-1])
+
+
+def test_version_answers_without_loading_the_data_layer():
+    printed, seen = run("--version")
+    assert printed == f"cs-tui {__version__}"
+    assert seen == {"code": 0, "loaded": []}
+
+
+def test_version_after_global_options_answers_the_same():
+    printed, seen = run("--db", "somewhere.db", "--lang", "zh", "--version")
+    assert printed == f"cs-tui {__version__}"
+    assert seen == {"code": 0, "loaded": []}
