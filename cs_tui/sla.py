@@ -7,13 +7,13 @@ countdown is always due_at minus the clock's now, computed when it is drawn.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 
+from cs_tui.content import ContentError, KeyLines, Problem, parse_toml
 from cs_tui.durations import parse_duration
 
 CHANNELS = ("chat", "phone", "ticket", "email", "social")
@@ -107,81 +107,104 @@ class SlaPolicy:
         return SlaState.OK
 
 
-def _line_of(text: str, needle: str) -> int:
-    for number, line in enumerate(text.splitlines(), start=1):
-        if needle in line:
-            return number
-    return 1
+def _fail(source: str, line: int | None, message: str) -> PolicyError:
+    return PolicyError(str(Problem(source, line, message)))
 
 
-def _targets(table: dict, *, where: str, text: str, source: str) -> dict[str, float]:
+def _targets(
+    table: dict, at: tuple, *, where: str, lines: KeyLines, source: str
+) -> dict[str, float]:
     out: dict[str, float] = {}
     for key, raw in table.items():
         if key not in TARGET_KEYS:
-            line = _line_of(text, key)
-            raise PolicyError(
-                f"{source}:{line}: unknown clock {key!r} in {where} "
-                f"(known: {', '.join(TARGET_KEYS)})"
+            raise _fail(
+                source,
+                lines.line(*at, key),
+                f"unknown clock {key!r} in {where} (known: {', '.join(TARGET_KEYS)})",
             )
         try:
             out[key] = parse_duration(raw)
         except ValueError as exc:
-            raise PolicyError(f"{source}:{_line_of(text, key)}: {key}: {exc}") from None
+            raise _fail(source, lines.line(*at, key), f"{key}: {exc}") from None
     return out
+
+
+_KNOWN_SETTINGS = (
+    "warning_ratio",
+    "max_snooze",
+    "targets",
+    "channels",
+    "categories",
+    "priorities",
+    "override",
+)
 
 
 def parse_policy(text: str, source: str = "<policy>") -> SlaPolicy:
     """Read a policy from TOML text; every problem is reported as source:line."""
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None) or 1
-        raise PolicyError(
-            f"{source}:{line}: not valid TOML: {exc.msg if hasattr(exc, 'msg') else exc}"
-        ) from None
-    known = {
-        "warning_ratio",
-        "max_snooze",
-        "targets",
-        "channels",
-        "categories",
-        "priorities",
-        "override",
-    }
+        data = parse_toml(text, source)
+    except ContentError as exc:
+        raise PolicyError(str(exc)) from None
+    lines = KeyLines(text)
     for key in data:
-        if key not in known:
-            raise PolicyError(f"{source}:{_line_of(text, key)}: unknown setting {key!r}")
+        if key not in _KNOWN_SETTINGS:
+            raise _fail(source, lines.line(key), f"unknown setting {key!r}")
     ratio = data.get("warning_ratio", 0.25)
     if not isinstance(ratio, int | float) or isinstance(ratio, bool) or not 0 <= ratio < 1:
-        raise PolicyError(
-            f"{source}:{_line_of(text, 'warning_ratio')}: warning_ratio must be a number from 0 to 1"
+        raise _fail(
+            source, lines.line("warning_ratio"), "warning_ratio must be a number from 0 to 1"
         )
-    max_snooze = _max_snooze(data, text=text, source=source)
+    max_snooze = _max_snooze(data, lines=lines, source=source)
     base = dict(DEFAULT_TARGETS)
-    base.update(_targets(data.get("targets", {}), where="[targets]", text=text, source=source))
+    base.update(
+        _targets(
+            data.get("targets", {}), ("targets",), where="[targets]", lines=lines, source=source
+        )
+    )
 
     def layer(name: str, allowed: tuple[str, ...]) -> dict[str, dict[str, float]]:
-        table = data.get(name, {})
-        if not isinstance(table, dict):
-            raise PolicyError(f"{source}:{_line_of(text, name)}: [{name}] must be a table")
-        out = {}
-        for key, sub in table.items():
-            if key not in allowed:
-                raise PolicyError(
-                    f"{source}:{_line_of(text, f'{name}.{key}')}: unknown {name[:-1].replace('ie', 'y')} "
-                    f"{key!r} (known: {', '.join(allowed)})"
-                )
-            if not isinstance(sub, dict):
-                raise PolicyError(f"{source}:{_line_of(text, key)}: [{name}.{key}] must be a table")
-            out[key] = _targets(sub, where=f"[{name}.{key}]", text=text, source=source)
-        return out
+        return _layer(data, name, allowed, lines=lines, source=source)
 
-    overrides = []
-    for index, raw in enumerate(data.get("override", [])):
-        if not isinstance(raw, dict):
-            raise PolicyError(
-                f"{source}:{_line_of(text, '[[override]]')}: [[override]] must be a table"
+    return SlaPolicy(
+        targets=base,
+        channels=layer("channels", CHANNELS),
+        categories=layer("categories", CATEGORIES),
+        priorities=layer("priorities", PRIORITIES),
+        overrides=_overrides(data.get("override", []), lines=lines, source=source),
+        warning_ratio=float(ratio),
+        source=source,
+        max_snooze=max_snooze,
+    )
+
+
+def _layer(
+    data: dict, name: str, allowed: tuple[str, ...], *, lines: KeyLines, source: str
+) -> dict[str, dict[str, float]]:
+    """One of the [channels] / [categories] / [priorities] tables: known names, clock targets."""
+    table = data.get(name, {})
+    if not isinstance(table, dict):
+        raise _fail(source, lines.line(name), f"[{name}] must be a table")
+    out = {}
+    for key, sub in table.items():
+        if key not in allowed:
+            raise _fail(
+                source,
+                lines.line(name, key),
+                f"unknown {name[:-1].replace('ie', 'y')} {key!r} (known: {', '.join(allowed)})",
             )
+        if not isinstance(sub, dict):
+            raise _fail(source, lines.line(name, key), f"[{name}.{key}] must be a table")
+        out[key] = _targets(sub, (name, key), where=f"[{name}.{key}]", lines=lines, source=source)
+    return out
+
+
+def _overrides(items: list, *, lines: KeyLines, source: str) -> tuple[Override, ...]:
+    overrides = []
+    for index, raw in enumerate(items):
+        if not isinstance(raw, dict):
+            raise _fail(source, lines.line("override", index), "[[override]] must be a table")
+        raw = dict(raw)
         match = {k: raw.pop(k, None) for k in ("channel", "category", "priority")}
         for key, allowed in (
             ("channel", CHANNELS),
@@ -189,41 +212,28 @@ def parse_policy(text: str, source: str = "<policy>") -> SlaPolicy:
             ("priority", PRIORITIES),
         ):
             if match[key] is not None and match[key] not in allowed:
-                raise PolicyError(
-                    f"{source}:{_line_of(text, str(match[key]))}: override #{index + 1}: "
-                    f"unknown {key} {match[key]!r}"
+                raise _fail(
+                    source,
+                    lines.line("override", index, key),
+                    f"override #{index + 1}: unknown {key} {match[key]!r}",
                 )
-        overrides.append(
-            Override(
-                match["channel"],
-                match["category"],
-                match["priority"],
-                _targets(raw, where=f"override #{index + 1}", text=text, source=source),
-            )
-        )
-    return SlaPolicy(
-        targets=base,
-        channels=layer("channels", CHANNELS),
-        categories=layer("categories", CATEGORIES),
-        priorities=layer("priorities", PRIORITIES),
-        overrides=tuple(overrides),
-        warning_ratio=float(ratio),
-        source=source,
-        max_snooze=max_snooze,
-    )
+        where = f"override #{index + 1}"
+        targets = _targets(raw, ("override", index), where=where, lines=lines, source=source)
+        overrides.append(Override(match["channel"], match["category"], match["priority"], targets))
+    return tuple(overrides)
 
 
-def _max_snooze(data: dict, *, text: str, source: str) -> float:
+def _max_snooze(data: dict, *, lines: KeyLines, source: str) -> float:
     raw = data.get("max_snooze", DEFAULT_MAX_SNOOZE)
-    where = f"{source}:{_line_of(text, 'max_snooze')}: max_snooze"
+    line = lines.line("max_snooze")
     if not isinstance(raw, str | int | float):
-        raise PolicyError(f"{where}: expected a duration like 30m, 8h or 1d")
+        raise _fail(source, line, "max_snooze: expected a duration like 30m, 8h or 1d")
     try:
         seconds = parse_duration(raw)
     except ValueError as exc:
-        raise PolicyError(f"{where}: {exc}") from None
+        raise _fail(source, line, f"max_snooze: {exc}") from None
     if seconds <= 0:
-        raise PolicyError(f"{where}: must be longer than 0")
+        raise _fail(source, line, "max_snooze: must be longer than 0")
     return seconds
 
 

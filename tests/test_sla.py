@@ -230,3 +230,35 @@ def test_durations():
     assert parse_duration(45) == 45
     with pytest.raises(ValueError):
         parse_duration("soon")
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        # The same clock in two tables: the second one is wrong, not the first.
+        (
+            '# first_response: the first reply\n[channels.phone]\nfirst_response = "10s"\n'
+            '[channels.chat]\nfirst_response = "soon"\n',
+            5,
+            "first_response",
+        ),
+        # An override's value that also appears earlier in a comment.
+        (
+            '# never "pigeon"\n[[override]]\nchannel = "chat"\n[[override]]\nchannel = "pigeon"\n',
+            5,
+            "#2",
+        ),
+    ],
+)
+def test_policy_problems_point_at_the_key_not_the_first_mention(text, line, words):
+    with pytest.raises(PolicyError) as err:
+        parse_policy(text, "team.toml")
+    assert str(err.value).startswith(f"team.toml:{line}:"), str(err.value)
+    assert words in str(err.value)
+
+
+def test_policy_problem_with_no_line_to_name_prints_none():
+    """An override given as a table, not [[override]]: there is no element line to point at."""
+    with pytest.raises(PolicyError) as err:
+        parse_policy("override = [1]\n", "team.toml")
+    assert str(err.value) == "team.toml: [[override]] must be a table"
