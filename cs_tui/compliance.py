@@ -17,13 +17,14 @@ Plain functions, standard library only; nothing here raises on odd text.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from cs_tui.content import ContentError, KeyLines, Problem, parse_toml
 
 __all__ = [
     "ELEMENTS",
@@ -96,12 +97,7 @@ class ElementSpan:
 # --------------------------------------------------------------------------- rules files
 
 
-def _rule_lines(text: str) -> list[int]:
-    return [
-        n
-        for n, line in enumerate(text.splitlines(), start=1)
-        if line.strip().replace(" ", "").startswith("[[rule]]")
-    ]
+_RULE_FIELDS = ("id", "lang", "pattern", "reason", "suggestion")
 
 
 def parse_rules(text: str, source: str) -> tuple[list[Rule], list[str]]:
@@ -110,64 +106,65 @@ def parse_rules(text: str, source: str) -> tuple[list[Rule], list[str]]:
     Raises RulesError only when the file is not TOML at all.
     """
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        found = re.search(r"line (\d+)", str(exc))
-        line = found.group(1) if found else "1"
-        raise RulesError(f"{source}:{line}: not valid TOML: {str(exc).split(' (at ')[0]}") from None
-    headers = _rule_lines(text)
+        data = parse_toml(text, source)
+    except ContentError as exc:
+        raise RulesError(str(exc)) from None
+    lines = KeyLines(text)
     items = data.get("rule", [])
-    problems: list[str] = []
     if not isinstance(items, list):
-        raise RulesError(f"{source}:1: rule must be an array of tables [[rule]]")
+        raise RulesError(
+            str(Problem(source, lines.line("rule"), "rule must be an array of tables [[rule]]"))
+        )
+    problems: list[str] = []
     rules: list[Rule] = []
     seen: set[str] = set()
     for number, item in enumerate(items):
-        line = headers[number] if number < len(headers) else 1
-        where = f"{source}:{line}"
-        if not isinstance(item, dict):
-            problems.append(f"{where}: a [[rule]] must be a table")
-            continue
-        missing = [k for k in ("id", "lang", "pattern", "reason", "suggestion") if not item.get(k)]
-        if missing:
-            problems.append(f"{where}: rule is missing {', '.join(missing)}")
-            continue
-        if not all(
-            isinstance(item[k], str) for k in ("id", "lang", "pattern", "reason", "suggestion")
-        ):
-            problems.append(f"{where}: rule fields must be strings")
-            continue
-        if item["lang"] not in ("zh", "en"):
-            problems.append(f"{where}: rule {item['id']!r}: lang must be zh or en")
-            continue
-        if item["id"] in seen:
-            problems.append(f"{where}: duplicate rule id {item['id']!r}")
-            continue
-        try:
-            pattern = re.compile(item["pattern"], re.IGNORECASE)
-            unless = item.get("unless")
-            unless_re = (
-                re.compile(unless, re.IGNORECASE) if isinstance(unless, str) and unless else None
-            )
-        except re.error as exc:
-            problems.append(f"{where}: rule {item['id']!r}: bad regular expression: {exc}")
-            continue
-        if pattern.match(""):
-            problems.append(f"{where}: rule {item['id']!r}: pattern matches empty text")
-            continue
-        seen.add(item["id"])
-        rules.append(
-            Rule(
-                id=item["id"],
-                lang=item["lang"],
-                pattern=pattern,
-                reason=item["reason"],
-                suggestion=item["suggestion"],
-                unless=unless_re,
-                line=line,
-            )
-        )
+        line = lines.line("rule", number)
+        rule = _parse_rule(item, seen, source, line, problems)
+        if rule is not None:
+            seen.add(rule.id)
+            rules.append(rule)
     return rules, problems
+
+
+def _parse_rule(
+    item: Any, seen: set[str], source: str, line: int | None, problems: list[str]
+) -> Rule | None:
+    """One [[rule]], or None after adding why it was left out to ``problems``."""
+
+    def problem(message: str) -> None:
+        problems.append(str(Problem(source, line, message)))
+
+    if not isinstance(item, dict):
+        return problem("a [[rule]] must be a table")
+    missing = [k for k in _RULE_FIELDS if not item.get(k)]
+    if missing:
+        return problem(f"rule is missing {', '.join(missing)}")
+    if not all(isinstance(item[k], str) for k in _RULE_FIELDS):
+        return problem("rule fields must be strings")
+    if item["lang"] not in ("zh", "en"):
+        return problem(f"rule {item['id']!r}: lang must be zh or en")
+    if item["id"] in seen:
+        return problem(f"duplicate rule id {item['id']!r}")
+    try:
+        pattern = re.compile(item["pattern"], re.IGNORECASE)
+        unless = item.get("unless")
+        unless_re = (
+            re.compile(unless, re.IGNORECASE) if isinstance(unless, str) and unless else None
+        )
+    except re.error as exc:
+        return problem(f"rule {item['id']!r}: bad regular expression: {exc}")
+    if pattern.match(""):
+        return problem(f"rule {item['id']!r}: pattern matches empty text")
+    return Rule(
+        id=item["id"],
+        lang=item["lang"],
+        pattern=pattern,
+        reason=item["reason"],
+        suggestion=item["suggestion"],
+        unless=unless_re,
+        line=line or 0,
+    )
 
 
 def load_rules(path: str | Path) -> tuple[list[Rule], list[str]]:

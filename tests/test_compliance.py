@@ -131,6 +131,23 @@ def test_broken_rules_files_are_named(tmp_path):
         compliance.load_rules(tmp_path / "missing.toml")
 
 
+def test_rule_problems_count_headers_toml_sees_not_text_that_looks_like_one():
+    text = (
+        '[[rule]]\nid = "a"\nlang = "en"\npattern = "no"\nreason = "r"\n'
+        'suggestion = """\n[[rule]] is how a rule starts\n"""\n'
+        "[[ rule ]]\n"
+        'id = "b"\nlang = "fr"\npattern = "x"\nreason = "r"\nsuggestion = "s"\n'
+    )
+    rules, problems = parse_rules(text, "rules.toml")
+    assert [r.id for r in rules] == ["a"]
+    assert problems == ["rules.toml:9: rule 'b': lang must be zh or en"]
+
+
+def test_a_rule_table_that_is_not_an_array_is_named_at_its_header():
+    with pytest.raises(RulesError, match=r"^rules\.toml:2: rule must be an array of tables"):
+        parse_rules('# rules\n[rule]\nid = "a"\n', "rules.toml")
+
+
 def test_shipped_rules_cover_the_standards_table():
     ids = {rule.id for rule in compliance.default_rules()}
     for name in (
