@@ -15,6 +15,8 @@ import importlib
 import sys
 
 from cs_tui import __version__
+from cs_tui.commands.errors import UserError
+from cs_tui.commands.options import add_agent_option, add_store_options
 
 COMMAND_MODULES = (
     "cs_tui.commands.app_cmd",
@@ -24,29 +26,6 @@ COMMAND_MODULES = (
     "cs_tui.commands.training_cmd",
     "cs_tui.commands.report_cmd",
 )
-
-
-class UserError(Exception):
-    """A problem the user can fix; printed as `cs-tui: message` with exit status 2."""
-
-
-def add_store_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--db",
-        metavar="PATH_OR_URL",
-        default=argparse.SUPPRESS,
-        help="store: an SQLite file path, sqlite:///PATH or postgresql://HOST/DB "
-        "(default: $CS_TUI_DB, then the user data directory)",
-    )
-
-
-def add_agent_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--agent",
-        metavar="HANDLE",
-        default=argparse.SUPPRESS,
-        help="who you are (default: $CS_TUI_AGENT, then your login)",
-    )
 
 
 def add_global_options(parser: argparse.ArgumentParser) -> None:
@@ -74,13 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_global_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        module.register(sub)
+        importlib.import_module(name).register(sub)
     return parser
 
 

@@ -15,7 +15,7 @@ from cs_tui.safe_text import terminal_safe
 def settings_for(args: argparse.Namespace) -> Settings:
     from pathlib import Path
 
-    from cs_tui.cli import UserError
+    from cs_tui.commands.errors import UserError
     from cs_tui.config import ConfigError
 
     path = getattr(args, "config", None)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cs_tui.cli import UserError, add_agent_option, add_store_options
+from cs_tui.commands.errors import UserError
+from cs_tui.commands.options import add_agent_option, add_store_options
 
 
 def register(subparsers) -> None:

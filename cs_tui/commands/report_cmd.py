@@ -16,7 +16,8 @@ import argparse
 import csv
 import sys
 
-from cs_tui.cli import UserError, add_store_options
+from cs_tui.commands.errors import UserError
+from cs_tui.commands.options import add_store_options
 
 FORMATS = ("table", "csv", "json")
 

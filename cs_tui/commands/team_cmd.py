@@ -18,8 +18,9 @@ import functools
 import os
 import sys
 
-from cs_tui.cli import UserError, add_agent_option, add_store_options
 from cs_tui.commands.common import open_store, out, print_json, settings_for
+from cs_tui.commands.errors import UserError
+from cs_tui.commands.options import add_agent_option, add_store_options
 from cs_tui.data.views import ROLES, AgentInfo, EventView, QueueRow
 from cs_tui.safe_text import terminal_safe
 
@@ -48,7 +49,7 @@ def enforce_locked(args: argparse.Namespace) -> None:
     config file, never from the environment; no subcommand runs. Whatever the SSH client asked to
     run stays in SSH_ORIGINAL_COMMAND, which is dropped unread.
     """
-    from cs_tui.cli import UserError
+    from cs_tui.commands.errors import UserError
 
     if getattr(args, "command", None) not in (None, "demo"):  # demo opens the workstation too
         raise UserError(

@@ -18,7 +18,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from cs_tui.cli import UserError, add_agent_option, add_store_options
+from cs_tui.commands.errors import UserError
+from cs_tui.commands.options import add_agent_option, add_store_options
 
 SPARK = "▁▂▃▄▅▆▇█"
 
