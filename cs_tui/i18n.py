@@ -1,26 +1,35 @@
-"""The interface language: a standard gettext catalog with `.po` sources in cs_tui/locale.
+"""The interface language: standard gettext catalogs, `.po` sources next to compiled `.mo` files.
 
 Message ids are the English texts. `_()` translates at call time, so one process can switch
 language (the app rebuilds its screens after `set_language`). `N_()` only marks a string for
-extraction; it is translated where it is shown (binding descriptions, for example).
+extraction; it is translated where it is shown (binding descriptions, for example). `_n()` picks
+the plural form the language needs (Chinese has one, English two). `translate()` renders a text in
+a language other than the interface's: a role-play scorecard reads in the conversation's language.
 
-The catalogs are compiled from the `.po` sources in memory on first use (no build step to forget);
-`python -m cs_tui.i18n compile` writes `.mo` files for packagers who ship compiled catalogs only.
-`python -m cs_tui.i18n update` adds new message ids found in the code to both `.po` files.
+The runtime reads the committed `.mo` files with the standard library only: every start pays for
+the catalog, and Babel's import alone costs more than reading both catalogs. Babel is a development
+tool here (the `test` extra): `python -m cs_tui.i18n update` adds new message ids found in the code
+to both `.po` files and `python -m cs_tui.i18n compile` writes the `.mo` files; a test fails when a
+`.mo` is stale, so a fix in a `.po` cannot be forgotten on the way to users.
 """
 
 from __future__ import annotations
 
-import ast
+import functools
 import gettext
-import io
-import struct
 import sys
 from pathlib import Path
 
+TYPE_CHECKING = False  # typing's import is not worth it on the start-up path
+if TYPE_CHECKING:
+    from babel.messages.catalog import Catalog
+
 DOMAIN = "cs_tui"
 LANGUAGES = ("zh", "en")
+PLURAL_FORMS = {"zh": "nplurals=1; plural=0;", "en": "nplurals=2; plural=(n != 1);"}
+"""The plural rule each catalog's header must carry (gettext reads it from the `.mo`)."""
 
+_catalogs: dict[str, gettext.NullTranslations] = {}
 _translation: gettext.NullTranslations = gettext.NullTranslations()
 _language = "en"
 
@@ -47,23 +56,36 @@ def N_(msgid: str) -> str:  # noqa: N802 - the conventional gettext marker name
     return msgid
 
 
+def _n(singular: str, plural: str, n: int) -> str:
+    """The form of a counted message that fits `n` ("1 message", "2 messages") in the
+    interface language; format the count in afterwards."""
+    return _translation.ngettext(singular, plural, n)
+
+
 def current_language() -> str:
     return _language
 
 
 def load(lang: str) -> gettext.NullTranslations:
-    """The catalog for `lang`, compiled from its `.po` source (about a millisecond).
+    """The compiled catalog for `lang`, read once per process.
 
-    The `.po` is the source of truth; a compiled `.mo` is used only when the `.po` is absent
-    (a package that ships compiled catalogs only), so a stale `.mo` can never hide a fix.
+    A supported language without its `.mo` is a packaging mistake: it raises rather than
+    showing English to somebody who chose Chinese.
     """
-    po, mo = po_path(lang), mo_path(lang)
-    if po.exists():
-        return gettext.GNUTranslations(io.BytesIO(compile_po(po.read_text(encoding="utf-8"))))
-    if mo.exists():
-        with mo.open("rb") as fh:
-            return gettext.GNUTranslations(fh)
-    return gettext.NullTranslations()
+    catalog = _catalogs.get(lang)
+    if catalog is None:
+        if lang in LANGUAGES:
+            with mo_path(lang).open("rb") as fh:
+                catalog = gettext.GNUTranslations(fh)
+        else:
+            catalog = gettext.NullTranslations()
+        _catalogs[lang] = catalog
+    return catalog
+
+
+def translate(lang: str | None, msgid: str) -> str:
+    """`msgid` in `lang` whatever the interface language is (an unknown language: English)."""
+    return load(lang if lang in LANGUAGES else "en").gettext(msgid)
 
 
 def set_language(lang: str) -> None:
@@ -73,140 +95,152 @@ def set_language(lang: str) -> None:
     _language = lang
 
 
-# -- .po reading and .mo writing (what msgfmt does, for the subset we use) ----------------
+# -- development tools: extraction, catalog upkeep and compiling (need Babel) ------------------
+
+Key = str | tuple[str, str]
+"""A message id as Babel keys it: the text, or (singular, plural) for a counted message."""
 
 
-def _unquote(text: str) -> str:
-    # Most lines hold no escapes: slicing them keeps loading a catalog, which every start
-    # does, well under a millisecond (literal_eval on every line cost about three).
-    if "\\" not in text and len(text) >= 2 and text[0] == text[-1] == '"':
-        return text[1:-1]
-    return ast.literal_eval(text)
+def _literal(node: object) -> str | None:
+    import ast
+
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
 
 
-def parse_po(text: str) -> dict[str, str]:
-    """msgid -> msgstr for every entry (the header has msgid "")."""
-    entries: dict[str, str] = {}
-    msgid: list[str] | None = None
-    msgstr: list[str] | None = None
-    current: list[str] | None = None
+def _call_id(node: object) -> Key | None:
+    """The message id of a `_("...")`, `N_("...")` or `_n("...", "...", n)` call, if it is one."""
+    import ast
 
-    def flush() -> None:
-        if msgid is not None and msgstr is not None:
-            entries["".join(msgid)] = "".join(msgstr)
-
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("msgid "):
-            flush()
-            msgid, msgstr = [_unquote(line[6:])], None
-            current = msgid
-        elif line.startswith("msgstr "):
-            msgstr = [_unquote(line[7:])]
-            current = msgstr
-        elif line.startswith('"') and current is not None:
-            current.append(_unquote(line))
-    flush()
-    return entries
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.args):
+        return None
+    texts = [_literal(arg) for arg in node.args[:2]]
+    if node.func.id in ("_", "N_"):
+        return texts[0]
+    if node.func.id == "_n" and len(texts) == 2 and texts[0] is not None and texts[1] is not None:
+        return (texts[0], texts[1])
+    return None
 
 
-def compile_po(text: str) -> bytes:
-    """The GNU .mo bytes for a .po text; untranslated entries are left out (fall back to id)."""
-    entries = {k: v for k, v in parse_po(text).items() if v}
-    keys = sorted(entries)
-    ids = [k.encode("utf-8") for k in keys]
-    strs = [entries[k].encode("utf-8") for k in keys]
-    count = len(keys)
-    header_size = 7 * 4
-    ids_table = header_size
-    strs_table = ids_table + count * 8
-    data_start = strs_table + count * 8
-    offsets: list[tuple[int, int]] = []
-    data = b""
-    for blob in ids:
-        offsets.append((len(blob), data_start + len(data)))
-        data += blob + b"\0"
-    str_offsets: list[tuple[int, int]] = []
-    for blob in strs:
-        str_offsets.append((len(blob), data_start + len(data)))
-        data += blob + b"\0"
-    out = struct.pack("<7I", 0x950412DE, 0, count, ids_table, strs_table, 0, 0)
-    out += b"".join(struct.pack("<2I", n, o) for n, o in offsets)
-    out += b"".join(struct.pack("<2I", n, o) for n, o in str_offsets)
-    return out + data
+def extract(root: Path | None = None) -> dict[Key, list[str]]:
+    """Every literal passed to `_()`, `N_()` or `_n()` under cs_tui, with where it is used."""
+    return dict(_extract(root or Path(__file__).parent))
 
 
-# -- extraction -----------------------------------------------------------------------------
+@functools.cache
+def _extract(root: Path) -> dict[Key, list[str]]:
+    """Parsing the package takes about a second; the checks ask once per language."""
+    import ast
 
-
-def extract(root: Path | None = None) -> dict[str, list[str]]:
-    """Every literal passed to `_()` or `N_()` under cs_tui, with where it is used."""
-    root = root or Path(__file__).parent
-    found: dict[str, list[str]] = {}
+    found: dict[Key, list[str]] = {}
     for path in sorted(root.rglob("*.py")):
-        try:
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-        except (SyntaxError, UnicodeDecodeError):
-            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Name)
-                and node.func.id in ("_", "N_")
-                and node.args
-                and isinstance(node.args[0], ast.Constant)
-                and isinstance(node.args[0].value, str)
-            ):
-                where = f"{path.relative_to(root.parent)}:{node.lineno}"
-                found.setdefault(node.args[0].value, []).append(where)
+            key = _call_id(node)
+            if key is not None:
+                where = f"{path.relative_to(root.parent).as_posix()}:{node.lineno}"  # type: ignore[attr-defined]
+                found.setdefault(key, []).append(where)
     return found
 
 
-def _quote(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    escaped = escaped.replace("\t", "\\t")
-    return f'"{escaped}"'
+def read_catalog(lang: str, text: str | None = None) -> Catalog:
+    """The `.po` source of `lang` (or `text` in its place) as a Babel catalog."""
+    import io
+
+    from babel.messages.pofile import read_po
+
+    raw = text if text is not None else po_path(lang).read_text(encoding="utf-8")
+    return read_po(io.StringIO(raw), locale=lang, domain=DOMAIN)
 
 
-def write_po(lang: str, entries: dict[str, str], where: dict[str, list[str]]) -> None:
-    lines = [
-        f"# cs-tui interface messages ({lang}).",
-        'msgid ""',
-        'msgstr ""',
-        '"Content-Type: text/plain; charset=UTF-8\\n"',
-        f'"Language: {lang}\\n"',
-        "",
-    ]
-    for msgid in sorted(entries, key=lambda k: (where.get(k, ["~"])[0], k)):
-        if not msgid:
-            continue
-        for ref in where.get(msgid, [])[:3]:
-            lines.append(f"#: {ref}")
-        lines.append(f"msgid {_quote(msgid)}")
-        lines.append(f"msgstr {_quote(entries[msgid])}")
-        lines.append("")
-    path = po_path(lang)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines), encoding="utf-8")
+def compile_po(text: str, lang: str = "en") -> bytes:
+    """The `.mo` bytes for a `.po` text: fuzzy and untranslated entries are left out, so
+    gettext falls back to the English id instead of showing a guess."""
+    import io
 
+    from babel.messages.mofile import write_mo
 
-def update() -> None:
-    """Add new message ids to both catalogs (English: the id itself); keep every translation."""
-    where = extract()
-    for lang in LANGUAGES:
-        path = po_path(lang)
-        old = parse_po(path.read_text(encoding="utf-8")) if path.exists() else {}
-        entries = {}
-        for msgid in where:
-            entries[msgid] = old.get(msgid) or (msgid if lang == "en" else "")
-        write_po(lang, entries, where)
+    out = io.BytesIO()
+    write_mo(out, read_catalog(lang, text), use_fuzzy=False)
+    return out.getvalue()
 
 
 def compile_all() -> None:
     for lang in LANGUAGES:
-        mo_path(lang).write_bytes(compile_po(po_path(lang).read_text(encoding="utf-8")))
+        mo_path(lang).write_bytes(compile_po(po_path(lang).read_text(encoding="utf-8"), lang))
+
+
+def update() -> None:
+    """Add new message ids to both catalogs (English: the id itself) and drop unused ones;
+    every translation is kept, and nothing is matched fuzzily (a guess is not a translation)."""
+    import io
+
+    from babel.messages.pofile import write_po
+
+    where = extract()
+    for lang in LANGUAGES:
+        catalog = read_catalog(lang)
+        used = {key if isinstance(key, str) else key[0] for key in where}
+        for message in list(catalog):
+            if message.id and message.id not in used:
+                catalog.delete(message.id, message.context)
+        for key, refs in where.items():
+            locations = [(ref.rsplit(":", 1)[0], int(ref.rsplit(":", 1)[1])) for ref in refs[:3]]
+            old = catalog.get(key if isinstance(key, str) else key[0])
+            if old is not None and old.string:
+                old.locations = locations
+                continue
+            string = key if lang == "en" else ("" if isinstance(key, str) else ("",))
+            catalog.add(key, string, locations=locations)
+        out = io.BytesIO()
+        write_po(out, catalog, width=0, ignore_obsolete=True)
+        po_path(lang).write_bytes(out.getvalue())
+
+
+def problems(lang: str) -> list[str]:
+    """What keeps the `lang` catalog from showing every used message properly."""
+    catalog = read_catalog(lang)
+    found = []
+    if catalog.plural_forms != PLURAL_FORMS[lang]:
+        found.append(
+            f"{lang}: Plural-Forms is {catalog.plural_forms!r}, not {PLURAL_FORMS[lang]!r}"
+        )
+    for key in extract():
+        msgid = key if isinstance(key, str) else key[0]
+        message = catalog.get(msgid)
+        strings = () if message is None else message.string
+        strings = (strings,) if isinstance(strings, str) else tuple(strings)
+        if message is not None and message.fuzzy:
+            found.append(f"{lang}: fuzzy: {msgid!r}")
+        elif not strings or not all(strings):
+            found.append(f"{lang}: untranslated: {msgid!r}")
+        elif not isinstance(key, str) and len(strings) != catalog.num_plurals:
+            found.append(
+                f"{lang}: {len(strings)} plural forms, not {catalog.num_plurals}: {msgid!r}"
+            )
+    return found
+
+
+def _hashable(value: object) -> object:
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
+def stale(lang: str) -> bool:
+    """Whether the committed `.mo` of `lang` differs from what its `.po` compiles to."""
+    import io
+
+    from babel.messages.mofile import read_mo
+
+    fresh = read_mo(io.BytesIO(compile_po(po_path(lang).read_text(encoding="utf-8"), lang)))
+    with mo_path(lang).open("rb") as fh:
+        shipped = read_mo(fh)
+
+    def content(catalog: Catalog) -> set[tuple[object, object, object]]:
+        rows = {(_hashable(m.id), _hashable(m.string), m.context) for m in catalog if m.id}
+        return rows | {("Plural-Forms", catalog.plural_forms, None)}
+
+    return content(fresh) != content(shipped)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -215,14 +249,14 @@ def main(argv: list[str] | None = None) -> int:
         update()
     elif argv[:1] == ["compile"]:
         compile_all()
-    elif argv[:1] == ["missing"]:
-        for lang in LANGUAGES:
-            entries = parse_po(po_path(lang).read_text(encoding="utf-8"))
-            for msgid in extract():
-                if not entries.get(msgid):
-                    print(f"{lang}: {msgid}")
+    elif argv[:1] == ["check"]:
+        found = [p for lang in LANGUAGES for p in problems(lang)]
+        found += [f"{lang}: {mo_path(lang).name} is stale" for lang in LANGUAGES if stale(lang)]
+        for line in found:
+            print(line)
+        return 1 if found else 0
     else:
-        print("usage: python -m cs_tui.i18n update|compile|missing", file=sys.stderr)
+        print("usage: python -m cs_tui.i18n update|compile|check", file=sys.stderr)
         return 2
     return 0
 

@@ -18,7 +18,7 @@ from textual.widgets import Static
 
 from cs_tui.clock import Clock
 from cs_tui.data.views import ConversationDetail, MessageView
-from cs_tui.i18n import _
+from cs_tui.i18n import _, _n
 from cs_tui.safe_text import one_line, safe
 from cs_tui.sla import SlaPolicy
 from cs_tui.widgets import labels
@@ -216,7 +216,12 @@ class Transcript(VerticalScroll, can_focus=True):
         if self.hidden_before:
             parts.append(
                 Text(
-                    _("{count} earlier messages not shown").format(count=self.hidden_before), "dim"
+                    _n(
+                        "{count} earlier message not shown",
+                        "{count} earlier messages not shown",
+                        self.hidden_before,
+                    ).format(count=self.hidden_before),
+                    "dim",
                 )
             )
         for message in self.messages:

@@ -672,13 +672,13 @@ async def test_live_update_from_another_agent(store, clock):
 
 
 def test_catalog_is_complete_in_both_languages():
+    """Every message the code shows has a reviewed translation in both catalogs (not a fuzzy
+    guess), the plural rules are right, and the shipped `.mo` files are what the `.po` compile to."""
     from cs_tui import i18n
 
-    used = i18n.extract()
     for lang in i18n.LANGUAGES:
-        entries = i18n.parse_po(i18n.po_path(lang).read_text(encoding="utf-8"))
-        missing = sorted(m for m in used if not entries.get(m))
-        assert not missing, f"{lang}: untranslated: {missing[:10]}"
+        assert i18n.problems(lang) == []
+        assert not i18n.stale(lang), f"{lang}: run python -m cs_tui.i18n compile"
     i18n.set_language("zh")
     try:
         assert i18n._("Claim") == "领取"
