@@ -15,9 +15,8 @@ import sqlalchemy as sa
 
 from cs_tui.data import models
 from cs_tui.data.agents import DISABLED, NEEDS_AGENT
-from cs_tui.data.core import StoreCore
 from cs_tui.data.errors import InvalidInput, NotAllowed, NotFound
-from cs_tui.data.queries import message_select
+from cs_tui.data.queries import QueriesMixin, message_select
 from cs_tui.data.slarow import iso, sla_columns
 from cs_tui.data.views import AgentInfo, MessageView, QueueRow
 from cs_tui.sla import CATEGORIES, PRIORITIES
@@ -127,7 +126,7 @@ def customer_arrived(row: dict, now: datetime) -> str | None:
 _STORED = {c.name for c in CONV.columns}
 
 
-class ActionsMixin(StoreCore):
+class ActionsMixin(QueriesMixin):
     # -- the one write path ----------------------------------------------------------
 
     def _lock(self, conn, conversation_id: int) -> dict[str, Any]:

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 
 from cs_tui.data import collector_paused, models
 from cs_tui.data.actions import apply_message, customer_arrived, wake_if_due
+from cs_tui.data.agents import AgentsMixin
 from cs_tui.data.bulk import insert_rows
-from cs_tui.data.core import StoreCore
 from cs_tui.data.errors import InvalidInput
 from cs_tui.data.models import sqlite_text
 from cs_tui.data.slarow import sla_columns
@@ -61,7 +61,7 @@ def _lookup(conn, dialect: str, table, key_col, value_col, keys: list[str]) -> d
     return out
 
 
-class IngestMixin(StoreCore):
+class IngestMixin(AgentsMixin):
     def _ids_by(self, conn, table, key_col, keys: list[str]) -> dict[str, int]:
         return _lookup(conn, self.dialect, table, key_col, table.c.id, keys)
 
@@ -424,6 +424,14 @@ class IngestMixin(StoreCore):
         return new_id
 
     # -- export ----------------------------------------------------------------------------
+
+    def export_messages(
+        self, actor: AgentInfo | None, *, include_training: bool = False
+    ) -> Iterator[dict]:
+        """Every message of the store, for `cs-tui export`: the whole team's customers, so a
+        supervisor's (anyone's while the team has none)."""
+        self.require_supervisor(actor, "export the store")
+        return self.export_rows(include_training=include_training)
 
     def export_rows(self, *, include_training: bool = False, batch: int = 5000) -> Iterator[dict]:
         """Every message in the JSONL shape, conversation by conversation, oldest first."""

@@ -9,13 +9,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import datetime
 
 import sqlalchemy as sa
 
 from cs_tui.data import models
-from cs_tui.data.core import StoreCore
+from cs_tui.data.agents import AgentsMixin
 from cs_tui.data.errors import NotFound
 from cs_tui.data.slarow import facts_from_row
 from cs_tui.data.views import (
@@ -124,7 +123,9 @@ def _summary(row: QueueRow) -> QueueRow:
     return dataclasses.replace(row, preview="", tags=())
 
 
-class QueriesMixin(StoreCore):
+class QueriesMixin(AgentsMixin):
+    """Reads: the queue window, conversations, customers, history and the audit trail."""
+
     # -- queue ---------------------------------------------------------------------------
 
     def _queue_conditions(self, viewer: AgentInfo, flt: QueueFilter, now: datetime) -> list:
@@ -430,14 +431,6 @@ class QueriesMixin(StoreCore):
                 EventView(r.id, r.at, r.actor, r.kind, r.conversation_id, dict(r.payload or {}))
                 for r in conn.execute(query)
             ]
-
-    def export_messages(
-        self, actor: AgentInfo | None, *, include_training: bool = False
-    ) -> Iterator[dict]:
-        """Every message of the store, for `cs-tui export`: the whole team's customers, so a
-        supervisor's (anyone's while the team has none)."""
-        self.require_supervisor(actor, "export the store")
-        return self.export_rows(include_training=include_training)
 
     def counts(self) -> dict[str, int]:
         """Rows per table: `cs-tui db info` and the copy check."""

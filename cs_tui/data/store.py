@@ -25,13 +25,13 @@ __all__ = ["Store", "StoreError", "NotAllowed", "NotFound", "InvalidInput", "Sto
 
 
 class Store(
-    QueriesMixin,
+    TrainingStoreMixin,
     ActionsMixin,
-    AgentsMixin,
+    QueriesMixin,
     IngestMixin,
+    AgentsMixin,
     KpiQueriesMixin,
     KnowledgeStore,
-    TrainingStoreMixin,
 ):
     """Every read and write of the app; the mixins share StoreCore (connections, clock, policy)."""
 

@@ -21,8 +21,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from cs_tui.data import models
-from cs_tui.data.core import StoreCore
+from cs_tui.data.actions import ActionsMixin
 from cs_tui.data.errors import InvalidInput, NotAllowed, NotFound
+from cs_tui.data.ingest import IngestMixin
 from cs_tui.data.views import AgentInfo, MessageView
 
 SESSION = models.TrainingSession.__table__
@@ -136,7 +137,7 @@ def _view(row) -> TrainingSessionView:
     )
 
 
-class TrainingStoreMixin(StoreCore):
+class TrainingStoreMixin(ActionsMixin, IngestMixin):
     # -- starting -------------------------------------------------------------------------
 
     def start_session(
