@@ -33,10 +33,13 @@ class Problem:
     line: int | None
     message: str
 
+    @property
+    def where(self) -> str:
+        """``file:line``, or just ``file`` when the line is not known."""
+        return self.path if self.line is None else f"{self.path}:{self.line}"
+
     def __str__(self) -> str:
-        if self.line is None:
-            return f"{self.path}: {self.message}"
-        return f"{self.path}:{self.line}: {self.message}"
+        return f"{self.where}: {self.message}"
 
 
 class ContentError(ValueError):

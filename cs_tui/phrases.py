@@ -13,7 +13,6 @@ Packs are TOML files, one ``[pack]`` table and many ``[[phrase]]`` tables::
     title = "退款到账时间"
     body = "{customer_name}您好,您的退款已经成功,会在{eta}内原路退回。"
     emotion = "anxious"              # optional: angry | anxious | satisfied | neutral
-    channel = "im"                   # optional: im | phone | email | ticket | social
 
 Three layers, later overriding earlier by id: the packs shipped with cs-tui, the team packs named by
 ``team_phrases`` in the config (files or folders of ``*.toml``), and the agent's personal packs in
@@ -28,7 +27,6 @@ problem reads ``file:line: problem``.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -36,11 +34,11 @@ from pathlib import Path
 from typing import Any
 
 from cs_tui import pinyin_keys
+from cs_tui.content import ContentError, KeyLines, Problem, decode_text, parse_toml
 
 __all__ = [
     "CATEGORIES",
     "CATEGORY_LABELS",
-    "CHANNELS",
     "EMOTIONS",
     "KNOWN_VARIABLES",
     "Phrase",
@@ -99,7 +97,6 @@ CATEGORY_LABELS: dict[str, dict[str, str]] = {
 }
 
 EMOTIONS = ("angry", "anxious", "satisfied", "neutral")
-CHANNELS = ("im", "phone", "email", "ticket", "social")
 LANGS = ("zh", "en")
 
 KNOWN_VARIABLES: dict[str, str] = {
@@ -126,18 +123,7 @@ KNOWN_VARIABLES: dict[str, str] = {
 REQUIRED = ("id", "shortcut", "category", "title", "body")
 _VARIABLE_RE = re.compile(r"\{([^{}\n]*)\}")
 _NAME_RE = re.compile(r"[a-z_][a-z0-9_]*\Z")
-_TOML_LINE_RE = re.compile(r"line (\d+)")
 MAX_PACK_BYTES = 2_000_000
-
-
-@dataclass(frozen=True)
-class Problem:
-    path: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -149,7 +135,6 @@ class Phrase:
     body: str
     lang: str = "zh"
     emotion: str | None = None
-    channel: str | None = None
     source: str = ""
     line: int = 0
     """Line of the phrase's [[phrase]] header in its file."""
@@ -218,100 +203,101 @@ def _lang_from_name(name: str) -> str | None:
     return None
 
 
-def _phrase_lines(text: str) -> list[int]:
-    """Line numbers (1-based) of every ``[[phrase]]`` header, in order."""
-    return [
-        n
-        for n, line in enumerate(text.splitlines(), start=1)
-        if line.strip().replace(" ", "").startswith("[[phrase]]")
-    ]
-
-
-def _field_line(lines: list[str], start: int, end: int, key: str) -> int:
-    pattern = re.compile(rf"\s*{re.escape(key)}\s*=")
-    for n in range(start, min(end, len(lines) + 1)):
-        if pattern.match(lines[n - 1]):
-            return n
-    return start
+def _broken(path: str, problem: Problem) -> _PackFile:
+    """A file skipped whole: its one problem says why."""
+    return _PackFile(path, problems=[problem], broken=problem.message)
 
 
 def parse_pack(
     text: str, path: str, *, layer: str = "shipped", default_lang: str | None = None
 ) -> _PackFile:
     """Parse one pack's text. Problems are collected, never raised."""
-    result = _PackFile(path)
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        found = _TOML_LINE_RE.search(str(exc))
-        line = int(found.group(1)) if found else 1
-        reason = str(exc).split(" (at ")[0]
-        result.broken = f"not valid TOML: {reason}"
-        result.problems.append(Problem(path, line, result.broken))
-        return result
-    lines = text.splitlines()
-    headers = _phrase_lines(text)
-    pack = data.get("pack", {})
-    if not isinstance(pack, dict):
-        result.problems.append(Problem(path, 1, "[pack] must be a table"))
-        pack = {}
-    lang = pack.get("lang", default_lang or "zh")
-    if lang not in LANGS:
-        result.problems.append(
-            Problem(path, _field_line(lines, 1, len(lines) + 1, "lang"), f"unknown lang {lang!r}")
-        )
-        lang = default_lang or "zh"
-    extra = pack.get("variables", [])
-    if not isinstance(extra, list) or not all(isinstance(v, str) for v in extra):
-        result.problems.append(Problem(path, 1, "[pack] variables must be a list of names"))
-        extra = []
-    allowed = set(KNOWN_VARIABLES) | set(extra)
+        data = parse_toml(text, path)
+    except ContentError as exc:
+        return _broken(path, exc.problem)
+    result = _PackFile(path)
+    lines = KeyLines(text)
+    lang, allowed = _pack_header(data, path, lines, default_lang, result.problems)
     for key in data:
         if key not in ("pack", "phrase"):
-            line = _field_line(lines, 1, len(lines) + 1, key)
-            result.problems.append(Problem(path, line, f"unknown table or key {key!r}"))
+            result.problems.append(Problem(path, lines.line(key), f"unknown table or key {key!r}"))
     items = data.get("phrase", [])
     if not isinstance(items, list):
-        result.problems.append(Problem(path, 1, "phrase must be an array of tables [[phrase]]"))
+        message = "phrase must be an array of tables [[phrase]]"
+        result.problems.append(Problem(path, lines.line("phrase"), message))
         return result
-    seen_ids: dict[str, int] = {}
-    seen_shortcuts: dict[str, int] = {}
+    context = _PackContext(path, lines, lang, layer, allowed, result.problems)
+    seen_ids: dict[str, int | None] = {}
+    seen_shortcuts: dict[str, int | None] = {}
     for number, item in enumerate(items):
-        start = headers[number] if number < len(headers) else 1
-        end = headers[number + 1] if number + 1 < len(headers) else len(lines) + 1
-
-        def line_of(key: str, start=start, end=end) -> int:
-            return _field_line(lines, start, end, key)
-
-        phrase = _parse_phrase(item, path, start, lang, layer, allowed, line_of, result.problems)
+        phrase = _parse_phrase(item, number, context)
         if phrase is None:
             continue
+        id_line = lines.line("phrase", number, "id")
         if phrase.id in seen_ids:
-            result.problems.append(
-                Problem(
-                    path,
-                    line_of("id"),
-                    f"duplicate id {phrase.id!r}: also at {path}:{seen_ids[phrase.id]}",
-                )
-            )
+            where = Problem(path, seen_ids[phrase.id], "").where
+            message = f"duplicate id {phrase.id!r}: also at {where}"
+            result.problems.append(Problem(path, id_line, message))
             continue
         key = phrase.shortcut.casefold()
         if key in seen_shortcuts:
-            result.problems.append(
-                Problem(
-                    path,
-                    line_of("shortcut"),
-                    f"duplicate shortcut {phrase.shortcut!r}: also at {path}:{seen_shortcuts[key]}",
-                )
-            )
+            where = Problem(path, seen_shortcuts[key], "").where
+            message = f"duplicate shortcut {phrase.shortcut!r}: also at {where}"
+            result.problems.append(Problem(path, phrase.shortcut_line or None, message))
             continue
-        seen_ids[phrase.id] = line_of("id")
-        seen_shortcuts[key] = line_of("shortcut")
+        seen_ids[phrase.id] = id_line
+        seen_shortcuts[key] = phrase.shortcut_line or None
         result.phrases.append(phrase)
     return result
 
 
-def _parse_phrase(item, path, start, lang, layer, allowed, line_of, problems) -> Phrase | None:
+def _pack_header(
+    data: dict, path: str, lines: KeyLines, default_lang: str | None, problems: list[Problem]
+) -> tuple[str, set[str]]:
+    """The pack's language and the variables its phrases may use."""
+    pack = data.get("pack", {})
+    if not isinstance(pack, dict):
+        problems.append(Problem(path, lines.line("pack"), "[pack] must be a table"))
+        pack = {}
+    lang = pack.get("lang", default_lang or "zh")
+    if lang not in LANGS:
+        problems.append(Problem(path, lines.line("pack", "lang"), f"unknown lang {lang!r}"))
+        lang = default_lang or "zh"
+    extra = pack.get("variables", [])
+    if not isinstance(extra, list) or not all(isinstance(v, str) for v in extra):
+        message = "[pack] variables must be a list of names"
+        problems.append(Problem(path, lines.near("pack", "variables"), message))
+        extra = []
+    return lang, set(KNOWN_VARIABLES) | set(extra)
+
+
+@dataclass(frozen=True)
+class _PackContext:
+    """What every phrase of one pack is checked against."""
+
+    path: str
+    lines: KeyLines
+    lang: str
+    layer: str
+    allowed: set[str]
+    problems: list[Problem]
+
+
+_OPTIONAL = ("emotion", "lang")
+_RETIRED = {
+    "channel": "channel is no longer used (a phrase is offered on every channel); remove it"
+}
+
+
+def _parse_phrase(item: Any, number: int, ctx: _PackContext) -> Phrase | None:
+    start = ctx.lines.line("phrase", number)
+    path, problems = ctx.path, ctx.problems
+
+    def line_of(key: str) -> int | None:
+        """The key's line; a key the text does not show (a missing one) belongs to the header."""
+        return ctx.lines.near("phrase", number, key)
+
     if not isinstance(item, dict):
         problems.append(Problem(path, start, "a [[phrase]] must be a table"))
         return None
@@ -325,61 +311,46 @@ def _parse_phrase(item, path, start, lang, layer, allowed, line_of, problems) ->
         if not isinstance(value, str) or not value.strip():
             problems.append(Problem(path, line_of(key), f"{key} must be a non-empty string"))
             ok = False
-    for key in ("emotion", "channel", "lang"):
+    for key in _OPTIONAL:
         if key in item and not isinstance(item[key], str):
             problems.append(Problem(path, line_of(key), f"{key} must be a string"))
             ok = False
-    unknown = sorted(set(item) - set(REQUIRED) - {"emotion", "channel", "lang"})
-    for key in unknown:
-        problems.append(Problem(path, line_of(key), f"unknown field {key!r}"))
+    for key in sorted(set(item) - set(REQUIRED) - set(_OPTIONAL)):
+        message = _RETIRED.get(key, f"unknown field {key!r}")
+        problems.append(Problem(path, line_of(key), message))
     if not ok:
         return None
+    return _checked_phrase(item, start, line_of, ctx)
+
+
+def _checked_phrase(item: dict, start: int | None, line_of, ctx: _PackContext) -> Phrase | None:
+    """The cross-field checks of one phrase whose fields have the right types."""
+    path, problems = ctx.path, ctx.problems
     shortcut = item["shortcut"].strip()
     if any(c.isspace() for c in shortcut):
         problems.append(Problem(path, line_of("shortcut"), "shortcut must not contain spaces"))
         return None
     category = item["category"].strip()
     if category not in CATEGORIES:
-        problems.append(
-            Problem(
-                path,
-                line_of("category"),
-                f"unknown category {category!r} (one of: {', '.join(CATEGORIES)})",
-            )
-        )
+        message = f"unknown category {category!r} (one of: {', '.join(CATEGORIES)})"
+        problems.append(Problem(path, line_of("category"), message))
         return None
     emotion = item.get("emotion")
     if emotion is not None and emotion not in EMOTIONS:
-        problems.append(
-            Problem(
-                path, line_of("emotion"), f"unknown emotion {emotion!r} ({', '.join(EMOTIONS)})"
-            )
-        )
+        message = f"unknown emotion {emotion!r} ({', '.join(EMOTIONS)})"
+        problems.append(Problem(path, line_of("emotion"), message))
         emotion = None
-    channel = item.get("channel")
-    if channel is not None and channel not in CHANNELS:
-        problems.append(
-            Problem(
-                path, line_of("channel"), f"unknown channel {channel!r} ({', '.join(CHANNELS)})"
-            )
-        )
-        channel = None
-    phrase_lang = item.get("lang", lang)
+    phrase_lang = item.get("lang", ctx.lang)
     if phrase_lang not in LANGS:
         problems.append(Problem(path, line_of("lang"), f"unknown lang {phrase_lang!r}"))
-        phrase_lang = lang
+        phrase_lang = ctx.lang
     body = item["body"]
     for match in _VARIABLE_RE.finditer(body):
         name = match.group(1).strip()
-        if name not in allowed:
-            problems.append(
-                Problem(
-                    path,
-                    line_of("body"),
-                    f"unknown variable {{{match.group(1)}}} in {item['id']!r}"
-                    + (" (declare it in [pack] variables)" if _NAME_RE.match(name) else ""),
-                )
-            )
+        if name not in ctx.allowed:
+            hint = " (declare it in [pack] variables)" if _NAME_RE.match(name) else ""
+            message = f"unknown variable {{{match.group(1)}}} in {item['id']!r}{hint}"
+            problems.append(Problem(path, line_of("body"), message))
     return Phrase(
         id=item["id"].strip(),
         shortcut=shortcut,
@@ -388,11 +359,10 @@ def _parse_phrase(item, path, start, lang, layer, allowed, line_of, problems) ->
         body=body.strip(),
         lang=phrase_lang,
         emotion=emotion,
-        channel=channel,
         source=path,
-        line=start,
-        layer=layer,
-        shortcut_line=line_of("shortcut"),
+        line=start or 0,
+        layer=ctx.layer,
+        shortcut_line=line_of("shortcut") or 0,
     )
 
 
@@ -400,28 +370,22 @@ def read_pack_file(path: Path, *, layer: str) -> _PackFile:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        result = _PackFile(str(path), broken=f"cannot read: {exc.strerror or exc}")
-        result.problems.append(Problem(str(path), 1, result.broken))
-        return result
+        return _broken(str(path), Problem(str(path), 1, f"cannot read: {exc.strerror or exc}"))
     return _parse_bytes(raw, str(path), layer=layer, default_lang=_lang_from_name(path.name))
 
 
 def _parse_bytes(raw: bytes, path: str, *, layer: str, default_lang: str | None) -> _PackFile:
-    if len(raw) > MAX_PACK_BYTES:
-        result = _PackFile(path, broken=f"larger than {MAX_PACK_BYTES // 1_000_000} MB")
-    elif b"\x00" in raw:
-        result = _PackFile(path, broken="a binary file, not a TOML pack")
-    else:
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
-            result = _PackFile(path, broken="not UTF-8 text")
-            result.problems.append(Problem(path, line, result.broken))
-            return result
-        return parse_pack(text, path, layer=layer, default_lang=default_lang)
-    result.problems.append(Problem(path, 1, result.broken))
-    return result
+    try:
+        text = decode_text(
+            raw,
+            path,
+            max_bytes=MAX_PACK_BYTES,
+            size_text=f"{MAX_PACK_BYTES // 1_000_000} MB",
+            what="a TOML pack",
+        )
+    except ContentError as exc:
+        return _broken(path, exc.problem)
+    return parse_pack(text, path, layer=layer, default_lang=default_lang)
 
 
 def shipped_pack_files() -> list[_PackFile]:

@@ -211,3 +211,45 @@ def test_binary_and_non_utf8_packs_are_named(tmp_path):
 def test_by_category_follows_the_standard_order(shipped):
     library, _ = shipped
     assert list(library.by_category("zh")) == list(CATEGORIES)
+
+
+def test_a_pack_that_still_sets_channel_loads_with_a_clear_warning(tmp_path):
+    pack = write(tmp_path / "team.toml", GOOD.rstrip() + '\nchannel = "phone"\n')
+    library, problems = PhraseLibrary.load(personal=tmp_path / "none", team=[pack])
+    assert library.get("team.refund") is not None
+    assert [str(p) for p in problems] == [
+        f"{pack}:11: channel is no longer used (a phrase is offered on every channel); remove it"
+    ]
+
+
+def test_problems_point_at_keys_not_at_text_in_a_multiline_body(tmp_path):
+    pack = write(
+        tmp_path / "team.toml",
+        '''[[phrase]]
+id = "a"
+body = """
+shortcut = this line is part of the body
+category = so is this one
+[[phrase]]
+"""
+shortcut = "a1"
+category = "nonsense"
+title = "A"
+
+[[phrase]]
+id = "b"
+shortcut = "a1"
+category = "refund"
+title = "B"
+body = "x"
+''',
+    )
+    problems = [str(p) for p in check_paths([pack])]
+    assert problems == [
+        f"{pack}:9: unknown category 'nonsense' (one of: {', '.join(CATEGORIES)})",
+    ]
+    pack.write_text(pack.read_text().replace('"nonsense"', '"refund"'), encoding="utf-8")
+    problems = [str(p) for p in check_paths([pack])]
+    assert len(problems) == 1
+    assert problems[0].startswith(f"{pack}:14: duplicate shortcut 'a1'")
+    assert f"also at {pack}:8" in problems[0]

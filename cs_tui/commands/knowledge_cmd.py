@@ -205,7 +205,6 @@ def cmd_phrases_list(args: argparse.Namespace) -> int:
                         "body": p.body,
                         "lang": p.lang,
                         "emotion": p.emotion,
-                        "channel": p.channel,
                     }
                     for p in items
                 ]

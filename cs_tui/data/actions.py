@@ -13,20 +13,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from cs_tui.data import models
 from cs_tui.data.agents import DISABLED, NEEDS_AGENT
 from cs_tui.data.errors import InvalidInput, NotAllowed, NotFound
 from cs_tui.data.queries import QueriesMixin, message_select
 from cs_tui.data.slarow import iso, sla_columns
+from cs_tui.data.tables import AGENT, CONV, CONV_TAG, CUST_TAG, DRAFT, EVENT, MSG
 from cs_tui.data.views import AgentInfo, MessageView, QueueRow
 from cs_tui.sla import CATEGORIES, PRIORITIES
-
-CONV = models.Conversation.__table__
-CONV_TAG = models.ConversationTag.__table__
-CUST_TAG = models.CustomerTag.__table__
-MSG = models.Message.__table__
-AGENT = models.Agent.__table__
-DRAFT = models.Draft.__table__
 
 MAX_REPLY_CHARS = 20_000
 MAX_TAG_CHARS = 32
@@ -718,8 +711,8 @@ class ActionsMixin(QueriesMixin):
             conn.execute(sa.delete(CONV_TAG).where(CONV_TAG.c.conversation_id == conversation_id))
             conn.execute(sa.delete(MSG).where(MSG.c.conversation_id == conversation_id))
             conn.execute(
-                sa.update(models.Event.__table__)
-                .where(models.Event.__table__.c.conversation_id == conversation_id)
+                sa.update(EVENT)
+                .where(EVENT.c.conversation_id == conversation_id)
                 .values(conversation_id=None)
             )
             conn.execute(sa.delete(CONV).where(CONV.c.id == conversation_id))

@@ -12,12 +12,11 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from cs_tui.data import models
 from cs_tui.data.core import StoreCore
 from cs_tui.data.errors import InvalidInput, NotAllowed, NotFound
+from cs_tui.data.tables import AGENT
 from cs_tui.data.views import HANDLE_RE, ROLES, AgentInfo
 
-AGENT = models.Agent.__table__
 ONLINE_WINDOW_S = 30
 
 # Fixed refusals (listed in cs_tui.widgets.store_messages, so the workstation translates them).

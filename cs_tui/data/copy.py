@@ -15,22 +15,35 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from cs_tui.data import models
 from cs_tui.data.db import StoreError, explain, reset_sequences
+from cs_tui.data.tables import (
+    AGENT,
+    ARTICLE,
+    CONV,
+    CONV_TAG,
+    CUST,
+    CUST_TAG,
+    DRAFT,
+    EVENT,
+    META,
+    MSG,
+    PHRASE_USE,
+    SESSION,
+)
 
 TABLE_ORDER = (
-    models.SchemaMeta.__table__,
-    models.Agent.__table__,
-    models.Customer.__table__,
-    models.CustomerTag.__table__,
-    models.Conversation.__table__,
-    models.ConversationTag.__table__,
-    models.Message.__table__,
-    models.Draft.__table__,
-    models.Article.__table__,
-    models.PhraseUse.__table__,
-    models.TrainingSession.__table__,
-    models.Event.__table__,
+    META,
+    AGENT,
+    CUST,
+    CUST_TAG,
+    CONV,
+    CONV_TAG,
+    MSG,
+    DRAFT,
+    ARTICLE,
+    PHRASE_USE,
+    SESSION,
+    EVENT,
 )
 SERIAL_TABLES = (
     "agent",
@@ -73,8 +86,8 @@ class CopyReport:
 def message_checksum(store) -> str:
     """sha256 over every message (id, conversation, author, body, time), in id order."""
     digest = hashlib.sha256()
-    msg = models.Message.__table__
-    conv = models.Conversation.__table__
+    msg = MSG
+    conv = CONV
     last = 0
     while True:
         with store._read() as conn:
@@ -176,7 +189,7 @@ def _refuse_busy_target(conn, location: str) -> None:
 
 def _copy_meta(read, write, where: _Where) -> None:
     """Demo anchor, early-warning states: everything but the target's own schema version."""
-    meta = models.SchemaMeta.__table__
+    meta = META
     where.table = meta.name
     kept = [
         dict(r)

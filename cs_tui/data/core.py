@@ -19,9 +19,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cs_tui.clock import Clock
-from cs_tui.data import models
 from cs_tui.data.db import Engines, WriteStats, dialect_insert, explain
 from cs_tui.data.errors import StoreUnavailable
+from cs_tui.data.tables import EVENT
 from cs_tui.sla import SlaPolicy
 
 # PostgreSQL gives up one side of a deadlock or a serialisation conflict: running the whole
@@ -106,7 +106,7 @@ class StoreCore:
         at: datetime | None = None,
     ) -> None:
         conn.execute(
-            sa.insert(models.Event.__table__).values(  # type: ignore[attr-defined]
+            sa.insert(EVENT).values(  # type: ignore[attr-defined]
                 at=at or self.clock.now(),
                 actor_id=actor_id,
                 kind=kind,

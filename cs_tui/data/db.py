@@ -24,8 +24,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from cs_tui.data import models
 from cs_tui.data.models import SCHEMA_VERSION, SQLModel
+from cs_tui.data.tables import META
 
 
 class StoreError(Exception):
@@ -219,9 +219,7 @@ def prepare_schema(engines: Engines) -> int:
             if not tables:
                 SQLModel.metadata.create_all(conn)
                 conn.execute(
-                    sa.insert(models.SchemaMeta.__table__).values(
-                        key="schema_version", value=str(SCHEMA_VERSION)
-                    )
+                    sa.insert(META).values(key="schema_version", value=str(SCHEMA_VERSION))
                 )
                 _install_dialect_extras(conn, engines.dialect)
                 return SCHEMA_VERSION

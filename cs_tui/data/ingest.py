@@ -15,22 +15,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from cs_tui.data import collector_paused, models
+from cs_tui.data import collector_paused
 from cs_tui.data.actions import apply_message, customer_arrived, wake_if_due
 from cs_tui.data.agents import AgentsMixin
 from cs_tui.data.bulk import insert_rows
 from cs_tui.data.errors import InvalidInput
 from cs_tui.data.models import sqlite_text
 from cs_tui.data.slarow import sla_columns
+from cs_tui.data.tables import AGENT, CONV, CONV_TAG, CUST, EVENT, MSG
 from cs_tui.data.views import AgentInfo, IngestRecord, IngestResult
 from cs_tui.sla import CATEGORIES, CHANNELS, PRIORITIES
-
-CONV = models.Conversation.__table__
-CUST = models.Customer.__table__
-CONV_TAG = models.ConversationTag.__table__
-MSG = models.Message.__table__
-AGENT = models.Agent.__table__
-EVENT = models.Event.__table__
 
 CHUNK = 500  # ids per IN (...) list
 _EMPTY_ROW = {c.name: None for c in CONV.columns}

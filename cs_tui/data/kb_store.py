@@ -13,8 +13,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from cs_tui.data import models
 from cs_tui.data.core import StoreCore
+from cs_tui.data.tables import ARTICLE, PHRASE_USE
 
 _CHUNK = 500
 
@@ -78,7 +78,7 @@ class KnowledgeStore(StoreCore):
         ``records``: ArticleRecords (cs_tui.kb) or mappings with slug, title, body, category,
         tags, lang, search_keys. Returns (inserted, updated); one ``kb_import`` event.
         """
-        table = models.Article.__table__
+        table = ARTICLE
         rows: dict[str, dict[str, Any]] = {}
         for record in records:
             row = _row(record)
@@ -141,7 +141,7 @@ class KnowledgeStore(StoreCore):
 
     def articles(self, limit: int | None = None) -> list[ArticleView]:
         """All articles (or the first ``limit``) in id order, for building the search index."""
-        table = models.Article.__table__
+        table = ARTICLE
         query = sa.select(table).order_by(table.c.id)
         if limit is not None:
             query = query.limit(limit)
@@ -150,7 +150,7 @@ class KnowledgeStore(StoreCore):
 
     def article(self, article_id: int | str) -> ArticleView | None:
         """One article by id, or by slug when given a string that is not a number."""
-        table = models.Article.__table__
+        table = ARTICLE
         if isinstance(article_id, str) and not article_id.isdigit():
             condition = table.c.slug == article_id
         else:
@@ -160,7 +160,7 @@ class KnowledgeStore(StoreCore):
         return _view(row) if row is not None else None
 
     def count_articles(self) -> int:
-        table = models.Article.__table__
+        table = ARTICLE
         with self._read() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
 
@@ -169,7 +169,7 @@ class KnowledgeStore(StoreCore):
 
         No audit event: this is a personal ranking signal, not something other agents react to.
         """
-        table = models.PhraseUse.__table__
+        table = PHRASE_USE
         with self._write() as conn:
             conn.execute(
                 sa.insert(table).values(
@@ -179,7 +179,7 @@ class KnowledgeStore(StoreCore):
 
     def recent_phrase_uses(self, agent_id: int, limit: int = 200) -> list[tuple[str, datetime]]:
         """The agent's latest quick-reply uses, newest first: feed to ``search.recency_boost``."""
-        table = models.PhraseUse.__table__
+        table = PHRASE_USE
         query = (
             sa.select(table.c.phrase_id, table.c.used_at)
             .where(table.c.agent_id == agent_id)

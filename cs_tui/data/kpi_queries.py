@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from cs_tui.data import models
 from cs_tui.data.core import StoreCore
 from cs_tui.data.models import FAR_FUTURE, UTCDateTime
 from cs_tui.data.queries import _queue_select, _row_to_queue
+from cs_tui.data.tables import AGENT, CONV, EVENT, META, MSG
 from cs_tui.data.views import AgentInfo, QueueRow
 from cs_tui.sla import CATEGORIES, PRIORITIES, STATUSES
 
@@ -32,11 +32,6 @@ if TYPE_CHECKING:
     # dashboard and reports.
     from cs_tui.metrics import KpiCounts, WindowCounts
 
-CONV = models.Conversation.__table__
-MSG = models.Message.__table__
-AGENT = models.Agent.__table__
-EVENT = models.Event.__table__
-META = models.SchemaMeta.__table__
 
 FIRST_RESPONSE_CHANNELS = ("chat", "phone", "social")
 """Channels where the first-response clock runs (tickets and e-mail have an assignment clock)."""

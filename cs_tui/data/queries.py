@@ -13,10 +13,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from cs_tui.data import models
 from cs_tui.data.agents import AgentsMixin
 from cs_tui.data.errors import NotFound
 from cs_tui.data.slarow import facts_from_row
+from cs_tui.data.tables import AGENT, CONV, CONV_TAG, CUST, CUST_TAG, DRAFT, EVENT, MSG
 from cs_tui.data.views import (
     AgentInfo,
     ConversationDetail,
@@ -27,15 +27,6 @@ from cs_tui.data.views import (
     QueueRow,
     sees_in_full,
 )
-
-CONV = models.Conversation.__table__
-CUST = models.Customer.__table__
-CUST_TAG = models.CustomerTag.__table__
-CONV_TAG = models.ConversationTag.__table__
-MSG = models.Message.__table__
-AGENT = models.Agent.__table__
-EVENT = models.Event.__table__
-DRAFT = models.Draft.__table__
 
 ASSIGNEE = AGENT.alias("assignee")
 MESSAGE_WINDOW = 500  # newest messages loaded with a conversation; older ones page in

@@ -23,16 +23,9 @@ from cs_tui.data.db import reset_sequences
 from cs_tui.data.ingest import write_messages
 from cs_tui.data.models import FAR_FUTURE
 from cs_tui.data.slarow import sla_columns
+from cs_tui.data.tables import AGENT, CONV, CONV_TAG, CUST, CUST_TAG, META, MSG
 from cs_tui.kb import sample_articles
 from cs_tui.sla import CATEGORIES, CHANNELS
-
-CONV = models.Conversation.__table__
-CUST = models.Customer.__table__
-CUST_TAG = models.CustomerTag.__table__
-CONV_TAG = models.ConversationTag.__table__
-MSG = models.Message.__table__
-AGENT = models.Agent.__table__
-EVENT = models.Event.__table__
 
 
 @dataclass(frozen=True)
@@ -672,7 +665,7 @@ def write_demo(store, *, count: int = 300) -> None:
     (and whatever the user did in it) instead of everything days overdue."""
     global _POLICY
     _POLICY = store.policy
-    meta = models.SchemaMeta.__table__
+    meta = META
     with store._read() as conn:
         has_rows = conn.execute(sa.select(CONV.c.id).limit(1)).first() is not None
         anchor = conn.execute(sa.select(meta.c.value).where(meta.c.key == DEMO_ANCHOR)).scalar()
@@ -703,7 +696,7 @@ def rebase(store, delta: timedelta) -> None:
     def shift_text(value):
         return None if value is None else (datetime.fromisoformat(value) + delta).isoformat()
 
-    meta = models.SchemaMeta.__table__
+    meta = META
     with store._write() as conn:
         for table in models.SQLModel.metadata.sorted_tables:
             times = [c for c in table.columns if isinstance(c.type, UTCDateTime)]

@@ -20,17 +20,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from cs_tui.data import models
 from cs_tui.data.actions import ActionsMixin
 from cs_tui.data.errors import InvalidInput, NotAllowed, NotFound
 from cs_tui.data.ingest import IngestMixin
+from cs_tui.data.tables import AGENT, CONV, CUST, MSG, SESSION
 from cs_tui.data.views import AgentInfo, MessageView
 
-SESSION = models.TrainingSession.__table__
-CONV = models.Conversation.__table__
-CUST = models.Customer.__table__
-MSG = models.Message.__table__
-AGENT = models.Agent.__table__
 TRAINEE = AGENT.alias("trainee")
 TRAINER = AGENT.alias("trainer")
 
