@@ -35,6 +35,7 @@ from typing import Any
 
 from cs_tui import pinyin_keys
 from cs_tui.content import ContentError, KeyLines, Problem, decode_text, parse_toml
+from cs_tui.i18n import N_, translate
 
 __all__ = [
     "CATEGORIES",
@@ -73,28 +74,29 @@ CATEGORIES = (
 )
 """The quick-reply categories of the service standards, in the order the side panel lists them."""
 
-CATEGORY_LABELS: dict[str, dict[str, str]] = {
-    "greeting": {"zh": "问候", "en": "Greeting"},
-    "hold": {"zh": "稍等", "en": "Hold"},
-    "apology": {"zh": "致歉", "en": "Apology"},
-    "empathy": {"zh": "安抚", "en": "Empathy"},
-    "confirm": {"zh": "复述确认", "en": "Paraphrase & confirm"},
-    "closing": {"zh": "结束语", "en": "Closing"},
-    "escalation": {"zh": "升级转接", "en": "Escalation & transfer"},
-    "refund": {"zh": "退款时效", "en": "Refund timing"},
-    "logistics_delay": {"zh": "物流延迟", "en": "Delivery delay"},
-    "out_of_stock": {"zh": "缺货", "en": "Out of stock"},
-    "presale": {"zh": "售前需求", "en": "Pre-sale questions"},
-    "recommendation": {"zh": "方案推荐", "en": "Recommendation"},
-    "risk_notice": {"zh": "风险提示", "en": "Risk notice"},
-    "return_policy": {"zh": "七天无理由", "en": "7-day returns"},
-    "return_window": {"zh": "退货时限", "en": "Return window"},
-    "order_number": {"zh": "查订单号", "en": "Order number"},
-    "follow_up": {"zh": "回访", "en": "Follow-up"},
-    "auto_reply": {"zh": "自动回复", "en": "Auto-reply menu"},
-    "outage": {"zh": "故障通知", "en": "Outage notice"},
-    "compensation": {"zh": "补偿", "en": "Compensation"},
+CATEGORY_LABELS: dict[str, str] = {
+    "greeting": N_("Greeting"),
+    "hold": N_("Hold"),
+    "apology": N_("Apology"),
+    "empathy": N_("Empathy"),
+    "confirm": N_("Paraphrase & confirm"),
+    "closing": N_("Closing"),
+    "escalation": N_("Escalation & transfer"),
+    "refund": N_("Refund timing"),
+    "logistics_delay": N_("Delivery delay"),
+    "out_of_stock": N_("Out of stock"),
+    "presale": N_("Pre-sale questions"),
+    "recommendation": N_("Recommendation"),
+    "risk_notice": N_("Risk notice"),
+    "return_policy": N_("7-day returns"),
+    "return_window": N_("Return window"),
+    "order_number": N_("Order number"),
+    "follow_up": N_("Follow-up"),
+    "auto_reply": N_("Auto-reply menu"),
+    "outage": N_("Outage notice"),
+    "compensation": N_("Compensation"),
 }
+"""Category names in English; a phrase shows its own in the language it is written in."""
 
 EMOTIONS = ("angry", "anxious", "satisfied", "neutral")
 LANGS = ("zh", "en")
@@ -148,7 +150,8 @@ class Phrase:
 
     @property
     def label(self) -> str:
-        return CATEGORY_LABELS.get(self.category, {}).get(self.lang, self.category)
+        label = CATEGORY_LABELS.get(self.category)
+        return self.category if label is None else translate(self.lang, label)
 
 
 # --------------------------------------------------------------------------- rendering

@@ -172,6 +172,27 @@ def test_problems_point_at_the_offending_line():
     ]
 
 
+def test_text_that_looks_like_a_header_inside_a_string_does_not_move_problems():
+    brief = 'brief = """\nWhat the trainee reads:\n[[turn]]\n[persona]\ntier = "gold"\n"""\n'
+    text = GOOD.replace('opening = "', brief + 'opening = "').replace(
+        'tier = "vip"', 'tier = "gold"'
+    )
+    assert problems_of(text) == [
+        "s.toml:16: [persona]: tier must be one of standard, vip, not 'gold'"
+    ]
+    text = GOOD.replace('opening = "', brief + 'opening = "').replace("seconds = 90", "seconds = 0")
+    assert problems_of(text) == ["s.toml:46: turn late: seconds must be > 0"]
+
+
+def test_a_missing_part_is_reported_without_a_made_up_line():
+    text = GOOD.replace('title = "Test"\n', "").split("[rubric]")[0]
+    assert problems_of(text) == [
+        "s.toml: missing title",
+        "s.toml: missing [rubric]",
+        "s.toml: missing [[turn]]: a scenario needs scripted turns",
+    ]
+
+
 def test_bad_regex_unknown_key_and_unknown_after():
     text = GOOD.replace('contains = ["@time_commitment", "今天"]', 'contains = ["(今天"]')
     text = text.replace("ends = true", 'ends = true\nafter = "nowhere"\nmood = "x"')

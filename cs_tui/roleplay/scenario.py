@@ -49,15 +49,14 @@ problem reads ``file:line: problem``, like phrase packs.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from cs_tui.content import ContentError, KeyLines, Problem, decode_text, parse_toml
 from cs_tui.durations import parse_duration
-from cs_tui.phrases import Problem
 from cs_tui.sla import CATEGORIES, CHANNELS, PRIORITIES
 
 __all__ = [
@@ -144,8 +143,6 @@ ELEMENT_REFS = (
 
 _ID_RE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,99}\Z")
 _TURN_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}\Z")
-_TOML_LINE_RE = re.compile(r"line (\d+)")
-_HEADER_RE = re.compile(r"\s*\[\[?\s*([A-Za-z0-9_.-]+)\s*\]\]?\s*(#.*)?$")
 
 TOP_KEYS = {
     "id",
@@ -283,53 +280,11 @@ class Scenario:
         }
 
 
-# --------------------------------------------------------------------------- line numbers
-
-
-@dataclass
-class _Section:
-    name: str  # "" for the top level
-    start: int  # line of the header (1 for the top level)
-    end: int  # first line after the section
-
-
-def _sections(lines: list[str]) -> list[_Section]:
-    sections = [_Section("", 1, len(lines) + 1)]
-    for number, line in enumerate(lines, start=1):
-        match = _HEADER_RE.match(line)
-        if match and not line.lstrip().startswith("#"):
-            sections[-1].end = number
-            sections.append(_Section(match.group(1), number, len(lines) + 1))
-    return sections
-
-
-class _Lines:
-    """Finds the line a key is on, so a problem points where the author has to look."""
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
-        self.sections = _sections(self.lines)
-
-    def section(self, name: str, index: int = 0) -> _Section | None:
-        found = [s for s in self.sections if s.name == name]
-        return found[index] if index < len(found) else None
-
-    def key(self, key: str, section: str = "", index: int = 0) -> int:
-        sec = self.section(section, index)
-        if sec is None:
-            return 1
-        pattern = re.compile(rf"\s*{re.escape(key)}\s*=")
-        for number in range(sec.start, min(sec.end, len(self.lines) + 1)):
-            if pattern.match(self.lines[number - 1]):
-                return number
-        return sec.start
-
-
 # --------------------------------------------------------------------------- parsing
 
 
 def _compile_patterns(
-    raw: Any, field_name: str, where: int, source: str, problems: list[Problem]
+    raw: Any, field_name: str, where: int | None, source: str, problems: list[Problem]
 ) -> tuple[Pattern, ...]:
     if raw is None:
         return ()
@@ -371,7 +326,9 @@ def _compile_patterns(
     return tuple(out)
 
 
-def _duration(value: Any, name: str, where: int, source: str, problems: list[Problem]) -> float:
+def _duration(
+    value: Any, name: str, where: int | None, source: str, problems: list[Problem]
+) -> float:
     try:
         seconds = parse_duration(value)
     except (ValueError, TypeError) as exc:
@@ -381,7 +338,7 @@ def _duration(value: Any, name: str, where: int, source: str, problems: list[Pro
 
 
 def _text(
-    data: dict, key: str, where: int, source: str, problems: list[Problem], *, required: bool
+    data: dict, key: str, where: int | None, source: str, problems: list[Problem], *, required: bool
 ) -> str:
     value = data.get(key)
     if value is None:
@@ -400,45 +357,43 @@ def parse_scenario(
     """One scenario from a file's text, or None and every problem found."""
     problems: list[Problem] = []
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        found = _TOML_LINE_RE.search(str(exc))
-        line = int(found.group(1)) if found else 1
-        return None, [Problem(source, line, f"not valid TOML: {str(exc).split(' (at ')[0]}")]
-    lines = _Lines(text)
+        data = parse_toml(text, source)
+    except ContentError as exc:
+        return None, [exc.problem]
+    lines = KeyLines(text)
 
     for key in data:
         if key not in TOP_KEYS:
-            problems.append(Problem(source, lines.key(key), f"unknown key {key!r}"))
+            problems.append(Problem(source, lines.line(key), f"unknown key {key!r}"))
 
     scenario_id = data.get("id", default_id)
     if not isinstance(scenario_id, str) or not _ID_RE.match(scenario_id):
         problems.append(
             Problem(
                 source,
-                lines.key("id"),
+                lines.line("id"),
                 f"id {scenario_id!r} must be lower-case letters, digits, '-', '_' or '.'",
             )
         )
         scenario_id = default_id or "?"
     for key in REQUIRED_TOP:
         if key not in data:
-            problems.append(Problem(source, 1, f"missing {key}"))
-    title = _text(data, "title", lines.key("title"), source, problems, required="title" in data)
+            problems.append(Problem(source, None, f"missing {key}"))
+    title = _text(data, "title", lines.line("title"), source, problems, required="title" in data)
     opening = _text(
-        data, "opening", lines.key("opening"), source, problems, required="opening" in data
+        data, "opening", lines.line("opening"), source, problems, required="opening" in data
     )
-    brief = _text(data, "brief", lines.key("brief"), source, problems, required=False)
+    brief = _text(data, "brief", lines.line("brief"), source, problems, required=False)
 
     lang = data.get("lang", "zh")
     if lang not in LANGS:
-        problems.append(Problem(source, lines.key("lang"), f"lang must be zh or en, not {lang!r}"))
+        problems.append(Problem(source, lines.line("lang"), f"lang must be zh or en, not {lang!r}"))
     channel = data.get("channel", "chat")
     if channel not in CHANNELS:
         problems.append(
             Problem(
                 source,
-                lines.key("channel"),
+                lines.line("channel"),
                 f"unknown channel {channel!r} (one of: {', '.join(CHANNELS)})",
             )
         )
@@ -447,7 +402,7 @@ def parse_scenario(
         problems.append(
             Problem(
                 source,
-                lines.key("category"),
+                lines.line("category"),
                 f"unknown category {category!r} (one of: {', '.join(CATEGORIES)})",
             )
         )
@@ -456,20 +411,20 @@ def parse_scenario(
         problems.append(
             Problem(
                 source,
-                lines.key("priority"),
+                lines.line("priority"),
                 f"unknown priority {priority!r} (one of: {', '.join(PRIORITIES)})",
             )
         )
     beyond_policy = data.get("beyond_policy", False)
     if not isinstance(beyond_policy, bool):
         problems.append(
-            Problem(source, lines.key("beyond_policy"), "beyond_policy must be true or false")
+            Problem(source, lines.line("beyond_policy"), "beyond_policy must be true or false")
         )
         beyond_policy = False
     time_limit = 0.0
     if "time_limit" in data:
         found = len(problems)
-        where = lines.key("time_limit")
+        where = lines.line("time_limit")
         time_limit = _duration(data["time_limit"], "time_limit", where, source, problems)
         if time_limit <= 0 and len(problems) == found:
             problems.append(Problem(source, where, "time_limit must be more than 0"))
@@ -478,9 +433,9 @@ def parse_scenario(
         targets[key] = default
         if key in data:
             found = len(problems)
-            value = _duration(data[key], key, lines.key(key), source, problems)
+            value = _duration(data[key], key, lines.line(key), source, problems)
             if value <= 0 and len(problems) == found:
-                problems.append(Problem(source, lines.key(key), f"{key} must be > 0"))
+                problems.append(Problem(source, lines.line(key), f"{key} must be > 0"))
             targets[key] = value or default
 
     persona = _parse_persona(data.get("persona"), lines, source, problems)
@@ -488,12 +443,12 @@ def parse_scenario(
     turns = _parse_turns(data.get("turn"), lines, source, problems)
 
     # The rubric must fit the scenario, or the scorecard would ask for the impossible.
-    rubric_line = lines.section("rubric").start if lines.section("rubric") else 1
+    rubric_line = lines.line("rubric")
     if weights.get("options") and category != "pre_sale":
         problems.append(
             Problem(
                 source,
-                lines.key("options", "rubric"),
+                lines.near("rubric", "options"),
                 'options is scored only in pre-sale scenarios (category = "pre_sale")',
             )
         )
@@ -509,7 +464,7 @@ def parse_scenario(
         problems.append(
             Problem(
                 source,
-                lines.key("empathy", "rubric"),
+                lines.near("rubric", "empathy"),
                 "empathy is scored only when the persona is angry or anxious",
             )
         )
@@ -517,7 +472,7 @@ def parse_scenario(
         problems.append(
             Problem(
                 source,
-                lines.key("escalation", "rubric"),
+                lines.near("rubric", "escalation"),
                 "escalation is scored only when beyond_policy = true",
             )
         )
@@ -531,7 +486,7 @@ def parse_scenario(
         )
 
     if problems or persona is None:
-        problems.sort(key=lambda p: p.line)
+        problems.sort(key=lambda p: p.line or 0)
         return None, problems
     return (
         Scenario(
@@ -557,27 +512,26 @@ def parse_scenario(
     )
 
 
-def _parse_persona(raw: Any, lines: _Lines, source: str, problems: list[Problem]):
+def _parse_persona(raw: Any, lines: KeyLines, source: str, problems: list[Problem]):
     if raw is None:
-        problems.append(Problem(source, 1, "missing [persona]"))
+        problems.append(Problem(source, None, "missing [persona]"))
         return None
-    header = lines.section("persona")
-    start = header.start if header else 1
+    start = lines.line("persona")
     if not isinstance(raw, dict):
         problems.append(Problem(source, start, "[persona] must be a table"))
         return None
     for key in raw:
         if key not in PERSONA_KEYS:
             problems.append(
-                Problem(source, lines.key(key, "persona"), f"[persona]: unknown key {key!r}")
+                Problem(source, lines.near("persona", key), f"[persona]: unknown key {key!r}")
             )
-    name = _text(raw, "name", lines.key("name", "persona"), source, problems, required=True)
+    name = _text(raw, "name", lines.near("persona", "name"), source, problems, required=True)
     tier = raw.get("tier", "standard")
     if tier not in TIERS:
         problems.append(
             Problem(
                 source,
-                lines.key("tier", "persona"),
+                lines.near("persona", "tier"),
                 f"[persona]: tier must be one of {', '.join(TIERS)}, not {tier!r}",
             )
         )
@@ -586,24 +540,24 @@ def _parse_persona(raw: Any, lines: _Lines, source: str, problems: list[Problem]
         problems.append(
             Problem(
                 source,
-                lines.key("emotion", "persona"),
+                lines.near("persona", "emotion"),
                 f"[persona]: emotion must be one of {', '.join(EMOTIONS)}, not {emotion!r}",
             )
         )
     return Persona(name or "?", tier if tier in TIERS else "standard", emotion)
 
 
-def _parse_rubric(raw: Any, lines: _Lines, source: str, problems: list[Problem]):
+def _parse_rubric(raw: Any, lines: KeyLines, source: str, problems: list[Problem]):
     if raw is None:
-        problems.append(Problem(source, 1, "missing [rubric]"))
+        problems.append(Problem(source, None, "missing [rubric]"))
         return {}
-    header = lines.section("rubric")
+    header = lines.line("rubric")
     if not isinstance(raw, dict):
-        problems.append(Problem(source, header.start if header else 1, "[rubric] must be a table"))
+        problems.append(Problem(source, header, "[rubric] must be a table"))
         return {}
     weights: dict[str, float] = {}
     for key, value in raw.items():
-        where = lines.key(key, "rubric")
+        where = lines.near("rubric", key)
         if key not in CRITERIA:
             problems.append(
                 Problem(
@@ -619,23 +573,24 @@ def _parse_rubric(raw: Any, lines: _Lines, source: str, problems: list[Problem])
         if value:
             weights[key] = float(value)
     if not weights:
-        problems.append(Problem(source, header.start if header else 1, "[rubric] is empty"))
+        problems.append(Problem(source, header, "[rubric] is empty"))
     return {k: weights[k] for k in CRITERIA if k in weights}
 
 
-def _parse_turns(raw: Any, lines: _Lines, source: str, problems: list[Problem]):
+def _parse_turns(raw: Any, lines: KeyLines, source: str, problems: list[Problem]):
     if raw is None:
-        problems.append(Problem(source, 1, "missing [[turn]]: a scenario needs scripted turns"))
+        problems.append(Problem(source, None, "missing [[turn]]: a scenario needs scripted turns"))
         return ()
     if not isinstance(raw, list):
-        problems.append(Problem(source, 1, "turn must be an array of tables [[turn]]"))
+        problems.append(
+            Problem(source, lines.line("turn"), "turn must be an array of tables [[turn]]")
+        )
         return ()
     if len(raw) > MAX_TURNS:
-        extra = lines.section("turn", MAX_TURNS)
         problems.append(
             Problem(
                 source,
-                extra.start if extra else 1,
+                lines.line("turn", MAX_TURNS),
                 f"at most {MAX_TURNS} turns (the trainer says them with keys 1-{MAX_TURNS})",
             )
         )
@@ -643,11 +598,10 @@ def _parse_turns(raw: Any, lines: _Lines, source: str, problems: list[Problem]):
     seen: dict[str, int] = {}
     untils: list[tuple[str, str, int]] = []
     for index, item in enumerate(raw):
-        header = lines.section("turn", index)
-        start = header.start if header else 1
+        start = lines.line("turn", index)
 
-        def at(key: str, index=index) -> int:
-            return lines.key(key, "turn", index)
+        def at(key: str, index=index) -> int | None:
+            return lines.near("turn", index, key)
 
         if not isinstance(item, dict):
             problems.append(Problem(source, start, "a [[turn]] must be a table"))
@@ -753,7 +707,7 @@ def _parse_turns(raw: Any, lines: _Lines, source: str, problems: list[Problem]):
                 after=after,
                 until=until,
                 ends=ends,
-                line=start,
+                line=start or 0,
                 key=str(len(turns) + 1) if len(turns) < MAX_TURNS else "",
             )
         )
@@ -775,14 +729,16 @@ class ScenarioSet:
 
 
 def _parse_bytes(raw: bytes, source: str, default_id: str, layer: str):
-    if len(raw) > MAX_SCENARIO_BYTES:
-        return None, [Problem(source, 1, f"larger than {MAX_SCENARIO_BYTES // 1000} kB")]
-    if b"\x00" in raw:
-        return None, [Problem(source, 1, "a binary file, not a TOML scenario")]
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return None, [Problem(source, raw[: exc.start].count(b"\n") + 1, "not UTF-8 text")]
+        text = decode_text(
+            raw,
+            source,
+            max_bytes=MAX_SCENARIO_BYTES,
+            size_text=f"{MAX_SCENARIO_BYTES // 1000} kB",
+            what="a TOML scenario",
+        )
+    except ContentError as exc:
+        return None, [exc.problem]
     return parse_scenario(text, source, default_id=default_id, layer=layer)
 
 

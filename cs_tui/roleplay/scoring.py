@@ -38,13 +38,14 @@ from functools import lru_cache
 from typing import Any
 
 from cs_tui import compliance, sentiment
+from cs_tui.i18n import N_, translate
 from cs_tui.roleplay.scenario import (
     CRITERIA,
-    CRITERION_LABELS,
     DEFAULT_WEIGHTS,
     FIRST_REPLY_S,
     NEXT_REPLY_S,
     Scenario,
+    criterion_label,
 )
 from cs_tui.roleplay.transcript import Line
 
@@ -168,50 +169,35 @@ def has_element(name: str, text: str, lang: str | None = None) -> bool:
     return any(span.element == name for span in _cached_spans(text, lang))
 
 
-_NOTES: dict[str, dict[str, str]] = {
-    "no_customer": {"en": "no customer message", "zh": "没有顾客消息"},
-    "no_reply": {"en": "no reply", "zh": "未回复"},
-    "unanswered_after": {"en": "unanswered after {s}s", "zh": "{s}秒后仍未回复"},
-    "time": {"en": "{s}s (target {t}s)", "zh": "{s}秒(目标{t}秒)"},
-    "no_later": {
-        "en": "no later customer message was due an answer",
-        "zh": "没有需要计时回复的后续顾客消息",
-    },
-    "in_time": {"en": "{a} of {b} in time (target {t}s)", "zh": "{b}次中{a}次及时(目标{t}秒)"},
-    "clean": {
-        "en": "{a} of {b} replies without a phrase to avoid",
-        "zh": "{b}条回复中{a}条没有禁用语",
-    },
-    "no_replies": {"en": "no replies", "zh": "没有回复"},
-    "no_greeting": {"en": "no greeting in the first reply", "zh": "首条回复没有问候语"},
-    "no_confirm": {
-        "en": "never paraphrased and confirmed the request",
-        "zh": "没有复述确认顾客的诉求",
-    },
-    "no_time": {"en": "no concrete time commitment", "zh": "没有明确的时间承诺"},
-    "no_closing": {"en": "no closing", "zh": "没有结束语"},
-    "calm": {"en": "the customer was not upset", "zh": "顾客情绪平稳,不计分"},
-    "no_empathy": {
-        "en": "the customer's feeling was never acknowledged",
-        "zh": "没有回应顾客的情绪",
-    },
-    "upset_here": {"en": "the customer is upset here", "zh": "顾客在这里表现出不满或焦虑"},
-    "not_presale": {"en": "not a pre-sale conversation", "zh": "不是售前咨询,不计分"},
-    "no_options": {"en": "no reply offered 2-3 numbered options", "zh": "没有给出2-3个方案"},
-    "within_policy": {
-        "en": "nothing beyond policy was asked",
-        "zh": "顾客没有提出超出政策的要求,不计分",
-    },
-    "not_escalated": {"en": "the request was not handed on", "zh": "超出政策的要求没有升级处理"},
-    "escalated_at": {"en": "escalated in the store at {at}", "zh": "已于{at}升级处理"},
-    "beyond_here": {"en": "the request goes beyond policy", "zh": "此要求超出政策范围"},
+_NOTES: dict[str, str] = {
+    "no_customer": N_("no customer message"),
+    "no_reply": N_("no reply"),
+    "unanswered_after": N_("unanswered after {s}s"),
+    "time": N_("{s}s (target {t}s)"),
+    "no_later": N_("no later customer message was due an answer"),
+    "in_time": N_("{a} of {b} in time (target {t}s)"),
+    "clean": N_("{a} of {b} replies without a phrase to avoid"),
+    "no_replies": N_("no replies"),
+    "no_greeting": N_("no greeting in the first reply"),
+    "no_confirm": N_("never paraphrased and confirmed the request"),
+    "no_time": N_("no concrete time commitment"),
+    "no_closing": N_("no closing"),
+    "calm": N_("the customer was not upset"),
+    "no_empathy": N_("the customer's feeling was never acknowledged"),
+    "upset_here": N_("the customer is upset here"),
+    "not_presale": N_("not a pre-sale conversation"),
+    "no_options": N_("no reply offered 2-3 numbered options"),
+    "within_policy": N_("nothing beyond policy was asked"),
+    "not_escalated": N_("the request was not handed on"),
+    "escalated_at": N_("escalated in the store at {at}"),
+    "beyond_here": N_("the request goes beyond policy"),
 }
+"""The notes a scorecard gives, in English; `note()` renders them in the card's language."""
 
 
 def note(lang: str, key: str, **values: Any) -> str:
-    """A scorecard note in the card's language."""
-    text = _NOTES[key].get(lang) or _NOTES[key]["en"]
-    return text.format(**values)
+    """A scorecard note in the card's language (the conversation's, not the interface's)."""
+    return translate(lang, _NOTES[key]).format(**values)
 
 
 # -- the scorecard --------------------------------------------------------------------------
@@ -255,7 +241,7 @@ class Item:
     def to_json(self, lang: str = "en") -> dict[str, Any]:
         return {
             "criterion": self.criterion,
-            "label": CRITERION_LABELS[self.criterion][lang],
+            "label": criterion_label(self.criterion, lang),
             "applicable": self.applicable,
             "passed": self.passed,
             "points": self.points,
@@ -666,41 +652,23 @@ class _Scorer:
 # -- rendering ------------------------------------------------------------------------------
 
 _MD = {
-    "en": {
-        "title": "Scorecard",
-        "total": "Total",
-        "item": "Item",
-        "points": "Points",
-        "result": "Result",
-        "evidence": "Evidence",
-        "times": "Response times",
-        "rate": "Compliant-language rate",
-        "na": "not scored",
-        "pass": "passed",
-        "fail": "missed",
-        "message": "message",
-        "unanswered": "unanswered",
-        "first": "first reply",
-        "later": "later reply",
-    },
-    "zh": {
-        "title": "评分卡",
-        "total": "总分",
-        "item": "项目",
-        "points": "得分",
-        "result": "结果",
-        "evidence": "依据",
-        "times": "响应时间",
-        "rate": "合规用语率",
-        "na": "不计分",
-        "pass": "达标",
-        "fail": "未达标",
-        "message": "消息",
-        "unanswered": "未回复",
-        "first": "首次回复",
-        "later": "后续回复",
-    },
+    "title": N_("Scorecard"),
+    "total": N_("Total"),
+    "item": N_("Item"),
+    "points": N_("Points"),
+    "result": N_("Result"),
+    "evidence": N_("Evidence"),
+    "times": N_("Response times"),
+    "rate": N_("Compliant-language rate"),
+    "na": N_("not scored"),
+    "pass": N_("passed"),
+    "fail": N_("missed"),
+    "message": N_("message"),
+    "unanswered": N_("unanswered"),
+    "first": N_("first reply"),
+    "later": N_("later reply"),
 }
+"""The words of the Markdown scorecard, in English; rendered in the card's language."""
 
 
 def _md_text(text: str) -> str:
@@ -710,7 +678,7 @@ def _md_text(text: str) -> str:
 def render_markdown(card: dict[str, Any], lang: str | None = None) -> str:
     """A scorecard (``Scorecard.to_json()``, or one stored with a session) as Markdown."""
     lang = lang or card.get("lang") or "en"
-    words = _MD.get(lang, _MD["en"])
+    words = {key: translate(lang, text) for key, text in _MD.items()}
     out = []
     title = card.get("title") or card.get("scenario") or ""
     out.append(f"# {words['title']}" + (f": {_md_text(title)}" if title else ""))
@@ -731,7 +699,7 @@ def render_markdown(card: dict[str, Any], lang: str | None = None) -> str:
     out.append(f"| {words['item']} | {words['points']} | {words['result']} |")
     out.append("|---|---:|---|")
     for item in card.get("items", []):
-        label = CRITERION_LABELS.get(item["criterion"], {}).get(lang, item["criterion"])
+        label = criterion_label(item["criterion"], lang) or item["criterion"]
         if not item.get("applicable", True):
             result = words["na"]
             points = "–"
@@ -742,7 +710,7 @@ def render_markdown(card: dict[str, Any], lang: str | None = None) -> str:
         out.append(f"| {label} | {points} | {result}{note} |")
     evidence_lines = []
     for item in card.get("items", []):
-        label = CRITERION_LABELS.get(item["criterion"], {}).get(lang, item["criterion"])
+        label = criterion_label(item["criterion"], lang) or item["criterion"]
         for ev in item.get("evidence", []):
             where = (
                 f"{words['message']} {ev['message'] + 1}" if ev.get("message") is not None else "–"

@@ -40,7 +40,6 @@ from cs_tui.data.views import AgentInfo, ConversationDetail, QueueFilter
 from cs_tui.durations import format_countdown
 from cs_tui.i18n import N_, _
 from cs_tui.roleplay import (
-    CRITERION_LABELS,
     Rubric,
     Scenario,
     due_turn,
@@ -50,6 +49,7 @@ from cs_tui.roleplay import (
     time_left,
     turn_states,
 )
+from cs_tui.roleplay.scenario import criterion_label
 from cs_tui.safe_text import one_line, safe
 from cs_tui.screens.workstation import WorkstationScreen
 from cs_tui.widgets.footer import CsFooter
@@ -81,7 +81,7 @@ def _cut(text: str, limit: int) -> str:
 def _label(criterion: str, lang: str) -> str:
     """A rubric item's name; an unknown one (from a stored scorecard or a scenario file) is
     drawn as plain text."""
-    label = CRITERION_LABELS.get(criterion, {}).get(lang)
+    label = criterion_label(criterion, lang)
     return label if label is not None else one_line(criterion, limit=40)
 
 
