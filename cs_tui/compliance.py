@@ -132,8 +132,9 @@ def _parse_rule(
 ) -> Rule | None:
     """One [[rule]], or None after adding why it was left out to ``problems``."""
 
-    def problem(message: str) -> None:
+    def problem(message: str) -> Rule | None:
         problems.append(str(Problem(source, line, message)))
+        return None
 
     if not isinstance(item, dict):
         return problem("a [[rule]] must be a table")

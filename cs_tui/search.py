@@ -774,7 +774,7 @@ class SearchIndex:
         if not compact or not self._shortcuts:
             return []
         index = bisect_left(self._shortcuts, (compact, -1))
-        out = []
+        out: list[int] = []
         while index < len(self._shortcuts) and len(out) < 50:
             short, pos = self._shortcuts[index]
             if not short.startswith(compact):

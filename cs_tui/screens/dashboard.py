@@ -23,6 +23,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Sparkline, Static
@@ -395,11 +396,11 @@ class DashboardScreen(Screen[int | None]):
         focused = self.focused
         agents = self.query_one("#dash-agents", DataTable)
         if focused is agents and agents.row_count:
-            handle = agents.coordinate_to_cell_key((agents.cursor_row, 0)).row_key.value
+            handle = agents.coordinate_to_cell_key(Coordinate(agents.cursor_row, 0)).row_key.value
             return self._oldest.get(handle or "")
         breaches = self.query_one("#dash-breaches", DataTable)
         if breaches.row_count:
-            key = breaches.coordinate_to_cell_key((breaches.cursor_row, 0)).row_key.value
+            key = breaches.coordinate_to_cell_key(Coordinate(breaches.cursor_row, 0)).row_key.value
             return int(key) if key else None
         return None
 

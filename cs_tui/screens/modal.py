@@ -7,8 +7,9 @@ title (`target_label`), so the agent always sees which conversation a key will c
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
+from textual.app import CSSPathType
 from textual.binding import Binding
 from textual.screen import ModalScreen
 
@@ -26,7 +27,7 @@ def target_label(external_id: str, customer_name: str) -> str:
 
 
 class CsModal(ModalScreen[T]):
-    CSS_PATH = "modal.tcss"
+    CSS_PATH: ClassVar[CSSPathType | None] = "modal.tcss"
     BINDINGS = [
         # Escape arrives late over SSH; ctrl+g cancels at once (as in Emacs and readline).
         Binding("escape,ctrl+g", "cancel", N_("Cancel"), id="modal.cancel"),

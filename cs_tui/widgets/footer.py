@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 from cs_tui.i18n import _
 
@@ -14,9 +15,8 @@ from cs_tui.i18n import _
 class CsFooter(Footer):
     def compose(self) -> ComposeResult:
         for widget in super().compose():
-            description = getattr(widget, "description", None)
-            if isinstance(description, str) and description:
-                widget.description = _(description)
+            if isinstance(widget, FooterKey) and widget.description:
+                widget.description = _(widget.description)
             tooltip = getattr(widget, "tooltip", None)
             if isinstance(tooltip, str) and tooltip:
                 widget.tooltip = _(tooltip)

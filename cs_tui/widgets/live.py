@@ -9,11 +9,17 @@ store is reported once with `LivePoller.Trouble` and polled again; the next succ
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from textual.dom import DOMNode
 from textual.message import Message
-from textual.message_pump import MessagePump
 from textual.timer import Timer
 
 from cs_tui.data.views import EventView
+
+if TYPE_CHECKING:
+    from cs_tui.data.store import Store
+    from cs_tui.data.watch import ChangeWatcher
 
 INTERVAL = 0.5
 HEARTBEAT_EVERY = 20  # polls: presence is refreshed every ten seconds
@@ -35,8 +41,8 @@ class LivePoller:
 
     def __init__(
         self,
-        owner: MessagePump,
-        store,
+        owner: DOMNode,
+        store: Store,
         *,
         interval: float = INTERVAL,
         agent_id: int | None = None,
@@ -46,7 +52,7 @@ class LivePoller:
         self.agent_id = agent_id
         self._polls = 0
         self.interval = interval
-        self._watcher = None
+        self._watcher: ChangeWatcher | None = None
         self._timer: Timer | None = None
         self._failing = False
         self._busy = False
@@ -80,7 +86,7 @@ class LivePoller:
                 from cs_tui.data.watch import ChangeWatcher
 
                 self._watcher = ChangeWatcher(self.store)
-                events = []
+                events: list[EventView] = []
             else:
                 events = self._watcher.poll()
         except Exception as exc:  # StoreError, OperationalError while the store is away

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from rich.text import Text
 from textual.widget import Widget
 
@@ -30,7 +32,7 @@ class StatusLine(Widget):
         self.locked = locked
         self.queue_total: int | None = None
         self.problem: str | None = None
-        self._minute = None
+        self._minute: datetime | None = None
 
     def tick(self) -> None:
         """Repaint when the minute changes (the clock shows HH:MM, so most ticks cost nothing)."""
