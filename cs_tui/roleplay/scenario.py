@@ -57,6 +57,7 @@ from typing import Any
 
 from cs_tui.content import ContentError, KeyLines, Problem, decode_text, parse_toml
 from cs_tui.durations import parse_duration
+from cs_tui.i18n import N_, translate
 from cs_tui.sla import CATEGORIES, CHANNELS, PRIORITIES
 
 __all__ = [
@@ -70,6 +71,7 @@ __all__ = [
     "ScenarioError",
     "Turn",
     "check_paths",
+    "criterion_label",
     "find_scenario",
     "load_scenarios",
     "parse_scenario",
@@ -91,18 +93,27 @@ CRITERIA = (
 )
 """The scorecard's items, in the order the scorecard lists them."""
 
-CRITERION_LABELS: dict[str, dict[str, str]] = {
-    "first_response": {"en": "First reply within target", "zh": "首次响应及时"},
-    "next_response": {"en": "Later replies within target", "zh": "后续响应及时"},
-    "compliant_language": {"en": "Compliant language", "zh": "用语规范"},
-    "greeting": {"en": "Greeting", "zh": "问候"},
-    "confirm": {"en": "Paraphrase and confirm", "zh": "复述确认"},
-    "empathy": {"en": "Empathy for an upset customer", "zh": "安抚情绪"},
-    "time_commitment": {"en": "Concrete time commitment", "zh": "明确时间承诺"},
-    "options": {"en": "2-3 options (pre-sale)", "zh": "提供2-3个方案(售前)"},
-    "escalation": {"en": "Escalation beyond policy", "zh": "超出政策时升级"},
-    "closing": {"en": "Closing", "zh": "结束语"},
+CRITERION_LABELS: dict[str, str] = {
+    "first_response": N_("First reply within target"),
+    "next_response": N_("Later replies within target"),
+    "compliant_language": N_("Compliant language"),
+    "greeting": N_("Greeting"),
+    "confirm": N_("Paraphrase and confirm"),
+    "empathy": N_("Empathy for an upset customer"),
+    "time_commitment": N_("Concrete time commitment"),
+    "options": N_("2-3 options (pre-sale)"),
+    "escalation": N_("Escalation beyond policy"),
+    "closing": N_("Closing"),
 }
+"""The items' names in English; `criterion_label()` gives them in a scorecard's language."""
+
+
+def criterion_label(criterion: str, lang: str | None) -> str | None:
+    """A rubric item's name in `lang` (a card reads in its conversation's language, whatever
+    the interface's), or None for an item this version does not know."""
+    label = CRITERION_LABELS.get(criterion)
+    return None if label is None else translate(lang, label)
+
 
 DEFAULT_WEIGHTS: dict[str, float] = {
     "first_response": 15,
