@@ -16,35 +16,9 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from cs_tui.data.db import StoreError, explain, reset_sequences
-from cs_tui.data.tables import (
-    AGENT,
-    ARTICLE,
-    CONV,
-    CONV_TAG,
-    CUST,
-    CUST_TAG,
-    DRAFT,
-    EVENT,
-    META,
-    MSG,
-    PHRASE_USE,
-    SESSION,
-)
+from cs_tui.data.store import Store
+from cs_tui.data.tables import CONV, META, MSG, TABLE_ORDER
 
-TABLE_ORDER = (
-    META,
-    AGENT,
-    CUST,
-    CUST_TAG,
-    CONV,
-    CONV_TAG,
-    MSG,
-    DRAFT,
-    ARTICLE,
-    PHRASE_USE,
-    SESSION,
-    EVENT,
-)
 SERIAL_TABLES = (
     "agent",
     "customer",
@@ -86,24 +60,22 @@ class CopyReport:
 def message_checksum(store) -> str:
     """sha256 over every message (id, conversation, author, body, time), in id order."""
     digest = hashlib.sha256()
-    msg = MSG
-    conv = CONV
     last = 0
     while True:
         with store._read() as conn:
             rows = conn.execute(
                 sa.select(
-                    msg.c.id,
-                    conv.c.external_id,
-                    msg.c.author_kind,
-                    msg.c.author_agent_id,
-                    msg.c.body,
-                    msg.c.sent_at,
-                    msg.c.external_id.label("mid"),
+                    MSG.c.id,
+                    CONV.c.external_id,
+                    MSG.c.author_kind,
+                    MSG.c.author_agent_id,
+                    MSG.c.body,
+                    MSG.c.sent_at,
+                    MSG.c.external_id.label("mid"),
                 )
-                .select_from(msg.join(conv, conv.c.id == msg.c.conversation_id))
-                .where(msg.c.id > last)
-                .order_by(msg.c.id)
+                .select_from(MSG.join(CONV, CONV.c.id == MSG.c.conversation_id))
+                .where(MSG.c.id > last)
+                .order_by(MSG.c.id)
                 .limit(CHUNK)
             ).all()
         if not rows:
@@ -127,8 +99,6 @@ def message_checksum(store) -> str:
 
 
 def copy_store(source_target: str, dest_target: str) -> CopyReport:
-    from cs_tui.data.store import Store
-
     src = Store.open(source_target, create=False)
     dst = Store.open(dest_target)
     try:
@@ -189,14 +159,13 @@ def _refuse_busy_target(conn, location: str) -> None:
 
 def _copy_meta(read, write, where: _Where) -> None:
     """Demo anchor, early-warning states: everything but the target's own schema version."""
-    meta = META
-    where.table = meta.name
+    where.table = META.name
     kept = [
         dict(r)
-        for r in read.execute(sa.select(meta).where(meta.c.key != "schema_version")).mappings()
+        for r in read.execute(sa.select(META).where(META.c.key != "schema_version")).mappings()
     ]
     if kept:
-        write.execute(sa.insert(meta), kept)
+        write.execute(sa.insert(META), kept)
 
 
 def _copy_table(read, write, table: sa.Table, where: _Where) -> None:

@@ -106,7 +106,7 @@ class StoreCore:
         at: datetime | None = None,
     ) -> None:
         conn.execute(
-            sa.insert(EVENT).values(  # type: ignore[attr-defined]
+            sa.insert(EVENT).values(
                 at=at or self.clock.now(),
                 actor_id=actor_id,
                 kind=kind,

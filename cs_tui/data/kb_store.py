@@ -78,7 +78,6 @@ class KnowledgeStore(StoreCore):
         ``records``: ArticleRecords (cs_tui.kb) or mappings with slug, title, body, category,
         tags, lang, search_keys. Returns (inserted, updated); one ``kb_import`` event.
         """
-        table = ARTICLE
         rows: dict[str, dict[str, Any]] = {}
         for record in records:
             row = _row(record)
@@ -92,7 +91,7 @@ class KnowledgeStore(StoreCore):
             for start in range(0, len(slugs), _CHUNK):
                 chunk = slugs[start : start + _CHUNK]
                 for slug, article_id in conn.execute(
-                    sa.select(table.c.slug, table.c.id).where(table.c.slug.in_(chunk))
+                    sa.select(ARTICLE.c.slug, ARTICLE.c.id).where(ARTICLE.c.slug.in_(chunk))
                 ):
                     existing[slug] = article_id
             inserts = [
@@ -108,11 +107,11 @@ class KnowledgeStore(StoreCore):
                 if slug in existing
             ]
             if inserts:
-                conn.execute(sa.insert(table), inserts)
+                conn.execute(sa.insert(ARTICLE), inserts)
             if updates:
                 conn.execute(
-                    sa.update(table)
-                    .where(table.c.id == sa.bindparam("b_id"))
+                    sa.update(ARTICLE)
+                    .where(ARTICLE.c.id == sa.bindparam("b_id"))
                     .values(
                         {
                             name: sa.bindparam(f"v_{name}")
@@ -141,8 +140,7 @@ class KnowledgeStore(StoreCore):
 
     def articles(self, limit: int | None = None) -> list[ArticleView]:
         """All articles (or the first ``limit``) in id order, for building the search index."""
-        table = ARTICLE
-        query = sa.select(table).order_by(table.c.id)
+        query = sa.select(ARTICLE).order_by(ARTICLE.c.id)
         if limit is not None:
             query = query.limit(limit)
         with self._read() as conn:
@@ -150,40 +148,36 @@ class KnowledgeStore(StoreCore):
 
     def article(self, article_id: int | str) -> ArticleView | None:
         """One article by id, or by slug when given a string that is not a number."""
-        table = ARTICLE
         if isinstance(article_id, str) and not article_id.isdigit():
-            condition = table.c.slug == article_id
+            condition = ARTICLE.c.slug == article_id
         else:
-            condition = table.c.id == int(article_id)
+            condition = ARTICLE.c.id == int(article_id)
         with self._read() as conn:
-            row = conn.execute(sa.select(table).where(condition)).first()
+            row = conn.execute(sa.select(ARTICLE).where(condition)).first()
         return _view(row) if row is not None else None
 
     def count_articles(self) -> int:
-        table = ARTICLE
         with self._read() as conn:
-            return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+            return int(conn.execute(sa.select(sa.func.count()).select_from(ARTICLE)).scalar_one())
 
     def record_phrase_use(self, agent_id: int, phrase_id: str) -> None:
         """Remember that an agent sent a quick reply (search ranks their recent ones higher).
 
         No audit event: this is a personal ranking signal, not something other agents react to.
         """
-        table = PHRASE_USE
         with self._write() as conn:
             conn.execute(
-                sa.insert(table).values(
+                sa.insert(PHRASE_USE).values(
                     agent_id=agent_id, phrase_id=str(phrase_id)[:200], used_at=self.clock.now()
                 )
             )
 
     def recent_phrase_uses(self, agent_id: int, limit: int = 200) -> list[tuple[str, datetime]]:
         """The agent's latest quick-reply uses, newest first: feed to ``search.recency_boost``."""
-        table = PHRASE_USE
         query = (
-            sa.select(table.c.phrase_id, table.c.used_at)
-            .where(table.c.agent_id == agent_id)
-            .order_by(table.c.used_at.desc(), table.c.id.desc())
+            sa.select(PHRASE_USE.c.phrase_id, PHRASE_USE.c.used_at)
+            .where(PHRASE_USE.c.agent_id == agent_id)
+            .order_by(PHRASE_USE.c.used_at.desc(), PHRASE_USE.c.id.desc())
             .limit(limit)
         )
         with self._read() as conn:

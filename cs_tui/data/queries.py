@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from cs_tui.data.agents import AgentsMixin
 from cs_tui.data.errors import NotFound
 from cs_tui.data.slarow import facts_from_row
-from cs_tui.data.tables import AGENT, CONV, CONV_TAG, CUST, CUST_TAG, DRAFT, EVENT, MSG
+from cs_tui.data.tables import AGENT, CONV, CONV_TAG, CUST, CUST_TAG, DRAFT, EVENT, MSG, TABLE_ORDER
 from cs_tui.data.views import (
     AgentInfo,
     ConversationDetail,
@@ -425,8 +425,6 @@ class QueriesMixin(AgentsMixin):
 
     def counts(self) -> dict[str, int]:
         """Rows per table: `cs-tui db info` and the copy check."""
-        from cs_tui.data.copy import TABLE_ORDER
-
         with self._read() as conn:
             return {
                 t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()

@@ -665,10 +665,9 @@ def write_demo(store, *, count: int = 300) -> None:
     (and whatever the user did in it) instead of everything days overdue."""
     global _POLICY
     _POLICY = store.policy
-    meta = META
     with store._read() as conn:
         has_rows = conn.execute(sa.select(CONV.c.id).limit(1)).first() is not None
-        anchor = conn.execute(sa.select(meta.c.value).where(meta.c.key == DEMO_ANCHOR)).scalar()
+        anchor = conn.execute(sa.select(META.c.value).where(META.c.key == DEMO_ANCHOR)).scalar()
     now = store.clock.now()
     if has_rows:
         if anchor is not None:
@@ -677,7 +676,7 @@ def write_demo(store, *, count: int = 300) -> None:
     rows = demo_rows(now, count=count)
     _bulk_write(store, rows)
     with store._write() as conn:
-        conn.execute(sa.insert(meta).values(key=DEMO_ANCHOR, value=now.isoformat()))
+        conn.execute(sa.insert(META).values(key=DEMO_ANCHOR, value=now.isoformat()))
     store.upsert_articles(sample_articles())  # the shipped sample knowledge base
 
 
@@ -696,7 +695,6 @@ def rebase(store, delta: timedelta) -> None:
     def shift_text(value):
         return None if value is None else (datetime.fromisoformat(value) + delta).isoformat()
 
-    meta = META
     with store._write() as conn:
         for table in models.SQLModel.metadata.sorted_tables:
             times = [c for c in table.columns if isinstance(c.type, UTCDateTime)]
@@ -721,8 +719,8 @@ def rebase(store, delta: timedelta) -> None:
                     updates,
                 )
         conn.execute(
-            sa.update(meta)
-            .where(meta.c.key == DEMO_ANCHOR)
+            sa.update(META)
+            .where(META.c.key == DEMO_ANCHOR)
             .values(value=store.clock.now().isoformat())
         )
 

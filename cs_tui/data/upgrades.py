@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from cs_tui.data.tables import CONV, SESSION
+
 
 def _v1_to_v2(conn, dialect: str) -> None:
     """Schema 2 adds role-play sessions (training_session) and a channel+status queue index."""
-    from cs_tui.data.models import Conversation, TrainingSession
-
-    TrainingSession.__table__.create(conn, checkfirst=True)
-    for index in Conversation.__table__.indexes:
+    SESSION.create(conn, checkfirst=True)
+    for index in CONV.indexes:
         index.create(conn, checkfirst=True)
 
 
