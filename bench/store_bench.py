@@ -18,9 +18,10 @@ from datetime import UTC, datetime, timedelta
 
 from bench.common import cache_dir, ms, peak_rss_mb, percentile, print_table, time_calls
 from cs_tui.data import seed
-from cs_tui.data.io import ingest_lines, read_jsonl
+from cs_tui.data.io import ingest_lines
 from cs_tui.data.store import Store
 from cs_tui.data.views import QueueFilter
+from cs_tui.jsonl_lines import check_chunk
 
 
 def build_store(conversations: int, messages_per: int) -> tuple[str, float]:
@@ -142,7 +143,8 @@ def main(argv: list[str]) -> int:
     again = ingest_lines(target, lines, rejects)
     reingest_s = time.perf_counter() - start
     # Store-only: already validated records straight into a fresh store.
-    records = list(read_jsonl(lines, rejects))
+    records, bad = check_chunk((1, lines))
+    assert not bad
     for suffix in ("", "-wal", "-shm"):
         (ingest_path.parent / ("store-only.db" + suffix)).unlink(missing_ok=True)
     only = Store.open(str(ingest_path.parent / "store-only.db"))

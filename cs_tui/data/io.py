@@ -52,14 +52,6 @@ class Rejected:
 parse_record = check_line  # one decoded line as a record, or LineError saying what is wrong
 
 
-def read_jsonl(lines: Iterable[str], rejects: list[Rejected]) -> Iterator[IngestRecord]:
-    """Good records from `lines`; bad ones are appended to `rejects` with their reason."""
-    for item in _chunked(lines):
-        records, bad = _parse_chunk(item)
-        rejects.extend(bad)
-        yield from records
-
-
 def rejects_path(source: Path) -> Path:
     """FILE.rejects.jsonl beside the input."""
     return source.with_name(source.name + ".rejects.jsonl")
