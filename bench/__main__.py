@@ -15,6 +15,7 @@ SUITES = {
     "ui": "bench.ui_bench",
     "team": "bench.team_bench",
     "report": "bench.report_bench",
+    "cli": "bench.cli_bench",
 }
 
 
