@@ -1,0 +1,78 @@
+"""Helpers the UI tests share: building the app, waiting for it, and driving it by keys.
+
+Waiting is on conditions, never on time: `settle` waits for the workers and the messages they
+post, `until` for something the user would see (a dialog that a worker awaits keeps that worker
+running, so it cannot be waited for by `settle`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from textual.worker import WorkerCancelled
+
+from cs_tui.app import CsApp, make_app
+from cs_tui.data.views import QueueFilter
+from cs_tui.widgets.queue_list import QueueList
+
+
+def app_for(store, clock, *, agent="alice", lang="en", **kwargs) -> CsApp:
+    return make_app(store, agent, clock=clock, lang=lang, live=False, **kwargs)
+
+
+async def settle(pilot, rounds: int = 6) -> None:
+    """Let every worker finish (a newer search or read cancels an older one) and every message
+    it posted be handled."""
+    for _ in range(rounds):
+        with contextlib.suppress(WorkerCancelled):
+            await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def until(pilot, condition, rounds: int = 500) -> None:
+    """Let the app run until `condition()` holds; fail if it never does."""
+    for _ in range(rounds):
+        if condition():
+            return
+        await pilot.pause(0.01)
+    raise AssertionError("the app never got there")
+
+
+def alice(store):
+    return store.get_agent("alice")
+
+
+def first_unassigned(store):
+    return store.queue(alice(store), QueueFilter(scope="unassigned"), limit=1)[0]
+
+
+def mine(store, status: str | None = None):
+    rows = store.queue(alice(store), QueueFilter(scope="mine"), limit=50)
+    return [r for r in rows if status is None or r.status == status]
+
+
+async def select(pilot, row) -> None:
+    """Put the queue cursor on `row` by filtering the queue on its id (the `/` filter)."""
+    await pilot.press("slash")
+    await pilot.press(*row.external_id)
+    await pilot.press("enter")
+    await settle(pilot)
+    queue = pilot.app.screen.query_one(QueueList)
+    assert queue.current_row is not None and queue.current_row.id == row.id
+
+
+async def open_row(pilot, row) -> None:
+    """Open `row` in the conversation pane: cursor on it in the unfiltered queue, then Enter."""
+    queue = pilot.app.screen.query_one(QueueList)
+    queue.focus()
+    _start, rows = queue.window
+    queue.move_to(next(i for i, r in enumerate(rows) if r.id == row.id))
+    await pilot.press("enter")
+    await settle(pilot)
+    assert pilot.app.screen.detail.row.id == row.id
+
+
+async def type_text(pilot, text: str) -> None:
+    """Type text as keys (the composer takes each character as the terminal would send it)."""
+    for char in text:
+        await pilot.press("ctrl+j" if char == "\n" else char)
