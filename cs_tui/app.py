@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.app import SystemCommand
 from textual.binding import Binding
@@ -21,8 +21,12 @@ from textual.screen import Screen
 
 from cs_tui.app_base import CsAppBase
 from cs_tui.clock import Clock, SystemClock
+from cs_tui.config import Settings
 from cs_tui.data.views import AgentInfo
 from cs_tui.i18n import N_, _, set_language
+
+if TYPE_CHECKING:
+    from cs_tui.data.store import Store
 
 STARTUP_COLLECTOR_PAUSE_S = 3.0
 """The longest the garbage collector stays paused at start, if no first frame is reported."""
@@ -43,12 +47,12 @@ class CsApp(CsAppBase):
 
     def __init__(
         self,
-        store,
+        store: Store,
         agent: AgentInfo,
         clock: Clock | None = None,
         *,
         lang: str = "en",
-        settings: Any = None,
+        settings: Settings | None = None,
         locked: bool = False,
         live: bool = True,
     ) -> None:
@@ -149,10 +153,8 @@ class CsApp(CsAppBase):
         if isinstance(self.screen, DashboardScreen):
             return
         try:
-            warnings = warning_config(
-                getattr(self.settings, "warnings", None) or {},
-                getattr(self.settings, "source", None),
-            )
+            settings = self.settings or Settings()
+            warnings = warning_config(settings.warnings, settings.source)
         except WarningConfigError as exc:
             self.notify(str(exc), severity="error", markup=False)
             warnings = None
@@ -209,13 +211,13 @@ class CsApp(CsAppBase):
 
 
 def make_app(
-    store,
+    store: Store,
     agent_handle: str = "alice",
     *,
     clock: Clock | None = None,
     lang: str = "en",
     locked: bool = False,
-    settings: Any = None,
+    settings: Settings | None = None,
     live: bool = True,
 ) -> CsApp:
     """The app for tests and benchmarks: an open store, an agent handle, a clock, a language."""

@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.notifications import SeverityLevel
 
 from cs_tui.clock import Clock
+from cs_tui.config import Settings
 from cs_tui.data.views import AgentInfo
 from cs_tui.i18n import set_language
 from cs_tui.safe_text import clean
+
+if TYPE_CHECKING:
+    from cs_tui.data.store import Store
 
 NOTIFY_LIMIT = 1000
 """Characters of a toast; the rest of a long error or quote is cut."""
@@ -36,12 +40,12 @@ class CsAppBase(App):
 
     def __init__(
         self,
-        store,
+        store: Store,
         agent: AgentInfo,
         clock: Clock | None = None,
         *,
         lang: str = "en",
-        settings: Any = None,
+        settings: Settings | None = None,
         live: bool = True,
     ) -> None:
         self.store = store
@@ -50,7 +54,7 @@ class CsAppBase(App):
         self.lang = lang
         self.settings = settings
         self.live = live
-        self.keymap: dict[str, str] = dict(getattr(settings, "keymap", None) or {})
+        self.keymap: dict[str, str] = dict(settings.keymap) if settings else {}
         set_language(lang)
         super().__init__()
 

@@ -17,7 +17,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from cs_tui.config import Settings
+    from cs_tui.data.store import Store
+    from cs_tui.phrases import PhraseLibrary
     from cs_tui.reply_check import ReplyFinding
+    from cs_tui.search import SearchIndex
 
 # -- phrases ---------------------------------------------------------------------------------
 
@@ -35,7 +39,7 @@ class PhraseItem:
 
 @dataclass
 class PhraseSource:
-    library: Any = None
+    library: PhraseLibrary | None = None
     problems: tuple[str, ...] = ()
 
     def categories(self, lang: str) -> dict[str, list[PhraseItem]]:
@@ -85,7 +89,7 @@ def _phrase_item(phrase) -> PhraseItem:
     )
 
 
-def load_phrases(settings: Any = None) -> PhraseSource:
+def load_phrases(settings: Settings | None = None) -> PhraseSource:
     """The merged phrase library; a broken pack is reported, the good ones still load."""
     from cs_tui.phrases import PhraseLibrary
 
@@ -143,12 +147,12 @@ def _article_item(article: Any, snippet: str = "") -> ArticleItem:
 class KnowledgeSource:
     """A search index over the store's articles, built on first use (from a worker)."""
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
-        self._index = None
+        self._index: SearchIndex | None = None
         self._lock = threading.Lock()
 
-    def index(self):
+    def index(self) -> SearchIndex:
         with self._lock:
             if self._index is None:
                 from cs_tui.kb import article_entries
