@@ -11,6 +11,10 @@ A Markdown article starts with a front matter block::
     ---
     Body in Markdown...
 
+The block is YAML, read with the safe loader: quote a value that holds ``": "`` or ``" #"`` (a
+``#`` after a space starts a comment) or starts with ``[``, ``{``, ``*`` or ``&``
+(``title: "Case: order #12345"``).
+
 A JSONL file holds one article per line: ``{"slug", "title", "body", "category", "tags", "lang"}``.
 
 Every file or line that cannot be used is named with the reason (no title, not UTF-8, a binary
@@ -20,6 +24,7 @@ are computed here, when an article is written, so the app never has to compute t
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from collections.abc import Iterable
@@ -29,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from cs_tui import pinyin_keys
+from cs_tui.content import Problem
 
 __all__ = [
     "KB_CATEGORIES",
@@ -84,7 +90,11 @@ class ImportResult:
 
 
 class ArticleError(ValueError):
-    pass
+    """An article that cannot be used; ``line`` is where in its file, when one line is to blame."""
+
+    def __init__(self, message: str, *, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
 
 
 def make_record(
@@ -136,8 +146,15 @@ def make_record(
 
 
 def _front_matter(text: str) -> tuple[dict[str, Any], str]:
+    """The ``---`` block read as YAML with the safe loader, and the body after it.
+
+    A real YAML reader, not a line splitter: ``title: "order #12345"`` keeps its ``#12345`` and a
+    quoted ``"b, c"`` stays one tag. Nothing in the block can build a Python object.
+    """
     if not text.startswith("---"):
         return {}, text
+    import yaml  # here, not at the top: ~20 ms that only an import of articles should pay
+
     lines = text.splitlines()
     if lines[0].strip() != "---":
         return {}, text
@@ -145,35 +162,32 @@ def _front_matter(text: str) -> tuple[dict[str, Any], str]:
         if lines[end].strip() in ("---", "..."):
             break
     else:
-        raise ArticleError("front matter is not closed with ---")
-    meta: dict[str, Any] = {}
-    key = None
-    for number, line in enumerate(lines[1:end], start=2):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        if line.lstrip().startswith("- ") and key:
-            meta.setdefault(key, [])
-            if isinstance(meta[key], list):
-                meta[key].append(_unquote(line.lstrip()[2:]))
-            continue
-        if ":" not in line:
-            raise ArticleError(f"line {number}: expected 'key: value' in the front matter")
-        key, value = line.split(":", 1)
-        key = key.strip().lower()
-        value = value.split(" #", 1)[0].strip()
-        if value.startswith("[") and value.endswith("]"):
-            meta[key] = [_unquote(v) for v in value[1:-1].split(",") if v.strip()]
-        elif value == "":
-            meta[key] = []
-        else:
-            meta[key] = _unquote(value)
-    return meta, "\n".join(lines[end + 1 :])
+        raise ArticleError("front matter is not closed with ---", line=1)
+    try:
+        meta = yaml.safe_load("\n".join(lines[1:end]))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        reason = getattr(exc, "problem", None) or "cannot be read"
+        if reason == "mapping values are not allowed here":
+            reason += ' (quote a value that holds ": ", e.g. title: "Case: a late parcel")'
+        line = mark.line + 2 if mark is not None else None  # the block starts on line 2
+        raise ArticleError(f"front matter is not valid YAML: {reason}", line=line) from None
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise ArticleError("front matter must be 'key: value' lines", line=2)
+    return {str(k).strip().lower(): _scalar_text(v) for k, v in meta.items()}, "\n".join(
+        lines[end + 1 :]
+    )
 
 
-def _unquote(value: str) -> str:
-    value = value.strip()
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-        return value[1:-1]
+def _scalar_text(value: Any) -> Any:
+    """Numbers and dates as the author wrote them (``slug: 2024``); YAML's yes/no stay booleans,
+    which the checks refuse rather than turning ``title: no`` into "False"."""
+    if isinstance(value, list):
+        return [_scalar_text(v) for v in value]
+    if isinstance(value, int | float | datetime.date) and not isinstance(value, bool):
+        return str(value)
     return value
 
 
@@ -295,7 +309,7 @@ def load_path(path: str | Path) -> ImportResult:
             text = _read_text(file)
             result.records.append(parse_markdown(text, _slug_for(file, base)))
         except ArticleError as exc:
-            result.problems.append(f"{file}: {exc}")
+            result.problems.append(str(Problem(str(file), exc.line, str(exc))))
         except OSError as exc:
             result.problems.append(f"{file}: cannot read: {exc.strerror or exc}")
     seen: dict[str, int] = {}

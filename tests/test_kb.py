@@ -44,6 +44,33 @@ def test_markdown_front_matter():
     assert record.search_keys == "py1 TuiKuanDaoZhangShiJian TuiKuan DaoZhang"
 
 
+def test_front_matter_is_yaml_a_hash_in_a_title_and_a_comma_in_a_quoted_tag_survive():
+    record = parse_markdown(
+        '---\ntitle: "How to find order #12345"  # a comment\ntags: [a, "b, c"]\n'
+        "category: faq\n---\nBody",
+        "x",
+    )
+    assert record.title == "How to find order #12345"
+    assert record.tags == ("a", "b, c")
+    record = parse_markdown("---\ntitle: Order 2024\nslug: 2024\ntags:\n  - x\n  - 7\n---\n", "x")
+    assert (record.slug, record.tags) == ("2024", ("x", "7"))
+
+
+def test_broken_front_matter_is_named_with_file_and_line(tmp_path):
+    (tmp_path / "unclosed.md").write_text("---\ntitle: T\ntags: [a, b\n---\nBody", "utf-8")
+    (tmp_path / "colon.md").write_text("---\ncategory: faq\ntitle: Case: late\n---\n", "utf-8")
+    (tmp_path / "good.md").write_text('---\ntitle: "Case: late"\n---\nBody', "utf-8")
+    result = load_path(tmp_path)
+    assert [r.title for r in result.records] == ["Case: late"]
+    assert len(result.problems) == 2
+    colon, unclosed = sorted(result.problems)
+    assert colon.startswith(f"{tmp_path / 'colon.md'}:3: front matter is not valid YAML: ")
+    assert 'quote a value that holds ": "' in colon
+    assert unclosed.startswith(f"{tmp_path / 'unclosed.md'}:3: front matter is not valid YAML")
+    with pytest.raises(ValueError, match="not valid YAML"):
+        parse_markdown("---\ntitle: [\n---\n", "x")
+
+
 def test_heading_is_the_title_when_front_matter_has_none():
     record = parse_markdown("# Refund timing\n\nRefunds arrive within 24 hours.", "refund")
     assert record.title == "Refund timing" and record.lang == "en"
