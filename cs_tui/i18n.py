@@ -22,6 +22,8 @@ from pathlib import Path
 
 TYPE_CHECKING = False  # typing's import is not worth it on the start-up path
 if TYPE_CHECKING:
+    import ast
+
     from babel.messages.catalog import Catalog
 
 DOMAIN = "cs_tui"
@@ -101,7 +103,7 @@ Key = str | tuple[str, str]
 """A message id as Babel keys it: the text, or (singular, plural) for a counted message."""
 
 
-def _literal(node: object) -> str | None:
+def _literal(node: ast.expr) -> str | None:
     import ast
 
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -109,11 +111,11 @@ def _literal(node: object) -> str | None:
     return None
 
 
-def _call_id(node: object) -> Key | None:
+def _call_id(node: ast.Call) -> Key | None:
     """The message id of a `_("...")`, `N_("...")` or `_n("...", "...", n)` call, if it is one."""
     import ast
 
-    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.args):
+    if not (isinstance(node.func, ast.Name) and node.args):
         return None
     texts = [_literal(arg) for arg in node.args[:2]]
     if node.func.id in ("_", "N_"):
@@ -121,6 +123,18 @@ def _call_id(node: object) -> Key | None:
     if node.func.id == "_n" and len(texts) == 2 and texts[0] is not None and texts[1] is not None:
         return (texts[0], texts[1])
     return None
+
+
+def _singular(key: str | tuple[str, ...] | list[str]) -> str:
+    """The id Babel files a message under: the text, or the singular of a counted message."""
+    return key if isinstance(key, str) else key[0]
+
+
+def _strings(value: str | tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
+    """A message's translation as a tuple of forms (one for a message that is not counted)."""
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 def extract(root: Path | None = None) -> dict[Key, list[str]]:
@@ -137,9 +151,11 @@ def _extract(root: Path) -> dict[Key, list[str]]:
     for path in sorted(root.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
             key = _call_id(node)
             if key is not None:
-                where = f"{path.relative_to(root.parent).as_posix()}:{node.lineno}"  # type: ignore[attr-defined]
+                where = f"{path.relative_to(root.parent).as_posix()}:{node.lineno}"
                 found.setdefault(key, []).append(where)
     return found
 
@@ -181,13 +197,13 @@ def update() -> None:
     where = extract()
     for lang in LANGUAGES:
         catalog = read_catalog(lang)
-        used = {key if isinstance(key, str) else key[0] for key in where}
+        used = {_singular(key) for key in where}
         for message in list(catalog):
-            if message.id and message.id not in used:
+            if message.id and _singular(message.id) not in used:
                 catalog.delete(message.id, message.context)
         for key, refs in where.items():
             locations = [(ref.rsplit(":", 1)[0], int(ref.rsplit(":", 1)[1])) for ref in refs[:3]]
-            old = catalog.get(key if isinstance(key, str) else key[0])
+            old = catalog.get(_singular(key))
             if old is not None and old.string:
                 old.locations = locations
                 continue
@@ -207,10 +223,9 @@ def problems(lang: str) -> list[str]:
             f"{lang}: Plural-Forms is {catalog.plural_forms!r}, not {PLURAL_FORMS[lang]!r}"
         )
     for key in extract():
-        msgid = key if isinstance(key, str) else key[0]
+        msgid = _singular(key)
         message = catalog.get(msgid)
-        strings = () if message is None else message.string
-        strings = (strings,) if isinstance(strings, str) else tuple(strings)
+        strings = () if message is None else _strings(message.string)
         if message is not None and message.fuzzy:
             found.append(f"{lang}: fuzzy: {msgid!r}")
         elif not strings or not all(strings):

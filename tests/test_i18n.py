@@ -123,7 +123,13 @@ def test_update_adds_new_messages_and_keeps_every_translation(locale_copy, monke
     i18n.update()
     zh, en = i18n.read_catalog("zh"), i18n.read_catalog("en")
     assert zh.get("Claim").string == "领取"
+    assert zh.get("{count} earlier message not shown").string == (
+        "还有 {count} 条更早的消息未显示",
+    )
     assert en.get(new).string == new
     assert en.get(counted[0]).string == counted
-    assert "zh: untranslated: 'A message nobody translated yet'" in i18n.problems("zh")
+    assert i18n.problems("zh") == [
+        "zh: untranslated: 'A message nobody translated yet'",
+        "zh: untranslated: '{n} new thing'",
+    ]
     assert not any(message.fuzzy for message in zh if message.id)
