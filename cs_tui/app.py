@@ -97,6 +97,7 @@ class CsApp(CsAppBase):
             settings=self.settings,
             open_id=open_id,
             live=self.live,
+            knowledge=self.knowledge,
         )
 
     # -- global actions ------------------------------------------------------------------

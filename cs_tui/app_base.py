@@ -22,6 +22,7 @@ from cs_tui.config import Settings
 from cs_tui.data.views import AgentInfo
 from cs_tui.i18n import set_language
 from cs_tui.safe_text import clean
+from cs_tui.widgets.side_sources import KnowledgeSource
 
 if TYPE_CHECKING:
     from cs_tui.data.store import Store
@@ -55,6 +56,8 @@ class CsAppBase(App):
         self.settings = settings
         self.live = live
         self.keymap: dict[str, str] = dict(settings.keymap) if settings else {}
+        self.knowledge = KnowledgeSource(store)
+        """The knowledge index, once per app: built by the first search, kept across screens."""
         set_language(lang)
         super().__init__()
 

@@ -387,6 +387,7 @@ class TraineeApp(CsApp):
             settings=self.settings,
             open_id=open_id or self.session.conversation_id,
             live=self.live,
+            knowledge=self.knowledge,
         )
 
 

@@ -51,7 +51,12 @@ from cs_tui.widgets.live import LivePoller
 from cs_tui.widgets.message_view import ConversationHeader, Transcript
 from cs_tui.widgets.queue_list import WINDOW, QueueList
 from cs_tui.widgets.side_panel import SidePanel
-from cs_tui.widgets.side_sources import check_draft, customer_emotion, load_phrases
+from cs_tui.widgets.side_sources import (
+    KnowledgeSource,
+    check_draft,
+    customer_emotion,
+    load_phrases,
+)
 from cs_tui.widgets.status_line import StatusLine
 from cs_tui.widgets.store_messages import store_message
 
@@ -293,9 +298,12 @@ class WorkstationScreen(Screen):
         settings: Any = None,
         open_id: int | None = None,
         live: bool = True,
+        knowledge: KnowledgeSource | None = None,
     ) -> None:
         super().__init__()
         self.store = store
+        self.knowledge = knowledge or KnowledgeSource(store)
+        """The app's knowledge index: kept across language switches, shared with the panel."""
         self.agent = agent
         self._send_ids: dict[tuple[int, str, str], str] = {}
         self.clock = clock
@@ -339,7 +347,7 @@ class WorkstationScreen(Screen):
                 yield Transcript(self.clock, id="transcript")
                 yield Static("", id="findings")
                 yield self._composer
-            yield SidePanel(self.store, self.lang, id="side")
+            yield SidePanel(self.store, self.lang, knowledge=self.knowledge, id="side")
         yield CsFooter()
 
     def on_mount(self) -> None:
@@ -1468,6 +1476,10 @@ class WorkstationScreen(Screen):
         self.reload_queue()
         if self.detail is not None and self.detail.row.id in message.conversation_ids:
             self._refresh_open()
+        # Articles written elsewhere (`cs-tui kb import`): searched from the next query on.
+        kb_changed = any(event.kind == "kb_import" for event in message.events)
+        if kb_changed and self.knowledge.invalidate():
+            self.query_one(SidePanel).knowledge_changed()
         if self.agent.is_supervisor:
             for event in message.events:
                 if event.kind == "early_warning" and event.payload.get("state") == "raised":

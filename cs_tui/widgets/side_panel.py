@@ -11,7 +11,7 @@ Insert can put them into a reply.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -32,6 +32,10 @@ from cs_tui.widgets.side_sources import (
     PhraseItem,
     PhraseSource,
 )
+
+if TYPE_CHECKING:
+    from cs_tui.data.store import Store
+    from cs_tui.search import LatestQuery
 
 PREVIEW_LIMIT = 2000
 
@@ -104,20 +108,23 @@ class SidePanel(Vertical):
     class Leave(Message):
         pass
 
-    def __init__(self, store: Any, lang: str, **kwargs) -> None:
+    def __init__(
+        self, store: Store, lang: str, *, knowledge: KnowledgeSource | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.store = store
         self.lang = lang
         self.content_lang = lang
         """The customer's language: phrases and articles in it come first."""
-        self.knowledge = KnowledgeSource(store)
+        self.knowledge = knowledge or KnowledgeSource(store)
+        """Usually the app's: one index per app, not one per panel or language."""
         self.phrases: PhraseSource | None = None
         self.variables: dict[str, str] = {}
         self.emotion: str | None = None
         self._phrase_items: dict[str, PhraseItem] = {}
         self._articles: dict[str, ArticleItem] = {}
-        self._latest_phrase = None
-        self._latest_article = None
+        self._latest_phrase: LatestQuery | None = None
+        self._latest_article: LatestQuery | None = None
         self.ready = False
         """True once the tabs are mounted (just after the first frame)."""
         self._pending_tab: str | None = None
@@ -396,6 +403,11 @@ class SidePanel(Vertical):
     @on(Input.Changed, "#kb-search")
     def _kb_query(self, event: Input.Changed) -> None:
         self.search_knowledge(event.value)
+
+    def knowledge_changed(self) -> None:
+        """The articles changed: the query on show is asked again (the index rebuilds)."""
+        if self.ready:
+            self.search_knowledge(self.query_one("#kb-search", Input).value)
 
     def search_knowledge(self, query: str) -> None:
         if self._latest_article is None or not self.ready:

@@ -145,7 +145,13 @@ def _article_item(article: Any, snippet: str = "") -> ArticleItem:
 
 
 class KnowledgeSource:
-    """A search index over the store's articles, built on first use (from a worker)."""
+    """A search index over the store's articles, built on first use (from a worker).
+
+    One per app, handed to every screen that searches: building it reads every article and
+    takes seconds on a big knowledge base, so a language switch or a new screen must not pay
+    for it again. When articles change (a `kb_import` event), `invalidate` drops it and the
+    next search builds it anew.
+    """
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -162,9 +168,11 @@ class KnowledgeSource:
                 self._index = SearchIndex.build(article_entries(articles))
             return self._index
 
-    def invalidate(self) -> None:
+    def invalidate(self) -> bool:
+        """Drop the index; True if there was one (someone searched, so may search again)."""
         with self._lock:
-            self._index = None
+            built, self._index = self._index is not None, None
+            return built
 
     def search(
         self,

@@ -1,0 +1,121 @@
+"""The knowledge index is the app's: built once, kept across screens, renewed by a kb import.
+
+Building it reads every article (seconds on a big knowledge base), so an agent who switches the
+interface language must not wait for it again; and articles another process imports must turn
+up in the agent's next search without a restart.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+import pytest
+from textual.widgets import OptionList
+
+from cs_tui import kb
+from cs_tui.app import make_app
+from cs_tui.clock import FakeClock
+from cs_tui.data import seed
+from cs_tui.data.store import Store
+
+START = datetime(2026, 11, 11, 9, 0, tzinfo=UTC)
+ARTICLE = """---
+title: Zebracorn blender warranty
+category: faq
+tags: [warranty]
+lang: en
+---
+
+The Zebracorn blender has a two-year warranty. "You can claim it from the order page."
+"""
+
+
+@pytest.fixture(scope="module")
+def demo_template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("kb-demo") / "store.db"
+    s = Store.open(str(path), clock=FakeClock(START))
+    seed.write_demo(s)
+    s.dispose()
+    return path
+
+
+@pytest.fixture
+def store_path(tmp_path, demo_template):
+    path = tmp_path / "store.db"
+    shutil.copy(demo_template, path)
+    return path
+
+
+@pytest.fixture
+def store(store_path):
+    s = Store.open(str(store_path), clock=FakeClock(START))
+    yield s
+    s.dispose()
+
+
+@pytest.fixture
+def builds(monkeypatch):
+    """How many times the knowledge index was built (each build reads every article)."""
+    count = []
+    original = kb.article_entries
+
+    def counting(*args, **kwargs):
+        count.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(kb, "article_entries", counting)
+    return count
+
+
+async def settle(pilot, rounds: int = 6) -> None:
+    for _ in range(rounds):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def search(pilot, text: str) -> list[str]:
+    """Open the knowledge tab, search for `text`, and read the titles listed."""
+    await pilot.press("ctrl+k")
+    await settle(pilot)
+    field = pilot.app.screen.query_one("#kb-search")
+    field.value = text
+    await settle(pilot)
+    listing = pilot.app.screen.query_one("#kb-list", OptionList)
+    return [str(listing.get_option_at_index(i).prompt) for i in range(listing.option_count)]
+
+
+async def test_a_language_switch_searches_the_same_index(store, builds):
+    app = make_app(store, "alice", clock=store.clock, lang="en", live=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert any("refund" in title.lower() for title in await search(pilot, "refund"))
+        await pilot.press("escape", "f9")
+        await settle(pilot)
+        assert app.lang == "zh"
+        assert await search(pilot, "退款")
+    assert len(builds) == 1
+
+
+@pytest.mark.slow
+async def test_articles_imported_by_another_process_are_found(store, store_path, tmp_path):
+    article = tmp_path / "zebracorn.md"
+    article.write_text(ARTICLE, encoding="utf-8")
+    app = make_app(store, "alice", clock=store.clock, lang="en", live=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert not any("Zebracorn" in t for t in await search(pilot, "Zebracorn"))
+        done = subprocess.run(
+            [sys.executable, "-m", "cs_tui", "kb", "import", "--db", str(store_path)]
+            + ["--agent", "sam", str(article)],
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+        pilot.app.screen._live._poll()
+        await settle(pilot)
+        listing = pilot.app.screen.query_one("#kb-list", OptionList)
+        titles = [str(listing.get_option_at_index(i).prompt) for i in range(listing.option_count)]
+        assert any("Zebracorn" in t for t in titles)
