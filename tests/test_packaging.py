@@ -37,7 +37,8 @@ def test_wheel_carries_the_shipped_data(wheel):
         found = [n for n in names if n.startswith(folder) and n.endswith(suffix)]
         assert len(found) >= at_least, (folder, found)
     assert any(n.endswith(".tcss") for n in names)
-    assert any(n.startswith("cs_tui/locale/") for n in names)
+    for lang in ("zh", "en"):
+        assert f"cs_tui/locale/{lang}/LC_MESSAGES/cs_tui.mo" in names, lang
 
 
 def test_installed_wheel_loads_its_data_away_from_the_checkout(wheel, tmp_path):
@@ -50,6 +51,8 @@ def test_installed_wheel_loads_its_data_away_from_the_checkout(wheel, tmp_path):
         "assert default_policy().target('first_response', 'chat', 'order', 'normal') == 30\n"
         "from cs_tui.kb import sample_articles\n"
         "assert len(sample_articles()) >= 40\n"
+        "from cs_tui import i18n\n"
+        "assert i18n.translate('zh', 'Claim') == '领取'\n"
         "from cs_tui.cli import main\n"
         "raise SystemExit(main(['phrases', 'check']))\n"
     )
