@@ -30,6 +30,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -391,19 +392,33 @@ def _parse_bytes(raw: bytes, path: str, *, layer: str, default_lang: str | None)
     return parse_pack(text, path, layer=layer, default_lang=default_lang)
 
 
+def shipped_phrase_dir() -> Traversable:
+    """Where the shipped packs are.
+
+    They live in the repository's top-level ``phrases/`` so a team edits them without reading
+    code; the wheel build maps that folder into the package as ``cs_tui/phrases`` (read through
+    importlib.resources, so a zip works too). A checkout or an editable install has no such
+    package folder and reads the repository's own.
+    """
+    packaged = resources.files("cs_tui") / "phrases"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "phrases"
+
+
 def shipped_pack_files() -> list[_PackFile]:
-    """The packs inside the cs_tui package (works from a wheel or a zip)."""
-    out = []
-    folder = resources.files("cs_tui") / "phrases"
+    """The packs shipped with cs-tui, named ``phrases/<file>`` in problems."""
+    folder = shipped_phrase_dir()
     names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".toml"))
-    for name in names:
-        raw = (folder / name).read_bytes()
-        out.append(
-            _parse_bytes(
-                raw, f"cs_tui/phrases/{name}", layer="shipped", default_lang=_lang_from_name(name)
-            )
+    return [
+        _parse_bytes(
+            (folder / name).read_bytes(),
+            f"phrases/{name}",
+            layer="shipped",
+            default_lang=_lang_from_name(name),
         )
-    return out
+        for name in names
+    ]
 
 
 def _expand_paths(paths: Iterable[str | Path]) -> list[Path]:

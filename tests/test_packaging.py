@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -61,3 +63,96 @@ def test_installed_wheel_loads_its_data_away_from_the_checkout(wheel, tmp_path):
         [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def _shipped_packs() -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((ROOT / "phrases").glob("*.toml"))}
+
+
+def test_the_wheel_carries_the_repositorys_phrase_packs(wheel):
+    packs = _shipped_packs()
+    assert set(packs) >= {"en.toml", "zh-CN.toml"}
+    archive = zipfile.ZipFile(wheel)
+    inside = {
+        n.rsplit("/", 1)[1]: archive.read(n)
+        for n in archive.namelist()
+        if n.startswith("cs_tui/phrases/") and n.endswith(".toml")
+    }
+    assert inside == packs
+
+
+def test_a_checkout_reads_the_packs_from_the_top_level_phrases_folder():
+    """The packs sit where a team edits them; a checkout or an editable install reads them there."""
+    from cs_tui.phrases import PhraseLibrary, shipped_phrase_dir
+
+    assert not (ROOT / "cs_tui" / "phrases").exists()
+    assert Path(str(shipped_phrase_dir())) == ROOT / "phrases"
+    library, problems = PhraseLibrary.load(team=[], personal=ROOT / "no-personal-packs")
+    assert problems == []
+    sources = {p.source for p in library.phrases}
+    assert sources == {f"phrases/{name}" for name in _shipped_packs()}
+
+
+@pytest.mark.slow
+def test_cs_tui_installed_from_the_wheel_lists_and_checks_its_packs(wheel, tmp_path):
+    """A real install into a fresh virtual environment, run through its console script."""
+    env_dir = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env_dir)], check=True)
+    python = env_dir / "bin" / "python"
+    install = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "-q",
+            "--no-deps",
+            str(wheel),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert install.returncode == 0, install.stderr
+    # The dependencies come from this environment; its editable cs_tui does not (a .pth in a
+    # folder named by another .pth is not read).
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    deps = [p for p in sys.path if p.endswith("site-packages")]
+    Path(site, "test-deps.pth").write_text("\n".join(deps) + "\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["CS_TUI_CONFIG_DIR"] = str(tmp_path / "config")
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(env_dir / "bin" / "cs-tui"), *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+
+    where = subprocess.run(
+        [str(python), "-c", "import cs_tui; print(cs_tui.__file__)"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert where.stdout.startswith(site), where.stdout + where.stderr
+    checked = run("phrases", "check")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    listed = run("phrases", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    ids = {p["id"] for items in json.loads(listed.stdout).values() for p in items}
+    in_repository = {
+        phrase["id"]
+        for raw in _shipped_packs().values()
+        for phrase in tomllib.loads(raw.decode("utf-8"))["phrase"]
+    }
+    assert in_repository and ids == in_repository
