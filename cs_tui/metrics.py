@@ -44,6 +44,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
 
+from cs_tui.content import KeyLines, Problem
 from cs_tui.durations import parse_duration
 from cs_tui.i18n import N_, _
 
@@ -359,16 +360,11 @@ class WarningConfig:
     min_volume: int = int(WARNING_DEFAULTS["min_volume"])
 
 
-def _line(text: str | None, key: str) -> int:
-    if not text:
-        return 1
-    lines = text.splitlines()
-    start = next((i for i, line in enumerate(lines) if "warnings" in line), 0)
-    for number in range(start, len(lines)):
-        stripped = lines[number].strip()
-        if stripped.startswith(key) or f" {key}" in lines[number] or f"{{{key}" in stripped:
-            return number + 1
-    return start + 1
+def _at(where: str, text: str | None, key: str) -> str:
+    """``file:line`` of ``key`` in the [warnings] table (or of the table itself, when the key is
+    in an inline one); just ``file`` when there is no file text to point into."""
+    line = KeyLines(text).near("warnings", key) if text else None
+    return Problem(where, line, "").where
 
 
 def warning_config(raw: Mapping[str, object] | None, source: str | None = None) -> WarningConfig:
@@ -390,30 +386,28 @@ def warning_config(raw: Mapping[str, object] | None, source: str | None = None) 
     for key, value in (raw or {}).items():
         if key not in WARNING_DEFAULTS:
             raise WarningConfigError(
-                f"{where}:{_line(text, key)}: unknown warnings key {key!r} "
+                f"{_at(where, text, key)}: unknown warnings key {key!r} "
                 f"(known: {', '.join(WARNING_DEFAULTS)})"
             )
         if key == "window":
             try:
                 seconds = parse_duration(value)  # type: ignore[arg-type]
             except (ValueError, TypeError) as exc:
-                raise WarningConfigError(f"{where}:{_line(text, key)}: window: {exc}") from None
+                raise WarningConfigError(f"{_at(where, text, key)}: window: {exc}") from None
             if not 60 <= seconds <= 7 * 86400:
-                raise WarningConfigError(
-                    f"{where}:{_line(text, key)}: window must be from 1m to 7d"
-                )
+                raise WarningConfigError(f"{_at(where, text, key)}: window must be from 1m to 7d")
             values[key] = seconds
             continue
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise WarningConfigError(f"{where}:{_line(text, key)}: {key} must be a number")
+            raise WarningConfigError(f"{_at(where, text, key)}: {key} must be a number")
         if key == "min_volume":
             if value < 1 or value != int(value):
                 raise WarningConfigError(
-                    f"{where}:{_line(text, key)}: min_volume must be a whole number from 1"
+                    f"{_at(where, text, key)}: min_volume must be a whole number from 1"
                 )
         elif not 0 <= value <= 100:
             raise WarningConfigError(
-                f"{where}:{_line(text, key)}: {key} is a percentage from 0 to 100"
+                f"{_at(where, text, key)}: {key} is a percentage from 0 to 100"
             )
         values[key] = float(value)
     return WarningConfig(

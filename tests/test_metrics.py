@@ -224,3 +224,24 @@ def test_domain_modules_do_not_import_textual():
         "assert 'textual' not in sys.modules, 'textual imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_warning_config_points_at_the_warnings_table_not_a_same_named_key_elsewhere(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '# warnings: see below\nagent = "boss"\n[keymap]\nwindow = "f5"\n\n[warnings]\n'
+        'window = "soon"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(WarningConfigError) as err:
+        warning_config({"window": "soon"}, str(path))
+    assert str(err.value).startswith(f"{path}:7: window: 'soon' is not")
+    path.write_text('agent = "boss"\nwarnings = { angry_pct = 140 }\n', encoding="utf-8")
+    with pytest.raises(WarningConfigError, match=r"config.toml:2: angry_pct is a percentage"):
+        warning_config({"angry_pct": 140}, str(path))
+
+
+def test_warning_config_without_a_file_names_no_line():
+    with pytest.raises(WarningConfigError) as err:
+        warning_config({"angry_pct": 140})
+    assert str(err.value) == "config: angry_pct is a percentage from 0 to 100"
