@@ -15,12 +15,22 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-__all__ = ["ContentError", "KeyLines", "Problem", "decode_text", "parse_toml"]
+__all__ = [
+    "ContentError",
+    "KeyLines",
+    "Problem",
+    "Problems",
+    "decode_text",
+    "parse_toml",
+    "toml_files",
+]
 
-Path_ = tuple[str | int, ...]
+KeyPath = tuple[str | int, ...]
 _AT_LINE_RE = re.compile(r"\(at line (\d+), column \d+\)")
 _BARE_KEY_RE = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -48,6 +58,41 @@ class ContentError(ValueError):
     def __init__(self, problem: Problem) -> None:
         super().__init__(str(problem))
         self.problem = problem
+
+
+class Problems(list[Problem]):
+    """The problems of one file, each placed by the file's key locator.
+
+    ``add(message, "turn", 2, "say")`` puts a problem on the line of that key (or of the table
+    around it); a validator says what is wrong and where in the data, never which line.
+    """
+
+    def __init__(self, source: str, lines: KeyLines) -> None:
+        super().__init__()
+        self.source = source
+        self.lines = lines
+
+    def add(self, message: str, *path: str | int) -> None:
+        self.append(Problem(self.source, self.lines.near(*path) if path else None, message))
+
+    def one_of(self, value: Any, allowed: Collection[str], what: str, *path: str | int) -> bool:
+        """False (and a problem listing the choices) when ``value`` is not one of ``allowed``."""
+        if value in allowed:
+            return True
+        self.add(f"unknown {what} {value!r} (one of: {', '.join(allowed)})", *path)
+        return False
+
+
+def toml_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Files as given, folders as the ``*.toml`` files directly in them (sorted)."""
+    out: list[Path] = []
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if path.is_dir():
+            out.extend(sorted(p for p in path.iterdir() if p.suffix == ".toml" and p.is_file()))
+        else:
+            out.append(path)
+    return out
 
 
 def parse_toml(text: str, source: str) -> dict[str, Any]:
@@ -101,8 +146,8 @@ class KeyLines:
     """
 
     def __init__(self, text: str) -> None:
-        self._lines: dict[Path_, int] = {}
-        self._arrays: dict[Path_, int] = {}  # array-of-tables path -> elements seen so far
+        self._lines: dict[KeyPath, int] = {}
+        self._arrays: dict[KeyPath, int] = {}  # array-of-tables path -> elements seen so far
         self._scan(text)
 
     def line(self, *path: str | int) -> int | None:
@@ -120,13 +165,13 @@ class KeyLines:
                 return found
         return None
 
-    def _record(self, path: Path_, number: int) -> None:
+    def _record(self, path: KeyPath, number: int) -> None:
         for end in range(1, len(path) + 1):
             self._lines.setdefault(path[:end], number)
 
-    def _resolve(self, keys: list[str]) -> Path_:
+    def _resolve(self, keys: list[str]) -> KeyPath:
         """Header keys as a path: inside an array of tables, the path goes into its last element."""
-        path: Path_ = ()
+        path: KeyPath = ()
         for key in keys:
             path += (key,)
             if path in self._arrays:
@@ -134,7 +179,7 @@ class KeyLines:
         return path
 
     def _scan(self, text: str) -> None:
-        table: Path_ = ()
+        table: KeyPath = ()
         scanner = _ValueScanner()
         for number, line in enumerate(text.splitlines(), start=1):
             if scanner.busy:

@@ -35,7 +35,14 @@ from pathlib import Path
 from typing import Any
 
 from cs_tui import pinyin_keys
-from cs_tui.content import ContentError, KeyLines, Problem, decode_text, parse_toml
+from cs_tui.content import (
+    ContentError,
+    KeyLines,
+    Problem,
+    decode_text,
+    parse_toml,
+    toml_files,
+)
 from cs_tui.i18n import N_, translate
 
 __all__ = [
@@ -421,17 +428,6 @@ def shipped_pack_files() -> list[_PackFile]:
     ]
 
 
-def _expand_paths(paths: Iterable[str | Path]) -> list[Path]:
-    out: list[Path] = []
-    for raw in paths:
-        path = Path(raw).expanduser()
-        if path.is_dir():
-            out.extend(sorted(p for p in path.iterdir() if p.suffix == ".toml" and p.is_file()))
-        else:
-            out.append(path)
-    return out
-
-
 # --------------------------------------------------------------------------- the library
 
 
@@ -467,12 +463,10 @@ class PhraseLibrary:
             layers.append(shipped_pack_files())
         team_paths = team if team is not None else getattr(settings, "team_phrases", None) or []
         if team_paths:
-            layers.append([read_pack_file(p, layer="team") for p in _expand_paths(team_paths)])
+            layers.append([read_pack_file(p, layer="team") for p in toml_files(team_paths)])
         personal_dir = Path(personal) if personal is not None else config.personal_phrase_dir()
         if personal_dir.is_dir():
-            layers.append(
-                [read_pack_file(p, layer="personal") for p in _expand_paths([personal_dir])]
-            )
+            layers.append([read_pack_file(p, layer="personal") for p in toml_files([personal_dir])])
         return cls.from_layers(layers)
 
     @classmethod
@@ -604,7 +598,7 @@ def check_paths(paths: Sequence[str | Path] | None, settings: Any = None) -> lis
     (shipped, team, personal), where a later layer may override an id on purpose.
     """
     if paths:
-        files = [read_pack_file(p, layer="checked") for p in _expand_paths(paths)]
+        files = [read_pack_file(p, layer="checked") for p in toml_files(paths)]
         _, problems = PhraseLibrary.from_layers([files])
         return problems
     _, problems = PhraseLibrary.load(settings)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from cs_tui.content import ContentError, KeyLines, Problem, decode_text, parse_toml
+from cs_tui.content import (
+    ContentError,
+    KeyLines,
+    Problem,
+    Problems,
+    decode_text,
+    parse_toml,
+    toml_files,
+)
 
 PACK = '''\
 # a comment with [[phrase]] and id = "x" in it
@@ -79,3 +87,25 @@ def test_bytes_that_are_not_text_are_named():
     with pytest.raises(ContentError, match=r"^f:1: larger than 100 bytes$"):
         decode_text(b"x" * 101, "f", **kwargs)
     assert decode_text("\ufeffé".encode(), "f", **kwargs) == "é"
+
+
+def test_problems_are_placed_by_the_data_path_they_are_about():
+    text = '[persona]\nname = "x"\ntier = "gold"\n'
+    problems = Problems("s.toml", KeyLines(text))
+    assert problems.one_of("gold", ("standard", "vip"), "tier", "persona", "tier") is False
+    assert problems.one_of("vip", ("standard", "vip"), "tier", "persona", "tier") is True
+    problems.add("emotion is missing", "persona", "emotion")
+    problems.add("no [rubric]")
+    assert [str(p) for p in problems] == [
+        "s.toml:3: unknown tier 'gold' (one of: standard, vip)",
+        "s.toml:1: emotion is missing",
+        "s.toml: no [rubric]",
+    ]
+
+
+def test_toml_files_expands_folders_to_their_toml_files(tmp_path):
+    (tmp_path / "b.toml").write_text("", encoding="utf-8")
+    (tmp_path / "a.toml").write_text("", encoding="utf-8")
+    (tmp_path / "notes.md").write_text("", encoding="utf-8")
+    single = tmp_path / "elsewhere.toml"
+    assert toml_files([tmp_path, single]) == [tmp_path / "a.toml", tmp_path / "b.toml", single]

@@ -49,13 +49,21 @@ problem reads ``file:line: problem``, like phrase packs.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from cs_tui.content import ContentError, KeyLines, Problem, decode_text, parse_toml
+from cs_tui.content import (
+    ContentError,
+    KeyLines,
+    Problem,
+    Problems,
+    decode_text,
+    parse_toml,
+    toml_files,
+)
 from cs_tui.durations import parse_duration
 from cs_tui.i18n import N_, translate
 from cs_tui.sla import CATEGORIES, CHANNELS, PRIORITIES
@@ -366,12 +374,12 @@ def parse_scenario(
     text: str, source: str, *, default_id: str | None = None, layer: str = "shipped"
 ) -> tuple[Scenario | None, list[Problem]]:
     """One scenario from a file's text, or None and every problem found."""
-    problems: list[Problem] = []
     try:
         data = parse_toml(text, source)
     except ContentError as exc:
         return None, [exc.problem]
     lines = KeyLines(text)
+    problems = Problems(source, lines)
 
     for key in data:
         if key not in TOP_KEYS:
@@ -400,32 +408,11 @@ def parse_scenario(
     if lang not in LANGS:
         problems.append(Problem(source, lines.line("lang"), f"lang must be zh or en, not {lang!r}"))
     channel = data.get("channel", "chat")
-    if channel not in CHANNELS:
-        problems.append(
-            Problem(
-                source,
-                lines.line("channel"),
-                f"unknown channel {channel!r} (one of: {', '.join(CHANNELS)})",
-            )
-        )
+    problems.one_of(channel, CHANNELS, "channel", "channel")
     category = data.get("category", "order")
-    if category not in CATEGORIES:
-        problems.append(
-            Problem(
-                source,
-                lines.line("category"),
-                f"unknown category {category!r} (one of: {', '.join(CATEGORIES)})",
-            )
-        )
+    problems.one_of(category, CATEGORIES, "category", "category")
     priority = data.get("priority", "normal")
-    if priority not in PRIORITIES:
-        problems.append(
-            Problem(
-                source,
-                lines.line("priority"),
-                f"unknown priority {priority!r} (one of: {', '.join(PRIORITIES)})",
-            )
-        )
+    problems.one_of(priority, PRIORITIES, "priority", "priority")
     beyond_policy = data.get("beyond_policy", False)
     if not isinstance(beyond_policy, bool):
         problems.append(
@@ -777,17 +764,6 @@ def shipped_scenarios() -> ScenarioSet:
     return out
 
 
-def _expand(paths: Iterable[str | Path]) -> list[Path]:
-    out: list[Path] = []
-    for raw in paths:
-        path = Path(raw).expanduser()
-        if path.is_dir():
-            out.extend(sorted(p for p in path.iterdir() if p.suffix == ".toml" and p.is_file()))
-        else:
-            out.append(path)
-    return out
-
-
 def _merge(layers: Sequence[Sequence[tuple[Scenario | None, list[Problem]]]]) -> ScenarioSet:
     """Later layers override earlier ones by id; within one layer an id appears once."""
     result = ScenarioSet()
@@ -824,7 +800,7 @@ def load_scenarios(
         layers.append([(s, []) for s in base.scenarios] + [(None, base.problems)])
     team = list(extra) if extra is not None else list(getattr(settings, "scenario_dirs", []) or [])
     if team:
-        layers.append([read_scenario_file(p, layer="team") for p in _expand(team)])
+        layers.append([read_scenario_file(p, layer="team") for p in toml_files(team)])
     return _merge(layers)
 
 
@@ -835,7 +811,7 @@ def check_paths(paths: Sequence[str | Path] | None, settings: Any = None) -> lis
         missing = [Path(p) for p in paths if not Path(p).expanduser().exists()]
         problems = [Problem(str(p), 1, "no such file or folder") for p in missing]
         present = [p for p in paths if Path(p).expanduser().exists()]
-        return problems + _merge([[read_scenario_file(p) for p in _expand(present)]]).problems
+        return problems + _merge([[read_scenario_file(p) for p in toml_files(present)]]).problems
     return load_scenarios(settings).problems
 
 
