@@ -593,8 +593,8 @@ def _parse_turns(raw: Any, lines: KeyLines, source: str, problems: list[Problem]
             )
         )
     turns: list[Turn] = []
-    seen: dict[str, int] = {}
-    untils: list[tuple[str, str, int]] = []
+    seen: dict[str, int | None] = {}
+    untils: list[tuple[str, str, int | None]] = []
     for index, item in enumerate(raw):
         start = lines.line("turn", index)
 
@@ -624,7 +624,11 @@ def _parse_turns(raw: Any, lines: KeyLines, source: str, problems: list[Problem]
                     source,
                     at("id"),
                     f"duplicate turn id {turn_id!r}"
-                    + (f": also at {source}:{seen[turn_id]}" if turn_id in seen else ""),
+                    + (
+                        f": also at {Problem(source, seen[turn_id], '').where}"
+                        if turn_id in seen
+                        else ""
+                    ),
                 )
             )
         say = _text(item, "say", at("say"), source, problems, required=True)
@@ -698,7 +702,7 @@ def _parse_turns(raw: Any, lines: KeyLines, source: str, problems: list[Problem]
             Turn(
                 id=turn_id,
                 say=say,
-                when=when,
+                when=str(when),
                 seconds=seconds,
                 contains=contains,
                 lacks=lacks,
@@ -794,7 +798,7 @@ def load_scenarios(
     settings: Any = None, *, shipped: bool = True, extra: Sequence[str | Path] | None = None
 ) -> ScenarioSet:
     """Shipped scenarios, then the team's (``scenario_dirs`` in the config, or ``extra``)."""
-    layers = []
+    layers: list[list[tuple[Scenario | None, list[Problem]]]] = []
     if shipped:
         base = shipped_scenarios()
         layers.append([(s, []) for s in base.scenarios] + [(None, base.problems)])
