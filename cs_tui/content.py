@@ -189,7 +189,9 @@ class KeyLines:
             if not stripped or stripped.startswith("#"):
                 continue
             if stripped.startswith("[["):
-                keys = _split_key(stripped[2 : stripped.index("]]")])
+                keys = _split_key(stripped[2 : _find_outside_quotes(stripped, "]", start=2)])
+                if not keys:
+                    continue
                 parent = self._resolve(keys[:-1]) + (keys[-1],)
                 index = self._arrays.get(parent, 0)
                 self._arrays[parent] = index + 1
@@ -214,23 +216,28 @@ def _header_body(stripped: str) -> str:
 
 def _split_assignment(stripped: str) -> tuple[str | None, str]:
     at = _find_outside_quotes(stripped, "=")
-    if at < 0:
+    if at == len(stripped):
         return None, ""
     return stripped[:at], stripped[at + 1 :]
 
 
 def _find_outside_quotes(text: str, char: str, start: int = 0) -> int:
+    """Index of ``char`` outside quoted keys (len(text) when there is none)."""
     quote = ""
-    for at in range(start, len(text)):
+    at = start
+    while at < len(text):
         c = text[at]
         if quote:
-            if c == quote:
+            if c == "\\" and quote == '"':
+                at += 1
+            elif c == quote:
                 quote = ""
         elif c in "\"'":
             quote = c
         elif c == char:
             return at
-    return -1
+        at += 1
+    return len(text)
 
 
 def _split_key(key_text: str) -> list[str]:
@@ -239,7 +246,7 @@ def _split_key(key_text: str) -> list[str]:
     rest = key_text.strip()
     while rest:
         if rest[0] in "\"'":
-            end = rest.index(rest[0], 1)
+            end = _closing(rest) if rest[0] == '"' else _literal_end(rest)
             raw = rest[1:end]
             parts.append(_unescape(raw) if rest[0] == '"' else raw)
             rest = rest[end + 1 :].strip()
@@ -251,6 +258,19 @@ def _split_key(key_text: str) -> list[str]:
             rest = rest[found.end() :].strip()
         rest = rest[1:].strip() if rest.startswith(".") else ""
     return parts
+
+
+def _literal_end(rest: str) -> int:
+    found = rest.find("'", 1)
+    return len(rest) if found < 0 else found
+
+
+def _closing(rest: str) -> int:
+    """Index of the quote that closes the basic string opening ``rest``."""
+    at = 1
+    while at < len(rest) and rest[at] != '"':
+        at += 2 if rest[at] == "\\" else 1
+    return min(at, len(rest))
 
 
 def _unescape(raw: str) -> str:

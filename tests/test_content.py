@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cs_tui.content import (
     ContentError,
@@ -109,3 +111,21 @@ def test_toml_files_expands_folders_to_their_toml_files(tmp_path):
     (tmp_path / "notes.md").write_text("", encoding="utf-8")
     single = tmp_path / "elsewhere.toml"
     assert toml_files([tmp_path, single]) == [tmp_path / "a.toml", tmp_path / "b.toml", single]
+
+
+def test_quoted_keys_with_dots_escapes_and_brackets_are_located():
+    text = '"a.b" = 1\n"q\\"t" = 2\n[["x]]y"]]\n\'lit"k\' = 3\n[t."u.v"]\nw = 4\n'
+    lines = KeyLines(text)
+    assert parse_toml(text, "f")  # the text is valid TOML
+    assert lines.line("a.b") == 1
+    assert lines.line('q"t') == 2
+    assert lines.line("x]]y", 0) == 3
+    assert lines.line("x]]y", 0, 'lit"k') == 4
+    assert lines.line("t", "u.v", "w") == 6
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("[]{}\"'=.#\\ \nab1-_")), max_size=80))
+def test_the_locator_never_raises_on_any_text(text):
+    lines = KeyLines(text)
+    assert lines.line("a") is None or lines.line("a") >= 1
