@@ -302,7 +302,7 @@ _RETIRED = {
 
 
 def _parse_phrase(item: Any, number: int, ctx: _PackContext) -> Phrase | None:
-    start = ctx.lines.line("phrase", number)
+    start = ctx.lines.near("phrase", number)  # an inline array: its line
     path, problems = ctx.path, ctx.problems
 
     def line_of(key: str) -> int | None:

@@ -253,3 +253,12 @@ body = "x"
     assert len(problems) == 1
     assert problems[0].startswith(f"{pack}:14: duplicate shortcut 'a1'")
     assert f"also at {pack}:8" in problems[0]
+
+
+def test_phrases_written_as_an_inline_array_are_placed_on_its_line(tmp_path):
+    pack = write(
+        tmp_path / "inline.toml",
+        '[pack]\nlang = "en"\n\nphrase = [\n  { id = "a", shortcut = "a1" },\n]\n',
+    )
+    problems = [str(p) for p in check_paths([pack])]
+    assert problems == [f"{pack}:4: phrase is missing category, title, body"]
