@@ -258,7 +258,7 @@ body = "x"
 def test_phrases_written_as_an_inline_array_are_placed_on_its_line(tmp_path):
     pack = write(
         tmp_path / "inline.toml",
-        '[pack]\nlang = "en"\n\nphrase = [\n  { id = "a", shortcut = "a1" },\n]\n',
+        'phrase = [\n  { id = "a", shortcut = "a1" },\n]\n\n[pack]\nlang = "en"\n',
     )
     problems = [str(p) for p in check_paths([pack])]
-    assert problems == [f"{pack}:4: phrase is missing category, title, body"]
+    assert problems == [f"{pack}:1: phrase is missing category, title, body"]
