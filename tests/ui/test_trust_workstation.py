@@ -15,12 +15,7 @@ from cs_tui.screens.workstation import WorkstationScreen
 from cs_tui.widgets.composer import Composer
 from cs_tui.widgets.queue_list import QueueList
 from cs_tui.widgets.side_sources import check_draft
-from tests.ui import test_workstation as ws
-from tests.ui.test_workstation import app_for, first_unassigned, mine, select, settle, type_text
-
-# The demo-store fixtures of the workstation tests (a copy of the demo store per test, a fixed
-# clock, local time UTC).
-_utc, clock, demo_template, store = ws._utc, ws.clock, ws.demo_template, ws.store
+from tests.ui.pilot_helpers import app_for, first_unassigned, mine, select, settle, type_text
 
 
 def screen(pilot) -> WorkstationScreen:

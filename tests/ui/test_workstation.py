@@ -1,108 +1,33 @@
 """The workstation driven by real key presses; every flow is checked on what the store holds.
 
-The store is the demo store written at a fixed FakeClock moment, so rows, countdowns and
-snapshots are the same on every run. Workers are awaited (never slept on): `settle` waits for
+The store is the demo store written at a fixed FakeClock moment (`store` in tests/ui/conftest.py),
+so rows, countdowns and snapshots are the same on every run. Workers are awaited (never slept on): `settle` waits for
 all of them and lets their result messages be handled.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from textual.geometry import Region
 
-from cs_tui.app import CsApp, make_app
-from cs_tui.clock import FakeClock
+from cs_tui.app import make_app
 from cs_tui.config import Settings
-from cs_tui.data import seed
-from cs_tui.data.store import Store
 from cs_tui.data.views import QueueFilter
 from cs_tui.widgets.composer import Composer
 from cs_tui.widgets.message_view import Transcript
 from cs_tui.widgets.queue_list import QueueList
-
-START = datetime(2026, 11, 11, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _utc(monkeypatch):
-    """Local time is UTC so times on screen (and in snapshots) do not depend on the machine."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(START)
-
-
-@pytest.fixture(scope="session")
-def demo_template(tmp_path_factory):
-    """The demo store written once at START; each test works on its own copy of the file."""
-    path = tmp_path_factory.mktemp("demo") / "store.db"
-    s = Store.open(str(path), clock=FakeClock(START))
-    seed.write_demo(s)
-    s.dispose()
-    return path
-
-
-@pytest.fixture
-def store(tmp_path, clock, demo_template):
-    path = tmp_path / "store.db"
-    shutil.copy(demo_template, path)
-    s = Store.open(str(path), clock=clock)
-    yield s
-    s.dispose()
-
-
-def app_for(store, clock, *, agent="alice", lang="en", **kwargs) -> CsApp:
-    return make_app(store, agent, clock=clock, lang=lang, live=False, **kwargs)
-
-
-async def settle(pilot, rounds: int = 6) -> None:
-    """Let every worker finish and every message it posted be handled."""
-    for _ in range(rounds):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-
-def alice(store):
-    return store.get_agent("alice")
-
-
-def first_unassigned(store):
-    return store.queue(alice(store), QueueFilter(scope="unassigned"), limit=1)[0]
-
-
-def mine(store, status: str | None = None):
-    rows = store.queue(alice(store), QueueFilter(scope="mine"), limit=50)
-    return [r for r in rows if status is None or r.status == status]
-
-
-async def select(pilot, row) -> None:
-    """Put the queue cursor on `row` by filtering the queue on its id (the `/` filter)."""
-    await pilot.press("slash")
-    await pilot.press(*row.external_id)
-    await pilot.press("enter")
-    await settle(pilot)
-    queue = pilot.app.screen.query_one(QueueList)
-    assert queue.current_row is not None and queue.current_row.id == row.id
-
-
-async def type_text(pilot, text: str) -> None:
-    """Type text as keys (the composer takes each character as the terminal would send it)."""
-    for char in text:
-        if char == "\n":
-            await pilot.press("ctrl+j")
-        else:
-            await pilot.press(char if len(char.encode()) == 1 else char)
+from tests.ui.pilot_helpers import (
+    alice,
+    app_for,
+    first_unassigned,
+    mine,
+    select,
+    settle,
+    type_text,
+)
 
 
 def screen(pilot):
