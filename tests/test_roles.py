@@ -22,6 +22,7 @@ from cs_tui.data.errors import InvalidInput, NotAllowed
 from cs_tui.data.store import Store
 from cs_tui.data.views import IngestRecord
 from cs_tui.sla import PolicyError, parse_policy
+from tests.ui.pilot_helpers import settle
 
 
 @pytest.fixture
@@ -428,12 +429,6 @@ def test_a_team_sets_its_own_snooze_maximum(tmp_path, clock):
 
 
 # -- in the workstation -------------------------------------------------------------------------
-
-
-async def settle(pilot, rounds: int = 6) -> None:
-    for _ in range(rounds):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 def toasts(pilot) -> str:

@@ -7,9 +7,9 @@ store away) end in one calm notification; a reply that fails stays in the compos
 
 The target of every conversation action is the conversation open in the conversation pane; the
 queue cursor only picks one while nothing is open. A flow that asks something (transfer to whom,
-send anyway, resolve while the customer waits) is one `@dialog_flow` coroutine that reads top to
-bottom, awaiting each dialog; every dialog names its target in its title. A key that cannot act
-says why; it never does nothing.
+send anyway, resolve while the customer waits) is one `@dialog_flow` coroutine worker (the
+"dialog" group) that reads top to bottom, awaiting each dialog with `push_screen_wait`; every
+dialog names its target in its title. A key that cannot act says why; it never does nothing.
 
 Width: from 120 columns the side panel is always shown; below that it is toggled (`b`, or
 opened by `/` in an empty composer, ctrl+k, `i`) and takes the queue's place while open, so
@@ -18,13 +18,12 @@ nothing is ever cut off.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import re
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import partial, wraps
+from functools import partial
 from typing import Any, TypeVar
 
 from rich.text import Text
@@ -66,19 +65,13 @@ ORDER_RE = re.compile(r"(?<!\d)(\d{10,20})(?!\d)")
 T = TypeVar("T")
 
 
-def dialog_flow(method):
-    """Make `method`, a coroutine that awaits dialogs (`_ask`), a flow started by a call.
+DIALOG_GROUP = "dialog"
+"""The worker group of flows that await dialogs: such a worker runs until the agent answers."""
 
-    A flow runs as a task of its own, not as a Textual worker: it waits for the agent's next
-    key while its dialog is open, and whatever waits for the screen's workers to finish must
-    not wait on that. Store calls inside a flow still run in thread workers (`_fetch`, `_act`).
-    """
-
-    @wraps(method)
-    def start(self, *args, **kwargs) -> None:
-        self._start_flow(method(self, *args, **kwargs))
-
-    return start
+dialog_flow = work(exclusive=True, group=DIALOG_GROUP, exit_on_error=False)
+"""A coroutine that awaits dialogs (`_ask`) becomes a flow started by a call, as a Textual
+worker: a newer flow replaces one still fetching, and the screen's end cancels it. Store calls
+inside a flow run in thread workers of their own (`_fetch`, `_act`)."""
 
 
 # Actions on a conversation, shown in the footer only when they apply and hidden while typing.
@@ -322,7 +315,6 @@ class WorkstationScreen(Screen):
         self._settle_on: tuple[int, bool] | None = None
         """(conversation, clear the pane if it left the queue) to settle on the next window."""
         self._submitting = False
-        self._flows: set[asyncio.Task] = set()
         self._generation = 0
         self._open_id = open_id
         self._text_timer = None
@@ -366,8 +358,6 @@ class WorkstationScreen(Screen):
     def on_unmount(self) -> None:
         if self._live is not None:
             self._live.stop()
-        for flow in list(self._flows):
-            flow.cancel()
         # Quitting (or switching language) must not lose what was typed in the last moments.
         composer = self._composer
         text = composer.flush_draft()
@@ -730,17 +720,17 @@ class WorkstationScreen(Screen):
                     self.agent, conversation_id, text, client_id=client_id
                 )
         except NotAllowed as exc:
-            self.post_message(self._refusal(conversation_id, text, mode, str(exc)))
+            self.post_message(self._refusal(conversation_id, text, mode, exc))
             return
         except StoreError as exc:
-            self.post_message(SendFailed(conversation_id, store_message(str(exc))))
+            self.post_message(SendFailed(conversation_id, store_message(exc)))
             return
         except Exception as exc:  # never let a send vanish silently
             self.post_message(SendFailed(conversation_id, f"{exc.__class__.__name__}: {exc}"))
             raise
         self.post_message(Sent(conversation_id, stored))
 
-    def _refusal(self, conversation_id: int, text: str, mode: str, why: str) -> Message:
+    def _refusal(self, conversation_id: int, text: str, mode: str, why: NotAllowed) -> Message:
         """Why the store would not take this message, from the conversation as it is now: nobody
         has it (offer to claim and send), another agent has it (say who), or something else."""
         try:
@@ -792,7 +782,7 @@ class WorkstationScreen(Screen):
                 return
             stored = self.store.post_reply(self.agent, row.id, text, client_id=client_id)
         except StoreError as exc:
-            self.post_message(SendFailed(row.id, store_message(str(exc))))
+            self.post_message(SendFailed(row.id, store_message(exc)))
             return
         self.post_message(Sent(row.id, stored))
 
@@ -988,7 +978,7 @@ class WorkstationScreen(Screen):
         try:
             result = fn(self.agent, *args)
         except StoreError as exc:
-            self.post_message(ActionFailed(store_message(str(exc))))
+            self.post_message(ActionFailed(store_message(exc)))
             return
         if result is False:  # claim lost the race
             self.post_message(ActionFailed(_("Someone else took this conversation first.")))
@@ -1030,37 +1020,9 @@ class WorkstationScreen(Screen):
     def _action_failed(self, message: ActionFailed) -> None:
         self.notify(message.text, severity="error", markup=False, timeout=6)
 
-    def _start_flow(self, flow) -> None:
-        task = asyncio.create_task(self._run_flow(flow))
-        self._flows.add(task)
-        task.add_done_callback(self._flows.discard)
-
-    async def _run_flow(self, flow) -> None:
-        """A flow's failure ends it with a notification, like a failed worker's."""
-        try:
-            await flow
-        except WorkerFailed:
-            pass  # a store read failed: on_worker_state_changed has said so
-        except Exception as error:
-            self.notify(
-                _("Something went wrong: {error}").format(
-                    error=f"{error.__class__.__name__}: {error}"
-                ),
-                severity="error",
-                markup=False,
-                timeout=8,
-            )
-
     async def _ask(self, dialog: CsModal[T]) -> T | None:
         """Show `dialog` and wait for its answer (None when it was cancelled)."""
-        answer: asyncio.Future = asyncio.get_running_loop().create_future()
-
-        def dismissed(result: T | None) -> None:
-            if not answer.done():
-                answer.set_result(result)
-
-        self.app.push_screen(dialog, dismissed)
-        return await answer
+        return await self.app.push_screen_wait(dialog)
 
     async def _fetch(self, fn, *args, **kwargs):
         """A store read for a dialog flow, in a thread so the screen never waits on it. A
@@ -1506,6 +1468,8 @@ class WorkstationScreen(Screen):
         if event.state != WorkerState.ERROR:
             return
         error = event.worker.error
+        if isinstance(error, WorkerFailed):
+            return  # a flow's store read failed, and that failure has been reported
         if isinstance(error, StoreError):
             text = str(error)
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from cs_tui.app import make_app
 from cs_tui.screens.dashboard import DashboardScreen
 from cs_tui.screens.workstation import WorkstationScreen
+from tests.ui.pilot_helpers import settle
 
 
 def floor(store):
@@ -13,12 +14,6 @@ def floor(store):
     cid = store.create_conversation(external_id="A", customer_handle="c-a", customer_name="王小明")
     store.post_customer_message(cid, "你好")
     return cid
-
-
-async def settle(pilot, rounds: int = 6) -> None:
-    for _ in range(rounds):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 async def test_f7_opens_the_dashboard_for_a_supervisor(sqlite_store, clock):

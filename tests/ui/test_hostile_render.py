@@ -13,7 +13,6 @@ brackets it is, and `[/]` must not crash anything.
 
 from __future__ import annotations
 
-import contextlib
 import re
 import sqlite3
 import time
@@ -21,7 +20,6 @@ from datetime import UTC, datetime
 
 import pytest
 from textual.drivers.headless_driver import HeadlessDriver
-from textual.worker import WorkerCancelled
 
 from cs_tui.app import make_app
 from cs_tui.clock import FakeClock
@@ -30,6 +28,7 @@ from cs_tui.data.store import Store
 from cs_tui.screens.workstation import WorkstationScreen
 from cs_tui.widgets.composer import Composer
 from cs_tui.widgets.queue_list import QueueList
+from tests.ui.pilot_helpers import settle
 
 START = datetime(2026, 11, 11, 9, 0, tzinfo=UTC)
 
@@ -148,15 +147,6 @@ def build_hostile_store(path, clock: FakeClock) -> None:
             (hostile("body") + "\nsecond line " + MARKUP,),
         )
     db.close()
-
-
-async def settle(pilot, rounds: int = 6) -> None:
-    """Let every worker finish (a newer search or read cancels an older one) and its messages
-    be handled."""
-    for _ in range(rounds):
-        with contextlib.suppress(WorkerCancelled):
-            await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 async def until(pilot, condition, rounds: int = 500) -> None:

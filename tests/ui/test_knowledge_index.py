@@ -20,6 +20,7 @@ from cs_tui.app import make_app
 from cs_tui.clock import FakeClock
 from cs_tui.data import seed
 from cs_tui.data.store import Store
+from tests.ui.pilot_helpers import settle
 
 START = datetime(2026, 11, 11, 9, 0, tzinfo=UTC)
 ARTICLE = """---
@@ -68,12 +69,6 @@ def builds(monkeypatch):
 
     monkeypatch.setattr(kb, "article_entries", counting)
     return count
-
-
-async def settle(pilot, rounds: int = 6) -> None:
-    for _ in range(rounds):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 async def search(pilot, text: str) -> list[str]:

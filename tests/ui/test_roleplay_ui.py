@@ -28,6 +28,7 @@ from cs_tui.screens.roleplay import (
 from cs_tui.widgets.composer import Composer
 from cs_tui.widgets.message_view import Transcript
 from cs_tui.widgets.queue_list import QueueList
+from tests.ui.pilot_helpers import settle
 
 START = datetime(2026, 11, 11, 9, 0, tzinfo=UTC)
 
@@ -58,12 +59,6 @@ def store(db, clock):
     s.ensure_agent("tina", "Tina", role="trainer")
     yield s
     s.dispose()
-
-
-async def settle(pilot, rounds: int = 6) -> None:
-    for _ in range(rounds):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 def bodies(store, conversation_id: int) -> list[str]:
