@@ -176,16 +176,33 @@ def _front_matter(text: str) -> tuple[dict[str, Any], str]:
         meta = {}
     if not isinstance(meta, dict):
         raise ArticleError("front matter must be 'key: value' lines", line=2)
-    return {str(k).strip().lower(): _scalar_text(v) for k, v in meta.items()}, "\n".join(
-        lines[end + 1 :]
-    )
+    fields = {
+        str(key).strip().lower(): _field(str(key), value)
+        for key, value in meta.items()
+        if isinstance(key, str | int)
+    }
+    return fields, "\n".join(lines[end + 1 :])
 
 
-def _scalar_text(value: Any) -> Any:
-    """Numbers and dates as the author wrote them (``slug: 2024``); YAML's yes/no stay booleans,
-    which the checks refuse rather than turning ``title: no`` into "False"."""
-    if isinstance(value, list):
-        return [_scalar_text(v) for v in value]
+_SCALARS = (str, int, float, bool, datetime.date)
+
+
+def _field(key: str, value: Any) -> Any:
+    """A front-matter value as text, a flat list of text, or None.
+
+    Anything deeper is refused before it is walked or printed: YAML aliases let a few lines
+    stand for a structure too big to visit. Numbers and dates come back as the author wrote
+    them (``slug: 2024``); YAML's yes/no stay booleans, which the checks refuse rather than
+    turning ``title: no`` into "False".
+    """
+    if value is None or isinstance(value, _SCALARS):
+        return _text(value)
+    if isinstance(value, list) and all(v is None or isinstance(v, _SCALARS) for v in value):
+        return [_text(v) for v in value if v is not None]
+    raise ArticleError(f"front matter: {key[:40]} must be text or a list of words")
+
+
+def _text(value: Any) -> Any:
     if isinstance(value, int | float | datetime.date) and not isinstance(value, bool):
         return str(value)
     return value

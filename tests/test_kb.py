@@ -143,3 +143,18 @@ def test_phrase_use_is_recorded_newest_first(store):
     assert uses[0][1] == store.clock.now()
     other = store.ensure_agent("bob")
     assert store.recent_phrase_uses(other.id) == []
+
+
+def test_front_matter_aliases_cannot_blow_up_and_nested_values_are_refused(tmp_path):
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n"
+        for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    (tmp_path / "bomb.md").write_text(f"---\ntitle: T\n{bomb}lang: *i\n---\nBody", "utf-8")
+    (tmp_path / "loop.md").write_text("---\ntitle: T\ntags: &t [*t]\n---\n", "utf-8")
+    result = load_path(tmp_path)
+    assert result.records == []
+    assert sorted(p.split(": ", 1)[1] for p in result.problems) == [
+        "front matter: b must be text or a list of words",
+        "front matter: tags must be text or a list of words",
+    ]
