@@ -15,18 +15,29 @@ from pathlib import Path
 
 from cs_tui.content import ContentError, KeyLines, Problem, parse_toml
 from cs_tui.durations import parse_duration
+from cs_tui.i18n import N_
 
 CHANNELS = ("chat", "phone", "ticket", "email", "social")
-CATEGORIES = (
-    "order",
-    "logistics",
-    "product",
-    "payment",
-    "after_sales",
-    "complaint",
-    "pre_sale",
-)
-PRIORITIES = ("low", "normal", "high", "urgent")
+CATEGORY_NAMES = {
+    "order": N_("order"),
+    "logistics": N_("logistics"),
+    "product": N_("product"),
+    "payment": N_("payment"),
+    "after_sales": N_("after-sales"),
+    "complaint": N_("complaint"),
+    "pre_sale": N_("pre-sale"),
+}
+"""The one list of categories: stored code -> interface name (a catalog msgid), in the order
+the choice dialog, the filters and the reports show them."""
+CATEGORIES = tuple(CATEGORY_NAMES)
+PRIORITY_NAMES = {
+    "low": N_("low"),
+    "normal": N_("normal"),
+    "high": N_("high"),
+    "urgent": N_("urgent"),
+}
+"""The one list of priorities, lowest first, as CATEGORY_NAMES."""
+PRIORITIES = tuple(PRIORITY_NAMES)
 STATUSES = ("new", "open", "pending", "snoozed", "escalated", "resolved", "closed")
 TICKET_CHANNELS = frozenset({"ticket", "email"})
 

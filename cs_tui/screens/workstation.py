@@ -42,7 +42,6 @@ from cs_tui.data.views import AgentInfo, ConversationDetail, MessageView, QueueF
 from cs_tui.i18n import N_, _
 from cs_tui.safe_text import clean, safe
 from cs_tui.screens.modal import CsModal, target_label
-from cs_tui.sla import CATEGORIES, PRIORITIES
 from cs_tui.widgets import labels
 from cs_tui.widgets.composer import Composer
 from cs_tui.widgets.footer import CsFooter
@@ -1300,13 +1299,13 @@ class WorkstationScreen(Screen):
         label = target_label(row.external_id, row.customer_name)
         if field == "category":
             title = _("Category of {target}").format(target=label)
-            table, codes, current = labels.CATEGORIES, CATEGORIES, row.category
+            table, current = labels.CATEGORIES, row.category
             fn, done = self.store.set_category, _("Category: {value}")
         else:
             title = _("Priority of {target}").format(target=label)
-            table, codes, current = labels.PRIORITIES, PRIORITIES, row.priority
+            table, current = labels.PRIORITIES, row.priority
             fn, done = self.store.set_priority, _("Priority: {value}")
-        choices = [(code, labels.label(table, code)) for code in codes]
+        choices = [(code, labels.label(table, code)) for code in table]
         value = await self._ask(ChoiceScreen(title, choices, current))
         if value:
             done = done.format(value=labels.label(table, value))

@@ -7,6 +7,7 @@ value like any other, and an old or hand-edited store may hold anything in it.
 
 from __future__ import annotations
 
+from cs_tui import sla
 from cs_tui.i18n import N_, _
 from cs_tui.safe_text import one_line
 
@@ -34,21 +35,9 @@ STATUSES = {
     "resolved": N_("resolved"),
     "closed": N_("closed"),
 }
-CATEGORIES = {
-    "order": N_("order"),
-    "logistics": N_("logistics"),
-    "product": N_("product"),
-    "payment": N_("payment"),
-    "after_sales": N_("after-sales"),
-    "complaint": N_("complaint"),
-    "pre_sale": N_("pre-sale"),
-}
-PRIORITIES = {
-    "low": N_("low"),
-    "normal": N_("normal"),
-    "high": N_("high"),
-    "urgent": N_("urgent"),
-}
+CATEGORIES = sla.CATEGORY_NAMES
+"""Defined once, with the codes and their order, beside the SLA rules that use them."""
+PRIORITIES = sla.PRIORITY_NAMES
 CLOCKS = {
     "first_response": N_("first response"),
     "next_response": N_("next response"),
