@@ -1,12 +1,16 @@
 """One toolkit for the content files teams edit: config, SLA policy, phrase packs, scenarios, rules.
 
-Each of those loaders used to guess line numbers its own way; now they share three things:
+Each of those loaders used to guess line numbers its own way; now they share these:
 
 - ``parse_toml`` reads TOML and reports a syntax error at the line the parser itself names;
 - ``KeyLines`` says on which line a table or key path is defined, so a problem points where the
   author has to look. When the path is not in the text it answers None: a made-up line number
   sends the author to the wrong place, so a problem without a known line prints none;
-- ``Problem`` is one ``file:line: problem`` and ``ContentError`` carries one that stops a load.
+- ``Problem`` is one ``file:line: problem``, ``ContentError`` carries one that stops a load, and
+  ``Problems`` collects a file's problems placed by data path (``"turn", 2, "say"``);
+- ``decode_text`` and ``toml_files`` are the byte checks and folder expansion every loader needs.
+
+What is left in each loader is what only it knows: its keys, its choices, its cross-field rules.
 
 Standard library only, nothing here imports the rest of cs_tui.
 """
