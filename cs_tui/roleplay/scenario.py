@@ -436,8 +436,8 @@ def parse_scenario(
                 problems.append(Problem(source, lines.line(key), f"{key} must be > 0"))
             targets[key] = value or default
 
-    persona = _parse_persona(data.get("persona"), lines, source, problems)
-    weights = _parse_rubric(data.get("rubric"), lines, source, problems)
+    persona = _parse_persona(data.get("persona"), problems)
+    weights = _parse_rubric(data.get("rubric"), problems)
     turns = _parse_turns(data.get("turn"), lines, source, problems)
 
     # The rubric must fit the scenario, or the scorecard would ask for the impossible.
@@ -510,68 +510,47 @@ def parse_scenario(
     )
 
 
-def _parse_persona(raw: Any, lines: KeyLines, source: str, problems: list[Problem]):
+def _parse_persona(raw: Any, problems: Problems) -> Persona | None:
     if raw is None:
-        problems.append(Problem(source, None, "missing [persona]"))
+        problems.add("missing [persona]")
         return None
-    start = lines.line("persona")
     if not isinstance(raw, dict):
-        problems.append(Problem(source, start, "[persona] must be a table"))
+        problems.add("[persona] must be a table", "persona")
         return None
     for key in raw:
         if key not in PERSONA_KEYS:
-            problems.append(
-                Problem(source, lines.near("persona", key), f"[persona]: unknown key {key!r}")
-            )
-    name = _text(raw, "name", lines.near("persona", "name"), source, problems, required=True)
+            problems.add(f"[persona]: unknown key {key!r}", "persona", key)
+    where = problems.lines.near("persona", "name")
+    name = _text(raw, "name", where, problems.source, problems, required=True)
     tier = raw.get("tier", "standard")
     if tier not in TIERS:
-        problems.append(
-            Problem(
-                source,
-                lines.near("persona", "tier"),
-                f"[persona]: tier must be one of {', '.join(TIERS)}, not {tier!r}",
-            )
-        )
+        message = f"[persona]: tier must be one of {', '.join(TIERS)}, not {tier!r}"
+        problems.add(message, "persona", "tier")
     emotion = raw.get("emotion", "neutral")
     if emotion not in EMOTIONS:
-        problems.append(
-            Problem(
-                source,
-                lines.near("persona", "emotion"),
-                f"[persona]: emotion must be one of {', '.join(EMOTIONS)}, not {emotion!r}",
-            )
-        )
+        message = f"[persona]: emotion must be one of {', '.join(EMOTIONS)}, not {emotion!r}"
+        problems.add(message, "persona", "emotion")
     return Persona(name or "?", tier if tier in TIERS else "standard", emotion)
 
 
-def _parse_rubric(raw: Any, lines: KeyLines, source: str, problems: list[Problem]):
+def _parse_rubric(raw: Any, problems: Problems) -> dict[str, float]:
     if raw is None:
-        problems.append(Problem(source, None, "missing [rubric]"))
+        problems.add("missing [rubric]")
         return {}
-    header = lines.line("rubric")
     if not isinstance(raw, dict):
-        problems.append(Problem(source, header, "[rubric] must be a table"))
+        problems.add("[rubric] must be a table", "rubric")
         return {}
     weights: dict[str, float] = {}
     for key, value in raw.items():
-        where = lines.near("rubric", key)
         if key not in CRITERIA:
-            problems.append(
-                Problem(
-                    source,
-                    where,
-                    f"[rubric]: unknown item {key!r} (one of: {', '.join(CRITERIA)})",
-                )
-            )
-            continue
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            problems.append(Problem(source, where, f"[rubric]: {key} must be a number >= 0"))
-            continue
-        if value:
+            message = f"[rubric]: unknown item {key!r} (one of: {', '.join(CRITERIA)})"
+            problems.add(message, "rubric", key)
+        elif isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            problems.add(f"[rubric]: {key} must be a number >= 0", "rubric", key)
+        elif value:
             weights[key] = float(value)
     if not weights:
-        problems.append(Problem(source, header, "[rubric] is empty"))
+        problems.add("[rubric] is empty", "rubric")
     return {k: weights[k] for k in CRITERIA if k in weights}
 
 
