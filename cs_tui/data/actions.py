@@ -13,7 +13,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from cs_tui.data.agents import DISABLED, NEEDS_AGENT
 from cs_tui.data.errors import InvalidInput, NotAllowed, NotFound
 from cs_tui.data.queries import QueriesMixin, message_select
 from cs_tui.data.slarow import iso, sla_columns
@@ -25,10 +24,6 @@ MAX_REPLY_CHARS = 20_000
 MAX_TAG_CHARS = 32
 PREVIEW_CHARS = 200
 
-# Fixed refusals (listed in cs_tui.widgets.store_messages, so the workstation translates them).
-CSAT_FROM_CUSTOMER = "CSAT comes from the customer: an agent cannot set it"
-SNOOZE_TOO_LONG = "a snooze cannot be longer than the service policy's maximum"
-
 
 def make_preview(body: str) -> str:
     return " ".join(body.split())[:PREVIEW_CHARS]
@@ -37,11 +32,11 @@ def make_preview(body: str) -> str:
 def clean_tag(tag: str) -> str:
     tag = " ".join((tag or "").split())
     if not tag:
-        raise InvalidInput("a tag cannot be empty")
+        raise InvalidInput(code="tag_empty")
     if len(tag) > MAX_TAG_CHARS:
-        raise InvalidInput(f"a tag has at most {MAX_TAG_CHARS} characters")
+        raise InvalidInput(code="tag_too_long", limit=MAX_TAG_CHARS)
     if any(ord(ch) < 32 or 0x7F <= ord(ch) <= 0x9F for ch in tag):
-        raise InvalidInput("a tag cannot hold control characters")
+        raise InvalidInput(code="tag_control")
     return tag
 
 
@@ -129,7 +124,7 @@ class ActionsMixin(QueriesMixin):
             .first()
         )
         if row is None:
-            raise NotFound(f"no conversation #{conversation_id}")
+            raise NotFound(code="no_conversation", conversation_id=conversation_id)
         return dict(row)
 
     def _save(self, conn, before: dict, row: dict, now: datetime) -> None:
@@ -171,17 +166,17 @@ class ActionsMixin(QueriesMixin):
         """Replies, notes, tags and every change of a conversation: its owner or a supervisor
         (a trainer in role-play). `actor` is the one read in the acting transaction."""
         if actor is None:
-            raise NotAllowed(NEEDS_AGENT)
+            raise NotAllowed(code="needs_agent")
         if not actor.active:
-            raise NotAllowed(DISABLED)
+            raise NotAllowed(code="disabled")
         if actor.role == "supervisor":
             return
         if row.get("training") and actor.role == "trainer":
             return
         if row.get("assignee_id") != actor.id:
             if row.get("assignee_id") is None:
-                raise NotAllowed("this conversation is not assigned to you: claim it first")
-            raise NotAllowed("this conversation belongs to another agent")
+                raise NotAllowed(code="not_assigned")
+            raise NotAllowed(code="belongs_to_another")
 
     # -- messages -------------------------------------------------------------------------
 
@@ -217,9 +212,9 @@ class ActionsMixin(QueriesMixin):
     @staticmethod
     def _check_body(body: str) -> str:
         if not body or not body.strip():
-            raise InvalidInput("an empty message is not sent")
+            raise InvalidInput(code="empty_message")
         if len(body) > MAX_REPLY_CHARS:
-            raise InvalidInput(f"a reply has at most {MAX_REPLY_CHARS} characters")
+            raise InvalidInput(code="reply_too_long", limit=MAX_REPLY_CHARS)
         return body
 
     def _already_sent(self, conn, client_id: str | None) -> MessageView | None:
@@ -296,7 +291,7 @@ class ActionsMixin(QueriesMixin):
     ) -> MessageView:
         """A message from the customer (channel adapters, role-play's scripted customer)."""
         if not body:
-            raise InvalidInput("an empty message is not stored")
+            raise InvalidInput(code="empty_customer_message")
         now = self.clock.now()
         with self._write() as conn:
             before = self._lock(conn, conversation_id)
@@ -351,7 +346,7 @@ class ActionsMixin(QueriesMixin):
                     sa.select(CONV.c.id).where(CONV.c.id == conversation_id)
                 ).first()
                 if exists is None:
-                    raise NotFound(f"no conversation #{conversation_id}")
+                    raise NotFound(code="no_conversation", conversation_id=conversation_id)
                 return False
             self._after_claim(conn, conversation_id, actor, now)
         return True
@@ -408,20 +403,20 @@ class ActionsMixin(QueriesMixin):
         with self._read() as conn:
             target = conn.execute(sa.select(AGENT).where(AGENT.c.handle == to_handle)).first()
         if target is None:
-            raise NotFound(f"no agent {to_handle!r}")
+            raise NotFound(code="no_agent", handle=to_handle)
         if not target.active:
-            raise InvalidInput(f"agent {to_handle} is disabled")
+            raise InvalidInput(code="agent_disabled", handle=to_handle)
 
         by_supervisor = []
 
         def allow(actor, row):
             if actor is None:
-                raise NotAllowed(NEEDS_AGENT)
+                raise NotAllowed(code="needs_agent")
             if actor.role == "supervisor":
                 by_supervisor.append(True)
                 return
             if row.get("assignee_id") != actor.id:
-                raise NotAllowed("only a supervisor may reassign another agent's conversation")
+                raise NotAllowed(code="supervisor_reassigns")
 
         def apply(conn, row, now):
             previous = row.get("assignee_id")
@@ -459,7 +454,7 @@ class ActionsMixin(QueriesMixin):
     def escalate(self, actor: AgentInfo, conversation_id: int, reason: str) -> QueueRow:
         reason = (reason or "").strip()
         if not reason:
-            raise InvalidInput("an escalation needs a reason")
+            raise InvalidInput(code="escalation_reason")
 
         def apply(conn, row, now):
             if row["status"] in ("pending", "snoozed"):
@@ -475,14 +470,14 @@ class ActionsMixin(QueriesMixin):
     def snooze(self, actor: AgentInfo, conversation_id: int, until: datetime) -> QueueRow:
         now = self.clock.now()
         if until <= now:
-            raise InvalidInput("snooze until a time in the future")
+            raise InvalidInput(code="snooze_past")
         if until - now > timedelta(seconds=self.policy.max_snooze):
             # A longer snooze would hide a waiting customer past every deadline.
-            raise InvalidInput(SNOOZE_TOO_LONG)
+            raise InvalidInput(code="snooze_too_long")
 
         def apply(conn, row, now):
             if row["status"] in ("resolved", "closed"):
-                raise InvalidInput("a resolved conversation cannot be snoozed")
+                raise InvalidInput(code="snooze_resolved")
             open_pause(row, now)
             row["status"] = "snoozed"
             row["snooze_until"] = until
@@ -495,7 +490,7 @@ class ActionsMixin(QueriesMixin):
 
         def apply(conn, row, now):
             if row["status"] in ("resolved", "closed"):
-                raise InvalidInput("a resolved conversation cannot wait on the customer")
+                raise InvalidInput(code="wait_resolved")
             open_pause(row, now)
             row["status"] = "pending"
             return {}
@@ -510,16 +505,16 @@ class ActionsMixin(QueriesMixin):
         `csat` is the customer's score: only a supervisor may record one here (from a survey);
         an agent grading their own work would make the KPI meaningless."""
         if csat is not None and (isinstance(csat, bool) or csat not in range(1, 6)):
-            raise InvalidInput("CSAT is a score from 1 to 5")
+            raise InvalidInput(code="csat_range")
 
         def allow(actor, row):
             self._must_own(actor, row)
             if csat is not None and actor.role != "supervisor":
-                raise NotAllowed(CSAT_FROM_CUSTOMER)
+                raise NotAllowed(code="csat_from_customer")
 
         def apply(conn, row, now):
             if row["status"] in ("resolved", "closed"):
-                raise InvalidInput("this conversation is already resolved")
+                raise InvalidInput(code="already_resolved")
             if row["status"] in ("pending", "snoozed"):
                 close_pause(row, now)
             row["status"] = "resolved"
@@ -536,7 +531,7 @@ class ActionsMixin(QueriesMixin):
     def mark_followed_up(self, actor: AgentInfo, conversation_id: int) -> QueueRow:
         def apply(conn, row, now):
             if row["status"] != "resolved":
-                raise InvalidInput("only a resolved conversation has a follow-up")
+                raise InvalidInput(code="follow_up_unresolved")
             row["followed_up_at"] = now
             return {}
 
@@ -546,11 +541,11 @@ class ActionsMixin(QueriesMixin):
         """The customer's score. `actor` None is the customer's own channel (or an import);
         otherwise only a supervisor may record it."""
         if isinstance(csat, bool) or csat not in range(1, 6):
-            raise InvalidInput("CSAT is a score from 1 to 5")
+            raise InvalidInput(code="csat_range")
 
         def allow(actor, row):
             if actor is not None and actor.role != "supervisor":
-                raise NotAllowed(CSAT_FROM_CUSTOMER)
+                raise NotAllowed(code="csat_from_customer")
 
         def apply(conn, row, now):
             row["csat"] = csat
@@ -561,13 +556,13 @@ class ActionsMixin(QueriesMixin):
     def reopen(self, actor: AgentInfo, conversation_id: int) -> QueueRow:
         def allow(actor, row):
             if actor is None:
-                raise NotAllowed(NEEDS_AGENT)
+                raise NotAllowed(code="needs_agent")
             if actor.role != "supervisor" and row.get("assignee_id") not in (None, actor.id):
-                raise NotAllowed("this conversation belongs to another agent")
+                raise NotAllowed(code="belongs_to_another")
 
         def apply(conn, row, now):
             if row["status"] not in ("resolved", "closed"):
-                raise InvalidInput("only a resolved or closed conversation can be reopened")
+                raise InvalidInput(code="reopen_unresolved")
             row["status"] = "open" if row.get("assignee_id") else "new"
             row["followed_up_at"] = None
             return {}
@@ -583,7 +578,9 @@ class ActionsMixin(QueriesMixin):
 
     def set_category(self, actor: AgentInfo, conversation_id: int, category: str) -> QueueRow:
         if category not in CATEGORIES:
-            raise InvalidInput(f"unknown category {category!r} (known: {', '.join(CATEGORIES)})")
+            raise InvalidInput(
+                code="unknown_category_known", category=category, known=", ".join(CATEGORIES)
+            )
 
         def apply(conn, row, now):
             if row["category"] == category:
@@ -595,7 +592,9 @@ class ActionsMixin(QueriesMixin):
 
     def set_priority(self, actor: AgentInfo, conversation_id: int, priority: str) -> QueueRow:
         if priority not in PRIORITIES:
-            raise InvalidInput(f"unknown priority {priority!r} (known: {', '.join(PRIORITIES)})")
+            raise InvalidInput(
+                code="unknown_priority_known", priority=priority, known=", ".join(PRIORITIES)
+            )
 
         def apply(conn, row, now):
             if row["priority"] == priority:
@@ -679,7 +678,7 @@ class ActionsMixin(QueriesMixin):
         with self._write() as conn:
             active = conn.execute(sa.select(AGENT.c.active).where(AGENT.c.id == agent_id)).scalar()
             if not active:
-                raise NotAllowed(DISABLED)
+                raise NotAllowed(code="disabled")
             if not body:
                 conn.execute(
                     sa.delete(DRAFT).where(
@@ -705,7 +704,7 @@ class ActionsMixin(QueriesMixin):
         """Supervisors only; the audit trail keeps a record of what was deleted."""
         with self._write() as conn:
             if self._active(conn, actor).role != "supervisor":
-                raise NotAllowed("only a supervisor may delete a conversation")
+                raise NotAllowed(code="supervisor_deletes")
             row = self._lock(conn, conversation_id)
             conn.execute(sa.delete(DRAFT).where(DRAFT.c.conversation_id == conversation_id))
             conn.execute(sa.delete(CONV_TAG).where(CONV_TAG.c.conversation_id == conversation_id))

@@ -19,14 +19,6 @@ from cs_tui.data.views import HANDLE_RE, ROLES, AgentInfo
 
 ONLINE_WINDOW_S = 30
 
-# Fixed refusals (listed in cs_tui.widgets.store_messages, so the workstation translates them).
-DISABLED = (
-    "your agent account is disabled: only your own audit log stays readable until a "
-    "supervisor makes it active again"
-)
-NOT_A_MANAGER = "only a supervisor may change the team"
-NEEDS_AGENT = "this action needs an agent"
-
 
 def agent_from_row(row) -> AgentInfo:
     return AgentInfo(
@@ -42,23 +34,17 @@ def agent_from_row(row) -> AgentInfo:
 def check_handle(handle: str) -> str:
     handle = (handle or "").strip()
     if not HANDLE_RE.match(handle):
-        raise InvalidInput(
-            f"{handle!r} is not a usable agent handle: letters, digits, '.', '_', '-', '@', "
-            "at most 64 characters"
-        )
+        raise InvalidInput(code="bad_handle", handle=handle)
     return handle
 
 
 def _check_role(role: str) -> None:
     if role not in ROLES:
-        raise InvalidInput(f"unknown role {role!r} (known: {', '.join(ROLES)})")
+        raise InvalidInput(code="unknown_role", role=role, known=", ".join(ROLES))
 
 
 def not_in_team(handle: str) -> NotAllowed:
-    return NotAllowed(
-        f"{handle!r} is not in this team: a supervisor adds agents with "
-        f"`cs-tui agents add {handle}`"
-    )
+    return NotAllowed(code="not_in_team", handle=handle)
 
 
 def _supervisors(team: dict[int, tuple[str, bool]]) -> list[int]:
@@ -77,7 +63,7 @@ class AgentsMixin(StoreCore):
         with self._read() as conn:
             row = conn.execute(sa.select(AGENT).where(AGENT.c.id == agent_id)).first()
         if row is None:
-            raise NotFound(f"no agent #{agent_id}")
+            raise NotFound(code="no_agent_id", agent_id=agent_id)
         return agent_from_row(row)
 
     def list_agents(
@@ -108,10 +94,10 @@ class AgentsMixin(StoreCore):
         """The actor as stored now, refused unless enabled: a disabled agent reads only their
         own audit log, so every other read and write goes through here."""
         if actor is None:
-            raise NotAllowed(NEEDS_AGENT)
+            raise NotAllowed(code="needs_agent")
         fresh = self._fresh(conn, actor)
         if not fresh.active:
-            raise NotAllowed(DISABLED)
+            raise NotAllowed(code="disabled")
         return fresh
 
     def _supervisor_ids(self, conn, *, lock: bool) -> list[int]:
@@ -158,7 +144,7 @@ class AgentsMixin(StoreCore):
         handle = check_handle(handle)
         found = self.get_agent(handle) or self._register_first_use(handle)
         if not found.active and not audit_only:
-            raise NotAllowed(DISABLED)
+            raise NotAllowed(code="disabled")
         return found
 
     def _register_first_use(self, handle: str) -> AgentInfo:
@@ -178,7 +164,7 @@ class AgentsMixin(StoreCore):
             fresh = self._active(conn, actor) if actor is not None else None
             supervisors = self._supervisor_ids(conn, lock=False)
         if supervisors and (fresh is None or fresh.id not in supervisors):
-            raise NotAllowed(f"only a supervisor may {what}")
+            raise NotAllowed(code="supervisor_only", what=what)
         return fresh
 
     # -- changing the team -----------------------------------------------------------------
@@ -231,24 +217,22 @@ class AgentsMixin(StoreCore):
             if actor.id not in team:
                 raise not_in_team(actor.handle)
             if not team[actor.id][1]:
-                raise NotAllowed(DISABLED)
+                raise NotAllowed(code="disabled")
         supervisors = _supervisors(team)
         if supervisors and (actor is None or actor.id not in supervisors):
-            raise NotAllowed(NOT_A_MANAGER)
+            raise NotAllowed(code="supervisor_manages")
         return team
 
     @staticmethod
     def _keep_a_supervisor(team: dict[int, tuple[str, bool]], target: AgentInfo) -> None:
         """Demoting or disabling the last active supervisor would open the team to anyone."""
         if _supervisors(team) == [target.id]:
-            raise NotAllowed(
-                f"{target.handle} is the last active supervisor: make someone else one first"
-            )
+            raise NotAllowed(code="last_supervisor", handle=target.handle)
 
     def _target(self, conn, handle: str) -> AgentInfo:
         row = conn.execute(sa.select(AGENT).where(AGENT.c.handle == handle)).first()
         if row is None:
-            raise NotFound(f"no agent {handle!r}")
+            raise NotFound(code="no_agent", handle=handle)
         return agent_from_row(row)
 
     def add_agent(
@@ -260,7 +244,7 @@ class AgentsMixin(StoreCore):
             self._manager(conn, actor)
             added = self._insert_agent(conn, handle, display_name, role)
             if added is None:
-                raise InvalidInput(f"agent {handle!r} already exists")
+                raise InvalidInput(code="agent_exists", handle=handle)
             self._event(
                 conn,
                 actor.id if actor else None,

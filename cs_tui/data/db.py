@@ -24,13 +24,9 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from cs_tui.data.errors import StoreError
 from cs_tui.data.models import SCHEMA_VERSION, SQLModel
 from cs_tui.data.tables import META
-
-
-class StoreError(Exception):
-    """A store that cannot be used; the message is meant for the user as is."""
-
 
 WRITE_PATIENCE_S = 10.0  # the longest a write waits for SQLite's write lock in all
 WRITE_ATTEMPT_MS = 20  # SQLite's own wait (busy_timeout) per attempt at the write lock

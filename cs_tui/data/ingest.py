@@ -363,11 +363,11 @@ class IngestMixin(AgentsMixin):
     ) -> int:
         """A new, empty conversation (role-play sessions, tests, channel adapters)."""
         if channel not in CHANNELS:
-            raise InvalidInput(f"unknown channel {channel!r}")
+            raise InvalidInput(code="unknown_channel", channel=channel)
         if category not in CATEGORIES:
-            raise InvalidInput(f"unknown category {category!r}")
+            raise InvalidInput(code="unknown_category", category=category)
         if priority not in PRIORITIES:
-            raise InvalidInput(f"unknown priority {priority!r}")
+            raise InvalidInput(code="unknown_priority", priority=priority)
         now = self.clock.now()
         insert = self._insert_fn()
         with self._write() as conn:
@@ -407,7 +407,7 @@ class IngestMixin(AgentsMixin):
                     sa.insert(CONV).values(**row).returning(CONV.c.id)
                 ).scalar_one()
             except sa.exc.IntegrityError:
-                raise InvalidInput(f"conversation {external_id!r} already exists") from None
+                raise InvalidInput(code="conversation_exists", external_id=external_id) from None
             self._event(
                 conn,
                 actor.id if actor else None,

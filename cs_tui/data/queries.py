@@ -220,7 +220,7 @@ class QueriesMixin(AgentsMixin):
         with self._read() as conn:
             row = conn.execute(_queue_select().where(CONV.c.id == conversation_id)).first()
             if row is None:
-                raise NotFound(f"no conversation #{conversation_id}")
+                raise NotFound(code="no_conversation", conversation_id=conversation_id)
             tags = self._tags_for(conn, [row.id])
         return _row_to_queue(row, tags.get(row.id, ()))
 
@@ -246,7 +246,7 @@ class QueriesMixin(AgentsMixin):
                     sa.select(CONV.c.id).where(CONV.c.id == int(external_id))
                 ).scalar()
         if found is None:
-            raise NotFound(f"no conversation {external_id!r}")
+            raise NotFound(code="no_conversation_named", external_id=external_id)
         return found
 
     def conversation(
@@ -269,7 +269,7 @@ class QueriesMixin(AgentsMixin):
                 conn.execute(sa.select(CONV).where(CONV.c.id == conversation_id)).mappings().first()
             )
             if full is None:
-                raise NotFound(f"no conversation #{conversation_id}")
+                raise NotFound(code="no_conversation", conversation_id=conversation_id)
             qrow = conn.execute(_queue_select().where(CONV.c.id == conversation_id)).first()
             tags = self._tags_for(conn, [conversation_id]).get(conversation_id, ())
             customer = self._customer(conn, full["customer_id"])
@@ -305,7 +305,7 @@ class QueriesMixin(AgentsMixin):
     def _customer(self, conn, customer_id: int) -> CustomerInfo:
         row = conn.execute(sa.select(CUST).where(CUST.c.id == customer_id)).first()
         if row is None:
-            raise NotFound(f"no customer #{customer_id}")
+            raise NotFound(code="no_customer", customer_id=customer_id)
         tags = tuple(
             conn.execute(
                 sa.select(CUST_TAG.c.tag)
@@ -323,7 +323,7 @@ class QueriesMixin(AgentsMixin):
         with self._read() as conn:
             cid = conn.execute(sa.select(CUST.c.id).where(CUST.c.handle == handle)).scalar()
             if cid is None:
-                raise NotFound(f"no customer {handle!r}")
+                raise NotFound(code="no_customer_named", handle=handle)
             return self._customer(conn, cid)
 
     def customer_history(

@@ -145,16 +145,16 @@ class TrainingStoreMixin(ActionsMixin, IngestMixin):
         """A new session on a new training conversation assigned to the trainee; the customer
         has said the scenario's opening. ``scenario`` is a ``cs_tui.roleplay.Scenario``."""
         if mode not in MODES:
-            raise InvalidInput(f"unknown mode {mode!r} (solo or live)")
+            raise InvalidInput(code="unknown_mode", mode=mode)
         if not trainee.active:
-            raise NotAllowed(f"agent {trainee.handle} is disabled")
+            raise NotAllowed(code="agent_disabled", handle=trainee.handle)
         if mode == "live":
             if trainer is None:
-                raise InvalidInput("a live session needs a trainer")
+                raise InvalidInput(code="live_needs_trainer")
             if trainer.role not in TRAINERS or not trainer.active:
-                raise NotAllowed("only a trainer or a supervisor may run a live role-play")
+                raise NotAllowed(code="trainer_runs_live")
             if trainer.id == trainee.id:
-                raise InvalidInput("the trainer and the trainee must be different agents")
+                raise InvalidInput(code="trainer_not_trainee")
         token = secrets.token_hex(4)
         persona = scenario.persona
         conversation_id = self.create_conversation(
@@ -216,9 +216,9 @@ class TrainingStoreMixin(ActionsMixin, IngestMixin):
                 sa.select(CONV.c.training).where(CONV.c.id == conversation_id)
             ).scalar()
             if training is None:
-                raise NotFound(f"no conversation #{conversation_id}")
+                raise NotFound(code="no_conversation", conversation_id=conversation_id)
             if not training:
-                raise NotAllowed("scripted turns go to training conversations only")
+                raise NotAllowed(code="scripted_training_only")
             if conn.execute(sa.select(MSG.c.id).where(MSG.c.external_id == ext)).first():
                 return None
         try:
@@ -229,16 +229,16 @@ class TrainingStoreMixin(ActionsMixin, IngestMixin):
     def post_as_customer(self, trainer: AgentInfo, conversation_id: int, body: str) -> MessageView:
         """The trainer types as the customer (live mode)."""
         if trainer.role not in TRAINERS or not trainer.active:
-            raise NotAllowed("only a trainer or a supervisor may speak as the customer")
+            raise NotAllowed(code="trainer_speaks")
         body = self._check_body(body)
         with self._read() as conn:
             training = conn.execute(
                 sa.select(CONV.c.training).where(CONV.c.id == conversation_id)
             ).scalar()
         if training is None:
-            raise NotFound(f"no conversation #{conversation_id}")
+            raise NotFound(code="no_conversation", conversation_id=conversation_id)
         if not training:
-            raise NotAllowed("a trainer speaks as the customer in training conversations only")
+            raise NotAllowed(code="trainer_speaks_training_only")
         return self.post_customer_message(conversation_id, body, actor=trainer)
 
     def training_messages(self, conversation_id: int) -> list[tuple[MessageView, str | None]]:
@@ -255,7 +255,7 @@ class TrainingStoreMixin(ActionsMixin, IngestMixin):
             return
         if actor.role == "trainer":
             return
-        raise NotAllowed("this role-play session belongs to another agent")
+        raise NotAllowed(code="session_not_yours")
 
     def finish_session(
         self,
@@ -278,7 +278,7 @@ class TrainingStoreMixin(ActionsMixin, IngestMixin):
                 view.trainer,
             )
         ):
-            raise NotAllowed("only the trainee, the trainer or a supervisor may end this session")
+            raise NotAllowed(code="session_end_not_allowed")
         now = self.clock.now()
         with self._write() as conn:
             done = conn.execute(
@@ -315,7 +315,7 @@ class TrainingStoreMixin(ActionsMixin, IngestMixin):
         with self._read() as conn:
             row = conn.execute(_session_select().where(SESSION.c.id == session_id)).first()
         if row is None:
-            raise NotFound(f"no role-play session #{session_id}")
+            raise NotFound(code="no_session", session_id=session_id)
         view = _view(row)
         self._may_see(viewer, view)
         return view
