@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
-    from cs_tui.data.db import StoreError
+    from cs_tui.data.errors import StoreError
     from cs_tui.sla import PolicyError
 
     parser = build_parser()

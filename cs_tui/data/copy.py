@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from cs_tui.data.db import StoreError, explain, reset_sequences
+from cs_tui.data.db import explain, reset_sequences
+from cs_tui.data.errors import StoreError
 from cs_tui.data.store import Store
 from cs_tui.data.tables import CONV, META, MSG, TABLE_ORDER
 
