@@ -313,10 +313,6 @@ CUSTOMER_TAGS_ZH = ("老客户", "VIP", "投诉用户", "潜在客户")
 CUSTOMER_TAGS_EN = ("returning", "VIP", "complained", "prospect")
 
 
-def _channels_for(rng: random.Random) -> str:
-    return rng.choices(CHANNELS, weights=(50, 10, 15, 10, 15))[0]
-
-
 ZH_SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何林罗高"
 ZH_GIVEN = (
     "小明",
