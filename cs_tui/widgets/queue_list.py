@@ -11,6 +11,7 @@ a read from the store.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -126,6 +127,7 @@ class QueueList(ScrollView, can_focus=True):
         self._layout: _Layout | None = None
         self._style_cache: dict[str, Style] | None = None
         self._drawn: dict[int, tuple] = {}
+        self._frame: tuple[int, int, datetime] | None = None
         """Row id -> (state, countdown text) last drawn, so a tick repaints only changes."""
 
     # -- data in ----------------------------------------------------------------------------
@@ -388,16 +390,33 @@ class QueueList(ScrollView, can_focus=True):
             preview = max(4, width - 2 - (tags + 1 if tags else 0))
         return _Layout(width, lpr, name, preview, tags, assignee)
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """What every line of this frame shares is looked up once, not once per line: the width
+        (each lookup finds the widget's region on the screen) and the moment the countdowns
+        are computed for."""
+        self._frame = (self.content_width, int(self.scroll_offset.y), self.clock.now())
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame = None
+
+    def _frame_values(self) -> tuple[int, int, datetime]:
+        frame = self._frame
+        if frame is None:  # a line drawn outside render_lines
+            return self.content_width, int(self.scroll_offset.y), self.clock.now()
+        return frame
+
     def render_line(self, y: int) -> Strip:
+        content_width, scroll_y, now = self._frame_values()
         layout = self._layout
-        if layout is None or layout.width != self.content_width:
+        if layout is None or layout.width != content_width:
             # The width also changes without a resize, when the scrollbar comes or goes as the
             # queue fills: a layout kept from before drew columns that no longer fit.
             layout = self._layout = self._compute_layout()
             self._cache.clear()
         width = layout.width
         lpr = layout.lines_per_row
-        index, sub = divmod(int(self.scroll_offset.y) + y, lpr)
+        index, sub = divmod(scroll_y + y, lpr)
         styles = self._styles()
         base = styles["base"]
         if index >= self.total:
@@ -410,9 +429,7 @@ class QueueList(ScrollView, can_focus=True):
             strip = Strip([Segment(text, base + styles["placeholder"])], width)
             return strip.apply_style(cursor_style) if cursor_style else strip
         if sub == 0:
-            state, remaining = sla_state(
-                self.policy, row.due_at, row.sla_target_s, row.status, self.clock.now()
-            )
+            state, remaining = sla_state(self.policy, row.due_at, row.sla_target_s, row.status, now)
             countdown = countdown_text(state, remaining)
             self._drawn[row.id] = (state, countdown)
             self.painted = True
