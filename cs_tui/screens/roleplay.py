@@ -26,7 +26,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widget import Widget
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
@@ -49,12 +48,12 @@ from cs_tui.roleplay import (
     time_left,
     turn_states,
 )
-from cs_tui.roleplay.scenario import criterion_label
 from cs_tui.safe_text import one_line, safe
 from cs_tui.screens.workstation import WorkstationScreen
 from cs_tui.widgets.footer import CsFooter
 from cs_tui.widgets.live import LivePoller
 from cs_tui.widgets.message_view import Transcript
+from cs_tui.widgets.roleplay_panels import RolePlayBar, RubricPanel, cut, rubric_label
 
 MARKS = {True: ("✓", "green"), False: ("✗", "red"), None: ("–", "dim")}
 EMOTION_WORDS = {
@@ -63,26 +62,6 @@ EMOTION_WORDS = {
     "satisfied": N_("satisfied"),
     "neutral": N_("calm"),
 }
-
-
-def _cut(text: str, limit: int) -> str:
-    """One line at most `limit` cells wide (Chinese characters take two), the rest elided."""
-    flat = " ".join(str(text).split())
-    if cell_len(flat) <= limit:
-        return flat
-    width = 0
-    for index, char in enumerate(flat):
-        width += cell_len(char)
-        if width > limit - 1:
-            return flat[:index] + "…"
-    return flat
-
-
-def _label(criterion: str, lang: str) -> str:
-    """A rubric item's name; an unknown one (from a stored scorecard or a scenario file) is
-    drawn as plain text."""
-    label = criterion_label(criterion, lang)
-    return label if label is not None else one_line(criterion, limit=40)
 
 
 def _finished_in(events, conversation_id: int) -> bool:
@@ -98,7 +77,7 @@ def render_card(card: dict, lang: str) -> Text:
     """A stored scorecard as text: total, each item with its mark, evidence, response times."""
     out = Text()
     title = card.get("title") or card.get("scenario") or ""
-    out.append_text(safe(_cut(title, 80), single_line=True, style="bold"))
+    out.append_text(safe(cut(title, 80), single_line=True, style="bold"))
     out.append("\n")
     percent = card.get("percent", 0)
     out.append(
@@ -112,13 +91,13 @@ def render_card(card: dict, lang: str) -> Text:
         out.append("   " + _("Compliant language {rate} %").format(rate=f"{rate * 100:.0f}"))
     out.append("\n\n")
     width = 1 + max(
-        (cell_len(_label(i["criterion"], lang)) for i in card.get("items", [])), default=0
+        (cell_len(rubric_label(i["criterion"], lang)) for i in card.get("items", [])), default=0
     )
     for item in card.get("items", []):
         applicable = item.get("applicable", True)
         mark, style = MARKS[item.get("passed") if applicable else None]
         out.append(f" {mark} ", style=f"bold {style}")
-        label = _label(item["criterion"], lang)
+        label = rubric_label(item["criterion"], lang)
         out.append(label + " " * (width - cell_len(label)))
         if applicable:
             out.append(f" {item.get('points', 0):>4g}/{item.get('max', 0):<3g}")
@@ -126,17 +105,17 @@ def render_card(card: dict, lang: str) -> Text:
             out.append("    –    ", style="dim")
         if item.get("note"):
             out.append("  ")
-            out.append_text(safe(_cut(item["note"], 70), single_line=True, style="dim"))
+            out.append_text(safe(cut(item["note"], 70), single_line=True, style="dim"))
         out.append("\n")
         for ev in item.get("evidence", [])[:4]:
             out.append("      ")
             if ev.get("message") is not None:
                 out.append(f"#{ev['message'] + 1} ", style="dim")
             if ev.get("text"):
-                out.append_text(safe(_cut(f"“{ev['text']}”", 60), single_line=True))
+                out.append_text(safe(cut(f"“{ev['text']}”", 60), single_line=True))
             if ev.get("note") and ev.get("note") != item.get("note"):
                 out.append("  ")
-                out.append_text(safe(_cut(ev["note"], 60), single_line=True, style="italic"))
+                out.append_text(safe(cut(ev["note"], 60), single_line=True, style="italic"))
             out.append("\n")
     times = card.get("response_times") or []
     if times:
@@ -209,37 +188,7 @@ class RolePlayFailed(Message):
 # -- the trainee's side -----------------------------------------------------------------------
 
 
-class RolePlayBar(Widget):
-    """Scenario, customer, time left; repainted each second without a layout pass."""
-
-    DEFAULT_CSS = """
-    RolePlayBar { height: 1; padding: 0 1; background: $accent 30%; }
-    """
-
-    def __init__(self, scenario: Scenario, session, clock: Clock, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.scenario = scenario
-        self.session = session
-        self.clock = clock
-        self.note = ""
-
-    def render(self) -> Text:
-        s = self.scenario
-        left = time_left(s, self.session.started_at, self.clock.now())
-        text = Text(no_wrap=True, overflow="ellipsis")
-        mode = _("Role-play (live)") if self.session.mode == "live" else _("Role-play")
-        text.append(mode, style="bold")
-        text.append(
-            f"  ⏱ {format_countdown(max(0.0, left))}  ", style="bold red" if left < 60 else ""
-        )
-        if self.note:
-            text.append(self.note + "  ", style="italic")
-        text.append(_("F8 ends it") + "  ", style="dim")
-        text.append_text(safe(_cut(s.title, 40), single_line=True))
-        return text
-
-
-class TrainingWorkstation(WorkstationScreen):
+class RolePlayWorkstation(WorkstationScreen):
     """The workstation showing only the session's training conversation."""
 
     CSS_PATH = ["workstation.tcss", "roleplay.tcss"]
@@ -290,7 +239,7 @@ class TrainingWorkstation(WorkstationScreen):
         result = message.result
         if result.said:
             self.reload_queue()
-            self._refresh_open()
+            self.refresh_open()
         if result.expired and not self.roleplay_ended:
             self.notify(_("Time is up."), markup=False)
             self.action_end_roleplay()
@@ -376,7 +325,7 @@ class TraineeApp(CsApp):
         self.title = f"cs-tui · {one_line(scenario.title, limit=80)}"
 
     def _workstation(self, open_id: int | None = None) -> Screen:
-        return TrainingWorkstation(
+        return RolePlayWorkstation(
             self.store,
             self.agent,
             self.clock,
@@ -392,57 +341,6 @@ class TraineeApp(CsApp):
 
 
 # -- the trainer's side -----------------------------------------------------------------------
-
-
-class RubricPanel(Widget):
-    """The scorecard as it stands, redrawn when the transcript or the second changes."""
-
-    DEFAULT_CSS = """
-    RubricPanel { height: auto; padding: 0 1; }
-    """
-
-    def __init__(self, lang: str, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.lang = lang
-        self.card = None
-
-    def show(self, card) -> None:
-        self.card = card
-        self.refresh(layout=True)
-
-    def render(self) -> Text:
-        card = self.card
-        text = Text()
-        if card is None:
-            return Text(_("Loading…"), style="dim")
-        text.append(
-            _("Rubric now: {total} / {max}").format(
-                total=f"{card.total:g}", max=f"{card.max_points:g}"
-            )
-            + "\n",
-            style="bold",
-        )
-        width = 1 + max((cell_len(_label(i.criterion, self.lang)) for i in card.items), default=0)
-        for item in card.items:
-            if not item.applicable:
-                mark, style = "–", "dim"
-            elif item.passed:
-                mark, style = "✓", "green"
-            else:
-                mark, style = "·", "yellow"
-            text.append(f"{mark} ", style=f"bold {style}")
-            label = _label(item.criterion, self.lang)
-            text.append(label + " " * (width - cell_len(label)))
-            if item.applicable:
-                text.append(f"{item.points:g}/{item.max_points:g}\n", style="dim")
-            else:
-                text.append("–\n", style="dim")
-        if card.compliant_rate is not None:
-            text.append(
-                _("Compliant language {rate} %").format(rate=f"{card.compliant_rate * 100:.0f}"),
-                style="dim",
-            )
-        return text
 
 
 STATE_WORDS = {
@@ -542,10 +440,10 @@ class TrainerScreen(Screen):
             text.append("  " + _("auto script on"), style="bold magenta")
         text.append("  " + _("trainee") + f": {one_line(self.session.trainee, limit=64)}  ")
         text.append(_("customer") + ": ")
-        text.append_text(safe(_cut(s.persona.name, 20), single_line=True, style="bold"))
+        text.append_text(safe(cut(s.persona.name, 20), single_line=True, style="bold"))
         text.append(f" ({_(EMOTION_WORDS.get(s.persona.emotion, s.persona.emotion))}")
         text.append(", VIP)  " if s.persona.tier == "vip" else ")  ")
-        text.append_text(safe(_cut(s.title, 40), single_line=True))
+        text.append_text(safe(cut(s.title, 40), single_line=True))
         return text
 
     def on_mount(self) -> None:
@@ -630,9 +528,9 @@ class TrainerScreen(Screen):
                 s=f"{st.due_in_s or 0:.0f}", turn=st.turn.after or ""
             )
             line.append(f"[{word}] ", style=style)
-            line.append_text(safe(_cut(st.turn.say, 60), single_line=True))
+            line.append_text(safe(cut(st.turn.say, 60), single_line=True))
             line.append("\n   ")
-            line.append_text(safe(_cut(describe_turn(st.turn), 40), single_line=True, style="dim"))
+            line.append_text(safe(cut(describe_turn(st.turn), 40), single_line=True, style="dim"))
             turns.add_option(Option(line, id=st.turn.id))
         if highlighted is not None and states:
             turns.highlighted = min(highlighted, len(states) - 1)

@@ -568,7 +568,7 @@ class WorkstationScreen(Screen):
                 break
         return variables
 
-    def _refresh_open(self) -> None:
+    def refresh_open(self) -> None:
         if self.detail is not None:
             self._open_worker(self.detail.row.id, False)
 
@@ -802,7 +802,7 @@ class WorkstationScreen(Screen):
             text.format(agent=holder, target=label), severity="warning", markup=False, timeout=8
         )
         if self.detail is not None and self.detail.row.id == message.row.id:
-            self._refresh_open()
+            self.refresh_open()
         self.reload_queue()
 
     @on(Sent)
@@ -815,7 +815,7 @@ class WorkstationScreen(Screen):
             composer.sent()
         if self.detail is not None and self.detail.row.id == message.conversation_id:
             self.query_one(Transcript).add(message.message)
-            self._refresh_open()
+            self.refresh_open()
         self.reload_queue()
 
     @on(SendFailed)
@@ -1013,7 +1013,7 @@ class WorkstationScreen(Screen):
                         composer.load(message.conversation_id, "")
                     self.focus_composer("reply")
             elif self.detail is not None and self.detail.row.id == message.conversation_id:
-                self._refresh_open()
+                self.refresh_open()
 
     @on(ActionFailed)
     def _action_failed(self, message: ActionFailed) -> None:
@@ -1436,7 +1436,7 @@ class WorkstationScreen(Screen):
         queue.keep_on(current.id if current else None)
         self.reload_queue()
         if self.detail is not None and self.detail.row.id in message.conversation_ids:
-            self._refresh_open()
+            self.refresh_open()
         # Articles written elsewhere (`cs-tui kb import`): searched from the next query on.
         kb_changed = any(event.kind == "kb_import" for event in message.events)
         if kb_changed and self.knowledge.invalidate():

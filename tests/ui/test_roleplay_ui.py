@@ -23,7 +23,7 @@ from cs_tui.screens.roleplay import (
     TraineeApp,
     TrainerApp,
     TrainerScreen,
-    TrainingWorkstation,
+    RolePlayWorkstation,
 )
 from cs_tui.widgets.composer import Composer
 from cs_tui.widgets.message_view import Transcript
@@ -85,7 +85,7 @@ async def test_solo_session_end_to_end(store, clock):
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         screen = app.screen
-        assert isinstance(screen, TrainingWorkstation)
+        assert isinstance(screen, RolePlayWorkstation)
         # The trainee's queue holds the one training conversation, open.
         queue = screen.query_one(QueueList)
         assert queue.total == 1 and queue.current_row.id == cid
@@ -162,7 +162,7 @@ async def test_live_pair_trainer_and_trainee_on_one_store(db, store, clock):
             console = trainer.screen
             workstation = trainee.screen
             assert isinstance(console, TrainerScreen)
-            assert isinstance(workstation, TrainingWorkstation)
+            assert isinstance(workstation, RolePlayWorkstation)
             assert trainer.focused is console.query_one("#rp-say")
 
             # The trainer types as the customer (markup-looking text stays literal).
