@@ -7,22 +7,16 @@ up in the agent's next search without a restart.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
-from datetime import UTC, datetime
 
 import pytest
 from textual.widgets import OptionList
 
 from cs_tui import kb
 from cs_tui.app import make_app
-from cs_tui.clock import FakeClock
-from cs_tui.data import seed
-from cs_tui.data.store import Store
 from tests.ui.pilot_helpers import settle
 
-START = datetime(2026, 11, 11, 9, 0, tzinfo=UTC)
 ARTICLE = """---
 title: Zebracorn blender warranty
 category: faq
@@ -34,27 +28,10 @@ The Zebracorn blender has a two-year warranty. "You can claim it from the order 
 """
 
 
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("kb-demo") / "store.db"
-    s = Store.open(str(path), clock=FakeClock(START))
-    seed.write_demo(s)
-    s.dispose()
-    return path
-
-
 @pytest.fixture
-def store_path(tmp_path, demo_template):
-    path = tmp_path / "store.db"
-    shutil.copy(demo_template, path)
-    return path
-
-
-@pytest.fixture
-def store(store_path):
-    s = Store.open(str(store_path), clock=FakeClock(START))
-    yield s
-    s.dispose()
+def store_path(store, tmp_path):
+    """The file of the shared `store` fixture (a copy of the demo store for this test)."""
+    return tmp_path / "store.db"
 
 
 @pytest.fixture
