@@ -7,7 +7,7 @@ can never both own a conversation.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -577,32 +577,28 @@ class ActionsMixin(QueriesMixin):
         return self._change(actor, conversation_id, "close", apply, allow=self._must_own)
 
     def set_category(self, actor: AgentInfo, conversation_id: int, category: str) -> QueueRow:
-        if category not in CATEGORIES:
-            raise InvalidInput(
-                code="unknown_category_known", category=category, known=", ".join(CATEGORIES)
-            )
-
-        def apply(conn, row, now):
-            if row["category"] == category:
-                return False
-            old, row["category"] = row["category"], category
-            return {"from": old, "to": category}
-
-        return self._change(actor, conversation_id, "category", apply, allow=self._must_own)
+        return self._choose(actor, conversation_id, "category", category, CATEGORIES)
 
     def set_priority(self, actor: AgentInfo, conversation_id: int, priority: str) -> QueueRow:
-        if priority not in PRIORITIES:
+        return self._choose(actor, conversation_id, "priority", priority, PRIORITIES)
+
+    def _choose(
+        self, actor: AgentInfo, conversation_id: int, field: str, value: str, known: Sequence[str]
+    ) -> QueueRow:
+        """Set one of the conversation's fixed-choice fields; the event (named after the field)
+        records from and to, and choosing the current value records nothing."""
+        if value not in known:
             raise InvalidInput(
-                code="unknown_priority_known", priority=priority, known=", ".join(PRIORITIES)
+                code="unknown_choice", field=field, value=value, known=", ".join(known)
             )
 
         def apply(conn, row, now):
-            if row["priority"] == priority:
+            if row[field] == value:
                 return False
-            old, row["priority"] = row["priority"], priority
-            return {"from": old, "to": priority}
+            old, row[field] = row[field], value
+            return {"from": old, "to": value}
 
-        return self._change(actor, conversation_id, "priority", apply, allow=self._must_own)
+        return self._change(actor, conversation_id, field, apply, allow=self._must_own)
 
     # -- tags -----------------------------------------------------------------------------
 

@@ -47,9 +47,8 @@ MESSAGES: dict[str, str] = {
     "tag_too_long": N_("a tag has at most {limit} characters"),
     "tag_control": N_("a tag cannot hold control characters"),
     "unknown_category": "unknown category {category!r}",
-    "unknown_category_known": "unknown category {category!r} (known: {known})",
     "unknown_priority": "unknown priority {priority!r}",
-    "unknown_priority_known": "unknown priority {priority!r} (known: {known})",
+    "unknown_choice": "unknown {field} {value!r} (known: {known})",
     "unknown_channel": "unknown channel {channel!r}",
     "conversation_exists": "conversation {external_id!r} already exists",
     # agents

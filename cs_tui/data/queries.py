@@ -76,6 +76,26 @@ def message_select():
     ).select_from(MSG.outerjoin(author, author.c.id == MSG.c.author_agent_id))
 
 
+def _event_select():
+    """Events with the acting agent's handle, in EventView's field order."""
+    actor = AGENT.alias("actor")
+    return sa.select(
+        EVENT.c.id,
+        EVENT.c.at,
+        actor.c.handle.label("actor"),
+        EVENT.c.kind,
+        EVENT.c.conversation_id,
+        EVENT.c.payload,
+    ).select_from(EVENT.outerjoin(actor, actor.c.id == EVENT.c.actor_id))
+
+
+def _event_views(rows) -> list[EventView]:
+    return [
+        EventView(r.id, r.at, r.actor, r.kind, r.conversation_id, dict(r.payload or {}))
+        for r in rows
+    ]
+
+
 def _row_to_queue(row, tags: tuple[str, ...]) -> QueueRow:
     # The select's columns are in QueueRow's field order: positional is several times faster
     # than attribute access on a Row, and the queue builds hundreds of these per refresh.
@@ -372,56 +392,23 @@ class QueriesMixin(AgentsMixin):
             ).scalar_one()
 
     def events_since(self, after_id: int, *, limit: int = 1000) -> list[EventView]:
-        actor = AGENT.alias("actor")
-        query = (
-            sa.select(
-                EVENT.c.id,
-                EVENT.c.at,
-                actor.c.handle.label("actor"),
-                EVENT.c.kind,
-                EVENT.c.conversation_id,
-                EVENT.c.payload,
-            )
-            .select_from(EVENT.outerjoin(actor, actor.c.id == EVENT.c.actor_id))
-            .where(EVENT.c.id > after_id)
-            .order_by(EVENT.c.id)
-            .limit(limit)
-        )
+        query = _event_select().where(EVENT.c.id > after_id).order_by(EVENT.c.id).limit(limit)
         with self._read() as conn:
-            return [
-                EventView(r.id, r.at, r.actor, r.kind, r.conversation_id, dict(r.payload or {}))
-                for r in conn.execute(query)
-            ]
+            return _event_views(conn.execute(query))
 
     def audit(
         self, viewer: AgentInfo, *, conversation_id: int | None = None, limit: int = 200
     ) -> list[EventView]:
         """The audit trail, newest first. Active supervisors see all of it; others, disabled
         agents included, their own actions."""
-        actor = AGENT.alias("actor")
-        query = (
-            sa.select(
-                EVENT.c.id,
-                EVENT.c.at,
-                actor.c.handle.label("actor"),
-                EVENT.c.kind,
-                EVENT.c.conversation_id,
-                EVENT.c.payload,
-            )
-            .select_from(EVENT.outerjoin(actor, actor.c.id == EVENT.c.actor_id))
-            .order_by(EVENT.c.id.desc())
-            .limit(limit)
-        )
+        query = _event_select().order_by(EVENT.c.id.desc()).limit(limit)
         if conversation_id is not None:
             query = query.where(EVENT.c.conversation_id == conversation_id)
         with self._read() as conn:
             viewer = self._fresh(conn, viewer)
             if not (viewer.active and viewer.is_supervisor):
                 query = query.where(EVENT.c.actor_id == viewer.id)
-            return [
-                EventView(r.id, r.at, r.actor, r.kind, r.conversation_id, dict(r.payload or {}))
-                for r in conn.execute(query)
-            ]
+            return _event_views(conn.execute(query))
 
     def counts(self) -> dict[str, int]:
         """Rows per table: `cs-tui db info` and the copy check."""

@@ -132,6 +132,15 @@ def _view(row) -> TrainingSessionView:
     )
 
 
+def _require_training(conn, conversation_id: int, refusal: str) -> None:
+    """Refuse (with the code `refusal`) unless the conversation is a role-play one."""
+    training = conn.execute(sa.select(CONV.c.training).where(CONV.c.id == conversation_id)).scalar()
+    if training is None:
+        raise NotFound(code="no_conversation", conversation_id=conversation_id)
+    if not training:
+        raise NotAllowed(code=refusal)
+
+
 class TrainingStoreMixin(ActionsMixin, IngestMixin):
     # -- starting -------------------------------------------------------------------------
 
@@ -212,13 +221,7 @@ class TrainingStoreMixin(ActionsMixin, IngestMixin):
         """The scripted customer says a turn; None when that turn was already said."""
         ext = turn_external_id(conversation_id, turn_id)
         with self._read() as conn:
-            training = conn.execute(
-                sa.select(CONV.c.training).where(CONV.c.id == conversation_id)
-            ).scalar()
-            if training is None:
-                raise NotFound(code="no_conversation", conversation_id=conversation_id)
-            if not training:
-                raise NotAllowed(code="scripted_training_only")
+            _require_training(conn, conversation_id, "scripted_training_only")
             if conn.execute(sa.select(MSG.c.id).where(MSG.c.external_id == ext)).first():
                 return None
         try:
@@ -232,13 +235,7 @@ class TrainingStoreMixin(ActionsMixin, IngestMixin):
             raise NotAllowed(code="trainer_speaks")
         body = self._check_body(body)
         with self._read() as conn:
-            training = conn.execute(
-                sa.select(CONV.c.training).where(CONV.c.id == conversation_id)
-            ).scalar()
-        if training is None:
-            raise NotFound(code="no_conversation", conversation_id=conversation_id)
-        if not training:
-            raise NotAllowed(code="trainer_speaks_training_only")
+            _require_training(conn, conversation_id, "trainer_speaks_training_only")
         return self.post_customer_message(conversation_id, body, actor=trainer)
 
     def training_messages(self, conversation_id: int) -> list[tuple[MessageView, str | None]]:
