@@ -405,6 +405,32 @@ _PLAN = {
 }
 
 
+def _say(
+    msgs: list[dict],
+    row: dict,
+    author: str,
+    agent_id: int | None,
+    body: str,
+    at: datetime,
+    now: datetime,
+) -> None:
+    """One demo message, numbered in the order said, applied to its conversation's row."""
+    mid = len(msgs) + 1
+    msgs.append(
+        {
+            "id": mid,
+            "conversation_id": row["id"],
+            "author_kind": author,
+            "author_agent_id": agent_id if author == "agent" else None,
+            "body": body,
+            "sent_at": at,
+            "stored_at": now,
+            "external_id": f"demo-m{mid}",
+        }
+    )
+    apply_message(row, author, at, body)
+
+
 def demo_rows(now: datetime, *, count: int = 300, seed: int = 11) -> dict[str, list[dict]]:
     """Rows for the demo store, all times relative to `now`."""
     rng = random.Random(seed)
@@ -445,7 +471,6 @@ def demo_rows(now: datetime, *, count: int = 300, seed: int = 11) -> dict[str, l
         if i % 7 == 3:
             cust_tags.append({"customer_id": i + 1, "tag": tags[3]})
     convs, msgs, conv_tags = [], [], []
-    msg_seq = 0
     for n in range(count):
         # Customers and stories are spread so neither lines up with the time slots below.
         cust = customers[(n * 37 + n // len(customers)) % len(customers)]
@@ -552,41 +577,15 @@ def demo_rows(now: datetime, *, count: int = 300, seed: int = 11) -> dict[str, l
             if index:
                 t += timedelta(seconds=gaps[index])
             body = text.format(order=order, name=cust["name"], company=rng.choice(COMPANIES))
-            msg_seq += 1
-            msgs.append(
-                {
-                    "id": msg_seq,
-                    "conversation_id": cid,
-                    "author_kind": author,
-                    "author_agent_id": assignee if author == "agent" else None,
-                    "body": body,
-                    "sent_at": t,
-                    "stored_at": now,
-                    "external_id": f"demo-m{msg_seq}",
-                }
-            )
-            apply_message(row, author, t, body)
+            _say(msgs, row, author, assignee, body, t, now)
         if kind in ("resolved", "follow_up"):
-            msg_seq += 1
             close = (
                 "感谢您的耐心,问题已为您处理好,祝您生活愉快!"
                 if cust["_lang"] == ZH
                 else "Glad that's sorted. Thanks for your patience, have a great day!"
             )
             t += timedelta(seconds=30)
-            msgs.append(
-                {
-                    "id": msg_seq,
-                    "conversation_id": cid,
-                    "author_kind": "agent",
-                    "author_agent_id": assignee,
-                    "body": close,
-                    "sent_at": t,
-                    "stored_at": now,
-                    "external_id": f"demo-m{msg_seq}",
-                }
-            )
-            apply_message(row, "agent", t, close)
+            _say(msgs, row, "agent", assignee, close, t, now)
             row["status"] = "resolved"
             row["resolved_at"] = t + timedelta(seconds=5)
             row["csat"] = rng.choice((5, 5, 5, 4, 4, 3, 2))
@@ -605,22 +604,9 @@ def demo_rows(now: datetime, *, count: int = 300, seed: int = 11) -> dict[str, l
             row["pauses"] = [[(now - timedelta(minutes=rng.uniform(1, 30))).isoformat(), None]]
         elif kind == "snoozed":
             if turns[-1][0] != "customer":
-                msg_seq += 1
                 ask = "请问什么时候可以收到?" if cust["_lang"] == ZH else "When will it arrive?"
                 t += timedelta(seconds=20)
-                msgs.append(
-                    {
-                        "id": msg_seq,
-                        "conversation_id": cid,
-                        "author_kind": "customer",
-                        "author_agent_id": None,
-                        "body": ask,
-                        "sent_at": t,
-                        "stored_at": now,
-                        "external_id": f"demo-m{msg_seq}",
-                    }
-                )
-                apply_message(row, "customer", t, ask)
+                _say(msgs, row, "customer", None, ask, t, now)
             row["status"] = "snoozed"
             row["snooze_until"] = now + timedelta(minutes=rng.uniform(5, 40))
             row["pauses"] = [[t.isoformat(), None]]
