@@ -27,7 +27,7 @@ from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Sparkline, Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerFailed, WorkerState
 
 from cs_tui.clock import Clock
 from cs_tui.data.kpi_queries import AgentLoad, LiveCounts, Trend, WarningState
@@ -45,6 +45,7 @@ from cs_tui.metrics import (
     target_text,
 )
 from cs_tui.safe_text import one_line, safe
+from cs_tui.screens.modal import DIALOG_GROUP
 from cs_tui.widgets import labels
 
 WINDOWS = (1, 7, 30)
@@ -256,7 +257,7 @@ class DashboardScreen(Screen[int | None]):
         return KpiSnapshot(now, kpis)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is WorkerState.ERROR:
+        if event.state is WorkerState.ERROR and not isinstance(event.worker.error, WorkerFailed):
             error = event.worker.error
             first = (str(error).splitlines() or [type(error).__name__])[0]
             self._status(_("Could not read the store: ") + one_line(first, limit=200))
@@ -422,21 +423,33 @@ class DashboardScreen(Screen[int | None]):
         if cid is None:
             self.notify(_("Nothing to reassign here."))
             return
+        self._reassign_flow(cid)
+
+    @work(exclusive=True, group=DIALOG_GROUP, exit_on_error=False)
+    async def _reassign_flow(self, cid: int) -> None:
+        """Who takes the conversation: the agents are read in a thread (the screen never
+        waits on the store), then the picker is awaited."""
         from cs_tui.screens.transfer import TransferScreen
 
-        agents = self.store.list_agents(include_disabled=False)
+        read = self.run_worker(
+            lambda: self.store.list_agents(include_disabled=False),
+            thread=True,
+            group="dash-read",
+            exit_on_error=False,
+        )
+        try:
+            agents = await read.wait()
+        except WorkerFailed:
+            return  # on_worker_state_changed has said why
         online = {
             a.handle
             for a in (self.live.agents if self.live else [])
             if a.last_seen_at is not None
             and (self.clock.now() - a.last_seen_at).total_seconds() <= ONLINE_S
         }
-
-        def chosen(handle: str | None) -> None:
-            if handle:
-                self.reassign(cid, handle)
-
-        self.app.push_screen(TransferScreen(agents, online, self.agent.handle), chosen)
+        handle = await self.app.push_screen_wait(TransferScreen(agents, online, self.agent.handle))
+        if handle:
+            self.reassign(cid, handle)
 
     @work(thread=True, exit_on_error=False, group="dash-write")
     def reassign(self, conversation_id: int, handle: str) -> None:

@@ -18,6 +18,10 @@ from cs_tui.safe_text import one_line
 
 T = TypeVar("T")
 
+DIALOG_GROUP = "dialog"
+"""The worker group of flows that await a modal (`push_screen_wait`): such a worker runs until
+the agent answers, so whatever waits for workers to finish leaves this group out."""
+
 
 def target_label(external_id: str, customer_name: str) -> str:
     """A conversation as a dialog names it: its external id and the customer, both sanitised

@@ -41,7 +41,7 @@ from cs_tui.data.errors import NotAllowed, StoreError
 from cs_tui.data.views import AgentInfo, ConversationDetail, MessageView, QueueFilter, QueueRow
 from cs_tui.i18n import N_, _
 from cs_tui.safe_text import clean, safe
-from cs_tui.screens.modal import CsModal, target_label
+from cs_tui.screens.modal import DIALOG_GROUP, CsModal, target_label
 from cs_tui.widgets import labels
 from cs_tui.widgets.composer import Composer
 from cs_tui.widgets.footer import CsFooter
@@ -63,9 +63,6 @@ TEXT_DEBOUNCE_S = 0.25
 ORDER_RE = re.compile(r"(?<!\d)(\d{10,20})(?!\d)")
 T = TypeVar("T")
 
-
-DIALOG_GROUP = "dialog"
-"""The worker group of flows that await dialogs: such a worker runs until the agent answers."""
 
 dialog_flow = work(exclusive=True, group=DIALOG_GROUP, exit_on_error=False)
 """A coroutine that awaits dialogs (`_ask`) becomes a flow started by a call, as a Textual
@@ -1384,13 +1381,15 @@ class WorkstationScreen(Screen):
             self._side_leave()
 
     def action_filter(self) -> None:
+        self._filter_flow()
+
+    @dialog_flow
+    async def _filter_flow(self) -> None:
         from cs_tui.screens.filter import FilterScreen
 
-        def chosen(flt: QueueFilter | None) -> None:
-            if flt is not None:
-                self.set_filter(flt)
-
-        self.app.push_screen(FilterScreen(self.filter), chosen)
+        chosen = await self._ask(FilterScreen(self.filter))
+        if chosen is not None:
+            self.set_filter(chosen)
 
     def action_scope(self, scope: str) -> None:
         self.set_filter(replace(self.filter, scope=scope))

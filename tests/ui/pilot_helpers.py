@@ -12,7 +12,7 @@ from textual.worker import WorkerCancelled
 
 from cs_tui.app import CsApp, make_app
 from cs_tui.data.views import QueueFilter
-from cs_tui.screens.workstation import DIALOG_GROUP
+from cs_tui.screens.modal import DIALOG_GROUP
 from cs_tui.widgets.queue_list import QueueList
 
 

@@ -8,6 +8,8 @@ from textual.widgets import DataTable, Sparkline, Static
 
 from cs_tui.metrics import warning_config
 from cs_tui.screens.dashboard import DashboardScreen
+from cs_tui.screens.transfer import TransferScreen
+from tests.ui.pilot_helpers import until
 
 UNSET = object()
 
@@ -124,7 +126,7 @@ async def test_a_reassigns_through_the_picker(sqlite_store, team, floor, clock):
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         await pilot.press("a")  # the highlighted breach: A, alice's
-        await pilot.pause()
+        await until(pilot, lambda: isinstance(app.screen, TransferScreen))
         await pilot.press(*"bob", "enter")
         await settle(app, pilot)
         await settle(app, pilot)
