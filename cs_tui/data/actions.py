@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 
@@ -141,7 +141,7 @@ class ActionsMixin(QueriesMixin):
         actor: AgentInfo | None,
         conversation_id: int,
         kind: str,
-        apply: Callable[[Any, dict, datetime], dict | None],
+        apply: Callable[[Any, dict, datetime], dict | None | Literal[False]],
         *,
         allow: Callable[[AgentInfo | None, dict], None] | None = None,
     ) -> QueueRow:

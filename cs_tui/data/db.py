@@ -17,8 +17,10 @@ from __future__ import annotations
 import random
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -175,13 +177,15 @@ def make_engines(target: str, *, create_dir: bool = True) -> Engines:
     return Engines(url, engine, engine, "postgresql")
 
 
-def dialect_insert(dialect: str):
+def dialect_insert(dialect: str) -> Callable[..., Any]:
     """The INSERT construct with ON CONFLICT support for this backend."""
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
 
 
 def reset_sequences(conn, dialect: str, tables) -> None:

@@ -296,7 +296,7 @@ class IngestMixin(AgentsMixin):
             values["b_id"] = row["id"]
             values["b_added"] = sum(kinds.values())
             params.append(values)
-        columns = {k: sa.bindparam(k) for k in _FOLDED}
+        columns: dict[str, sa.ColumnElement[Any]] = {k: sa.bindparam(k) for k in _FOLDED}
         columns["message_count"] = CONV.c.message_count + sa.bindparam("b_added")
         conn.execute(
             sa.update(CONV).where(CONV.c.id == sa.bindparam("b_id")).values(columns), params
@@ -568,7 +568,7 @@ def _kept(fresh: list[IngestRecord], by_conv) -> list[IngestRecord]:
 def _new_row(ext: str, recs: list[IngestRecord], customer_id: int, now: datetime) -> dict:
     """A new conversation: its customer and channel are its first line's."""
     first = recs[0]
-    row = {
+    row: dict[str, Any] = {
         **_EMPTY_ROW,
         "external_id": ext,
         "customer_id": customer_id,

@@ -271,6 +271,7 @@ def _apply_rule(rule: LineRule, chunk: ParsedChunk) -> list[IngestRecord]:
         if reason is None:
             allowed.append(record)
         else:
+            assert record.line_no is not None, "check_chunk numbers every record it returns"
             chunk.reject(record.line_no, reason)
     return allowed
 

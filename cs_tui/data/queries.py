@@ -99,7 +99,7 @@ def _event_views(rows) -> list[EventView]:
 def _row_to_queue(row, tags: tuple[str, ...]) -> QueueRow:
     # The select's columns are in QueueRow's field order: positional is several times faster
     # than attribute access on a Row, and the queue builds hundreds of these per refresh.
-    return QueueRow(*row, tags)
+    return QueueRow(*(*row, tags))
 
 
 TAG_SEP = "\x1f"
@@ -202,7 +202,7 @@ class QueriesMixin(AgentsMixin):
                 return []
             # Fetch by primary key and keep the window's order: as one statement with
             # `id IN (subquery)` the planner may walk the whole table in urgency order instead.
-            rows = conn.execute(_rows_by_id(), {"ids": window}).all()
+            rows = list(conn.execute(_rows_by_id(), {"ids": window}))
         position = {cid: i for i, cid in enumerate(window)}
         rows.sort(key=lambda r: position[r[0]])
         return [_row_to_queue(r[:-1], _split_tags(r[-1])) for r in rows]
@@ -290,7 +290,7 @@ class QueriesMixin(AgentsMixin):
             )
             if full is None:
                 raise NotFound(code="no_conversation", conversation_id=conversation_id)
-            qrow = conn.execute(_queue_select().where(CONV.c.id == conversation_id)).first()
+            qrow = conn.execute(_queue_select().where(CONV.c.id == conversation_id)).one()
             tags = self._tags_for(conn, [conversation_id]).get(conversation_id, ())
             customer = self._customer(conn, full["customer_id"])
             newest = (

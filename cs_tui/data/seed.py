@@ -13,6 +13,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -551,7 +552,7 @@ def demo_rows(now: datetime, *, count: int = 300, seed: int = 11) -> dict[str, l
         t = now - timedelta(seconds=age + sum(gaps[1:]))
         start = t
         cid = n + 1
-        row = {
+        row: dict[str, Any] = {
             **_EMPTY_ROW,
             "id": cid,
             "external_id": f"DEMO-{cid:04d}",

@@ -16,8 +16,15 @@ def _parse(value: Any) -> datetime | None:
     return datetime.fromisoformat(value)
 
 
-def facts_from_row(row: Mapping[str, Any]) -> ConversationFacts:
-    pauses = tuple((_parse(start), _parse(end)) for start, end in (row.get("pauses") or []))
+def _start(value: Any) -> datetime:
+    parsed = _parse(value)
+    if parsed is None:
+        raise ValueError("a stored SLA pause has no start")
+    return parsed
+
+
+def facts_from_row(row: Mapping[Any, Any]) -> ConversationFacts:
+    pauses = tuple((_start(start), _parse(end)) for start, end in (row.get("pauses") or []))
     return ConversationFacts(
         channel=row["channel"],
         category=row["category"],

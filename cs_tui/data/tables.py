@@ -15,7 +15,7 @@ from cs_tui.data import models
 
 def _table(model: type[SQLModel]) -> sa.Table:
     """The model's Core table (SQLModel builds it for `table=True` classes, untyped)."""
-    return model.__table__  # type: ignore[attr-defined,no-any-return]
+    return model.__table__  # type: ignore[attr-defined]
 
 
 META = _table(models.SchemaMeta)
