@@ -1,0 +1,50 @@
+"""SVG snapshots of the role-play scorecard.
+
+The scorecard is the one a finished session stores, drawn by its screen. After a deliberate
+change of its look, review the new pictures and accept them with `--snapshot-update`.
+"""
+
+from __future__ import annotations
+
+import pytest
+from textual.app import App
+
+from cs_tui.i18n import current_language, set_language
+from cs_tui.roleplay import find_scenario
+from cs_tui.roleplay.play import finish
+from cs_tui.screens.roleplay import ScorecardScreen
+
+
+class CardApp(App):
+    """Shows one scorecard, as the end of a session does."""
+
+    def __init__(self, card: dict, lang: str) -> None:
+        super().__init__()
+        self.card, self.lang = card, lang
+
+    def on_mount(self) -> None:
+        set_language(self.lang)  # the interface language is the process's: set, not inherited
+        self.push_screen(ScorecardScreen(self.card, self.lang))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_snapshot_scorecard(snap_compare, sqlite_store, clock, lang):
+    """A late first reply that shows empathy: passed and failed items both on the card."""
+    store = sqlite_store
+    trainee = store.ensure_agent("bob", "Bob")
+    scenario = find_scenario("zh-late-parcel")
+    session = store.start_session(trainee, scenario)
+    clock.advance(35)
+    store.post_reply(
+        trainee,
+        session.conversation_id,
+        "您好,非常理解您的心情,让您久等了!我马上帮您联系快递核实。",
+    )
+    clock.advance(20)
+    _view, card = finish(store, session, scenario, actor=trainee)
+
+    before = current_language()
+    try:
+        assert snap_compare(CardApp(card, lang), terminal_size=(80, 24))
+    finally:
+        set_language(before)
