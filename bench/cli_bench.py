@@ -3,8 +3,9 @@
 Figures, each measured as wall time of a fresh process (median of several runs, after one
 warm-up run so the files are in the page cache), with the references measured in the same run:
 
-* `cs-tui --version` against `python3 -c pass` (the system interpreter) and the venv's own
-  `python -c pass` (its site-packages and the editable install's path hooks);
+* `cs-tui --version` against `python3 -c pass` (the interpreter the venv was made from, run
+  directly rather than through a shim) and the venv's own `python -c pass` (its
+  site-packages and the editable install's path hooks);
 * `cs-tui queue --json --limit 1` on a store of 100,000 open conversations, against the import
   of the data layer alone (`python -c "import cs_tui.data.store"`) in the same interpreter.
 
@@ -15,7 +16,6 @@ The store is the one `python -m bench ui` caches (`seed.synthetic`, built once, 
 from __future__ import annotations
 
 import argparse
-import shutil
 import subprocess
 import sys
 import time
@@ -56,7 +56,7 @@ def main(argv: list[str]) -> int:
     if built == built:  # not NaN: built in this run
         print(f"built the store of {conversations:,} conversations in {built:.1f} s")
     cs_tui = cs_tui_command()
-    system_python = shutil.which("python3") or sys.executable
+    system_python = getattr(sys, "_base_executable", None) or sys.executable
 
     python_pass = wall([system_python, "-c", "pass"], runs)
     venv_pass = wall([sys.executable, "-c", "pass"], runs)
