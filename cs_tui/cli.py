@@ -62,7 +62,7 @@ class _NotGlobalOptions(Exception):
 
 
 class _GlobalOptionsParser(argparse.ArgumentParser):
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str):  # never returns: typing (NoReturn) stays out of --version
         raise _NotGlobalOptions(message)
 
 

@@ -85,11 +85,11 @@ def _run(store, args: argparse.Namespace) -> int:
         except ScenarioError:
             scenario = None
         if scenario is not None:
-            app = TraineeApp(
+            trainee = TraineeApp(
                 store, agent, session, scenario, lang=lang, settings=settings, locked=True
             )
-            app.run(mouse=mouse)
-            return app.return_code or 0
+            trainee.run(mouse=mouse)
+            return trainee.return_code or 0
 
     from cs_tui.app import CsApp
 

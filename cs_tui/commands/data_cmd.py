@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from pathlib import Path
+from typing import Any, cast
 
 from cs_tui.commands.common import current_agent, open_store, out, print_json
 from cs_tui.commands.errors import UserError
@@ -180,7 +182,7 @@ def run_ingest(args) -> int:
     # Undecodable bytes are kept (surrogateescape) so that line alone is rejected, and copied
     # to the rejects file byte for byte (newline="": line endings as they came).
     if source is None:
-        sys.stdin.reconfigure(errors="surrogateescape", newline="")
+        cast(io.TextIOWrapper, sys.stdin).reconfigure(errors="surrogateescape", newline="")
         result = ingest_lines(store, sys.stdin, rejects, actor=actor)
     else:
         with source.open(encoding="utf-8", errors="surrogateescape", newline="") as fh:
@@ -237,11 +239,13 @@ def run_queue(args) -> int:
     )
     rows = store.queue(viewer, flt, limit=max(0, args.limit))
     now = store.clock.now()
-    items = []
+    items: list[dict[str, Any]] = []
     for r in rows:
         remaining = (r.due_at - now).total_seconds() if r.due_at else None
         state = (
-            store.policy.state(remaining, r.sla_target_s).value if remaining is not None else "none"
+            store.policy.state(remaining, r.sla_target_s).value
+            if remaining is not None and r.sla_target_s is not None
+            else "none"
         )
         items.append(
             {

@@ -9,6 +9,7 @@ their next login.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import overload
 
 import sqlalchemy as sa
 
@@ -154,6 +155,12 @@ class AgentsMixin(StoreCore):
             self._registered(conn, handle, None, "agent")
         return self.get_agent(handle)  # type: ignore[return-value]
 
+    @overload
+    def require_supervisor(self, actor: AgentInfo, what: str) -> AgentInfo: ...
+    @overload
+    def require_supervisor(self, actor: None, what: str) -> None: ...
+    @overload
+    def require_supervisor(self, actor: AgentInfo | None, what: str) -> AgentInfo | None: ...
     def require_supervisor(self, actor: AgentInfo | None, what: str) -> AgentInfo | None:
         """Refuse `what` unless the actor is an active supervisor, once the team has one.
 

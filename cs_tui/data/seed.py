@@ -435,7 +435,7 @@ def _say(
 def demo_rows(now: datetime, *, count: int = 300, seed: int = 11) -> dict[str, list[dict]]:
     """Rows for the demo store, all times relative to `now`."""
     rng = random.Random(seed)
-    agents = [
+    agents: list[dict[str, Any]] = [
         {
             "id": i + 1,
             "handle": h,
@@ -446,7 +446,7 @@ def demo_rows(now: datetime, *, count: int = 300, seed: int = 11) -> dict[str, l
         }
         for i, (h, n, r) in enumerate(DEMO_AGENTS)
     ]
-    serving = [a["id"] for a in agents if a["role"] == "agent"]
+    serving: list[int] = [a["id"] for a in agents if a["role"] == "agent"]
     customers, cust_tags = [], []
     zh_names, en_names = _demo_names(rng)
     for i in range(count // 3):
@@ -471,7 +471,9 @@ def demo_rows(now: datetime, *, count: int = 300, seed: int = 11) -> dict[str, l
             cust_tags.append({"customer_id": i + 1, "tag": tags[2]})
         if i % 7 == 3:
             cust_tags.append({"customer_id": i + 1, "tag": tags[3]})
-    convs, msgs, conv_tags = [], [], []
+    convs: list[dict[str, Any]] = []
+    msgs: list[dict[str, Any]] = []
+    conv_tags: list[dict[str, Any]] = []
     for n in range(count):
         # Customers and stories are spread so neither lines up with the time slots below.
         cust = customers[(n * 37 + n // len(customers)) % len(customers)]
@@ -482,7 +484,7 @@ def demo_rows(now: datetime, *, count: int = 300, seed: int = 11) -> dict[str, l
             kind = "im_fresh"  # keep the breaches to a handful
         channel = rng.choice(TICKET_CHANNELS if kind.startswith("ticket") else IM_CHANNELS)
         category = story.category
-        assignee = None
+        assignee: int | None = None
         status = "new"
         turns = list(story.turns)
         first_target = 600 if category == "complaint" else (10 if channel == "phone" else 30)
