@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import time
 from datetime import UTC, datetime
 
-import pytest
 from textual.drivers.headless_driver import HeadlessDriver
 
 from cs_tui.app import make_app
@@ -28,7 +26,7 @@ from cs_tui.data.store import Store
 from cs_tui.screens.workstation import WorkstationScreen
 from cs_tui.widgets.composer import Composer
 from cs_tui.widgets.queue_list import QueueList
-from tests.ui.pilot_helpers import settle
+from tests.ui.pilot_helpers import settle, until
 
 START = datetime(2026, 11, 11, 9, 0, tzinfo=UTC)
 
@@ -59,15 +57,6 @@ category = "greeting"
 title = "Hostile \\u001b]52;c;aGk=\\u0007 [VIP] title"
 body = "Hi {customer_name} \\u001b[2J\\u009b2J [/] welcome back"
 """
-
-
-@pytest.fixture(autouse=True)
-def _utc(monkeypatch):
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def recording_driver(sink: list[str]) -> type[HeadlessDriver]:
@@ -147,16 +136,6 @@ def build_hostile_store(path, clock: FakeClock) -> None:
             (hostile("body") + "\nsecond line " + MARKUP,),
         )
     db.close()
-
-
-async def until(pilot, condition, rounds: int = 500) -> None:
-    """Wait for the app to get there. A dialog may be awaited by a worker until it closes, so
-    waiting for every worker to finish is no way to wait for a dialog."""
-    for _ in range(rounds):
-        if condition():
-            return
-        await pilot.pause(0.01)
-    raise AssertionError("the app never got there")
 
 
 def shown(sink: list[str]) -> str:

@@ -8,22 +8,20 @@ apps go through the real change poller (`_live._poll()`), as in the workstation 
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 import pytest
 from textual.geometry import Region
 
-from cs_tui.clock import FakeClock
 from cs_tui.data.store import Store
 from cs_tui.roleplay import find_scenario
 from cs_tui.screens.roleplay import (
+    RolePlayWorkstation,
     RubricPanel,
     ScorecardScreen,
     TraineeApp,
     TrainerApp,
     TrainerScreen,
-    RolePlayWorkstation,
 )
 from cs_tui.widgets.composer import Composer
 from cs_tui.widgets.message_view import Transcript
@@ -31,20 +29,6 @@ from cs_tui.widgets.queue_list import QueueList
 from tests.ui.pilot_helpers import settle
 
 START = datetime(2026, 11, 11, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _utc(monkeypatch):
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(START)
 
 
 @pytest.fixture
