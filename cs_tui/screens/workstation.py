@@ -21,20 +21,24 @@ from __future__ import annotations
 import contextlib
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import ComposeResult, CSSPathType
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Input, Static, TextArea
+from textual.widgets.text_area import Document
 from textual.worker import Worker, WorkerFailed, WorkerState
 
 from cs_tui.data.errors import NotAllowed, StoreError
@@ -51,6 +55,7 @@ from cs_tui.widgets.queue_list import WINDOW, QueueList
 from cs_tui.widgets.side_panel import SidePanel
 from cs_tui.widgets.side_sources import (
     KnowledgeSource,
+    PhraseSource,
     check_draft,
     customer_emotion,
     load_phrases,
@@ -58,16 +63,22 @@ from cs_tui.widgets.side_sources import (
 from cs_tui.widgets.status_line import StatusLine
 from cs_tui.widgets.store_messages import store_message
 
+if TYPE_CHECKING:
+    from cs_tui.clock import Clock
+    from cs_tui.config import Settings
+    from cs_tui.data.store import Store
+
 WIDE_LAYOUT = 120
 TEXT_DEBOUNCE_S = 0.25
 ORDER_RE = re.compile(r"(?<!\d)(\d{10,20})(?!\d)")
 T = TypeVar("T")
 
 
-dialog_flow = work(exclusive=True, group=DIALOG_GROUP, exit_on_error=False)
+dialog_flow = work(exclusive=False, group=DIALOG_GROUP, exit_on_error=False)
 """A coroutine that awaits dialogs (`_ask`) becomes a flow started by a call, as a Textual
-worker: a newer flow replaces one still fetching, and the screen's end cancels it. Store calls
-inside a flow run in thread workers of their own (`_fetch`, `_act`)."""
+worker the screen's end cancels. Not exclusive: a flow may hold state until its dialog closes
+(the send check's "asking" flag), and cancelling it before it runs would leave that set. Store
+calls inside a flow run in thread workers of their own (`_fetch`, `_act`)."""
 
 
 # Actions on a conversation, shown in the footer only when they apply and hidden while typing.
@@ -234,7 +245,7 @@ class NotYours(Message):
 
 @dataclass
 class PhrasesLoaded(Message):
-    source: Any
+    source: PhraseSource
 
 
 @dataclass
@@ -247,7 +258,7 @@ class Findings(Message):
 
 
 class WorkstationScreen(Screen):
-    CSS_PATH = "workstation.tcss"
+    CSS_PATH: ClassVar[CSSPathType | None] = "workstation.tcss"
     AUTO_FOCUS = "#queue"
 
     BINDINGS = [
@@ -278,13 +289,13 @@ class WorkstationScreen(Screen):
 
     def __init__(
         self,
-        store,
+        store: Store,
         agent: AgentInfo,
-        clock,
+        clock: Clock,
         *,
         lang: str,
         locked: bool = False,
-        settings: Any = None,
+        settings: Settings | None = None,
         open_id: int | None = None,
         live: bool = True,
         knowledge: KnowledgeSource | None = None,
@@ -313,11 +324,11 @@ class WorkstationScreen(Screen):
         self._submitting = False
         self._generation = 0
         self._open_id = open_id
-        self._text_timer = None
+        self._text_timer: Timer | None = None
         self._live: LivePoller | None = None
         self._composer = Composer(id="composer")
         self._phrases_started = False
-        self._bindings_timer = None
+        self._bindings_timer: Timer | None = None
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -690,7 +701,9 @@ class WorkstationScreen(Screen):
         """Back to the composer with the cursor at `offset` of the draft (a finding's start)."""
         composer = self.query_one(Composer)
         offset = max(0, min(offset, len(composer.text)))
-        composer.move_cursor(composer.document.get_location_from_index(offset))
+        document = composer.document
+        assert isinstance(document, Document), "a TextArea's document is always a Document"
+        composer.move_cursor(document.get_location_from_index(offset))
         self.focus_composer(composer.mode)
 
     def _send(self, conversation_id: int, text: str, mode: str) -> None:
@@ -1041,7 +1054,8 @@ class WorkstationScreen(Screen):
             _("The customer has waited {time} for an answer.").format(time=span_text(waited))
         )
         body.append("\n" + why)
-        return bool(await self._ask(ConfirmScreen(title, body, yes, _("Cancel"))))
+        answer = await self._ask(ConfirmScreen(title, body, yes, _("Cancel")))
+        return bool(answer)
 
     def action_claim(self) -> None:
         row = self._target_or_say()
@@ -1294,6 +1308,7 @@ class WorkstationScreen(Screen):
         from cs_tui.screens.choice import ChoiceScreen
 
         label = target_label(row.external_id, row.customer_name)
+        fn: Callable[[AgentInfo, int, str], QueueRow]
         if field == "category":
             title = _("Category of {target}").format(target=label)
             table, current = labels.CATEGORIES, row.category
@@ -1412,7 +1427,7 @@ class WorkstationScreen(Screen):
         self._show_side("customer")
 
     def action_cycle_pane(self) -> None:
-        order = [self.query_one(QueueList), self.query_one(Composer)]
+        order: list[Widget] = [self.query_one(QueueList), self.query_one(Composer)]
         if not self.narrow or self.has_class("-side-open"):
             order.append(self.query_one(SidePanel))
         focused = self.focused
