@@ -16,7 +16,7 @@ Customer and trainee text reaches the screen only through ``cs_tui.safe_text``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -33,8 +33,9 @@ from textual.worker import Worker, WorkerState
 from cs_tui.app import CsApp
 from cs_tui.app_base import CsAppBase
 from cs_tui.clock import Clock
-from cs_tui.data.errors import StoreError
-from cs_tui.data.training_store import turn_of
+from cs_tui.config import Settings
+from cs_tui.data.errors import NotFound, StoreError
+from cs_tui.data.training_store import TrainingSessionView, turn_of
 from cs_tui.data.views import AgentInfo, ConversationDetail, QueueFilter
 from cs_tui.durations import format_countdown
 from cs_tui.i18n import N_, _
@@ -55,6 +56,9 @@ from cs_tui.widgets.live import LivePoller
 from cs_tui.widgets.message_view import Transcript
 from cs_tui.widgets.roleplay_panels import RolePlayBar, RubricPanel, cut, rubric_label
 
+if TYPE_CHECKING:
+    from cs_tui.data.store import Store
+
 MARKS = {True: ("✓", "green"), False: ("✗", "red"), None: ("–", "dim")}
 EMOTION_WORDS = {
     "angry": N_("angry"),
@@ -64,10 +68,18 @@ EMOTION_WORDS = {
 }
 
 
-def _finished_in(events, conversation_id: int) -> bool:
+def _finished_in(events, conversation_id: int | None) -> bool:
     return any(
         e.kind == "training_finished" and e.conversation_id == conversation_id for e in events
     )
+
+
+def _conversation_of(session: TrainingSessionView) -> int:
+    """The session's conversation. Store.start_session makes the two together; a session
+    without one cannot be played, which the trainer hears as a store refusal."""
+    if session.conversation_id is None:
+        raise NotFound(code="no_session", session_id=session.id)
+    return session.conversation_id
 
 
 # -- the scorecard ----------------------------------------------------------------------------
@@ -196,7 +208,16 @@ class RolePlayWorkstation(WorkstationScreen):
         Binding("f8", "end_roleplay", N_("End role-play"), id="rp.end"),
     ]
 
-    def __init__(self, store, agent, clock, *, session, scenario: Scenario, **kwargs) -> None:
+    def __init__(
+        self,
+        store: Store,
+        agent: AgentInfo,
+        clock: Clock,
+        *,
+        session: TrainingSessionView,
+        scenario: Scenario,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(store, agent, clock, **kwargs)
         self.session = session
         self.scenario = scenario
@@ -300,14 +321,14 @@ class TraineeApp(CsApp):
 
     def __init__(
         self,
-        store,
+        store: Store,
         agent: AgentInfo,
-        session,
+        session: TrainingSessionView,
         scenario: Scenario,
         clock: Clock | None = None,
         *,
         lang: str = "en",
-        settings: Any = None,
+        settings: Settings | None = None,
         locked: bool = False,
         live: bool = True,
     ) -> None:
@@ -390,9 +411,9 @@ class TrainerScreen(Screen):
 
     def __init__(
         self,
-        store,
+        store: Store,
         trainer: AgentInfo,
-        session,
+        session: TrainingSessionView,
         scenario: Scenario,
         clock: Clock,
         *,
@@ -467,7 +488,7 @@ class TrainerScreen(Screen):
 
     @work(thread=True, exclusive=True, group="rp-load", exit_on_error=False)
     def _load_worker(self) -> None:
-        detail = self.store.conversation(self.session.conversation_id, message_limit=5000)
+        detail = self.store.conversation(_conversation_of(self.session), message_limit=5000)
         finished = self.store.session(self.session.id).finished
         self.post_message(TranscriptLoaded(detail, finished))
 
@@ -547,7 +568,7 @@ class TrainerScreen(Screen):
     @work(thread=True, group="rp-say", exit_on_error=False)
     def _type_worker(self, text: str) -> None:
         try:
-            self.store.post_as_customer(self.trainer, self.session.conversation_id, text)
+            self.store.post_as_customer(self.trainer, _conversation_of(self.session), text)
         except StoreError as exc:
             self.post_message(RolePlayFailed(str(exc)))
             return
@@ -579,7 +600,7 @@ class TrainerScreen(Screen):
     @work(thread=True, group="rp-turn", exit_on_error=False)
     def _turn_worker(self, turn_id: str, body: str) -> None:
         try:
-            self.store.post_turn(self.session.conversation_id, turn_id, body, actor=self.trainer)
+            self.store.post_turn(_conversation_of(self.session), turn_id, body, actor=self.trainer)
         except StoreError as exc:
             self.post_message(RolePlayFailed(str(exc)))
         finally:
@@ -654,14 +675,14 @@ class TrainerApp(CsAppBase):
 
     def __init__(
         self,
-        store,
+        store: Store,
         trainer: AgentInfo,
-        session,
+        session: TrainingSessionView,
         scenario: Scenario,
         clock: Clock | None = None,
         *,
         lang: str = "en",
-        settings: Any = None,
+        settings: Settings | None = None,
         live: bool = True,
     ) -> None:
         self.session = session
