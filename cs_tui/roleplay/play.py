@@ -11,11 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cs_tui.roleplay.engine import Line, customer_done, due_turn, time_left
 from cs_tui.roleplay.scenario import Scenario, ScenarioError, find_scenario
 from cs_tui.roleplay.scoring import Rubric, Scorecard, score
+
+if TYPE_CHECKING:
+    from cs_tui.config import Settings
+    from cs_tui.data.store import Store
+    from cs_tui.data.training_store import TrainingSessionView
+    from cs_tui.data.views import AgentInfo
 
 __all__ = [
     "TickResult",
@@ -34,7 +40,7 @@ class TranscriptError(ValueError):
     """A transcript file that cannot be scored; the message reads ``file:line: reason``."""
 
 
-def transcript(store, conversation_id: int) -> list[Line]:
+def transcript(store: Store, conversation_id: int) -> list[Line]:
     """A stored conversation as transcript lines, scripted turns marked."""
     return [
         Line(m.author_kind, m.body, m.sent_at, turn, m.id)
@@ -42,12 +48,22 @@ def transcript(store, conversation_id: int) -> list[Line]:
     ]
 
 
-def session_scenario(session, settings: Any = None) -> Scenario:
+def session_conversation(session: TrainingSessionView) -> int:
+    """The session's conversation. Store.start_session makes the two together; a session
+    without one cannot be played or scored, which is said as a store refusal."""
+    if session.conversation_id is None:
+        from cs_tui.data.errors import NotFound
+
+        raise NotFound(code="no_session", session_id=session.id)
+    return session.conversation_id
+
+
+def session_scenario(session: TrainingSessionView, settings: Settings | None = None) -> Scenario:
     """The scenario a session was played from (by id, as the store recorded it)."""
     return find_scenario(session.scenario_id, settings)
 
 
-def _info(session) -> dict[str, Any]:
+def _info(session: TrainingSessionView) -> dict[str, Any]:
     return {
         "session": session.id,
         "trainee": session.trainee,
@@ -59,10 +75,13 @@ def _info(session) -> dict[str, Any]:
     }
 
 
-def session_card(store, session, scenario: Scenario, *, now: datetime | None = None) -> Scorecard:
+def session_card(
+    store: Store, session: TrainingSessionView, scenario: Scenario, *, now: datetime | None = None
+) -> Scorecard:
     """The scorecard of a session as it stands (``now``: the moment it ends or is looked at)."""
-    lines = transcript(store, session.conversation_id)
-    escalated_at = store.conversation(session.conversation_id, message_limit=1).escalated_at
+    conversation_id = session_conversation(session)
+    lines = transcript(store, conversation_id)
+    escalated_at = store.conversation(conversation_id, message_limit=1).escalated_at
     card = score(
         lines,
         Rubric.for_scenario(scenario),
@@ -82,20 +101,34 @@ class TickResult:
     """The customer has finished (a turn that ends the conversation was said)."""
 
 
-def tick(store, session, scenario: Scenario, *, actor=None, now: datetime | None = None):
+def tick(
+    store: Store,
+    session: TrainingSessionView,
+    scenario: Scenario,
+    *,
+    actor: AgentInfo | None = None,
+    now: datetime | None = None,
+) -> TickResult:
     """One step of the scripted customer: say the turn that is due, if any."""
     now = now or store.clock.now()
-    lines = transcript(store, session.conversation_id)
+    conversation_id = session_conversation(session)
+    lines = transcript(store, conversation_id)
     if time_left(scenario, session.started_at, now) <= 0:
         return TickResult(expired=True, done=customer_done(scenario, lines))
     turn = due_turn(scenario, lines, now)
     if turn is None:
         return TickResult(done=customer_done(scenario, lines))
-    posted = store.post_turn(session.conversation_id, turn.id, turn.say, actor=actor)
+    posted = store.post_turn(conversation_id, turn.id, turn.say, actor=actor)
     return TickResult(said=turn.id if posted is not None else None, done=turn.ends)
 
 
-def finish(store, session, scenario: Scenario, *, actor=None):
+def finish(
+    store: Store,
+    session: TrainingSessionView,
+    scenario: Scenario,
+    *,
+    actor: AgentInfo | None = None,
+) -> tuple[TrainingSessionView, dict[str, Any]]:
     """Score the session now and store the scorecard; returns (session view, scorecard dict).
 
     If the session had already been finished (by the other side of a live pair), the stored
@@ -110,7 +143,9 @@ def finish(store, session, scenario: Scenario, *, actor=None):
     return view, view.scorecard
 
 
-def audit_conversation(store, conversation_id: int, scenario: Scenario | None = None):
+def audit_conversation(
+    store: Store, conversation_id: int, scenario: Scenario | None = None
+) -> Scorecard:
     """Score a stored conversation: with a scenario's rubric when given (or when it was a
     role-play session of a scenario that still exists), else with the default audit rubric."""
     detail = store.conversation(conversation_id, message_limit=5000)

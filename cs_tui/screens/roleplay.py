@@ -34,7 +34,7 @@ from cs_tui.app import CsApp
 from cs_tui.app_base import CsAppBase
 from cs_tui.clock import Clock
 from cs_tui.config import Settings
-from cs_tui.data.errors import NotFound, StoreError
+from cs_tui.data.errors import StoreError
 from cs_tui.data.training_store import TrainingSessionView, turn_of
 from cs_tui.data.views import AgentInfo, ConversationDetail, QueueFilter
 from cs_tui.durations import format_countdown
@@ -72,14 +72,6 @@ def _finished_in(events, conversation_id: int | None) -> bool:
     return any(
         e.kind == "training_finished" and e.conversation_id == conversation_id for e in events
     )
-
-
-def _conversation_of(session: TrainingSessionView) -> int:
-    """The session's conversation. Store.start_session makes the two together; a session
-    without one cannot be played, which the trainer hears as a store refusal."""
-    if session.conversation_id is None:
-        raise NotFound(code="no_session", session_id=session.id)
-    return session.conversation_id
 
 
 # -- the scorecard ----------------------------------------------------------------------------
@@ -488,7 +480,8 @@ class TrainerScreen(Screen):
 
     @work(thread=True, exclusive=True, group="rp-load", exit_on_error=False)
     def _load_worker(self) -> None:
-        detail = self.store.conversation(_conversation_of(self.session), message_limit=5000)
+        conversation_id = play.session_conversation(self.session)
+        detail = self.store.conversation(conversation_id, message_limit=5000)
         finished = self.store.session(self.session.id).finished
         self.post_message(TranscriptLoaded(detail, finished))
 
@@ -568,7 +561,8 @@ class TrainerScreen(Screen):
     @work(thread=True, group="rp-say", exit_on_error=False)
     def _type_worker(self, text: str) -> None:
         try:
-            self.store.post_as_customer(self.trainer, _conversation_of(self.session), text)
+            conversation_id = play.session_conversation(self.session)
+            self.store.post_as_customer(self.trainer, conversation_id, text)
         except StoreError as exc:
             self.post_message(RolePlayFailed(str(exc)))
             return
@@ -600,7 +594,8 @@ class TrainerScreen(Screen):
     @work(thread=True, group="rp-turn", exit_on_error=False)
     def _turn_worker(self, turn_id: str, body: str) -> None:
         try:
-            self.store.post_turn(_conversation_of(self.session), turn_id, body, actor=self.trainer)
+            conversation_id = play.session_conversation(self.session)
+            self.store.post_turn(conversation_id, turn_id, body, actor=self.trainer)
         except StoreError as exc:
             self.post_message(RolePlayFailed(str(exc)))
         finally:
