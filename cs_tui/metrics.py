@@ -43,10 +43,15 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from cs_tui.content import KeyLines, Problem
 from cs_tui.durations import parse_duration
 from cs_tui.i18n import N_, _
+
+if TYPE_CHECKING:
+    from cs_tui.data.store import Store
+    from cs_tui.data.views import AgentInfo
 
 SINCE_CHOICES = {"1d": 1, "7d": 7, "30d": 30}
 
@@ -481,7 +486,7 @@ EMOTION_SAMPLE = 500
 
 
 def kpis_for(
-    store,
+    store: Store,
     start: datetime,
     end: datetime,
     *,
@@ -503,7 +508,7 @@ def kpis_for(
 
 
 def read_early_warning(
-    store,
+    store: Store,
     config: WarningConfig,
     *,
     detect: Callable[[str], object] | None = None,
@@ -523,7 +528,9 @@ def read_early_warning(
     return evaluate_warnings(counts, config)
 
 
-def record_early_warning(store, actor, readings: Iterable[WarningReading]) -> list[str]:
+def record_early_warning(
+    store: Store, actor: AgentInfo, readings: Iterable[WarningReading]
+) -> list[str]:
     """Record each reading whose state changed; returns the metrics whose state changed.
 
     A window with too little volume to judge reads as "not raised", so it clears a warning; a

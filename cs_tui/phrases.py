@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cs_tui import pinyin_keys
 from cs_tui.content import (
@@ -44,6 +44,9 @@ from cs_tui.content import (
     toml_files,
 )
 from cs_tui.i18n import N_, translate
+
+if TYPE_CHECKING:
+    from cs_tui.config import Settings
 
 __all__ = [
     "CATEGORIES",
@@ -445,7 +448,7 @@ class PhraseLibrary:
     @classmethod
     def load(
         cls,
-        settings: Any = None,
+        settings: Settings | None = None,
         *,
         shipped: bool = True,
         team: Sequence[str | Path] | None = None,
@@ -461,7 +464,7 @@ class PhraseLibrary:
         layers: list[list[_PackFile]] = []
         if shipped:
             layers.append(shipped_pack_files())
-        team_paths = team if team is not None else getattr(settings, "team_phrases", None) or []
+        team_paths = team if team is not None else (settings.team_phrases if settings else [])
         if team_paths:
             layers.append([read_pack_file(p, layer="team") for p in toml_files(team_paths)])
         personal_dir = Path(personal) if personal is not None else config.personal_phrase_dir()
@@ -590,7 +593,9 @@ class PhraseLibrary:
         return library
 
 
-def check_paths(paths: Sequence[str | Path] | None, settings: Any = None) -> list[Problem]:
+def check_paths(
+    paths: Sequence[str | Path] | None, settings: Settings | None = None
+) -> list[Problem]:
     """What ``cs-tui phrases check`` reports.
 
     With paths: those files (folders expand to their ``*.toml``) checked together as one layer,

@@ -53,7 +53,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cs_tui.content import (
     ContentError,
@@ -67,6 +67,9 @@ from cs_tui.content import (
 from cs_tui.durations import parse_duration
 from cs_tui.i18n import N_, translate
 from cs_tui.sla import CATEGORIES, CHANNELS, PRIORITIES
+
+if TYPE_CHECKING:
+    from cs_tui.config import Settings
 
 __all__ = [
     "CRITERIA",
@@ -774,20 +777,25 @@ def _merge(layers: Sequence[Sequence[tuple[Scenario | None, list[Problem]]]]) ->
 
 
 def load_scenarios(
-    settings: Any = None, *, shipped: bool = True, extra: Sequence[str | Path] | None = None
+    settings: Settings | None = None,
+    *,
+    shipped: bool = True,
+    extra: Sequence[str | Path] | None = None,
 ) -> ScenarioSet:
     """Shipped scenarios, then the team's (``scenario_dirs`` in the config, or ``extra``)."""
     layers: list[list[tuple[Scenario | None, list[Problem]]]] = []
     if shipped:
         base = shipped_scenarios()
         layers.append([(s, []) for s in base.scenarios] + [(None, base.problems)])
-    team = list(extra) if extra is not None else list(getattr(settings, "scenario_dirs", []) or [])
+    team = list(extra) if extra is not None else list(settings.scenario_dirs if settings else [])
     if team:
         layers.append([read_scenario_file(p, layer="team") for p in toml_files(team)])
     return _merge(layers)
 
 
-def check_paths(paths: Sequence[str | Path] | None, settings: Any = None) -> list[Problem]:
+def check_paths(
+    paths: Sequence[str | Path] | None, settings: Settings | None = None
+) -> list[Problem]:
     """What ``cs-tui roleplay check`` reports: the given files and folders checked together,
     or, without paths, everything the app would load."""
     if paths:
@@ -798,7 +806,7 @@ def check_paths(paths: Sequence[str | Path] | None, settings: Any = None) -> lis
     return load_scenarios(settings).problems
 
 
-def find_scenario(name: str, settings: Any = None) -> Scenario:
+def find_scenario(name: str, settings: Settings | None = None) -> Scenario:
     """A scenario by id, or a path to a scenario file; ScenarioError says what went wrong."""
     looks_like_path = name.endswith(".toml") or "/" in name or "\\" in name
     if looks_like_path:
