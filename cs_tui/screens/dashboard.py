@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -47,6 +48,9 @@ from cs_tui.metrics import (
 from cs_tui.safe_text import one_line, safe
 from cs_tui.screens.modal import DIALOG_GROUP
 from cs_tui.widgets import labels
+
+if TYPE_CHECKING:
+    from cs_tui.data.store import Store
 
 WINDOWS = (1, 7, 30)
 ONLINE_S = 60
@@ -156,7 +160,7 @@ class DashboardScreen(Screen[int | None]):
 
     def __init__(
         self,
-        store,
+        store: Store,
         agent: AgentInfo,
         clock: Clock,
         *,

@@ -34,7 +34,7 @@ class HistoryScreen(CsModal[int]):
         current: QueueRow,
         rows: list[QueueRow],
         clock: Clock,
-        viewer: AgentInfo | None = None,
+        viewer: AgentInfo,
     ) -> None:
         super().__init__()
         self.current = current
@@ -48,12 +48,8 @@ class HistoryScreen(CsModal[int]):
             listing.highlighted = 0
             listing.focus()
 
-    def _viewer(self) -> AgentInfo | None:
-        return self.viewer if self.viewer is not None else getattr(self.app, "agent", None)
-
     def summary_only(self, row: QueueRow) -> bool:
-        viewer = self._viewer()
-        return viewer is None or not sees_in_full(viewer, row.assignee)
+        return not sees_in_full(self.viewer, row.assignee)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="box") as box:

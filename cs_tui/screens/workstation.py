@@ -107,7 +107,7 @@ TYPING_HIDDEN = CONVERSATION_ACTIONS | {
 }
 
 
-def short_location(store) -> str:
+def short_location(store: Store) -> str:
     """The store as the status line shows it: an SQLite file's name, or the server URL."""
     location = store.location
     if "://" not in location and "/" in location:
