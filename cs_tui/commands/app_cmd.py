@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import argparse
 import os
+from typing import TYPE_CHECKING
 
 from cs_tui.commands.common import current_agent, open_store, settings_for
+
+if TYPE_CHECKING:
+    from cs_tui.data.store import Store
 
 DEMO_AGENT = "alice"
 
@@ -62,7 +66,7 @@ def run_workstation(args: argparse.Namespace) -> int:
         store.dispose()
 
 
-def _run(store, args: argparse.Namespace) -> int:
+def _run(store: Store, args: argparse.Namespace) -> int:
     from cs_tui.config import resolve_lang
 
     settings = settings_for(args)
@@ -98,7 +102,7 @@ def _run(store, args: argparse.Namespace) -> int:
     return app.return_code or 0
 
 
-def waiting_live_session(store, agent):
+def waiting_live_session(store: Store, agent):
     """The live role-play session a trainer has opened for this agent, if one is waiting."""
     try:
         session = store.open_session_for(agent.handle)

@@ -6,11 +6,14 @@ import argparse
 import io
 import sys
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from cs_tui.commands.common import current_agent, open_store, out, print_json
 from cs_tui.commands.errors import UserError
 from cs_tui.commands.options import add_agent_option, add_store_options
+
+if TYPE_CHECKING:
+    from cs_tui.data.store import Store
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -149,7 +152,7 @@ def _rejects_file(args, source: Path | None) -> Path | None:
     return target
 
 
-def _importer(store, args):
+def _importer(store: Store, args):
     """Who imports. Lines speak for customers and agents, so once the team has a supervisor
     only an active supervisor imports; before that, the first-run rule of every command holds
     (the handle is registered on first use)."""

@@ -17,12 +17,16 @@ import argparse
 import functools
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from cs_tui.commands.common import open_store, out, print_json, settings_for
 from cs_tui.commands.errors import UserError
 from cs_tui.commands.options import add_agent_option, add_store_options
 from cs_tui.data.views import ROLES, AgentInfo, EventView, QueueRow
 from cs_tui.safe_text import terminal_safe
+
+if TYPE_CHECKING:
+    from cs_tui.data.store import Store
 
 # Environment that could change who or where a locked session is. Over SSH a client can only set
 # what sshd's AcceptEnv lets through, but a forced command must not depend on that.
@@ -191,12 +195,12 @@ def _handle(args) -> str:
     return resolve_agent(getattr(args, "agent", None), settings_for(args))
 
 
-def acting_agent(store, args, *, audit_only: bool = False) -> AgentInfo:
+def acting_agent(store: Store, args, *, audit_only: bool = False) -> AgentInfo:
     """The agent running this command (the store's rules: see Store.sign_in)."""
     return store.sign_in(_handle(args), audit_only=audit_only)
 
 
-def manager(store, args) -> AgentInfo | None:
+def manager(store: Store, args) -> AgentInfo | None:
     """The actor of a team change; None while the team has no supervisor yet (bootstrap)."""
     handle = _handle(args)
     found = store.get_agent(handle)
@@ -208,7 +212,7 @@ def manager(store, args) -> AgentInfo | None:
 # -- work --------------------------------------------------------------------------------
 
 
-def row_dict(store, row: QueueRow) -> dict:
+def row_dict(store: Store, row: QueueRow) -> dict:
     now = store.clock.now()
     remaining = (row.due_at - now).total_seconds() if row.due_at else None
     return {
@@ -229,7 +233,7 @@ def row_dict(store, row: QueueRow) -> dict:
     }
 
 
-def _row_line(store, verb: str, row: QueueRow) -> str:
+def _row_line(store: Store, verb: str, row: QueueRow) -> str:
     from cs_tui.durations import format_countdown
     from cs_tui.safe_text import clean
 
@@ -294,7 +298,7 @@ def run_assign(args, store) -> int:
     return 0
 
 
-def _customer_lang(store, actor: AgentInfo, conversation_id: int) -> str | None:
+def _customer_lang(store: Store, actor: AgentInfo, conversation_id: int) -> str | None:
     """The language of the customer's latest messages, as the workstation tells it."""
     from cs_tui.compliance import detect_lang
 
@@ -440,7 +444,7 @@ def _agent_dict(a: AgentInfo, online: set[int]) -> dict:
     }
 
 
-def _print_agents(store, agents: list[AgentInfo], as_json: bool, viewer: AgentInfo) -> None:
+def _print_agents(store: Store, agents: list[AgentInfo], as_json: bool, viewer: AgentInfo) -> None:
     from cs_tui.safe_text import clean
 
     online = {a.id for a in store.online_agents(viewer=viewer)}

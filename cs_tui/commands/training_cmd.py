@@ -17,9 +17,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cs_tui.commands.errors import UserError
 from cs_tui.commands.options import add_agent_option, add_store_options
+
+if TYPE_CHECKING:
+    from cs_tui.data.store import Store
 
 SPARK = "▁▂▃▄▅▆▇█"
 
@@ -328,7 +332,7 @@ def cmd_trainer(args) -> int:
         store.dispose()
 
 
-def _after(store, session_id: int) -> None:
+def _after(store: Store, session_id: int) -> None:
     """After the app closes: say where the scorecard is."""
     session = store.session(session_id)
     if session.finished:

@@ -58,7 +58,7 @@ class CopyReport:
         return out
 
 
-def message_checksum(store) -> str:
+def message_checksum(store: Store) -> str:
     """sha256 over every message (id, conversation, author, body, time), in id order."""
     digest = hashlib.sha256()
     last = 0

@@ -24,7 +24,7 @@ from concurrent.futures import BrokenExecutor, CancelledError, Future, ProcessPo
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from cs_tui.data import collector_paused
 from cs_tui.data.views import IngestRecord
@@ -40,6 +40,9 @@ from cs_tui.jsonl_lines import (  # noqa: F401  (the rules are part of this modu
     check_raw,
     parser_process_start,
 )
+
+if TYPE_CHECKING:
+    from cs_tui.data.store import Store
 
 
 @dataclass(frozen=True)
@@ -240,7 +243,7 @@ class _ParsedChunks:
 LineRule = Callable[[IngestRecord], "str | None"]
 
 
-def line_rule(store, actor) -> LineRule | None:
+def line_rule(store: Store, actor) -> LineRule | None:
     """What the importer may not import, as a function giving the reason for a record; None
     when every line may be imported: an import with no acting agent (a channel, a test), by
     an active supervisor, or before the team has any supervisor (setting up a store)."""

@@ -13,7 +13,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -27,6 +27,9 @@ from cs_tui.data.slarow import sla_columns
 from cs_tui.data.tables import AGENT, CONV, CONV_TAG, CUST, CUST_TAG, META, MSG
 from cs_tui.kb import sample_articles
 from cs_tui.sla import CATEGORIES, CHANNELS
+
+if TYPE_CHECKING:
+    from cs_tui.data.store import Store
 
 
 @dataclass(frozen=True)
@@ -644,7 +647,7 @@ def _policy():
 DEMO_ANCHOR = "demo_anchor"
 
 
-def write_demo(store, *, count: int = 300) -> None:
+def write_demo(store: Store, *, count: int = 300) -> None:
     """Fill an empty store with the demo. On later opens the demo's times move forward by the
     time that has passed, so it opens with the same mix of breaches, warnings and fresh work
     (and whatever the user did in it) instead of everything days overdue."""
@@ -665,7 +668,7 @@ def write_demo(store, *, count: int = 300) -> None:
     store.upsert_articles(sample_articles())  # the shipped sample knowledge base
 
 
-def rebase(store, delta: timedelta) -> None:
+def rebase(store: Store, delta: timedelta) -> None:
     """Shift every stored time by `delta` (the demo's way of standing still while time passes).
 
     Meant for the demo's few hundred conversations: it rewrites every row that holds a time.
@@ -710,7 +713,7 @@ def rebase(store, delta: timedelta) -> None:
         )
 
 
-def _bulk_write(store, rows: dict[str, list[dict]]) -> None:
+def _bulk_write(store: Store, rows: dict[str, list[dict]]) -> None:
     tables = {
         "agent": AGENT,
         "customer": CUST,
@@ -780,7 +783,7 @@ AGENT_LINES_EN = (
 
 
 def synthetic(
-    store,
+    store: Store,
     *,
     conversations: int,
     messages_per: int = 10,

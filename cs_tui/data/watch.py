@@ -30,10 +30,14 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cs_tui.data.db import sqlite_path
 from cs_tui.data.errors import StoreError, StoreUnavailable
 from cs_tui.data.views import EventView
+
+if TYPE_CHECKING:
+    from cs_tui.data.store import Store
 
 CHANNEL = "cs_tui_events"  # the channel the trigger in db.py notifies
 SAFETY_S = 10.0  # PostgreSQL: re-read the event table at least this often, notified or not
@@ -61,7 +65,7 @@ class WatchStatus:
 class ChangeWatcher:
     def __init__(
         self,
-        store,
+        store: Store,
         *,
         after_id: int | None = None,
         listen: bool = True,
@@ -270,7 +274,7 @@ class _PgListener(threading.Thread):
 
     PING_S = 5.0  # a silent connection is checked this often (a half-open TCP never errors)
 
-    def __init__(self, store, wake: threading.Event, stop: threading.Event) -> None:
+    def __init__(self, store: Store, wake: threading.Event, stop: threading.Event) -> None:
         super().__init__(name="cs-tui-listen", daemon=True)
         engine = store._engines.read
         _args, params = engine.dialect.create_connect_args(engine.url)
