@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from textual.app import SystemCommand
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.screen import Screen
 
 from cs_tui.app_base import CsAppBase
@@ -116,7 +117,7 @@ class CsApp(CsAppBase):
         from cs_tui.widgets.queue_list import QueueList
         from cs_tui.widgets.side_panel import TagList
 
-        def bindings(cls) -> list[Binding]:
+        def bindings(cls: type[DOMNode]) -> list[Binding]:
             return [b for b in cls.BINDINGS if isinstance(b, Binding)]
 
         sections = [

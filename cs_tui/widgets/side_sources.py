@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from cs_tui.config import Settings
     from cs_tui.data.store import Store
-    from cs_tui.phrases import PhraseLibrary
+    from cs_tui.phrases import Phrase, PhraseLibrary
     from cs_tui.reply_check import ReplyFinding
     from cs_tui.search import SearchIndex
 
@@ -77,7 +77,7 @@ class PhraseSource:
         return render(item.body, variables)
 
 
-def _phrase_item(phrase) -> PhraseItem:
+def _phrase_item(phrase: Phrase) -> PhraseItem:
     return PhraseItem(
         id=phrase.id,
         shortcut=phrase.shortcut,

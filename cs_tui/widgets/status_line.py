@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from rich.text import Text
 from textual.widget import Widget
@@ -23,7 +24,13 @@ class StatusLine(Widget):
     """
 
     def __init__(
-        self, agent: AgentInfo, store_location: str, clock: Clock, *, locked: bool, **kwargs
+        self,
+        agent: AgentInfo,
+        store_location: str,
+        clock: Clock,
+        *,
+        locked: bool,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.agent = agent
