@@ -60,6 +60,13 @@ class AgentsMixin(StoreCore):
             row = conn.execute(sa.select(AGENT).where(AGENT.c.handle == handle)).first()
         return agent_from_row(row) if row else None
 
+    def _stored(self, handle: str) -> AgentInfo:
+        """The agent as a write just left them (read after its transaction committed)."""
+        agent = self.get_agent(handle)
+        if agent is None:  # removed in between: agents are never deleted, so not expected
+            raise NotFound(code="no_agent", handle=handle)
+        return agent
+
     def agent_by_id(self, agent_id: int) -> AgentInfo:
         with self._read() as conn:
             row = conn.execute(sa.select(AGENT).where(AGENT.c.id == agent_id)).first()
@@ -153,7 +160,7 @@ class AgentsMixin(StoreCore):
             if self._supervisor_ids(conn, lock=True):
                 raise not_in_team(handle)
             self._registered(conn, handle, None, "agent")
-        return self.get_agent(handle)  # type: ignore[return-value]
+        return self._stored(handle)
 
     @overload
     def require_supervisor(self, actor: AgentInfo, what: str) -> AgentInfo: ...
@@ -191,7 +198,7 @@ class AgentsMixin(StoreCore):
         _check_role(role)
         with self._write() as conn:
             self._registered(conn, handle, display_name, role)
-        return self.get_agent(handle)  # type: ignore[return-value]
+        return self._stored(handle)
 
     def _insert_agent(self, conn, handle: str, display_name: str | None, role: str) -> int | None:
         """The new agent's id, or None when the handle is taken (a concurrent registration)."""
@@ -259,7 +266,7 @@ class AgentsMixin(StoreCore):
                 None,
                 {"handle": handle, "role": role, "agent_id": added},
             )
-        return self.get_agent(handle)  # type: ignore[return-value]
+        return self._stored(handle)
 
     def set_role(self, actor: AgentInfo | None, handle: str, role: str) -> AgentInfo:
         _check_role(role)
@@ -276,7 +283,7 @@ class AgentsMixin(StoreCore):
                 None,
                 {"handle": handle, "from": team[target.id][0], "to": role},
             )
-        return self.get_agent(handle)  # type: ignore[return-value]
+        return self._stored(handle)
 
     def set_active(self, actor: AgentInfo | None, handle: str, active: bool) -> AgentInfo:
         with self._write() as conn:
@@ -292,7 +299,7 @@ class AgentsMixin(StoreCore):
                 None,
                 {"handle": handle},
             )
-        return self.get_agent(handle)  # type: ignore[return-value]
+        return self._stored(handle)
 
     # -- presence ----------------------------------------------------------------------------
 
