@@ -72,6 +72,9 @@ def locale_language() -> str:
 
 @dataclass
 class Settings:
+    """The config file's settings, typed: the apps, loaders and commands take this (or None for
+    the defaults), so a misspelt field is a type error rather than a silently missing setting."""
+
     db: str | None = None
     agent: str | None = None
     lang: str | None = None
@@ -85,7 +88,7 @@ class Settings:
     source: str | None = None
 
 
-_KNOWN = {
+_KNOWN: dict[str, type] = {
     "db": str,
     "agent": str,
     "lang": str,
