@@ -1,4 +1,5 @@
-"""What `cs-tui --version` loads: it answers before the data layer and the interface are imported.
+"""What `cs-tui --version` loads: it answers before the subcommand modules, the data layer and the
+interface are imported.
 
 Start-up time itself is measured by `python -m bench cli`, never here. A fresh interpreter is
 needed: this one has loaded everything already.
@@ -20,8 +21,9 @@ try:
     main(sys.argv[1:])
 except SystemExit as exc:
     code = exc.code
-heavy = ("sqlalchemy", "sqlmodel", "pydantic", "textual", "cs_tui.data", "cs_tui.commands")
-print(json.dumps({"code": code, "loaded": sorted(m for m in sys.modules if m.startswith(heavy))}))
+heavy = ("sqlalchemy", "sqlmodel", "pydantic", "textual", "cs_tui.data")
+loaded = [m for m in sys.modules if m.startswith(heavy) or m.endswith("_cmd")]
+print(json.dumps({"code": code, "loaded": sorted(loaded)}))
 """
 
 

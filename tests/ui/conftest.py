@@ -8,6 +8,7 @@ copy of its own, so rows, countdowns and snapshots are the same on every run.
 from __future__ import annotations
 
 import fcntl
+import os
 import shutil
 import time
 from pathlib import Path
@@ -38,10 +39,10 @@ def _write_demo(path: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def demo_template(tmp_path_factory, worker_id) -> Path:
+def demo_template(tmp_path_factory) -> Path:
     """The demo store written at START, shared by every xdist worker of this run."""
     shared = tmp_path_factory.getbasetemp()
-    if worker_id != "master":
+    if os.environ.get("PYTEST_XDIST_WORKER"):
         shared = shared.parent  # the run's directory, above each worker's own
     path = shared / "demo-template.db"
     with (shared / "demo-template.lock").open("w") as lock:
