@@ -388,7 +388,7 @@ class DashboardScreen(Screen[int | None]):
     def _status(self, text: str) -> None:
         self._update_static("#dash-status", text)
 
-    def _update_static(self, selector: str, content) -> None:
+    def _update_static(self, selector: str, content: Text | str) -> None:
         # An update re-lays out the screen; skip it when nothing changed.
         if self._shown.get(selector) != content:
             self._shown[selector] = content

@@ -15,6 +15,7 @@ Customer and trainee text reaches the screen only through ``cs_tui.safe_text``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -36,12 +37,13 @@ from cs_tui.clock import Clock
 from cs_tui.config import Settings
 from cs_tui.data.errors import StoreError
 from cs_tui.data.training_store import TrainingSessionView, turn_of
-from cs_tui.data.views import AgentInfo, ConversationDetail, QueueFilter
+from cs_tui.data.views import AgentInfo, ConversationDetail, EventView, QueueFilter
 from cs_tui.durations import format_countdown
 from cs_tui.i18n import N_, _
 from cs_tui.roleplay import (
     Rubric,
     Scenario,
+    Turn,
     due_turn,
     lines_from_messages,
     play,
@@ -49,6 +51,7 @@ from cs_tui.roleplay import (
     time_left,
     turn_states,
 )
+from cs_tui.roleplay.scenario import Pattern
 from cs_tui.safe_text import one_line, safe
 from cs_tui.screens.workstation import WorkstationScreen
 from cs_tui.widgets.footer import CsFooter
@@ -68,7 +71,7 @@ EMOTION_WORDS = {
 }
 
 
-def _finished_in(events, conversation_id: int | None) -> bool:
+def _finished_in(events: Iterable[EventView], conversation_id: int | None) -> bool:
     return any(
         e.kind == "training_finished" and e.conversation_id == conversation_id for e in events
     )
@@ -367,11 +370,11 @@ STATE_WORDS = {
 }
 
 
-def _patterns(patterns) -> str:
+def _patterns(patterns: Iterable[Pattern]) -> str:
     return " | ".join(p.source if len(p.source) <= 24 else p.source[:23] + "…" for p in patterns)
 
 
-def describe_turn(turn) -> str:
+def describe_turn(turn: Turn) -> str:
     """When a scripted turn is said, in a line the trainer reads at a glance."""
     if turn.when == "silence":
         text = _("after {s}s unanswered").format(s=f"{turn.seconds:g}")

@@ -25,12 +25,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult, CSSPathType
-from textual.binding import Binding
+from textual.binding import ActiveBinding, Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.message import Message
@@ -936,7 +936,7 @@ class WorkstationScreen(Screen):
         self.notify(text, severity="warning", markup=False, timeout=5)
 
     @property
-    def active_bindings(self):
+    def active_bindings(self) -> dict[str, ActiveBinding]:
         """The footer offers only what applies to the target now. The keys themselves always
         run (see check_action), so one that cannot act answers with the reason."""
         return {
@@ -971,8 +971,8 @@ class WorkstationScreen(Screen):
 
     def _act(
         self,
-        fn,
-        *args,
+        fn: Callable[..., object],
+        *args: object,
         done: str,
         conversation_id: int | None,
         open_after: bool = False,
@@ -983,7 +983,14 @@ class WorkstationScreen(Screen):
         self._action_worker(fn, args, done, conversation_id, (open_after, focus_composer, follow))
 
     @work(thread=True, group="action", exit_on_error=False)
-    def _action_worker(self, fn, args, done: str, conversation_id, after: tuple) -> None:
+    def _action_worker(
+        self,
+        fn: Callable[..., object],
+        args: tuple[object, ...],
+        done: str,
+        conversation_id: int | None,
+        after: tuple[bool, bool, str],
+    ) -> None:
         try:
             result = fn(self.agent, *args)
         except StoreError as exc:
@@ -1033,7 +1040,7 @@ class WorkstationScreen(Screen):
         """Show `dialog` and wait for its answer (None when it was cancelled)."""
         return await self.app.push_screen_wait(dialog)
 
-    async def _fetch(self, fn, *args, **kwargs):
+    async def _fetch(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """A store read for a dialog flow, in a thread so the screen never waits on it. A
         failure is reported by on_worker_state_changed and ends the flow (WorkerFailed)."""
         worker = self.run_worker(

@@ -13,6 +13,8 @@ stored (`sent()`), so a failed send leaves it there to retry.
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import events
 from textual.binding import Binding
 from textual.message import Message
@@ -63,7 +65,7 @@ class Composer(TextArea):
     class PhrasesWanted(Message):
         pass
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(
             "", soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs
         )

@@ -9,9 +9,11 @@ brackets stay brackets, escape codes are shown as symbols and a huge message is 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from rich.console import Group
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static
@@ -96,7 +98,7 @@ class ConversationHeader(Widget):
     ConversationHeader { height: auto; max-height: 4; padding: 0 1; background: $boost; }
     """
 
-    def __init__(self, clock: Clock, policy: SlaPolicy, **kwargs) -> None:
+    def __init__(self, clock: Clock, policy: SlaPolicy, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.clock = clock
         self.policy = policy
@@ -182,7 +184,7 @@ class Transcript(VerticalScroll, can_focus=True):
     Transcript > Static { width: 1fr; }
     """
 
-    def __init__(self, clock: Clock, **kwargs) -> None:
+    def __init__(self, clock: Clock, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.clock = clock
         self.messages: list[MessageView] = []
@@ -190,7 +192,7 @@ class Transcript(VerticalScroll, can_focus=True):
         self.hidden_before = 0
         self._body = Static("", id="transcript-body")
 
-    def compose(self):
+    def compose(self) -> ComposeResult:
         yield self._body
 
     def show(self, detail: ConversationDetail | None) -> None:

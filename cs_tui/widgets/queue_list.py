@@ -16,6 +16,7 @@ from datetime import datetime
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -339,7 +340,7 @@ class QueueList(ScrollView, can_focus=True):
         if regions:
             self.refresh(*regions)
 
-    def _countdown(self, row: QueueRow, now) -> tuple:
+    def _countdown(self, row: QueueRow, now: datetime) -> tuple:
         state, remaining = sla_state(self.policy, row.due_at, row.sla_target_s, row.status, now)
         return state, countdown_text(state, remaining)
 
@@ -360,13 +361,13 @@ class QueueList(ScrollView, can_focus=True):
         self._style_cache = None
         self._cache.clear()
 
-    def _on_focus(self, event) -> None:
+    def _on_focus(self, event: events.Focus) -> None:
         super()._on_focus(event)
         self._style_cache = None
         self._cache.clear()
         self.refresh()
 
-    def _on_blur(self, event) -> None:
+    def _on_blur(self, event: events.Blur) -> None:
         super()._on_blur(event)
         self._style_cache = None
         self._cache.clear()

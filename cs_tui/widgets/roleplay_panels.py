@@ -6,6 +6,8 @@ them. Scenario and customer text reaches the terminal only through `cs_tui.safe_
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from rich.cells import cell_len
 from rich.text import Text
 from textual.widget import Widget
@@ -13,9 +15,12 @@ from textual.widget import Widget
 from cs_tui.clock import Clock
 from cs_tui.durations import format_countdown
 from cs_tui.i18n import _
-from cs_tui.roleplay import Scenario, time_left
+from cs_tui.roleplay import Scenario, Scorecard, time_left
 from cs_tui.roleplay.scenario import criterion_label
 from cs_tui.safe_text import one_line, safe
+
+if TYPE_CHECKING:
+    from cs_tui.data.training_store import TrainingSessionView
 
 __all__ = ["RolePlayBar", "RubricPanel", "rubric_label", "cut"]
 
@@ -47,7 +52,9 @@ class RolePlayBar(Widget):
     RolePlayBar { height: 1; padding: 0 1; background: $accent 30%; }
     """
 
-    def __init__(self, scenario: Scenario, session, clock: Clock, **kwargs) -> None:
+    def __init__(
+        self, scenario: Scenario, session: TrainingSessionView, clock: Clock, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.scenario = scenario
         self.session = session
@@ -77,12 +84,12 @@ class RubricPanel(Widget):
     RubricPanel { height: auto; padding: 0 1; }
     """
 
-    def __init__(self, lang: str, **kwargs) -> None:
+    def __init__(self, lang: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.lang = lang
-        self.card = None
+        self.card: Scorecard | None = None
 
-    def show(self, card) -> None:
+    def show(self, card: Scorecard) -> None:
         self.card = card
         self.refresh(layout=True)
 

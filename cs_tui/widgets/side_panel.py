@@ -11,6 +11,7 @@ Insert can put them into a reply.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -307,7 +308,7 @@ class SidePanel(Vertical):
         self._phrase_worker(query, self._latest_phrase.begin())
 
     @work(thread=True, exclusive=True, group="phrase-search", exit_on_error=False)
-    def _phrase_worker(self, query: str, cancel) -> None:
+    def _phrase_worker(self, query: str, cancel: Callable[[], bool]) -> None:
         from cs_tui.search import SearchCancelled
 
         assert self.phrases is not None
@@ -415,7 +416,7 @@ class SidePanel(Vertical):
         self._kb_worker(query, self._latest_article.begin())
 
     @work(thread=True, exclusive=True, group="kb-search", exit_on_error=False)
-    def _kb_worker(self, query: str, cancel) -> None:
+    def _kb_worker(self, query: str, cancel: Callable[[], bool]) -> None:
         from cs_tui.search import SearchCancelled
 
         try:
