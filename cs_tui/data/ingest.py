@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -327,7 +327,7 @@ class IngestMixin(AgentsMixin):
         *,
         batch_size: int = 5000,
         actor: AgentInfo | None = None,
-        progress=None,
+        progress: Callable[[int], object] | None = None,
     ) -> IngestResult:
         total = IngestResult()
         batch: list[IngestRecord] = []

@@ -43,6 +43,7 @@ from cs_tui.jsonl_lines import (  # noqa: F401  (the rules are part of this modu
 
 if TYPE_CHECKING:
     from cs_tui.data.store import Store
+    from cs_tui.data.views import AgentInfo, IngestResult
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,11 @@ class ParsedChunk:
     def reject(self, line_no: int, reason: str) -> None:
         """Reject the line numbered `line_no` (a record's line_no) of this chunk."""
         self.rejects.append(Rejected(line_no, self.lines[line_no - self.first], reason))
+
+    def refuse(self, record: IngestRecord, reason: str) -> None:
+        """Reject the line a record of this chunk came from (check_chunk numbers each one)."""
+        assert record.line_no is not None, "a record of a chunk always has its line number"
+        self.reject(record.line_no, reason)
 
     def rejected_in_order(self) -> list[Rejected]:
         return sorted(self.rejects, key=lambda r: r.line_no)
@@ -243,7 +249,7 @@ class _ParsedChunks:
 LineRule = Callable[[IngestRecord], "str | None"]
 
 
-def line_rule(store: Store, actor) -> LineRule | None:
+def line_rule(store: Store, actor: AgentInfo | None) -> LineRule | None:
     """What the importer may not import, as a function giving the reason for a record; None
     when every line may be imported: an import with no acting agent (a channel, a test), by
     an active supervisor, or before the team has any supervisor (setting up a store)."""
@@ -274,14 +280,18 @@ def _apply_rule(rule: LineRule, chunk: ParsedChunk) -> list[IngestRecord]:
         if reason is None:
             allowed.append(record)
         else:
-            assert record.line_no is not None, "check_chunk numbers every record it returns"
-            chunk.reject(record.line_no, reason)
+            chunk.refuse(record, reason)
     return allowed
 
 
 def ingest_lines(
-    store, lines: Iterable[str], rejects: list[Rejected], *, actor=None, progress=None
-):
+    store: Store,
+    lines: Iterable[str],
+    rejects: list[Rejected],
+    *,
+    actor: AgentInfo | None = None,
+    progress: Callable[[int], object] | None = None,
+) -> IngestResult:
     """Parse and store JSONL lines in batches; bad lines are appended to `rejects` in order.
 
     (Storing in a writer thread while this one parses was tried: the GIL serialises them.)
@@ -299,7 +309,7 @@ def ingest_lines(
             records = chunk.records if rule is None else _apply_rule(rule, chunk)
             part = store.ingest(records, actor=actor, batch_size=CHUNK_LINES)
             for record, reason in part.refused:  # e.g. a conversation of another customer
-                chunk.reject(record.line_no, reason)
+                chunk.refuse(record, reason)
         rejects.extend(chunk.rejected_in_order())
         total.add(part)
         if progress:
