@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from cs_tui.data.errors import InvalidInput, NotAllowed, NotFound
 from cs_tui.data.queries import QueriesMixin, message_select
@@ -117,7 +118,7 @@ _STORED = {c.name for c in CONV.columns}
 class ActionsMixin(QueriesMixin):
     # -- the one write path ----------------------------------------------------------
 
-    def _lock(self, conn, conversation_id: int) -> dict[str, Any]:
+    def _lock(self, conn: Connection, conversation_id: int) -> dict[str, Any]:
         row = (
             conn.execute(sa.select(CONV).where(CONV.c.id == conversation_id).with_for_update())
             .mappings()
@@ -127,7 +128,7 @@ class ActionsMixin(QueriesMixin):
             raise NotFound(code="no_conversation", conversation_id=conversation_id)
         return dict(row)
 
-    def _save(self, conn, before: dict, row: dict, now: datetime) -> None:
+    def _save(self, conn: Connection, before: dict, row: dict, now: datetime) -> None:
         row["updated_at"] = now
         row.update(sla_columns(self.policy, row))
         changes = {
@@ -206,7 +207,7 @@ class ActionsMixin(QueriesMixin):
         apply_message(row, kind, sent_at, body)
         return new_id
 
-    def _message_view(self, conn, message_id: int) -> MessageView:
+    def _message_view(self, conn: Connection, message_id: int) -> MessageView:
         return MessageView(*conn.execute(message_select().where(MSG.c.id == message_id)).one())
 
     @staticmethod
@@ -217,7 +218,7 @@ class ActionsMixin(QueriesMixin):
             raise InvalidInput(code="reply_too_long", limit=MAX_REPLY_CHARS)
         return body
 
-    def _already_sent(self, conn, client_id: str | None) -> MessageView | None:
+    def _already_sent(self, conn: Connection, client_id: str | None) -> MessageView | None:
         """A retried send whose first attempt did commit (the connection died during COMMIT)."""
         if client_id is None:
             return None
@@ -351,7 +352,9 @@ class ActionsMixin(QueriesMixin):
             self._after_claim(conn, conversation_id, actor, now)
         return True
 
-    def _after_claim(self, conn, conversation_id: int, actor: AgentInfo, now: datetime) -> None:
+    def _after_claim(
+        self, conn: Connection, conversation_id: int, actor: AgentInfo, now: datetime
+    ) -> None:
         before = self._lock(conn, conversation_id)
         row = dict(before)
         if row["status"] == "new":
@@ -602,7 +605,7 @@ class ActionsMixin(QueriesMixin):
 
     # -- tags -----------------------------------------------------------------------------
 
-    def _upsert_ignore(self, conn, table, values: list[dict]) -> int:
+    def _upsert_ignore(self, conn: Connection, table, values: list[dict]) -> int:
         if not values:
             return 0
         insert = self._insert_fn()

@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import overload
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from cs_tui.data.core import StoreCore
 from cs_tui.data.errors import InvalidInput, NotAllowed, NotFound
@@ -91,14 +92,14 @@ class AgentsMixin(StoreCore):
 
     # -- who is acting ---------------------------------------------------------------------
 
-    def _fresh(self, conn, actor: AgentInfo) -> AgentInfo:
+    def _fresh(self, conn: Connection, actor: AgentInfo) -> AgentInfo:
         """The actor as stored now, read in the caller's transaction."""
         row = conn.execute(sa.select(AGENT).where(AGENT.c.id == actor.id)).first()
         if row is None:
             raise not_in_team(actor.handle)
         return agent_from_row(row)
 
-    def _active(self, conn, actor: AgentInfo | None) -> AgentInfo:
+    def _active(self, conn: Connection, actor: AgentInfo | None) -> AgentInfo:
         """The actor as stored now, refused unless enabled: a disabled agent reads only their
         own audit log, so every other read and write goes through here."""
         if actor is None:
@@ -108,7 +109,7 @@ class AgentsMixin(StoreCore):
             raise NotAllowed(code="disabled")
         return fresh
 
-    def _supervisor_ids(self, conn, *, lock: bool) -> list[int]:
+    def _supervisor_ids(self, conn: Connection, *, lock: bool) -> list[int]:
         """Ids of the active supervisors (locked until commit with `lock`: see _lock_team)."""
         if lock:
             return _supervisors(self._lock_team(conn))
@@ -119,7 +120,7 @@ class AgentsMixin(StoreCore):
         )
         return list(conn.execute(query).scalars())
 
-    def _lock_team(self, conn, *ids: int | None) -> dict[int, tuple[str, bool]]:
+    def _lock_team(self, conn: Connection, *ids: int | None) -> dict[int, tuple[str, bool]]:
         """Role and active flag of the active supervisors and of `ids`, as committed now, their
         rows locked until this transaction ends.
 
@@ -200,7 +201,9 @@ class AgentsMixin(StoreCore):
             self._registered(conn, handle, display_name, role)
         return self._stored(handle)
 
-    def _insert_agent(self, conn, handle: str, display_name: str | None, role: str) -> int | None:
+    def _insert_agent(
+        self, conn: Connection, handle: str, display_name: str | None, role: str
+    ) -> int | None:
         """The new agent's id, or None when the handle is taken (a concurrent registration)."""
         insert = self._insert_fn()
         return conn.execute(
@@ -216,7 +219,9 @@ class AgentsMixin(StoreCore):
             .returning(AGENT.c.id)
         ).scalar()
 
-    def _registered(self, conn, handle: str, display_name: str | None, role: str) -> None:
+    def _registered(
+        self, conn: Connection, handle: str, display_name: str | None, role: str
+    ) -> None:
         new_id = self._insert_agent(conn, handle, display_name, role)
         if new_id is not None:
             self._event(conn, new_id, "agent_registered", None, {"handle": handle, "role": role})
@@ -243,7 +248,7 @@ class AgentsMixin(StoreCore):
         if _supervisors(team) == [target.id]:
             raise NotAllowed(code="last_supervisor", handle=target.handle)
 
-    def _target(self, conn, handle: str) -> AgentInfo:
+    def _target(self, conn: Connection, handle: str) -> AgentInfo:
         row = conn.execute(sa.select(AGENT).where(AGENT.c.handle == handle)).first()
         if row is None:
             raise NotFound(code="no_agent", handle=handle)

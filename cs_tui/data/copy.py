@@ -14,6 +14,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from cs_tui.data.db import explain, reset_sequences
 from cs_tui.data.errors import StoreError
@@ -150,7 +151,7 @@ class _Where:
         )
 
 
-def _refuse_busy_target(conn, location: str) -> None:
+def _refuse_busy_target(conn: Connection, location: str) -> None:
     for table in TABLE_ORDER:
         if table.name == "schema_meta":
             continue

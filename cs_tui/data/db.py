@@ -24,7 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from cs_tui.data.errors import StoreError
 from cs_tui.data.models import SCHEMA_VERSION, SQLModel
@@ -113,7 +113,7 @@ def _sqlite_engine(url: str, *, stats: WriteStats | None = None) -> Engine:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn):
+    def _on_begin(conn: Connection):
         if stats is None:
             conn.exec_driver_sql("BEGIN DEFERRED")
         else:
@@ -126,13 +126,14 @@ def _busy(exc: sqlite3.OperationalError) -> bool:
     return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY or "locked" in str(exc)
 
 
-def _begin_immediate(conn, stats: WriteStats) -> None:
+def _begin_immediate(conn: Connection, stats: WriteStats) -> None:
     """BEGIN IMMEDIATE, trying again after a random pause while another writer holds the lock.
 
     The attempts go straight to sqlite3 (a failed one costs microseconds); the last one, once
     WRITE_PATIENCE_S has passed, goes through SQLAlchemy so its failure is reported like any
     other database error (the store turns it into StoreUnavailable)."""
     raw = conn.connection.dbapi_connection
+    assert raw is not None, "a connection in its begin event is attached to its DBAPI connection"
     start = time.monotonic()
     deadline = start + WRITE_PATIENCE_S
     retries = 0
@@ -188,7 +189,7 @@ def dialect_insert(dialect: str) -> Callable[..., Any]:
     return sqlite_insert
 
 
-def reset_sequences(conn, dialect: str, tables) -> None:
+def reset_sequences(conn: Connection, dialect: str, tables) -> None:
     """After rows were written with explicit ids (seed, copy), PostgreSQL's id sequences must
     continue after the highest id; SQLite needs nothing."""
     if dialect != "postgresql":
@@ -251,7 +252,7 @@ def prepare_schema(engines: Engines) -> int:
         raise StoreError(_explain(engines.url, exc)) from None
 
 
-def _install_dialect_extras(conn, dialect: str) -> None:
+def _install_dialect_extras(conn: Connection, dialect: str) -> None:
     """PostgreSQL: wake pollers with NOTIFY when events are committed."""
     if dialect != "postgresql":
         return

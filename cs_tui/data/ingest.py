@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from cs_tui.data import collector_paused
 from cs_tui.data.actions import apply_message, customer_arrived, wake_if_due
@@ -36,7 +37,9 @@ def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
         yield items[start : start + size]
 
 
-def _lookup(conn, dialect: str, table, key_col, value_col, keys: list[str]) -> dict[str, Any]:
+def _lookup(
+    conn: Connection, dialect: str, table, key_col, value_col, keys: list[str]
+) -> dict[str, Any]:
     """`key -> value` for the keys present in `table`.
 
     On SQLite the whole key list goes in as one JSON parameter (json_each): an IN list of
@@ -56,7 +59,7 @@ def _lookup(conn, dialect: str, table, key_col, value_col, keys: list[str]) -> d
 
 
 class IngestMixin(AgentsMixin):
-    def _ids_by(self, conn, table, key_col, keys: list[str]) -> dict[str, int]:
+    def _ids_by(self, conn: Connection, table, key_col, keys: list[str]) -> dict[str, int]:
         return _lookup(conn, self.dialect, table, key_col, table.c.id, keys)
 
     def ingest_batch(
@@ -108,7 +111,7 @@ class IngestMixin(AgentsMixin):
             result.duplicates += offered - result.imported - len(result.refused)
         return result
 
-    def _one_import_at_a_time(self, conn) -> None:
+    def _one_import_at_a_time(self, conn: Connection) -> None:
         """PostgreSQL: import batches into one store take turns (SQLite writers always do).
 
         Two imports of the same file at once then never lock rows in opposite orders; claims
@@ -118,7 +121,9 @@ class IngestMixin(AgentsMixin):
                 "SELECT pg_advisory_xact_lock(hashtext('cs_tui_ingest:' || current_schema()))"
             )
 
-    def _not_stored_yet(self, conn, records: list[IngestRecord], result: IngestResult) -> list:
+    def _not_stored_yet(
+        self, conn: Connection, records: list[IngestRecord], result: IngestResult
+    ) -> list:
         """Records whose message id is neither stored nor repeated earlier in the batch."""
         ids = [r.message_id for r in records]
         existing = _lookup(conn, self.dialect, MSG, MSG.c.external_id, MSG.c.external_id, ids)
@@ -133,7 +138,7 @@ class IngestMixin(AgentsMixin):
             fresh.append(r)
         return fresh
 
-    def _lock_conversations(self, conn, external_ids: list[str]) -> dict[str, dict]:
+    def _lock_conversations(self, conn: Connection, external_ids: list[str]) -> dict[str, dict]:
         """The stored rows of these conversations, locked until commit (FOR UPDATE on
         PostgreSQL; on SQLite this transaction already is the only writer)."""
         rows: dict[str, dict] = {}
@@ -148,7 +153,9 @@ class IngestMixin(AgentsMixin):
                 rows[row["external_id"]] = dict(row)
         return rows
 
-    def _add_customers(self, conn, by_conv, known: dict[str, int], now) -> dict[str, int]:
+    def _add_customers(
+        self, conn: Connection, by_conv, known: dict[str, int], now
+    ) -> dict[str, int]:
         names: dict[str, str] = {}
         for recs in by_conv.values():
             for r in recs:
@@ -164,7 +171,7 @@ class IngestMixin(AgentsMixin):
         conn.execute(self._insert_fn()(CUST).on_conflict_do_nothing(), missing)
         return self._ids_by(conn, CUST, CUST.c.handle, [m["handle"] for m in missing])
 
-    def _add_agents(self, conn, by_conv, now) -> dict[str, int]:
+    def _add_agents(self, conn: Connection, by_conv, now) -> dict[str, int]:
         """Agents named on agent lines, registered on first sight."""
         handles = sorted({r.agent for recs in by_conv.values() for r in recs if r.agent})
         agent_ids = self._ids_by(conn, AGENT, AGENT.c.handle, handles)
@@ -180,7 +187,7 @@ class IngestMixin(AgentsMixin):
             )
         return agent_ids
 
-    def _store_sqlite(self, conn, fresh, by_conv, rows, customer_ids, agent_ids, now):
+    def _store_sqlite(self, conn: Connection, fresh, by_conv, rows, customer_ids, agent_ids, now):
         """SQLite: this transaction is the only writer, so every fresh message will be stored;
         new conversations are folded in Python and inserted whole (the fast path)."""
         new_rows = {
@@ -201,7 +208,9 @@ class IngestMixin(AgentsMixin):
         write_messages(conn, self.dialect, messages, stored_at=now)
         return conv_ids, kinds
 
-    def _store_locked(self, conn, fresh, by_conv, rows, customer_ids, agent_ids, now, result):
+    def _store_locked(
+        self, conn: Connection, fresh, by_conv, rows, customer_ids, agent_ids, now, result
+    ):
         """PostgreSQL: other writers run at the same time. Stored rows were locked before they
         were read; only messages whose insert went through are folded into them and counted.
         New conversations are folded in Python and inserted whole (the fast path); one that
@@ -243,7 +252,7 @@ class IngestMixin(AgentsMixin):
         self._update_folded(conn, [(rows[e], kinds[e]) for e in kinds if e not in created])
         return conv_ids, kinds
 
-    def _insert_new(self, conn, new_rows: dict[str, dict]) -> dict[str, int]:
+    def _insert_new(self, conn: Connection, new_rows: dict[str, dict]) -> dict[str, int]:
         """Insert whole rows unless the conversation exists by now; `external id -> id` of
         those this transaction created."""
         if not new_rows:
@@ -254,7 +263,9 @@ class IngestMixin(AgentsMixin):
         )
         return created_here(conn, CONV, CONV.c.external_id, list(new_rows))
 
-    def _refold_new(self, conn, ext, conv_id, stored, customer_ids, agent_ids, now) -> None:
+    def _refold_new(
+        self, conn: Connection, ext, conv_id, stored, customer_ids, agent_ids, now
+    ) -> None:
         """A conversation this batch created holds fewer messages than were folded into it:
         build its row again from those it holds, or remove it when it holds none."""
         if not stored:
@@ -285,7 +296,7 @@ class IngestMixin(AgentsMixin):
         row.update(sla_columns(self.policy, row))
         return dict(kinds)
 
-    def _update_folded(self, conn, folded: list[tuple[dict, dict[str, int]]]) -> None:
+    def _update_folded(self, conn: Connection, folded: list[tuple[dict, dict[str, int]]]) -> None:
         """Write folded rows back. They were read under lock; even so the count is added to
         the stored one rather than written over it, so no message is ever uncounted."""
         if not folded:
@@ -302,7 +313,9 @@ class IngestMixin(AgentsMixin):
             sa.update(CONV).where(CONV.c.id == sa.bindparam("b_id")).values(columns), params
         )
 
-    def _write_tags_and_events(self, conn, by_conv, conv_ids, kinds, actor, now) -> None:
+    def _write_tags_and_events(
+        self, conn: Connection, by_conv, conv_ids, kinds, actor, now
+    ) -> None:
         tag_rows = {(conv_ids[ext], t) for ext in kinds for r in by_conv[ext] for t in r.tags}
         if tag_rows:
             conn.execute(
@@ -600,7 +613,9 @@ def _message_tuples(records, conv_ids, agent_ids, *, sqlite: bool) -> Iterator[t
         )
 
 
-def write_messages(conn, dialect: str, rows: Iterable[tuple], *, stored_at: datetime) -> None:
+def write_messages(
+    conn: Connection, dialect: str, rows: Iterable[tuple], *, stored_at: datetime
+) -> None:
     """Insert (conversation_id, author_kind, author_agent_id, body, sent_at, external_id) rows,
     skipping message ids already stored. On SQLite sent_at may be its stored text already.
     `rows` may be a generator: on SQLite each row is converted as it is consumed (one pass
@@ -625,7 +640,7 @@ def write_messages(conn, dialect: str, rows: Iterable[tuple], *, stored_at: date
         conn.execute(insert(MSG).on_conflict_do_nothing(), params)
 
 
-def created_here(conn, table, key_col, keys: list[str]) -> dict[str, int]:
+def created_here(conn: Connection, table, key_col, keys: list[str]) -> dict[str, int]:
     """PostgreSQL: `key -> id` of the rows among `keys` that this transaction inserted.
 
     After INSERT ... ON CONFLICT DO NOTHING, what is ours and what another writer stored

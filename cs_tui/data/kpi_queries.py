@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from cs_tui.data.core import StoreCore
 from cs_tui.data.models import FAR_FUTURE, UTCDateTime
@@ -173,7 +174,9 @@ class KpiQueriesMixin(StoreCore):
     def _count_if(cond):
         return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
 
-    def _value_at_rank(self, conn, expr, cond: list, n: int, pct: float) -> float | None:
+    def _value_at_rank(
+        self, conn: Connection, expr, cond: list, n: int, pct: float
+    ) -> float | None:
         from cs_tui.metrics import nearest_rank
 
         rank = nearest_rank(n, pct)
@@ -264,7 +267,7 @@ class KpiQueriesMixin(StoreCore):
             agents=row.agents,
         )
 
-    def _next_response(self, conn, cohort: list) -> tuple[int, float]:
+    def _next_response(self, conn: Connection, cohort: list) -> tuple[int, float]:
         """(replies, total seconds) of customer message -> directly following agent reply.
 
         The cohort is picked first (an IN list) so the window function walks each chosen

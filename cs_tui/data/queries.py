@@ -12,6 +12,7 @@ from collections import defaultdict
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from cs_tui.data.agents import AgentsMixin
 from cs_tui.data.errors import NotFound
@@ -224,7 +225,7 @@ class QueriesMixin(AgentsMixin):
             )
             return conn.execute(sa.select(sa.func.count()).select_from(inner)).scalar_one()
 
-    def _tags_for(self, conn, ids: list[int]) -> dict[int, tuple[str, ...]]:
+    def _tags_for(self, conn: Connection, ids: list[int]) -> dict[int, tuple[str, ...]]:
         if not ids:
             return {}
         out: dict[int, list[str]] = defaultdict(list)
@@ -322,7 +323,7 @@ class QueriesMixin(AgentsMixin):
 
     # -- customers --------------------------------------------------------------------
 
-    def _customer(self, conn, customer_id: int) -> CustomerInfo:
+    def _customer(self, conn: Connection, customer_id: int) -> CustomerInfo:
         row = conn.execute(sa.select(CUST).where(CUST.c.id == customer_id)).first()
         if row is None:
             raise NotFound(code="no_customer", customer_id=customer_id)

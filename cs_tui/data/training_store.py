@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from cs_tui.data.actions import ActionsMixin
 from cs_tui.data.errors import InvalidInput, NotAllowed, NotFound
@@ -132,7 +133,7 @@ def _view(row) -> TrainingSessionView:
     )
 
 
-def _require_training(conn, conversation_id: int, refusal: str) -> None:
+def _require_training(conn: Connection, conversation_id: int, refusal: str) -> None:
     """Refuse (with the code `refusal`) unless the conversation is a role-play one."""
     training = conn.execute(sa.select(CONV.c.training).where(CONV.c.id == conversation_id)).scalar()
     if training is None:
