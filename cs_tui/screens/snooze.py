@@ -21,14 +21,15 @@ from cs_tui.durations import parse_duration
 from cs_tui.i18n import _
 from cs_tui.safe_text import safe
 from cs_tui.screens.modal import CsModal
+from cs_tui.sla import SlaPolicy
 
 PRESETS = (("15m", 15 * 60), ("1h", 3600), ("4h", 4 * 3600))
 DEFAULT_MAX_SNOOZE_S = 24 * 3600.0
 
 
-def max_snooze_s(policy: object) -> float:
+def max_snooze_s(policy: SlaPolicy) -> float:
     """The longest snooze the policy allows, in seconds (the store refuses longer ones)."""
-    return float(getattr(policy, "max_snooze", DEFAULT_MAX_SNOOZE_S))
+    return float(policy.max_snooze)
 
 
 def span_text(seconds: float) -> str:

@@ -82,10 +82,10 @@ def _phrase_item(phrase: Phrase) -> PhraseItem:
         id=phrase.id,
         shortcut=phrase.shortcut,
         category=phrase.category,
-        category_label=getattr(phrase, "label", phrase.category),
+        category_label=phrase.label,
         title=phrase.title,
         body=phrase.body,
-        emotion=getattr(phrase, "emotion", None),
+        emotion=phrase.emotion,
     )
 
 
