@@ -176,12 +176,29 @@ def _front_matter(text: str) -> tuple[dict[str, Any], str]:
         meta = {}
     if not isinstance(meta, dict):
         raise ArticleError("front matter must be 'key: value' lines", line=2)
+    _refuse_cut_title(lines[1:end])
     fields = {
         str(key).strip().lower(): _field(str(key), value)
         for key, value in meta.items()
         if isinstance(key, str | int)
     }
     return fields, "\n".join(lines[end + 1 :])
+
+
+_CUT_TITLE_RE = re.compile(r"title\s*:\s*[^\s\"'|>].*?\s#")
+
+
+def _refuse_cut_title(block: list[str]) -> None:
+    """An unquoted title with `` #`` in it: YAML reads the rest as a comment, so the article
+    would be titled "How to find order" instead of "How to find order #12345". A title is
+    what agents search and customers may read, so it is refused with the fix, never cut."""
+    for number, line in enumerate(block, start=2):  # the block starts on line 2
+        if _CUT_TITLE_RE.match(line):
+            raise ArticleError(
+                "front matter: the title's text after ' #' would be dropped as a YAML comment;"
+                ' quote the title, e.g. title: "How to find order #12345"',
+                line=number,
+            )
 
 
 _SCALARS = (str, int, float, bool, datetime.date)

@@ -71,6 +71,23 @@ def test_broken_front_matter_is_named_with_file_and_line(tmp_path):
         parse_markdown("---\ntitle: [\n---\n", "x")
 
 
+def test_an_unquoted_title_with_a_hash_is_refused_with_the_fix_never_cut(tmp_path):
+    """YAML reads ` #12345` as a comment: the article would be titled "How to find order".
+    The import names the line and the fix instead, and imports the other articles."""
+    (tmp_path / "cut.md").write_text(
+        "---\ncategory: faq\ntitle: How to find order #12345\n---\nBody", "utf-8"
+    )
+    (tmp_path / "good.md").write_text("---\ntitle: Order help # a comment? no\n---\n", "utf-8")
+    (tmp_path / "quoted.md").write_text('---\ntitle: "Order #7"  # note\n---\nBody', "utf-8")
+    result = load_path(tmp_path)
+    assert [r.title for r in result.records] == ["Order #7"]
+    assert len(result.problems) == 2
+    cut, good = sorted(result.problems)
+    assert cut.startswith(f"{tmp_path / 'cut.md'}:3: front matter: the title's text after ' #'")
+    assert 'title: "How to find order #12345"' in cut
+    assert good.startswith(f"{tmp_path / 'good.md'}:2: ")
+
+
 def test_heading_is_the_title_when_front_matter_has_none():
     record = parse_markdown("# Refund timing\n\nRefunds arrive within 24 hours.", "refund")
     assert record.title == "Refund timing" and record.lang == "en"
