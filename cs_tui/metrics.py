@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cs_tui.content import KeyLines, Problem
 from cs_tui.durations import parse_duration
@@ -296,14 +296,14 @@ def target_text(key: str) -> str:
     return f"{target}{unit}"
 
 
-def kpi_rows(data: Mapping[str, object]) -> list[tuple[str, str, str, str]]:
+def kpi_rows(data: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
     """(figure, value, target, verdict) per KPI of `Kpis.as_dict()`; verdict ok / MISSED / ""."""
     out = []
     for key, label in KPI_ROWS:
         target = TARGETS.get(key)
         value = data.get(key)
-        met = target.met(value) if target else None  # type: ignore[arg-type]
-        shown = format_value(key, value)  # type: ignore[arg-type]
+        met = target.met(value) if target else None
+        shown = format_value(key, value)
         if key == "compliant_pct" and value is not None:
             shown += f" (n={data.get('compliant_checked', 0):,})"
         if key == "csat_avg" and value is not None:
