@@ -31,10 +31,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cs_tui import pinyin_keys
 from cs_tui.content import Problem
+
+if TYPE_CHECKING:
+    from cs_tui.search import Entry
 
 __all__ = [
     "KB_CATEGORIES",
@@ -379,7 +382,7 @@ def sample_articles() -> list[ArticleRecord]:
     return records
 
 
-def article_entries(articles: Iterable[Any]):
+def article_entries(articles: Iterable[Any]) -> list[Entry]:
     """Search entries for ``cs_tui.search.SearchIndex`` from ArticleViews (or ArticleRecords);
     each hit's ``entry.payload`` is the article it came from."""
     from cs_tui.search import Entry

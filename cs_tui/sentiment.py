@@ -121,7 +121,9 @@ class Emotion:
         }
 
 
-def _compile(cues: list[tuple[str, str, float]], words: bool):
+def _compile(
+    cues: list[tuple[str, str, float]], words: bool
+) -> list[tuple[re.Pattern[str], str, float]]:
     out = []
     for pattern, emotion, weight in cues:
         text = rf"\b(?:{pattern})\b" if words else f"(?:{pattern})"

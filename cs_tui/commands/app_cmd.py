@@ -14,6 +14,8 @@ from cs_tui.commands.common import current_agent, open_store, settings_for
 
 if TYPE_CHECKING:
     from cs_tui.data.store import Store
+    from cs_tui.data.training_store import TrainingSessionView
+    from cs_tui.data.views import AgentInfo
 
 DEMO_AGENT = "alice"
 
@@ -102,12 +104,9 @@ def _run(store: Store, args: argparse.Namespace) -> int:
     return app.return_code or 0
 
 
-def waiting_live_session(store: Store, agent):
+def waiting_live_session(store: Store, agent: AgentInfo) -> TrainingSessionView | None:
     """The live role-play session a trainer has opened for this agent, if one is waiting."""
-    try:
-        session = store.open_session_for(agent.handle)
-    except AttributeError:  # a store without role-play support
-        return None
-    if session is None or session.finished or getattr(session, "mode", "solo") != "live":
+    session = store.open_session_for(agent.handle)
+    if session is None or session.finished or session.mode != "live":
         return None
     return session

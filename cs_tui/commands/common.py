@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from cs_tui.clock import Clock
 from cs_tui.config import Settings, load_settings, resolve_agent, resolve_store
 from cs_tui.data.store import Store
 from cs_tui.data.views import AgentInfo
@@ -25,7 +26,7 @@ def settings_for(args: argparse.Namespace) -> Settings:
         raise UserError(str(exc)) from None
 
 
-def open_store(args: argparse.Namespace, *, clock=None) -> Store:
+def open_store(args: argparse.Namespace, *, clock: Clock | None = None) -> Store:
     """The store named by --db, $CS_TUI_DB, the config file, or the default path."""
     from cs_tui.sla import load_policy
 
@@ -43,7 +44,7 @@ def current_agent(store: Store, args: argparse.Namespace) -> AgentInfo:
     return store.sign_in(handle)
 
 
-def print_json(value) -> None:
+def print_json(value: object) -> None:
     json.dump(value, sys.stdout, ensure_ascii=False, indent=2, default=str)
     sys.stdout.write("\n")
 

@@ -15,9 +15,13 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+from typing import TYPE_CHECKING
 
 from cs_tui.commands.errors import UserError
 from cs_tui.commands.options import add_store_options
+
+if TYPE_CHECKING:
+    from cs_tui.data.store import Store
 
 FORMATS = ("table", "csv", "json")
 
@@ -58,7 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run_report)
 
 
-def run_report(args) -> int:
+def run_report(args: argparse.Namespace) -> int:
     from cs_tui.commands.common import open_store
     from cs_tui.metrics import COMPLIANCE_SAMPLE, kpis_for, parse_since, window
 
@@ -94,7 +98,7 @@ def run_report(args) -> int:
     return 0
 
 
-def _subject(store, args) -> int | None:
+def _subject(store: Store, args: argparse.Namespace) -> int | None:
     """The id of the agent whose figures were asked for (None: the team), once the person asking
     may see them."""
     from cs_tui.commands.common import current_agent
