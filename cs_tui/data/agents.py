@@ -9,7 +9,7 @@ their next login.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import overload
+from typing import Any, overload
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -22,7 +22,7 @@ from cs_tui.data.views import HANDLE_RE, ROLES, AgentInfo
 ONLINE_WINDOW_S = 30
 
 
-def agent_from_row(row) -> AgentInfo:
+def agent_from_row(row: Any) -> AgentInfo:
     return AgentInfo(
         id=row.id,
         handle=row.handle,
@@ -227,7 +227,7 @@ class AgentsMixin(StoreCore):
             self._event(conn, new_id, "agent_registered", None, {"handle": handle, "role": role})
 
     def _manager(
-        self, conn, actor: AgentInfo | None, target_id: int | None = None
+        self, conn: Connection, actor: AgentInfo | None, target_id: int | None = None
     ) -> dict[int, tuple[str, bool]]:
         """Lock the team (_lock_team) and check the actor is an active supervisor (anyone may
         set the team up while it has none). Returns the locked rows."""

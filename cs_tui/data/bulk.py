@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeDecorator
 
 from cs_tui.data.models import UTCDateTime, sqlite_text
@@ -29,7 +30,7 @@ def _converter(column: sa.Column, texts: dict) -> Callable[[Any], Any] | None:
     kind = column.type
     if isinstance(kind, UTCDateTime):
 
-        def to_text(value: Any, known=texts.get) -> str:
+        def to_text(value: Any, known: Callable[[Any], str | None] = texts.get) -> str:
             text = known(value)
             if text is None:
                 text = texts[value] = sqlite_text(value)
@@ -46,7 +47,11 @@ def _converter(column: sa.Column, texts: dict) -> Callable[[Any], Any] | None:
 
 
 def insert_rows(
-    conn, dialect: str, table: sa.Table, rows: Sequence[dict], columns: Sequence[str] | None = None
+    conn: Connection,
+    dialect: str,
+    table: sa.Table,
+    rows: Sequence[dict],
+    columns: Sequence[str] | None = None,
 ) -> None:
     """Insert `rows` (dicts keyed by column name); missing keys are NULL."""
     if not rows:

@@ -222,7 +222,7 @@ class _ParsedChunks:
             return None
 
     @staticmethod
-    def _submit(pool: ProcessPoolExecutor | None, item) -> Future | None:
+    def _submit(pool: ProcessPoolExecutor | None, item: tuple[int, list[str]]) -> Future | None:
         if pool is None:
             return None
         try:
@@ -231,7 +231,7 @@ class _ParsedChunks:
             return None
 
     @classmethod
-    def _take(cls, item, future: Future | None) -> ParsedChunk:
+    def _take(cls, item: tuple[int, list[str]], future: Future | None) -> ParsedChunk:
         if future is not None:
             if future.done():
                 try:

@@ -94,7 +94,7 @@ class TrainingSessionView:
         }
 
 
-def _session_select():
+def _session_select() -> sa.Select[Any]:
     trainee, trainer = TRAINEE, TRAINER
     return sa.select(
         SESSION.c.id,
@@ -116,7 +116,7 @@ def _session_select():
     )
 
 
-def _view(row) -> TrainingSessionView:
+def _view(row: Any) -> TrainingSessionView:
     return TrainingSessionView(
         row.id,
         row.scenario_id,
