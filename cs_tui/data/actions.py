@@ -208,7 +208,8 @@ class ActionsMixin(QueriesMixin):
         return new_id
 
     def _message_view(self, conn: Connection, message_id: int) -> MessageView:
-        return MessageView(*conn.execute(message_select().where(MSG.c.id == message_id)).one())
+        row = conn.execute(message_select().where(MSG.c.id == message_id)).one()
+        return MessageView(*tuple(row))
 
     @staticmethod
     def _check_body(body: str) -> str:

@@ -116,7 +116,7 @@ def copy_store(source_target: str, dest_target: str) -> CopyReport:
         dst.dispose()
 
 
-def _copy_all(src, dst) -> None:
+def _copy_all(src: Store, dst: Store) -> None:
     """Every table in one target transaction; any failure undoes all of it and says where."""
     where = _Where()
     try:
@@ -159,7 +159,7 @@ def _refuse_busy_target(conn: Connection, location: str) -> None:
             raise StoreError(f"{location} is not empty: copy only into a new store")
 
 
-def _copy_meta(read, write, where: _Where) -> None:
+def _copy_meta(read: Connection, write: Connection, where: _Where) -> None:
     """Demo anchor, early-warning states: everything but the target's own schema version."""
     where.table = META.name
     kept = [
@@ -170,7 +170,7 @@ def _copy_meta(read, write, where: _Where) -> None:
         write.execute(sa.insert(META), kept)
 
 
-def _copy_table(read, write, table: sa.Table, where: _Where) -> None:
+def _copy_table(read: Connection, write: Connection, table: sa.Table, where: _Where) -> None:
     pk = list(table.primary_key.columns)
     where.table, where.first, where.last = table.name, None, None
     query = sa.select(table).order_by(*pk).execution_options(yield_per=CHUNK)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,7 +101,7 @@ def _sqlite_engine(url: str, *, stats: WriteStats | None = None) -> Engine:
     engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA busy_timeout=5000")
@@ -113,7 +113,7 @@ def _sqlite_engine(url: str, *, stats: WriteStats | None = None) -> Engine:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection):
+    def _on_begin(conn: Connection) -> None:
         if stats is None:
             conn.exec_driver_sql("BEGIN DEFERRED")
         else:
@@ -189,7 +189,7 @@ def dialect_insert(dialect: str) -> Callable[..., Any]:
     return sqlite_insert
 
 
-def reset_sequences(conn: Connection, dialect: str, tables) -> None:
+def reset_sequences(conn: Connection, dialect: str, tables: Iterable[str]) -> None:
     """After rows were written with explicit ids (seed, copy), PostgreSQL's id sequences must
     continue after the highest id; SQLite needs nothing."""
     if dialect != "postgresql":

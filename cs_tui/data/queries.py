@@ -9,7 +9,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -37,7 +39,7 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _queue_select():
+def _queue_select() -> sa.Select[Any]:
     return sa.select(
         CONV.c.id,
         CONV.c.external_id,
@@ -63,7 +65,7 @@ def _queue_select():
     )
 
 
-def message_select():
+def message_select() -> sa.Select[Any]:
     """Messages with their author's handle, in MessageView's field order."""
     author = AGENT.alias("author")
     return sa.select(
@@ -77,7 +79,7 @@ def message_select():
     ).select_from(MSG.outerjoin(author, author.c.id == MSG.c.author_agent_id))
 
 
-def _event_select():
+def _event_select() -> sa.Select[Any]:
     """Events with the acting agent's handle, in EventView's field order."""
     actor = AGENT.alias("actor")
     return sa.select(
@@ -90,14 +92,14 @@ def _event_select():
     ).select_from(EVENT.outerjoin(actor, actor.c.id == EVENT.c.actor_id))
 
 
-def _event_views(rows) -> list[EventView]:
+def _event_views(rows: Iterable[Any]) -> list[EventView]:
     return [
         EventView(r.id, r.at, r.actor, r.kind, r.conversation_id, dict(r.payload or {}))
         for r in rows
     ]
 
 
-def _row_to_queue(row, tags: tuple[str, ...]) -> QueueRow:
+def _row_to_queue(row: Sequence[Any], tags: tuple[str, ...]) -> QueueRow:
     # The select's columns are in QueueRow's field order: positional is several times faster
     # than attribute access on a Row, and the queue builds hundreds of these per refresh.
     return QueueRow(*(*row, tags))
@@ -107,7 +109,7 @@ TAG_SEP = "\x1f"
 
 
 @functools.cache
-def _rows_by_id():
+def _rows_by_id() -> sa.Select[Any]:
     """Queue rows (with their tags folded in) for a list of ids: built once, reused, so a
     refresh pays for no statement construction."""
     tags = (
@@ -302,7 +304,7 @@ class QueriesMixin(AgentsMixin):
             )
             if not _notes_visible(viewer, qrow.assignee, full["training"]):
                 newest = newest.where(MSG.c.author_kind != "note")
-            messages = [MessageView(*r) for r in reversed(conn.execute(newest).all())]
+            messages = [MessageView(*tuple(r)) for r in reversed(conn.execute(newest).all())]
         return ConversationDetail(
             row=_row_to_queue(qrow, tags),
             customer=customer,

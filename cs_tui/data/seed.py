@@ -26,7 +26,7 @@ from cs_tui.data.models import FAR_FUTURE
 from cs_tui.data.slarow import sla_columns
 from cs_tui.data.tables import AGENT, CONV, CONV_TAG, CUST, CUST_TAG, META, MSG
 from cs_tui.kb import sample_articles
-from cs_tui.sla import CATEGORIES, CHANNELS
+from cs_tui.sla import CATEGORIES, CHANNELS, SlaPolicy
 
 if TYPE_CHECKING:
     from cs_tui.data.store import Store
@@ -632,10 +632,10 @@ def demo_rows(now: datetime, *, count: int = 300, seed: int = 11) -> dict[str, l
     }
 
 
-_POLICY = None
+_POLICY: SlaPolicy | None = None
 
 
-def _policy():
+def _policy() -> SlaPolicy:
     global _POLICY
     if _POLICY is None:
         from cs_tui.sla import default_policy
@@ -677,10 +677,10 @@ def rebase(store: Store, delta: timedelta) -> None:
         return
     from cs_tui.data.models import FAR_FUTURE, UTCDateTime
 
-    def shift(value):
+    def shift(value: datetime | None) -> datetime | None:
         return value if value is None or value >= FAR_FUTURE else value + delta
 
-    def shift_text(value):
+    def shift_text(value: str | None) -> str | None:
         return None if value is None else (datetime.fromisoformat(value) + delta).isoformat()
 
     with store._write() as conn:

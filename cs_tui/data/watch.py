@@ -29,12 +29,15 @@ import contextlib
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from cs_tui.data.db import sqlite_path
 from cs_tui.data.errors import StoreError, StoreUnavailable
 from cs_tui.data.views import EventView
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from cs_tui.data.store import Store
@@ -69,7 +72,7 @@ class ChangeWatcher:
         *,
         after_id: int | None = None,
         listen: bool = True,
-        monotonic=time.monotonic,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
         self._mono = monotonic
@@ -172,7 +175,7 @@ class ChangeWatcher:
     def __enter__(self) -> ChangeWatcher:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # -- polling ------------------------------------------------------------------------
@@ -260,7 +263,7 @@ class ChangeWatcher:
         if self._trouble_since is None:
             self._trouble_since = self._mono()
 
-    def _guard(self, fn):
+    def _guard(self, fn: Callable[[], T]) -> T:
         try:
             return fn()
         except StoreUnavailable:
