@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 
+from textual import events
+from textual.keys import _character_to_key
 from textual.worker import WorkerCancelled
 
 from cs_tui.app import CsApp, make_app
@@ -76,6 +78,19 @@ async def open_row(pilot, row) -> None:
 
 
 async def type_text(pilot, text: str) -> None:
-    """Type text as keys (the composer takes each character as the terminal would send it)."""
+    """Type text as keys, in one burst as a fast typist's terminal sends it, then let the app
+    catch up. Each character is a key event through the driver, named as Pilot.press names it
+    (`_character_to_key` is the helper Pilot itself uses); only the per-key wait for idle that
+    Pilot adds (about 70 ms a key) is left out, so a reply costs a few frames, not seconds."""
+    driver = pilot.app._driver
     for char in text:
-        await pilot.press("ctrl+j" if char == "\n" else char)
+        if char == "\n":
+            key, character = "ctrl+j", None
+        else:
+            key = char if char.isalnum() else _character_to_key(char)
+            character = char
+        event = events.Key(key, character)
+        event.set_sender(pilot.app)
+        driver.send_message(event)
+    await pilot.pause()
+    await settle(pilot, rounds=2)
