@@ -5,8 +5,7 @@ knowledge base, zh and en, with product names so titles differ) and phrases (the
 plus variants), writes the articles to a temporary SQLite store with their pinyin keys, loads
 them back, and measures:
 
-- index build time and memory (the store already holds the pinyin keys), and the build time
-  without the helper process a spare core allows;
+- index build time and memory (the store already holds the pinyin keys);
 - per-keystroke latency p50/p95 for Chinese, pinyin-initial and English (with typos) queries;
 - the longest pause of an asyncio event loop while a worker thread runs the keystroke queries,
   each newer keystroke cancelling the older query (as the UI does);
@@ -177,22 +176,6 @@ def _keystroke_queries() -> dict[str, list[str]]:
     return out
 
 
-def _build_alone(entries) -> float:
-    """Seconds to build the index without the helper process that big builds start when
-    there is a spare core: what one-core machines (and busy ones, at worst) take."""
-    from cs_tui import search
-
-    saved = search.HELPER_MIN_ENTRIES
-    search.HELPER_MIN_ENTRIES = len(entries) + 1
-    try:
-        gc.collect()
-        started = time.perf_counter()
-        search.SearchIndex.build(entries)
-        return time.perf_counter() - started
-    finally:
-        search.HELPER_MIN_ENTRIES = saved
-
-
 def _loop_pauses(index, queries: list[str], key_interval: float) -> tuple[float, int, int]:
     """Longest event-loop pause (ms) while a worker searches, newest keystroke first."""
     from cs_tui.search import LatestQuery, SearchCancelled
@@ -345,15 +328,6 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     rows.append(("index memory (RSS growth)", f"{rss_after - rss_before:.0f} MB", "-", "-"))
-    alone_s = _build_alone(entries)
-    rows.append(
-        (
-            "index build in one process (no spare core)",
-            f"{alone_s:.2f} s",
-            f"<= {TARGET_BUILD_S:.0f} s",
-            "ok" if alone_s <= TARGET_BUILD_S else "MISSED",
-        )
-    )
 
     per_kind: dict[str, list[float]] = {}
     all_ms: list[float] = []

@@ -23,8 +23,10 @@ freeze the UI; here no single C call works on more than one posting list or one 
 an older query (see ``LatestQuery``).
 
 Building the index of 100k articles adds some ten million postings, one at a time, in Python,
-and an agent's first search (the first after an import) waits for it. So the bodies, most of
-the postings, are shared with a helper process when there are many (``_BodyHelper``).
+and an agent's first search (the first after an import) waits for it. The build runs in this
+process only: measured at 105,000 entries it stays within its target (<= 5 s), and a second
+process to share the body postings cost some 90 MB of shared files and the complexity of its
+inter-process communication.
 
 Nothing here imports textual or the data layer; callers turn phrases and articles into ``Entry``
 objects (``cs_tui.phrases.PhraseLibrary.entries()``, ``cs_tui.kb.article_entries()``).
@@ -32,15 +34,8 @@ objects (``cs_tui.phrases.PhraseLibrary.entries()``, ``cs_tui.kb.article_entries
 
 from __future__ import annotations
 
-import contextlib
 import heapq
-import marshal
-import os
 import re
-import select
-import struct
-import subprocess
-import sys
 import threading
 import time
 import unicodedata
@@ -50,7 +45,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
-from typing import Any, BinaryIO
+from typing import Any
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
@@ -149,180 +144,13 @@ def _post(postings: dict[str, array], tokens: Iterable[str], pos: int) -> None:
 def _post_bodies(
     postings: dict[str, array], norms: Sequence[str], first: int, cancel: Callable[[], bool]
 ) -> None:
-    """Body postings of normalized bodies, the first at position ``first``: one function for
-    the build and its helper process, so that both index a body exactly alike."""
+    """Body postings of normalized bodies, the first at position ``first``."""
     for pos, norm in enumerate(norms, first):
         if pos % 4096 == 0 and cancel():
             raise SearchCancelled()
         if not norm:
             continue
         _post(postings, _tokens(norm), pos)
-
-
-HELPER_MIN_ENTRIES = 20_000
-"""Fewer entries than this are indexed without a helper process: starting one costs ~0.1 s."""
-
-_HELPER_CODE = (
-    "import marshal, os, sys; inbox = os.fdopen(int(sys.argv[1]), 'rb'); inbox.seek(0); "
-    "sys.path[:] = marshal.load(inbox); "
-    "from cs_tui.search import _serve_body_postings; _serve_body_postings(inbox, int(sys.argv[2]))"
-)
-"""The helper imports what this process imports (its sys.path, not the working directory)."""
-
-_HELPER_CHUNK = 2048
-"""Bodies in a share of the work: small enough that both processes finish close together."""
-
-_SIZES = struct.Struct("<QQ")
-"""A chunk's postings in the helper's outbox: (size of its token list, count of postings), the
-token list (marshal), then the postings of each token in turn."""
-
-_REPORT = struct.Struct("<QQ")
-"""The helper reports each chunk it has written, on stdout: (offset, size) in the outbox."""
-
-
-def _scratch_file() -> BinaryIO:
-    """An anonymous file (in memory on Linux, else unlinked at once): article text passed to
-    the helper never lies around under a name."""
-    if hasattr(os, "memfd_create"):
-        with contextlib.suppress(OSError):
-            return os.fdopen(os.memfd_create("cs-tui-search-index"), "w+b")
-    import tempfile  # only here: most systems never need it
-
-    return tempfile.TemporaryFile()
-
-
-class _BodyHelper:
-    """A child process (this interpreter, this module) that builds body postings from the first
-    body on, while this process, once done with everything else, builds them from the last body
-    back; where the two meet, this one stops the helper and takes the postings it wrote.
-
-    Index building is pure Python, so a thread would not run alongside; a process does. Working
-    from both ends keeps a helper that gets little CPU (other work on the other core) from
-    delaying the build: this process then does more, at worst all of it. The bodies go to the
-    helper, and its postings come back, through anonymous files rather than pipes, so neither
-    process ever waits for the other, nor does a thread here compete with the UI for the GIL.
-    Anything going wrong (no interpreter to start, the helper dies) costs time, never postings.
-    """
-
-    def __init__(self, process: subprocess.Popen[bytes], inbox: BinaryIO, outbox: BinaryIO):
-        self._process = process
-        self._inbox = inbox
-        self._outbox = outbox
-        self._reports: list[tuple[int, int]] = []
-        self._unread = bytearray()
-        self._alive = True
-
-    @staticmethod
-    def possible() -> bool:
-        if os.name != "posix" or getattr(sys, "frozen", False) or not sys.executable:
-            return False  # select() on pipes, and a frozen app's executable is not Python
-        try:
-            return len(os.sched_getaffinity(0)) >= 2
-        except AttributeError:
-            return (os.cpu_count() or 1) >= 2
-
-    @classmethod
-    def start(cls, bodies: list[str]) -> _BodyHelper | None:
-        files: list[BinaryIO] = []
-        try:
-            inbox = _scratch_file()
-            files.append(inbox)
-            outbox = _scratch_file()
-            files.append(outbox)
-            marshal.dump([p for p in sys.path if isinstance(p, str)], inbox)
-            for start in range(0, len(bodies), _HELPER_CHUNK):
-                marshal.dump(bodies[start : start + _HELPER_CHUNK], inbox)
-            marshal.dump(None, inbox)
-            inbox.flush()
-            fds = (inbox.fileno(), outbox.fileno())
-            process = subprocess.Popen(
-                [sys.executable, "-c", _HELPER_CODE, *map(str, fds)],
-                pass_fds=fds,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-            )
-        except (OSError, ValueError):
-            for file in files:
-                file.close()
-            return None
-        return cls(process, inbox, outbox)
-
-    def done(self) -> int:
-        """Chunks the helper has written so far; never waits, so that this process does not
-        sit idle while there is work left."""
-        assert self._process.stdout is not None
-        fd = self._process.stdout.fileno()
-        while self._alive and select.select([fd], [], [], 0)[0]:
-            data = os.read(fd, 4096)
-            self._alive = bool(data)
-            self._unread += data
-        whole = len(self._unread) - len(self._unread) % _REPORT.size
-        self._reports.extend(_REPORT.iter_unpack(self._unread[:whole]))
-        del self._unread[:whole]
-        return len(self._reports)
-
-    def postings(self, chunks: int) -> dict[str, array] | None:
-        """Stop the helper and take the postings of its first ``chunks`` chunks (reported
-        written); None when they cannot be read."""
-        self._stop()
-        postings: dict[str, array] = {}
-        fd = self._outbox.fileno()
-        width = array("I").itemsize
-        try:
-            for offset, size in self._reports[:chunks]:
-                data = os.pread(fd, size, offset)
-                head_size, count = _SIZES.unpack_from(data)
-                start = _SIZES.size + head_size
-                tokens, counts = marshal.loads(data[_SIZES.size : start])
-                if len(data) != start + count * width or sum(counts) != count:
-                    return None
-                at = start
-                with memoryview(data) as raw:
-                    for token, many in zip(tokens, counts, strict=True):
-                        mine = postings.get(token)
-                        if mine is None:
-                            postings[token] = mine = array("I")
-                        mine.frombytes(raw[at : at + many * width])
-                        at += many * width
-        except (OSError, ValueError, TypeError, EOFError, struct.error):
-            return None
-        return postings
-
-    def _stop(self) -> None:
-        if self._process.poll() is None:
-            self._process.kill()
-        self._process.wait()
-
-    def close(self) -> None:
-        self._stop()
-        for file in (self._process.stdout, self._inbox, self._outbox):
-            if file is not None:
-                file.close()
-
-
-def _serve_body_postings(inbox: BinaryIO, outbox_fd: int) -> None:
-    """The helper process's side of ``_BodyHelper``: each chunk of bodies from the inbox,
-    indexed, written to the outbox and reported, until all are done or the builder stops it."""
-    outbox = os.fdopen(outbox_fd, "wb")
-    report = sys.stdout.buffer
-    first = offset = 0
-    width = array("I").itemsize
-    while (chunk := marshal.load(inbox)) is not None:
-        postings: dict[str, array] = {}
-        _post_bodies(postings, [normalize(body) if body else "" for body in chunk], first, _never)
-        first += len(chunk)
-        head = marshal.dumps((list(postings), [len(p) for p in postings.values()]))
-        count = sum(map(len, postings.values()))
-        outbox.write(_SIZES.pack(len(head), count))
-        outbox.write(head)
-        for found in postings.values():
-            outbox.write(found)
-        outbox.flush()
-        size = _SIZES.size + len(head) + count * width
-        report.write(_REPORT.pack(offset, size))
-        report.flush()
-        offset += size
 
 
 def _units(norm: str) -> list[str]:
@@ -468,9 +296,7 @@ class SearchIndex:
         """Index entries (phrases first reads best: earlier entries win ties on huge matches).
 
         Postings are added once per (entry, token) pair, some ten million times for 100k
-        articles, so that code is written for speed (``_post_bodies``). With enough entries and
-        a spare core, a helper process shares the body postings (``_BodyHelper``); the index
-        comes out the same either way.
+        articles, so that code is written for speed (``_post_bodies``).
         """
         self = cls()
         check = cancel or _never
@@ -482,17 +308,10 @@ class SearchIndex:
                 continue
             positions[key] = len(entries_list)
             entries_list.append(entry)
-        helper = None
-        if len(entries_list) >= HELPER_MIN_ENTRIES and _BodyHelper.possible():
-            if check():
-                raise SearchCancelled()
-            helper = _BodyHelper.start([entry.body for entry in entries_list])
-        try:
-            self._build_fields(check)
-            self._body_post = body_post = self._body_postings(helper, check)
-        finally:
-            if helper is not None:
-                helper.close()
+        self._build_fields(check)
+        body_post: dict[str, array] = {}
+        _post_bodies(body_post, self._body_norm, 0, check)
+        self._body_post = body_post
         vocab = {t for t in self._title_post if not _is_unit(t)}
         vocab.update(t for t in body_post if not _is_unit(t))
         self._vocab = sorted(vocab)
@@ -500,37 +319,6 @@ class SearchIndex:
             self._vocab_by_len.setdefault(len(word), []).append(word)
         self._shortcuts.sort()
         return self
-
-    def _body_postings(
-        self, helper: _BodyHelper | None, cancel: Callable[[], bool]
-    ) -> dict[str, array]:
-        """Body postings of the normalized bodies; with a helper, this process takes chunks
-        from the end until it meets the helper's progress from the start."""
-        norms = self._body_norm
-        if helper is None:
-            alone: dict[str, array] = {}
-            _post_bodies(alone, norms, 0, cancel)
-            return alone
-        step = _HELPER_CHUNK
-        chunks = -(-len(norms) // step)  # chunks[0:chunks] are left to the helper
-        taken: list[dict[str, array]] = []
-        while helper.done() < chunks:
-            chunks -= 1
-            part: dict[str, array] = {}
-            _post_bodies(part, norms[chunks * step : (chunks + 1) * step], chunks * step, cancel)
-            taken.append(part)
-        postings = helper.postings(chunks)
-        if postings is None:
-            postings = {}
-            _post_bodies(postings, norms[: chunks * step], 0, cancel)
-        for part in reversed(taken):  # later positions, so each list stays sorted
-            for token, found in part.items():
-                mine = postings.get(token)
-                if mine is None:
-                    postings[token] = found
-                else:
-                    mine.extend(found)
-        return postings
 
     def _build_fields(self, cancel: Callable[[], bool]) -> None:
         """Everything of the index but the body postings, for self._entries."""

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import time
 import unicodedata
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +12,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cs_tui import search
 from cs_tui.kb import article_entries, sample_articles
 from cs_tui.phrases import PhraseLibrary
 from cs_tui.search import (
@@ -181,132 +178,13 @@ def test_normalize_folds_exactly_like_nfkc_and_casefold(text):
     assert normalize(text) == unicodedata.normalize("NFKC", text).casefold()
 
 
-# Big indexes are built with a helper process (cs_tui.search._BodyHelper); these tests make it
-# take part in a small one.
-_QUERIES = [
-    "退款",
-    "tk",
-    "tuikuan",
-    "refund",
-    "refnd",
-    "invoice",
-    "七天无理由",
-    "信用卡",
-    "物流 延迟",
-]
-
-
 def _shipped_entries() -> list[Entry]:
     library, _ = PhraseLibrary.load(personal=Path("/nonexistent-personal-dir"), team=[])
     return [*library.entries(), *article_entries(sample_articles())]
 
 
-def _answers(index: SearchIndex) -> list[list[tuple]]:
-    return [
-        [(h.entry.kind, h.id, h.score, h.matched, h.snippet) for h in index.search(q, 20)]
-        for q in _QUERIES
-    ]
-
-
-@pytest.fixture
-def helper_outcomes(monkeypatch):
-    """The answers of an index built without the helper process; then lets the helper take part
-    in any build, and lists whether its postings could be read each time."""
-    monkeypatch.setattr(search._BodyHelper, "possible", staticmethod(lambda: True))
-    outcomes: list[bool] = []
-    take = search._BodyHelper.postings
-
-    def recorded(self, *args):
-        postings = take(self, *args)
-        outcomes.append(postings is not None)
-        return postings
-
-    monkeypatch.setattr(search._BodyHelper, "postings", recorded)
-    monkeypatch.setattr(search, "HELPER_MIN_ENTRIES", 10**9)
-    alone = _answers(SearchIndex.build(_shipped_entries()))
-    monkeypatch.setattr(search, "HELPER_MIN_ENTRIES", 1)
-    assert outcomes == []
-    return alone, outcomes
-
-
-needs_posix = pytest.mark.skipif(os.name != "posix", reason="the helper is used on POSIX only")
-
-
-def _share(monkeypatch, helper_chunks: int) -> None:
-    """Splits the shipped entries' bodies into 12 chunks and leaves the first helper_chunks
-    of them to the helper process, whatever its speed."""
-    monkeypatch.setattr(search, "_HELPER_CHUNK", 16)
-    seen = search._BodyHelper.done
-
-    def done(self):
-        deadline = time.monotonic() + 30
-        while seen(self) < min(helper_chunks, 12) and time.monotonic() < deadline:
-            time.sleep(0.005)
-        return min(seen(self), helper_chunks)
-
-    monkeypatch.setattr(search._BodyHelper, "done", done)
-
-
-@needs_posix
-@pytest.mark.parametrize("helper_chunks", [0, 5, 12])
-def test_index_built_with_a_helper_process_answers_the_same(
-    helper_outcomes, monkeypatch, helper_chunks
-):
-    """However the work is shared: all here, part here, all in the helper."""
-    alone, outcomes = helper_outcomes
-    _share(monkeypatch, helper_chunks)
-    assert _answers(SearchIndex.build(_shipped_entries())) == alone
-    assert outcomes == [True]
-
-
-@needs_posix
-def test_helper_process_works_through_temporary_files_without_memfd(helper_outcomes, monkeypatch):
-    alone, outcomes = helper_outcomes
-    _share(monkeypatch, 12)
-    monkeypatch.delattr(os, "memfd_create", raising=False)
-    assert _answers(SearchIndex.build(_shipped_entries())) == alone
-    assert outcomes == [True]
-
-
-@needs_posix
-def test_index_is_complete_when_the_helper_process_cannot_start(helper_outcomes, monkeypatch):
-    alone, outcomes = helper_outcomes
-    monkeypatch.setattr(sys, "executable", "/nonexistent/python")
-    assert _answers(SearchIndex.build(_shipped_entries())) == alone
-    assert outcomes == []
-
-
-@needs_posix
-def test_index_is_complete_when_the_helper_process_fails(helper_outcomes, monkeypatch):
-    alone, _ = helper_outcomes
-    monkeypatch.setattr(search, "_HELPER_CODE", "import sys; sys.exit(3)")
-    assert _answers(SearchIndex.build(_shipped_entries())) == alone
-
-
-@needs_posix
-def test_index_is_complete_when_the_helper_postings_cannot_be_read(helper_outcomes, monkeypatch):
-    alone, outcomes = helper_outcomes
-    _share(monkeypatch, 12)
-
-    def unreadable(*args):
-        raise OSError("unreadable")
-
-    monkeypatch.setattr(search.os, "pread", unreadable)
-    assert _answers(SearchIndex.build(_shipped_entries())) == alone
-    assert outcomes == [False]
-
-
-@needs_posix
-def test_cancelling_a_build_stops_its_helper_process(helper_outcomes, monkeypatch):
-    started = []
-    start = search._BodyHelper.start.__func__
-
-    def keep(cls, *args):
-        started.append(start(cls, *args))
-        return started[-1]
-
-    monkeypatch.setattr(search._BodyHelper, "start", classmethod(keep))
+def test_cancelling_a_build_stops_it():
     asked = []
     with pytest.raises(SearchCancelled):
         SearchIndex.build(_shipped_entries(), cancel=lambda: asked.append(1) or len(asked) > 1)
-    assert started and started[0]._process.poll() is not None
+    assert len(asked) == 2
