@@ -458,11 +458,13 @@ class DashboardScreen(Screen[int | None]):
     @work(thread=True, exit_on_error=False, group="dash-write")
     def reassign(self, conversation_id: int, handle: str) -> None:
         from cs_tui.data.errors import StoreError
+        from cs_tui.widgets.store_messages import store_message
 
         try:
             row = self.store.assign(self.agent, conversation_id, handle)
         except StoreError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+            text = store_message(exc)  # by its code, in the interface language
+            self.app.call_from_thread(self.notify, text, severity="error", markup=False)
             return
         done = _("Reassigned") + f" {row.external_id} → {handle}"
         self.app.call_from_thread(self.notify, done, markup=False)

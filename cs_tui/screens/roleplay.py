@@ -58,6 +58,7 @@ from cs_tui.widgets.footer import CsFooter
 from cs_tui.widgets.live import LivePoller
 from cs_tui.widgets.message_view import Transcript
 from cs_tui.widgets.roleplay_panels import RolePlayBar, RubricPanel, cut, rubric_label
+from cs_tui.widgets.store_messages import store_message
 
 if TYPE_CHECKING:
     from cs_tui.data.store import Store
@@ -282,7 +283,7 @@ class RolePlayWorkstation(WorkstationScreen):
             _view, card = play.finish(self.store, self.session, self.scenario, actor=self.agent)
         except StoreError as exc:
             self.roleplay_ended = False
-            self.post_message(RolePlayFailed(str(exc)))
+            self.post_message(RolePlayFailed(store_message(exc)))
             return
         self.post_message(SessionEnded(card))
 
@@ -567,7 +568,7 @@ class TrainerScreen(Screen):
             conversation_id = play.session_conversation(self.session)
             self.store.post_as_customer(self.trainer, conversation_id, text)
         except StoreError as exc:
-            self.post_message(RolePlayFailed(str(exc)))
+            self.post_message(RolePlayFailed(store_message(exc)))
             return
         self.app.call_from_thread(self._typed_done)
 
@@ -600,7 +601,7 @@ class TrainerScreen(Screen):
             conversation_id = play.session_conversation(self.session)
             self.store.post_turn(conversation_id, turn_id, body, actor=self.trainer)
         except StoreError as exc:
-            self.post_message(RolePlayFailed(str(exc)))
+            self.post_message(RolePlayFailed(store_message(exc)))
         finally:
             self._busy_turn = False
         self.app.call_from_thread(self.reload)
@@ -633,7 +634,7 @@ class TrainerScreen(Screen):
             _view, card = play.finish(self.store, self.session, self.scenario, actor=self.trainer)
         except StoreError as exc:
             self.ended = False
-            self.post_message(RolePlayFailed(str(exc)))
+            self.post_message(RolePlayFailed(store_message(exc)))
             return
         self.post_message(SessionEnded(card))
 
@@ -656,7 +657,9 @@ class TrainerScreen(Screen):
         if event.state == WorkerState.ERROR:
             error = event.worker.error
             text = (
-                str(error) if isinstance(error, StoreError) else f"{type(error).__name__}: {error}"
+                store_message(error)
+                if isinstance(error, StoreError)
+                else f"{type(error).__name__}: {error}"
             )
             self.notify(text, severity="error", markup=False, timeout=8)
 

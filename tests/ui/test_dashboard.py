@@ -211,3 +211,27 @@ def test_reads_run_without_an_app(sqlite_store, team, floor, clock):
     assert snap.trend.volume[-1] == 3
     kpis = screen.read_kpis().kpis
     assert kpis[1].conversations == 3 and kpis[30].conversations == 3
+
+
+async def test_a_refused_reassign_is_said_in_the_interface_language(
+    sqlite_store, team, floor, clock
+):
+    """bob is disabled between the picker's list and the choice: the store refuses, and a zh
+    supervisor reads the refusal in Chinese (it used to come out as the store's English)."""
+    from cs_tui import i18n
+
+    i18n.set_language("zh")
+    try:
+        app = DashApp(sqlite_store, team["boss"], clock)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("a")
+            await until(pilot, lambda: isinstance(app.screen, TransferScreen))
+            sqlite_store.set_active(team["boss"], "bob", False)
+            await pilot.press(*"bob", "enter")
+            await until(pilot, lambda: any("bob" in str(n.message) for n in app._notifications))
+            told = " ".join(str(n.message) for n in app._notifications)
+            assert "已停用" in told and "disabled" not in told
+            assert sqlite_store.queue_row(floor["A"]).assignee == "alice"
+    finally:
+        i18n.set_language("en")
