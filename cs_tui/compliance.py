@@ -196,6 +196,14 @@ def detect_lang(text: str) -> str:
     return "zh" if _HAN_RE.search(text or "") else "en"
 
 
+def written_lang(text: str) -> str | None:
+    """'zh' when the text holds Chinese characters, 'en' when it holds English words, None when
+    it holds neither (digits, an emoji): the language a reply is plainly written in."""
+    if _HAN_RE.search(text):
+        return "zh"
+    return "en" if _LATIN_RE.search(text) else None
+
+
 def _langs_for(text: str, lang: str | None) -> set[str]:
     if lang in ("zh", "en"):
         return {lang}

@@ -13,15 +13,11 @@ The last two are warnings: the agent may send anyway, but only by an explicit ch
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from cs_tui import compliance
 from cs_tui.i18n import _
 from cs_tui.phrases import placeholder_spans
-
-_HAN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_LATIN_WORD_RE = re.compile(r"[A-Za-z]{2,}")
 
 
 @dataclass(frozen=True)
@@ -52,15 +48,6 @@ class ReplyFinding:
         }
 
 
-def reply_language(text: str) -> str | None:
-    """'zh' or 'en' for a reply that is plainly in one of them, None when it cannot be told."""
-    if _HAN_RE.search(text):
-        return "zh"
-    if _LATIN_WORD_RE.search(text):
-        return "en"
-    return None
-
-
 def reply_findings(text: str, customer_lang: str | None = None) -> list[ReplyFinding]:
     """Every finding for `text`, ordered by position; `customer_lang` ('zh' | 'en') is the
     language the customer writes in, None when unknown (no mismatch check then)."""
@@ -80,7 +67,7 @@ def reply_findings(text: str, customer_lang: str | None = None) -> list[ReplyFin
         )
     for f in compliance.check(text):
         items.append(ReplyFinding("language", f.start, f.end, f.text, f.reason, f.suggestion))
-    written = reply_language(text)
+    written = compliance.written_lang(text)
     if customer_lang in ("zh", "en") and written is not None and written != customer_lang:
         items.append(
             ReplyFinding(
