@@ -25,7 +25,7 @@ from textual.widgets.option_list import Option
 
 from cs_tui.data.views import ConversationDetail, QueueRow
 from cs_tui.i18n import N_, _
-from cs_tui.safe_text import for_composer, one_line, safe
+from cs_tui.safe_text import one_line, safe
 from cs_tui.widgets import labels
 from cs_tui.widgets.side_sources import (
     ArticleItem,
@@ -88,11 +88,12 @@ class SidePanel(Vertical):
     """
 
     class Insert(Message):
-        """Put this text into the composer."""
+        """Put this text into the composer (which drops escape sequences and control
+        characters from whatever it is given: see Composer.insert_text)."""
 
         def __init__(self, text: str, source: str) -> None:
             super().__init__()
-            self.text = for_composer(text)
+            self.text = text
             self.source = source
 
     class CustomerTag(Message):
