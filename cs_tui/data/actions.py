@@ -14,10 +14,11 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cs_tui.data.delivery_rows import queue_delivery
 from cs_tui.data.errors import InvalidInput, NotAllowed, NotFound
 from cs_tui.data.queries import QueriesMixin, message_select
 from cs_tui.data.slarow import iso, sla_columns
-from cs_tui.data.tables import AGENT, CONV, CONV_TAG, CUST_TAG, DRAFT, EVENT, MSG
+from cs_tui.data.tables import AGENT, CONV, CONV_TAG, CUST_TAG, DELIVERY, DRAFT, EVENT, MSG
 from cs_tui.data.views import AgentInfo, MessageView, QueueRow
 from cs_tui.sla import CATEGORIES, PRIORITIES
 
@@ -254,6 +255,8 @@ class ActionsMixin(QueriesMixin):
             if row["status"] == "resolved":
                 row["followed_up_at"] = now
             message_id = self._insert_message(conn, row, "agent", actor.id, body, now, client_id)
+            # The outbox: the delivery to the customer's channel commits with the reply or not at all.
+            queue_delivery(self, conn, row, message_id, now)
             conn.execute(
                 sa.delete(DRAFT).where(
                     DRAFT.c.agent_id == actor.id, DRAFT.c.conversation_id == conversation_id
@@ -707,6 +710,7 @@ class ActionsMixin(QueriesMixin):
                 raise NotAllowed(code="supervisor_deletes")
             row = self._lock(conn, conversation_id)
             conn.execute(sa.delete(DRAFT).where(DRAFT.c.conversation_id == conversation_id))
+            conn.execute(sa.delete(DELIVERY).where(DELIVERY.c.conversation_id == conversation_id))
             conn.execute(sa.delete(CONV_TAG).where(CONV_TAG.c.conversation_id == conversation_id))
             conn.execute(sa.delete(MSG).where(MSG.c.conversation_id == conversation_id))
             conn.execute(

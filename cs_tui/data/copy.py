@@ -29,6 +29,8 @@ SERIAL_TABLES = (
     "kb_article",
     "phrase_use",
     "event",
+    "gateway_channel",
+    "delivery",
 )
 CHUNK = 5000
 

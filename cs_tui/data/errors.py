@@ -81,6 +81,28 @@ MESSAGES: dict[str, str] = {
     "session_end_not_allowed": (
         "only the trainee, the trainer or a supervisor may end this session"
     ),
+    # gateway channels and deliveries
+    "bad_channel_name": (
+        "{name!r} is not a usable channel name: lowercase letters, digits, '_' and '-', "
+        "starting with a letter or digit, at most 64 characters"
+    ),
+    "unknown_channel_kind": "unknown channel kind {kind!r} (known: {known})",
+    "bad_webhook_url": (
+        "the webhook URL must be an http:// or https:// address with a host, "
+        "without spaces, at most 2000 characters"
+    ),
+    "channel_exists": "channel {name!r} already exists",
+    "channel_disabled": "channel {name!r} is disabled",
+    "no_channel": "no channel {name!r}",
+    "no_channel_id": "no channel #{channel_id}",
+    "no_delivery": "no delivery #{delivery_id}",
+    "no_delivery_for_message": "no delivery of message {message_id!r} on this channel",
+    "delivery_not_yours": "this delivery is of another agent's conversation",
+    "delivery_not_retryable": (
+        "delivery #{delivery_id} is {status}: only a failed or still queued delivery is sent again"
+    ),
+    "unknown_delivery_status": "unknown delivery status {status!r} (known: {known})",
+    "receipt_status": "a receipt's status is delivered, read or failed",
 }
 
 

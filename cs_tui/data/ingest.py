@@ -63,7 +63,11 @@ class IngestMixin(AgentsMixin):
         return _lookup(conn, self.dialect, table, key_col, table.c.id, keys)
 
     def ingest_batch(
-        self, records: list[IngestRecord], *, actor: AgentInfo | None = None
+        self,
+        records: list[IngestRecord],
+        *,
+        actor: AgentInfo | None = None,
+        source_id: int | None = None,
     ) -> IngestResult:
         """Store one batch of validated records in one transaction.
 
@@ -72,22 +76,28 @@ class IngestMixin(AgentsMixin):
         A line naming a conversation stored (or begun earlier in the batch) for another
         customer or channel is refused (`result.refused`), not merged into someone else's
         conversation.
+
+        `source_id` is the gateway channel the records came from: the conversations they open
+        are that channel's, one stored for another source (another channel, an import) is
+        refused, and a message id stored outside this channel's conversation too.
         """
         if not records:
             return IngestResult()
-        return self._retrying(self._ingest_once, records, actor)
+        return self._retrying(self._ingest_once, records, actor, source_id)
 
-    def _ingest_once(self, records: list[IngestRecord], actor: AgentInfo | None) -> IngestResult:
+    def _ingest_once(
+        self, records: list[IngestRecord], actor: AgentInfo | None, source_id: int | None = None
+    ) -> IngestResult:
         result = IngestResult(lines=len(records))
         now = self.clock.now()
         with collector_paused(), self._write() as conn:
             self._one_import_at_a_time(conn)
-            fresh = self._not_stored_yet(conn, records, result)
+            fresh = self._not_stored_yet(conn, records, result, source_id)
             by_conv = _by_conversation(fresh)
             rows = self._lock_conversations(conn, list(by_conv))
             handles = sorted({r.customer for r in fresh})
             customer_ids = self._ids_by(conn, CUST, CUST.c.handle, handles)
-            _refuse_strangers(by_conv, rows, customer_ids, result)
+            _refuse_strangers(by_conv, rows, customer_ids, result, source_id)
             result.rejected = len(result.refused)
             if not by_conv:
                 return result
@@ -96,11 +106,11 @@ class IngestMixin(AgentsMixin):
             offered = sum(map(len, by_conv.values())) + len(result.refused)
             if self.dialect == "sqlite":
                 conv_ids, kinds = self._store_sqlite(
-                    conn, fresh, by_conv, rows, customer_ids, agent_ids, now
+                    conn, fresh, by_conv, rows, customer_ids, agent_ids, now, source_id
                 )
             else:
                 conv_ids, kinds = self._store_locked(
-                    conn, fresh, by_conv, rows, customer_ids, agent_ids, now, result
+                    conn, fresh, by_conv, rows, customer_ids, agent_ids, now, result, source_id
                 )
             result.rejected = len(result.refused)
             self._write_tags_and_events(conn, by_conv, conv_ids, kinds, actor, now)
@@ -122,21 +132,57 @@ class IngestMixin(AgentsMixin):
             )
 
     def _not_stored_yet(
-        self, conn: Connection, records: list[IngestRecord], result: IngestResult
+        self,
+        conn: Connection,
+        records: list[IngestRecord],
+        result: IngestResult,
+        source_id: int | None = None,
     ) -> list:
-        """Records whose message id is neither stored nor repeated earlier in the batch."""
+        """Records whose message id is neither stored nor repeated earlier in the batch.
+
+        From a channel (`source_id`), a stored id counts as a duplicate only where this
+        channel's conversation of that id holds it; stored anywhere else, the line is refused
+        without saying where."""
         ids = [r.message_id for r in records]
         existing = _lookup(conn, self.dialect, MSG, MSG.c.external_id, MSG.c.external_id, ids)
+        owners = (
+            self._message_owners(conn, [k for k in ids if k in existing])
+            if source_id is not None and existing
+            else {}
+        )
         seen: set[str] = set()
         fresh = []
         for r in records:
             key = r.message_id
+            if (
+                key in existing
+                and source_id is not None
+                and owners.get(key) != (r.conversation_id, source_id)
+            ):
+                result.refused.append((r, _STORED_ELSEWHERE))
+                continue
             if key in existing or key in seen:
                 result.duplicates += 1
+                result.duplicate_records.add(id(r))
                 continue
             seen.add(key)
             fresh.append(r)
         return fresh
+
+    def _message_owners(
+        self, conn: Connection, message_ids: list[str]
+    ) -> dict[str, tuple[str, int | None]]:
+        """`message external id -> (conversation external id, its source channel)`."""
+        out: dict[str, tuple[str, int | None]] = {}
+        for part in _chunks(sorted(set(message_ids))):
+            query = (
+                sa.select(MSG.c.external_id, CONV.c.external_id, CONV.c.source_id)
+                .select_from(MSG.join(CONV, CONV.c.id == MSG.c.conversation_id))
+                .where(MSG.c.external_id.in_(part))
+            )
+            for key, conv, source in conn.execute(query):
+                out[key] = (conv, source)
+        return out
 
     def _lock_conversations(self, conn: Connection, external_ids: list[str]) -> dict[str, dict]:
         """The stored rows of these conversations, locked until commit (FOR UPDATE on
@@ -187,11 +233,13 @@ class IngestMixin(AgentsMixin):
             )
         return agent_ids
 
-    def _store_sqlite(self, conn: Connection, fresh, by_conv, rows, customer_ids, agent_ids, now):
+    def _store_sqlite(
+        self, conn: Connection, fresh, by_conv, rows, customer_ids, agent_ids, now, source_id=None
+    ):
         """SQLite: this transaction is the only writer, so every fresh message will be stored;
         new conversations are folded in Python and inserted whole (the fast path)."""
         new_rows = {
-            ext: _new_row(ext, recs, customer_ids[recs[0].customer], now)
+            ext: _new_row(ext, recs, customer_ids[recs[0].customer], now, source_id)
             for ext, recs in by_conv.items()
             if ext not in rows
         }
@@ -209,7 +257,16 @@ class IngestMixin(AgentsMixin):
         return conv_ids, kinds
 
     def _store_locked(
-        self, conn: Connection, fresh, by_conv, rows, customer_ids, agent_ids, now, result
+        self,
+        conn: Connection,
+        fresh,
+        by_conv,
+        rows,
+        customer_ids,
+        agent_ids,
+        now,
+        result,
+        source_id=None,
     ):
         """PostgreSQL: other writers run at the same time. Stored rows were locked before they
         were read; only messages whose insert went through are folded into them and counted.
@@ -218,7 +275,7 @@ class IngestMixin(AgentsMixin):
         ours whose messages were not all stored (another writer had some of the ids) is
         folded again from those that were."""
         new_rows = {
-            ext: _new_row(ext, recs, customer_ids[recs[0].customer], now)
+            ext: _new_row(ext, recs, customer_ids[recs[0].customer], now, source_id)
             for ext, recs in sorted(by_conv.items())
             if ext not in rows
         }
@@ -228,7 +285,7 @@ class IngestMixin(AgentsMixin):
         taken = [ext for ext in new_rows if ext not in created]
         if taken:
             others = self._lock_conversations(conn, taken)
-            _refuse_strangers(by_conv, others, customer_ids, result)
+            _refuse_strangers(by_conv, others, customer_ids, result, source_id)
             rows.update(others)
         conv_ids = {e: row["id"] for e, row in rows.items()} | created
         kept = _kept(fresh, by_conv)
@@ -533,13 +590,25 @@ def _by_conversation(records: list[IngestRecord]) -> dict[str, list[IngestRecord
     return by_conv
 
 
-def _refuse_strangers(by_conv, rows, customer_ids, result: IngestResult | None) -> None:
+_STORED_ELSEWHERE = "'message_id' is already stored for another conversation: not stored"
+_OTHER_SOURCE = "'conversation_id' belongs to another channel: not merged"
+
+
+def _refuse_strangers(
+    by_conv, rows, customer_ids, result: IngestResult | None, source_id: int | None = None
+) -> None:
     """Take out of `by_conv` the lines whose conversation belongs to another customer or
     channel: the stored row's, or for a new conversation its first line's. The reason names
-    which, never the stored values (they are another customer's data)."""
+    which, never the stored values (they are another customer's data). Lines from a gateway
+    channel (`source_id`) go only into conversations that channel opened."""
     for ext in list(by_conv):
         recs = by_conv[ext]
         row = rows.get(ext)
+        if row is not None and source_id is not None and row.get("source_id") != source_id:
+            if result is not None:
+                result.refused.extend((r, _OTHER_SOURCE) for r in recs)
+            del by_conv[ext]
+            continue
         if row is not None:
             owner, channel = row["customer_id"], row["channel"]
             where = "is already stored"
@@ -578,8 +647,15 @@ def _kept(fresh: list[IngestRecord], by_conv) -> list[IngestRecord]:
     return [r for r in fresh if id(r) in kept]
 
 
-def _new_row(ext: str, recs: list[IngestRecord], customer_id: int, now: datetime) -> dict:
-    """A new conversation: its customer and channel are its first line's."""
+def _new_row(
+    ext: str,
+    recs: list[IngestRecord],
+    customer_id: int,
+    now: datetime,
+    source_id: int | None = None,
+) -> dict:
+    """A new conversation: its customer and channel are its first line's; `source_id` the
+    gateway channel it came from (None: an import)."""
     first = recs[0]
     row: dict[str, Any] = {
         **_EMPTY_ROW,
@@ -597,6 +673,7 @@ def _new_row(ext: str, recs: list[IngestRecord], customer_id: int, now: datetime
         "message_count": 0,
         "preview": "",
         "training": False,
+        "source_id": source_id,
     }
     return row
 

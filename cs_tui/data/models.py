@@ -17,7 +17,7 @@ from sqlmodel import Field, SQLModel
 
 from cs_tui.clock import utc_text
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 
 
@@ -119,6 +119,30 @@ class CustomerTag(SQLModel, table=True):
     tag: str = Field(primary_key=True, max_length=64)
 
 
+class GatewayChannel(SQLModel, table=True):
+    """An integration that brings customers' messages in and takes agents' replies out.
+
+    Added in schema 3. The inbound token is kept only as its sha256 (hex): a copy of the store
+    does not let anyone post as the channel. The signing secret is kept as it is, since the
+    server must sign every webhook with it.
+    """
+
+    __tablename__ = "gateway_channel"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, sa_column_kwargs={"unique": True}, nullable=False)
+    kind: str = Field(default="api", max_length=16)  # api | web | email
+    channel_type: str = Field(default="chat", max_length=16)  # the SLA channel it opens
+    webhook_url: str | None = Field(default=None, max_length=2000)
+    token_hash: str | None = Field(default=None, max_length=64, sa_column_kwargs={"unique": True})
+    secret: str = Field(max_length=128)
+    active: bool = Field(default=True)
+    settings: dict = Field(
+        default_factory=dict, sa_column=sa.Column(MutableDict.as_mutable(_json()))
+    )
+    created_at: datetime = utc_col(nullable=False)
+    updated_at: datetime = utc_col(nullable=False)
+
+
 class Conversation(SQLModel, table=True):
     __tablename__ = "conversation"
     __table_args__ = (
@@ -205,6 +229,10 @@ class Conversation(SQLModel, table=True):
     preview: str = Field(default="", max_length=200)
     # Role-play conversations live beside real ones but stay out of queues and team KPIs.
     training: bool = Field(default=False)
+    # The gateway channel that opened it (schema 3); None for imports and typed-in work.
+    source_id: int | None = Field(default=None, foreign_key="gateway_channel.id")
+    # When a reply of it could not be delivered for good (schema 3): it tops its owner's queue.
+    undelivered_at: datetime | None = utc_col()
 
 
 class ConversationTag(SQLModel, table=True):
@@ -225,6 +253,37 @@ class Message(SQLModel, table=True):
     sent_at: datetime = utc_col(nullable=False)
     stored_at: datetime = utc_col(nullable=False)
     external_id: str | None = Field(default=None, max_length=200, sa_column_kwargs={"unique": True})
+
+
+class Delivery(SQLModel, table=True):
+    """The outbox: one agent reply to send to its channel's webhook (schema 3).
+
+    Written in the same transaction as the message, so a reply is never stored without its
+    delivery nor a delivery sent for a reply that was rolled back. A worker leases due rows
+    (lease_owner, lease_until) so two servers never send one at the same time.
+    """
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        sa.Index("ix_delivery_due", "status", "next_attempt_at"),
+        sa.Index("ix_delivery_conv", "conversation_id", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: int = Field(foreign_key="gateway_channel.id")
+    message_id: int = Field(foreign_key="message.id", sa_column_kwargs={"unique": True})
+    conversation_id: int = Field(foreign_key="conversation.id")
+    status: str = Field(default="queued", max_length=16)  # queued|sent|delivered|read|failed
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime | None = utc_col()
+    lease_until: datetime | None = utc_col()
+    lease_owner: str | None = Field(default=None, max_length=200)
+    last_error: str | None = Field(default=None, max_length=300)
+    last_status: int | None = None
+    created_at: datetime = utc_col(nullable=False)
+    updated_at: datetime = utc_col(nullable=False)
+    sent_at: datetime | None = utc_col()
+    # When an agent last asked for it to be sent again: its give-up time counts from then.
+    retried_at: datetime | None = utc_col()
 
 
 class Draft(SQLModel, table=True):

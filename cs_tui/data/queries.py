@@ -19,7 +19,18 @@ from sqlalchemy.engine import Connection
 from cs_tui.data.agents import AgentsMixin
 from cs_tui.data.errors import NotFound
 from cs_tui.data.slarow import facts_from_row
-from cs_tui.data.tables import AGENT, CONV, CONV_TAG, CUST, CUST_TAG, DRAFT, EVENT, MSG, TABLE_ORDER
+from cs_tui.data.tables import (
+    AGENT,
+    CONV,
+    CONV_TAG,
+    CUST,
+    CUST_TAG,
+    DELIVERY,
+    DRAFT,
+    EVENT,
+    MSG,
+    TABLE_ORDER,
+)
 from cs_tui.data.views import (
     AgentInfo,
     ConversationDetail,
@@ -58,6 +69,7 @@ def _queue_select() -> sa.Select[Any]:
         CONV.c.sla_target_s,
         CONV.c.updated_at,
         CONV.c.last_message_at,
+        CONV.c.undelivered_at,
     ).select_from(
         CONV.join(CUST, CUST.c.id == CONV.c.customer_id).outerjoin(
             ASSIGNEE, ASSIGNEE.c.id == CONV.c.assignee_id
@@ -66,7 +78,8 @@ def _queue_select() -> sa.Select[Any]:
 
 
 def message_select() -> sa.Select[Any]:
-    """Messages with their author's handle, in MessageView's field order."""
+    """Messages with their author's handle and, for replies on their way to a channel, the
+    delivery's status and error: in MessageView's field order."""
     author = AGENT.alias("author")
     return sa.select(
         MSG.c.id,
@@ -76,7 +89,13 @@ def message_select() -> sa.Select[Any]:
         MSG.c.body,
         MSG.c.sent_at,
         MSG.c.external_id,
-    ).select_from(MSG.outerjoin(author, author.c.id == MSG.c.author_agent_id))
+        DELIVERY.c.status.label("delivery_status"),
+        DELIVERY.c.last_error.label("delivery_error"),
+    ).select_from(
+        MSG.outerjoin(author, author.c.id == MSG.c.author_agent_id).outerjoin(
+            DELIVERY, DELIVERY.c.message_id == MSG.c.id
+        )
+    )
 
 
 def _event_select() -> sa.Select[Any]:
@@ -100,9 +119,10 @@ def _event_views(rows: Iterable[Any]) -> list[EventView]:
 
 
 def _row_to_queue(row: Sequence[Any], tags: tuple[str, ...]) -> QueueRow:
-    # The select's columns are in QueueRow's field order: positional is several times faster
-    # than attribute access on a Row, and the queue builds hundreds of these per refresh.
-    return QueueRow(*(*row, tags))
+    # The select's columns are in QueueRow's field order (the last one, undelivered_at, after
+    # the tags): positional is several times faster than attribute access on a Row, and the
+    # queue builds hundreds of these per refresh.
+    return QueueRow(*(*row[:-1], tags, row[-1] is not None))
 
 
 TAG_SEP = "\x1f"

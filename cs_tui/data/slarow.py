@@ -46,8 +46,26 @@ def facts_from_row(row: Mapping[Any, Any]) -> ConversationFacts:
     )
 
 
+# An undelivered conversation sorts before every deadline: its urgency key is the failure's
+# time moved back this far (earliest failure first among them), on both backends.
+UNDELIVERED_SHIFT = timedelta(days=365_000)
+
+
 def sla_columns(policy: SlaPolicy, row: Mapping[str, Any]) -> dict[str, Any]:
-    """The stored SLA columns for a conversation in the state `row` describes."""
+    """The stored SLA columns for a conversation in the state `row` describes.
+
+    A reply that could not be delivered (`undelivered_at`) puts the conversation on top of
+    its owner's queue, shown, whatever its status, until the delivery is retried or settled."""
+    columns = _deadline_columns(policy, row)
+    undelivered = row.get("undelivered_at")
+    if undelivered is not None:
+        columns["urgency_at"] = undelivered - UNDELIVERED_SHIFT
+        columns["active"] = True
+        columns["hidden_until"] = None
+    return columns
+
+
+def _deadline_columns(policy: SlaPolicy, row: Mapping[str, Any]) -> dict[str, Any]:
     d = deadline(policy, facts_from_row(row))
     status = row["status"]
     hidden_until = None

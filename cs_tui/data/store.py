@@ -12,11 +12,13 @@ from typing import Any
 from cs_tui.clock import Clock, SystemClock
 from cs_tui.data.actions import ActionsMixin
 from cs_tui.data.agents import AgentsMixin
+from cs_tui.data.channels_store import ChannelsMixin
 from cs_tui.data.db import describe, make_engines, prepare_schema
 from cs_tui.data.errors import InvalidInput, NotAllowed, NotFound, StoreError, StoreUnavailable
 from cs_tui.data.ingest import IngestMixin
 from cs_tui.data.kb_store import KnowledgeStore
 from cs_tui.data.kpi_queries import KpiQueriesMixin
+from cs_tui.data.outbox import OutboxMixin
 from cs_tui.data.queries import QueriesMixin
 from cs_tui.data.training_store import TrainingStoreMixin
 from cs_tui.sla import SlaPolicy, default_policy
@@ -25,6 +27,8 @@ __all__ = ["Store", "StoreError", "NotAllowed", "NotFound", "InvalidInput", "Sto
 
 
 class Store(
+    ChannelsMixin,
+    OutboxMixin,
     TrainingStoreMixin,
     ActionsMixin,
     QueriesMixin,

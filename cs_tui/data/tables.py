@@ -22,6 +22,7 @@ META = _table(models.SchemaMeta)
 AGENT = _table(models.Agent)
 CUST = _table(models.Customer)
 CUST_TAG = _table(models.CustomerTag)
+CHANNEL = _table(models.GatewayChannel)
 CONV = _table(models.Conversation)
 CONV_TAG = _table(models.ConversationTag)
 MSG = _table(models.Message)
@@ -30,15 +31,18 @@ ARTICLE = _table(models.Article)
 PHRASE_USE = _table(models.PhraseUse)
 SESSION = _table(models.TrainingSession)
 EVENT = _table(models.Event)
+DELIVERY = _table(models.Delivery)
 
 TABLE_ORDER = (
     META,
     AGENT,
     CUST,
     CUST_TAG,
+    CHANNEL,
     CONV,
     CONV_TAG,
     MSG,
+    DELIVERY,
     DRAFT,
     ARTICLE,
     PHRASE_USE,

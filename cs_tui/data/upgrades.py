@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from cs_tui.data.tables import CONV, SESSION
+from cs_tui.data.tables import CHANNEL, CONV, DELIVERY, SESSION
 
 
 def _v1_to_v2(conn: Connection, dialect: str) -> None:
@@ -16,7 +17,23 @@ def _v1_to_v2(conn: Connection, dialect: str) -> None:
         index.create(conn, checkfirst=True)
 
 
-STEPS: dict[int, Callable] = {1: _v1_to_v2}
+def _v2_to_v3(conn: Connection, dialect: str) -> None:
+    """Schema 3 adds the gateway: channels, the delivery outbox, and two conversation columns
+    (the channel that opened it, when a reply of it could not be delivered). Existing rows keep
+    their values; the new columns start empty (NULL: typed in or imported)."""
+    CHANNEL.create(conn, checkfirst=True)
+    DELIVERY.create(conn, checkfirst=True)
+    present = {c["name"] for c in sa.inspect(conn).get_columns("conversation")}
+    when = "TIMESTAMP WITH TIME ZONE" if dialect == "postgresql" else "VARCHAR(26)"
+    if "source_id" not in present:
+        conn.exec_driver_sql(
+            "ALTER TABLE conversation ADD COLUMN source_id INTEGER REFERENCES gateway_channel (id)"
+        )
+    if "undelivered_at" not in present:
+        conn.exec_driver_sql(f"ALTER TABLE conversation ADD COLUMN undelivered_at {when}")
+
+
+STEPS: dict[int, Callable[[Connection, str], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def upgrade(conn: Connection, from_version: int, dialect: str) -> None:

@@ -77,6 +77,8 @@ class QueueRow:
     updated_at: datetime
     last_message_at: datetime | None
     tags: tuple[str, ...] = ()
+    # A reply could not be delivered to the customer's channel: the row tops its owner's queue.
+    undelivered: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,10 @@ class MessageView:
     body: str
     sent_at: datetime
     external_id: str | None
+    # Agent replies in a conversation of a channel with a webhook: queued, sent, delivered,
+    # read or failed, and why it failed (filled by the conversation query only).
+    delivery_status: str | None = None
+    delivery_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +136,8 @@ class IngestResult:
     touched: set[str] = field(default_factory=set, repr=False)
     # Lines the store would not keep, with the reason (see IngestMixin.ingest_batch).
     refused: list[tuple[IngestRecord, str]] = field(default_factory=list, repr=False)
+    # id() of the records counted as duplicates, for a channel's per-item answer.
+    duplicate_records: set[int] = field(default_factory=set, repr=False)
 
     def add(self, part: IngestResult) -> None:
         self.lines += part.lines
@@ -139,3 +147,90 @@ class IngestResult:
         self.rejected += part.rejected
         self.touched |= part.touched
         self.conversations = len(self.touched)
+
+
+# -- the gateway (channels, inbound messages, the delivery outbox) ------------------------
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    """A gateway channel as anyone may see it: never its token nor its signing secret."""
+
+    id: int
+    name: str
+    kind: str
+    channel_type: str
+    webhook_url: str | None
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ChannelSecrets:
+    """What `channels add` and `channels rotate` show once: the store keeps no readable token."""
+
+    channel: ChannelInfo
+    token: str
+    secret: str
+
+
+@dataclass(frozen=True)
+class ChannelAuth:
+    """What the server needs to authenticate a request and sign the channel's webhooks."""
+
+    id: int
+    name: str
+    kind: str
+    channel_type: str
+    active: bool
+    secret: str
+    webhook_url: str | None
+
+
+@dataclass(frozen=True)
+class InboundItem:
+    """The result of one inbound message: stored, duplicate (already stored) or rejected."""
+
+    index: int
+    status: str
+    message_id: str | None
+    conversation_id: str | None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryJob:
+    """A claimed, due delivery: everything a worker needs to POST it.
+
+    payload: {delivery_id, message_id, conversation_id, customer, agent, author, text, sent_at}.
+    """
+
+    delivery_id: int
+    attempts: int
+    webhook_url: str
+    secret: str
+    payload: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class DeliveryView:
+    delivery_id: int
+    conversation_id: int
+    conversation_external_id: str
+    message_id: int
+    public_message_id: str
+    channel: str
+    status: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def public_message_id(external_id: str | None, message_id: int) -> str:
+    """The id an integration knows a stored message by (webhook payloads, receipts)."""
+    return external_id if external_id else f"cs-{message_id}"

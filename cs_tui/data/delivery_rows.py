@@ -1,0 +1,68 @@
+"""The delivery row a reply writes in its own transaction (the outbox's entry point).
+
+Kept apart from cs_tui.data.outbox (the workers' and agents' side) because the reply path in
+cs_tui.data.actions needs it, and the outbox builds on the actions.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from cs_tui.data.core import StoreCore
+from cs_tui.data.tables import CHANNEL, DELIVERY
+
+
+def delivery_event(
+    store: StoreCore,
+    conn: Connection,
+    actor_id: int | None,
+    conversation_id: int,
+    delivery_id: int,
+    status: str,
+    now: datetime,
+    **extra: Any,
+) -> None:
+    """The change-feed row of a delivery's status (workstations refresh the transcript)."""
+    store._event(
+        conn,
+        actor_id,
+        "delivery",
+        conversation_id,
+        {"delivery_id": delivery_id, "status": status, **extra},
+        at=now,
+    )
+
+
+def queue_delivery(
+    store: StoreCore, conn: Connection, row: dict[str, Any], message_id: int, now: datetime
+) -> int | None:
+    """In the reply's transaction: a queued delivery, due now, when the conversation came
+    from a channel that is active and has a webhook. Its id, or None."""
+    source = row.get("source_id")
+    if source is None:
+        return None
+    channel = conn.execute(
+        sa.select(CHANNEL.c.active, CHANNEL.c.webhook_url).where(CHANNEL.c.id == source)
+    ).first()
+    if channel is None or not channel.active or not channel.webhook_url:
+        return None
+    delivery_id: int = conn.execute(
+        sa.insert(DELIVERY)
+        .values(
+            channel_id=source,
+            message_id=message_id,
+            conversation_id=row["id"],
+            status="queued",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        .returning(DELIVERY.c.id)
+    ).scalar_one()
+    delivery_event(store, conn, None, row["id"], delivery_id, "queued", now)
+    return delivery_id
