@@ -1,0 +1,110 @@
+"""`cs-tui serve`: the gateway server (HTTP intake, receipts, the webhook delivery worker).
+
+One process beside the workstations, on the same store (SQLite or PostgreSQL, from --db like
+every command). See cs_tui.server for what it answers and docs/channels.md for setting it up.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from cs_tui.commands.errors import UserError
+from cs_tui.commands.options import add_store_options
+
+if TYPE_CHECKING:
+    from cs_tui.server.settings import ServerSettings
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="run the gateway server: channel API, receipts and webhook delivery",
+        description="Serve the channel API (POST /api/v1/messages, PATCH /api/v1/messages/ID, "
+        "GET /healthz) and deliver agents' replies to the channels' webhooks. SIGTERM stops "
+        "it cleanly within 10 s. One access-log line per request goes to stderr.",
+    )
+    add_store_options(p)
+    p.add_argument(
+        "--bind",
+        default="127.0.0.1:8080",
+        metavar="HOST:PORT",
+        help="address to listen on (default 127.0.0.1:8080; port 0 picks a free one)",
+    )
+    p.add_argument(
+        "--rate",
+        default="50/s",
+        metavar="N/s",
+        help="requests a second per channel token before 429 (default 50/s)",
+    )
+    p.add_argument(
+        "--burst",
+        type=int,
+        default=200,
+        metavar="N",
+        help="requests a token may send at once above the rate (default 200)",
+    )
+    p.add_argument(
+        "--no-deliver",
+        action="store_true",
+        help="do not run the webhook delivery worker in this process",
+    )
+    p.add_argument(
+        "--retry-base",
+        default="5s",
+        metavar="DURATION",
+        help="first wait before a failed delivery is tried again, doubling after (default 5s)",
+    )
+    p.add_argument(
+        "--give-up",
+        default="24h",
+        metavar="DURATION",
+        help="a delivery still failing this long after the reply fails for good (default 24h)",
+    )
+    p.add_argument("--no-access-log", action="store_true", help="no line per request on stderr")
+    p.set_defaults(handler=run_serve)
+
+
+def settings_from(args: argparse.Namespace) -> ServerSettings:
+    from cs_tui.durations import parse_duration
+    from cs_tui.server.limits import parse_rate
+    from cs_tui.server.serve import parse_bind
+    from cs_tui.server.settings import ServerSettings
+
+    try:
+        host, port = parse_bind(args.bind)
+        rate = parse_rate(args.rate)
+        retry_base = parse_duration(args.retry_base)
+        give_up = parse_duration(args.give_up)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if args.burst < 1:
+        raise UserError("--burst must be at least 1")
+    if retry_base <= 0 or give_up <= 0:
+        raise UserError("--retry-base and --give-up must be above zero")
+    return ServerSettings(
+        host=host,
+        port=port,
+        rate=rate,
+        burst=args.burst,
+        deliver=not args.no_deliver,
+        retry_base_s=retry_base,
+        give_up_s=give_up,
+        access_log=not args.no_access_log,
+    )
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from cs_tui.commands.common import open_store
+    from cs_tui.server.serve import BindError, bind, serve
+
+    settings = settings_from(args)
+    store = open_store(args)
+    try:
+        try:
+            sock = bind(settings.host, settings.port)
+        except BindError as exc:
+            raise UserError(str(exc)) from None
+        return serve(store, settings, sock)
+    finally:
+        store.dispose()

@@ -1,0 +1,33 @@
+"""ServerSettings: everything `cs-tui serve` was told, in one frozen value the app reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cs_tui.server.limits import MAX_BATCH, MAX_BODY
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+SHUTDOWN_S = 10.0
+"""SIGTERM to exit: in-flight requests and deliveries get at most this long."""
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    rate: float = 50.0
+    """Requests a second per channel token (token bucket refill)."""
+    burst: int = 200
+    """Requests a token may send at once before the rate applies."""
+    deliver: bool = True
+    """Run the outbox delivery worker inside this process."""
+    retry_base_s: float = 5.0
+    give_up_s: float = 24 * 3600.0
+    max_body: int = MAX_BODY
+    max_batch: int = MAX_BATCH
+    token_cache_s: float = 1.0
+    """How long a token's channel (or its absence) is remembered: disabling or rotating a
+    channel takes effect within this time."""
+    shutdown_s: float = SHUTDOWN_S
+    access_log: bool = True
