@@ -44,3 +44,36 @@ def test_version_after_global_options_answers_the_same():
     printed, seen = run("--db", "somewhere.db", "--lang", "zh", "--version")
     assert printed == f"cs-tui {__version__}"
     assert seen == {"code": 0, "loaded": []}
+
+
+QUEUE_CHILD = """
+import json, sys
+from cs_tui.cli import main
+
+code = main(sys.argv[1:])
+heavy = ("sqlmodel", "pydantic", "sqlalchemy.orm", "cs_tui.data.models")
+loaded = [m for m in sys.modules if m.startswith(heavy)]
+print(json.dumps({"code": code, "loaded": sorted(loaded)}))
+"""
+
+
+def test_queue_reads_the_store_without_sqlmodel_pydantic_or_the_orm(tmp_path):
+    """The store is read through Core tables (data/schema.py); the models are for new stores."""
+    from cs_tui.data import seed
+    from cs_tui.data.store import Store
+
+    path = tmp_path / "store.db"
+    store = Store.open(str(path))
+    seed.write_demo(store)
+    store.dispose()
+    argv = ["--db", str(path), "--agent", "sam", "queue", "--json", "--limit", "1"]
+    out = subprocess.run(
+        [sys.executable, "-c", QUEUE_CHILD, *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    *printed, last = out.strip().splitlines()
+    assert json.loads(last) == {"code": 0, "loaded": []}
+    assert len(json.loads("\n".join(printed))) == 1

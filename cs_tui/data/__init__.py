@@ -1,7 +1,8 @@
 """The data layer: the only code that opens sessions or writes SQL.
 
-Every module here works on the tables, so the package builds them first. Importing SQLAlchemy and
-SQLModel and building the tables makes about a hundred thousand objects that live as long as the
+Every module here works on the tables, so the package builds them first (as SQLAlchemy Core,
+`schema.py`; the SQLModel models are imported only to create a new store). Importing SQLAlchemy
+and building the tables makes tens of thousands of objects that live as long as the
 process, almost none of them garbage; left running, the cyclic garbage collector walked them
 again and again while they were being made (about a tenth of the data layer's import time). So
 the collector is paused for that, and the result is frozen out of its way afterwards: later full
@@ -28,7 +29,7 @@ def collector_paused() -> Iterator[None]:
 
 def _build_tables() -> None:
     with collector_paused():
-        from cs_tui.data import models  # noqa: F401
+        from cs_tui.data import schema  # noqa: F401
     gc.freeze()
 
 

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeDecorator
 
-from cs_tui.data.models import UTCDateTime, sqlite_text
+from cs_tui.data.coltypes import UTCDateTime, sqlite_text
 
 # One encoder for every value: json.dumps with options builds a new encoder on each call.
 _json_text = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode

@@ -27,7 +27,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from cs_tui.data.errors import StoreError
-from cs_tui.data.models import SCHEMA_VERSION, SQLModel
+from cs_tui.data.schema import SCHEMA_VERSION
 from cs_tui.data.tables import META
 
 WRITE_PATIENCE_S = 10.0  # the longest a write waits for SQLite's write lock in all
@@ -218,7 +218,7 @@ def prepare_schema(engines: Engines) -> int:
             inspector = sa.inspect(conn)
             tables = set(inspector.get_table_names())
             if not tables:
-                SQLModel.metadata.create_all(conn)
+                _create_tables(conn)
                 conn.execute(
                     sa.insert(META).values(key="schema_version", value=str(SCHEMA_VERSION))
                 )
@@ -250,6 +250,18 @@ def prepare_schema(engines: Engines) -> int:
             return SCHEMA_VERSION
     except sa.exc.DatabaseError as exc:
         raise StoreError(_explain(engines.url, exc)) from None
+
+
+def _create_tables(conn: Connection) -> None:
+    """A new store's tables, made from the SQLModel models (their one definition). Only here,
+    when a store is created, are SQLModel and pydantic imported: reading and writing use the
+    same tables as Core (`schema.py`, generated from the models and checked by a test)."""
+    from cs_tui.data import collector_paused
+
+    with collector_paused():
+        from cs_tui.data.models import SQLModel
+
+    SQLModel.metadata.create_all(conn)
 
 
 def _install_dialect_extras(conn: Connection, dialect: str) -> None:

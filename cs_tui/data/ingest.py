@@ -20,8 +20,8 @@ from cs_tui.data import collector_paused
 from cs_tui.data.actions import apply_message, customer_arrived, wake_if_due
 from cs_tui.data.agents import AgentsMixin
 from cs_tui.data.bulk import insert_rows
+from cs_tui.data.coltypes import sqlite_text
 from cs_tui.data.errors import InvalidInput
-from cs_tui.data.models import sqlite_text
 from cs_tui.data.slarow import sla_columns
 from cs_tui.data.tables import AGENT, CONV, CONV_TAG, CUST, EVENT, MSG
 from cs_tui.data.views import AgentInfo, IngestRecord, IngestResult

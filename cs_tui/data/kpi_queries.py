@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cs_tui.data.coltypes import FAR_FUTURE, UTCDateTime
 from cs_tui.data.core import StoreCore
-from cs_tui.data.models import FAR_FUTURE, UTCDateTime
 from cs_tui.data.queries import _queue_select, _row_to_queue
 from cs_tui.data.tables import AGENT, CONV, EVENT, META, MSG
 from cs_tui.data.views import AgentInfo, QueueRow

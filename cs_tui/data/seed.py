@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from cs_tui.data import models
 from cs_tui.data.actions import apply_message
 from cs_tui.data.bulk import insert_rows
+from cs_tui.data.coltypes import FAR_FUTURE, UTCDateTime
 from cs_tui.data.db import reset_sequences
 from cs_tui.data.ingest import write_messages
-from cs_tui.data.models import FAR_FUTURE
+from cs_tui.data.schema import METADATA
 from cs_tui.data.slarow import sla_columns
 from cs_tui.data.tables import AGENT, CONV, CONV_TAG, CUST, CUST_TAG, META, MSG
 from cs_tui.kb import sample_articles
@@ -675,7 +675,6 @@ def rebase(store: Store, delta: timedelta) -> None:
     """
     if delta.total_seconds() < 1:
         return
-    from cs_tui.data.models import FAR_FUTURE, UTCDateTime
 
     def shift(value: datetime | None) -> datetime | None:
         return value if value is None or value >= FAR_FUTURE else value + delta
@@ -684,7 +683,7 @@ def rebase(store: Store, delta: timedelta) -> None:
         return None if value is None else (datetime.fromisoformat(value) + delta).isoformat()
 
     with store._write() as conn:
-        for table in models.SQLModel.metadata.sorted_tables:
+        for table in METADATA.sorted_tables:
             times = [c for c in table.columns if isinstance(c.type, UTCDateTime)]
             if not times:
                 continue

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from cs_tui.data.models import FAR_FUTURE
+from cs_tui.data.coltypes import FAR_FUTURE
 from cs_tui.sla import ConversationFacts, SlaClock, SlaPolicy, deadline
 
 

@@ -2,9 +2,10 @@
 
 Start-up time is measured in bench/ (`python -m bench ui`), never here. This guards how it was
 brought down: modules that only later actions need (search and pinyin, phrases, compliance and
-emotion cues, the knowledge base, role-play, the dashboard's figures, the PostgreSQL dialect)
-stay off the path to the first frame, and the garbage collector, paused while that frame is
-built, runs again once it is out. A fresh interpreter is needed: this one has loaded them all.
+emotion cues, the knowledge base, role-play, the dashboard's figures, the PostgreSQL dialect, the
+SQLModel models with pydantic and the ORM) stay off the path to the first frame, and the garbage
+collector, paused while that frame is built, runs again once it is out. A fresh interpreter is
+needed: this one has loaded them all.
 """
 
 from __future__ import annotations
@@ -30,6 +31,12 @@ LATER = (
     "rapidfuzz",
     "pypinyin",
     "sqlalchemy.dialects.postgresql",
+    # The store is read through Core tables (data/schema.py): the SQLModel models, pydantic and
+    # the ORM are imported only to create a new store.
+    "cs_tui.data.models",
+    "sqlmodel",
+    "pydantic",
+    "sqlalchemy.orm",
 )
 
 CHILD = """
