@@ -1,7 +1,11 @@
-"""One whole message, however long: the transcript cuts very long messages for display."""
+"""One whole message, however long: the transcript cuts very long messages for display.
+
+A reply handed to a channel shows its delivery status too, and why it failed (the receiver's
+words, drawn through safe_text like the message itself)."""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
@@ -10,6 +14,7 @@ from cs_tui.data.views import MessageView
 from cs_tui.i18n import _
 from cs_tui.safe_text import safe
 from cs_tui.screens.modal import CsModal
+from cs_tui.widgets import delivery
 
 FULL_LIMIT = 200_000
 
@@ -33,6 +38,14 @@ class FullMessageScreen(CsModal[None]):
                 else _("Whole message ({count} characters)").format(count=count),
                 single_line=True,
             )
+            status = self.message.delivery_status
+            if status is not None:
+                line = Text(_("Delivery") + ": ")
+                line.append_text(delivery.status_text(status))
+                if status == "failed":
+                    line.append(" — ")
+                    line.append_text(delivery.reason_text(self.message.delivery_error))
+                yield Static(line, classes="delivery")
             yield Static(safe(self.message.body, limit=FULL_LIMIT))
 
     def on_mount(self) -> None:

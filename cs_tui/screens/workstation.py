@@ -43,7 +43,7 @@ from textual.worker import Worker, WorkerFailed, WorkerState
 
 from cs_tui.data.errors import NotAllowed, StoreError
 from cs_tui.data.views import AgentInfo, ConversationDetail, MessageView, QueueFilter, QueueRow
-from cs_tui.i18n import N_, _
+from cs_tui.i18n import N_, _, _n
 from cs_tui.safe_text import clean, safe
 from cs_tui.screens.modal import DIALOG_GROUP, CsModal, target_label
 from cs_tui.widgets import labels
@@ -96,6 +96,7 @@ CONVERSATION_ACTIONS = {
     "priority",
     "history",
     "full_message",
+    "resend",
 }
 TYPING_HIDDEN = CONVERSATION_ACTIONS | {
     "take_next",
@@ -162,7 +163,7 @@ def _binding_state(row: QueueRow | None) -> tuple:
     """What of a row decides which actions the footer offers."""
     if row is None:
         return ()
-    return (row.assignee is None, row.status in ("resolved", "closed"))
+    return (row.assignee is None, row.status in ("resolved", "closed"), row.undelivered)
 
 
 # -- messages from workers -------------------------------------------------------------------
@@ -211,6 +212,13 @@ class ActionDone(Message):
 
 @dataclass
 class ActionFailed(Message):
+    text: str
+
+
+@dataclass
+class Notice(Message):
+    """A key that found nothing to do, and why (a warning, not an error)."""
+
     text: str
 
 
@@ -284,6 +292,7 @@ class WorkstationScreen(Screen):
         Binding("i", "customer_tab", N_("Customer"), show=False, id="ws.customer"),
         Binding("ctrl+k", "knowledge", N_("Knowledge"), id="ws.knowledge"),
         Binding("v", "full_message", N_("Whole message"), show=False, id="ws.full_message"),
+        Binding("u", "resend", N_("Resend"), id="ws.resend"),
         Binding("f6", "cycle_pane", N_("Next pane"), show=False, id="ws.next_pane"),
     ]
 
@@ -350,6 +359,8 @@ class WorkstationScreen(Screen):
         yield CsFooter()
 
     def on_mount(self) -> None:
+        keymap: dict[str, str] = getattr(self.app, "keymap", {})
+        self.query_one(Transcript).resend_key = keymap.get("ws.resend", "u").split(",")[0]
         self.query_one("#queue-filter", Input).display = False
         self.query_one("#findings", Static).display = False
         self._update_queue_title()
@@ -965,6 +976,10 @@ class WorkstationScreen(Screen):
                 return row.status not in ("resolved", "closed")
             if action == "full_message":
                 return self.detail is not None and self.query_one(Transcript).longest() is not None
+            if action == "resend":
+                return row.undelivered or (
+                    self.detail is not None and bool(self.query_one(Transcript).failed())
+                )
         if action == "toggle_side":
             return True if self.narrow else None
         return True
@@ -1035,6 +1050,10 @@ class WorkstationScreen(Screen):
     @on(ActionFailed)
     def _action_failed(self, message: ActionFailed) -> None:
         self.notify(message.text, severity="error", markup=False, timeout=6)
+
+    @on(Notice)
+    def _notice(self, message: Notice) -> None:
+        self._say(message.text)
 
     async def _ask(self, dialog: CsModal[T]) -> T | None:
         """Show `dialog` and wait for its answer (None when it was cancelled)."""
@@ -1363,6 +1382,44 @@ class WorkstationScreen(Screen):
             )
             return
         self.app.push_screen(FullMessageScreen(message, label))
+
+    def action_resend(self) -> None:
+        """Send the failed replies of the target conversation again: every failed delivery in
+        it goes back to the outbox as a new attempt (the `serve` worker picks it up), so a
+        customer gets all the replies they missed, oldest first."""
+        row = self._target_or_say()
+        if row is not None:
+            self._resend_worker(row)
+
+    @work(thread=True, group="action", exit_on_error=False)
+    def _resend_worker(self, row: QueueRow) -> None:
+        label = target_label(row.external_id, row.customer_name)
+        done = 0
+        try:
+            failed = self.store.deliveries(self.agent, status="failed", conversation_id=row.id)
+            for item in sorted(failed, key=lambda d: d.delivery_id):
+                self.store.retry_delivery(self.agent, item.delivery_id)
+                done += 1
+        except StoreError as exc:
+            self.post_message(ActionFailed(store_message(exc)))
+            if done:
+                self.post_message(ActionDone(row.id, ""))
+            return
+        if not done:
+            self.post_message(
+                Notice(
+                    _("Nothing to resend in {target}: no reply of it failed to arrive.").format(
+                        target=label
+                    )
+                )
+            )
+            return
+        text = _n(
+            "Resending {count} reply in {target}: queued again",
+            "Resending {count} replies in {target}: queued again",
+            done,
+        ).format(count=done, target=label)
+        self.post_message(ActionDone(row.id, text))
 
     # -- filters -------------------------------------------------------------------------
 

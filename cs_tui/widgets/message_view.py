@@ -23,7 +23,7 @@ from cs_tui.data.views import ConversationDetail, MessageView
 from cs_tui.i18n import _, _n
 from cs_tui.safe_text import one_line, safe
 from cs_tui.sla import SlaPolicy
-from cs_tui.widgets import labels
+from cs_tui.widgets import delivery, labels
 from cs_tui.widgets.sla_badge import STYLES, SYMBOLS, countdown_text, sla_state, state_word
 
 BODY_LIMIT = 4000
@@ -59,7 +59,9 @@ def author_label(message: MessageView, customer_name: str) -> Text:
     return Text(_("System"))
 
 
-def render_message(message: MessageView, customer_name: str, now: datetime) -> Text:
+def render_message(
+    message: MessageView, customer_name: str, now: datetime, resend_key: str = "u"
+) -> Text:
     kind = message.author_kind
     head = Text()
     marker = {"customer": "< ", "agent": "> ", "note": "# ", "system": "- "}.get(kind, "  ")
@@ -68,6 +70,12 @@ def render_message(message: MessageView, customer_name: str, now: datetime) -> T
     label.stylize(AUTHOR_STYLES.get(kind, ""))
     head.append_text(label)
     head.append("  " + local_time(message.sent_at, now), style="dim")
+    status = message.delivery_status
+    if status is not None:
+        # Only replies handed to a channel's outbox have one: an imported conversation, or one
+        # whose channel has no webhook, shows nothing here.
+        head.append("  ")
+        head.append_text(delivery.status_text(status))
     body_style = {"system": "dim italic", "note": "yellow"}.get(kind, "")
     body = safe(message.body, style=body_style, limit=BODY_LIMIT)
     indent = Text("  ")
@@ -76,7 +84,20 @@ def render_message(message: MessageView, customer_name: str, now: datetime) -> T
     out.append("\n")
     out.append_text(indent)
     out.append_text(_indent(body))
+    if status == "failed":
+        out.append("\n")
+        out.append_text(failure_line(message, resend_key))
     return out
+
+
+def failure_line(message: MessageView, resend_key: str) -> Text:
+    """Under a failed reply: why it failed (the receiver's words, drawn safe) and the key that
+    sends it again."""
+    line = Text("  ")
+    line.append(delivery.MARKS["failed"] + " " + _("Not delivered") + ": ", style="bold red")
+    line.append_text(delivery.reason_text(message.delivery_error))
+    line.append("  " + _("({key}: resend)").format(key=one_line(resend_key, limit=16)), style="dim")
+    return line
 
 
 def _indent(body: Text) -> Text:
@@ -190,6 +211,8 @@ class Transcript(VerticalScroll, can_focus=True):
         self.messages: list[MessageView] = []
         self.customer_name = ""
         self.hidden_before = 0
+        self.resend_key = "u"
+        """The key shown under a failed reply (the screen sets it from the key map)."""
         self._body = Static("", id="transcript-body")
 
     def compose(self) -> ComposeResult:
@@ -212,6 +235,10 @@ class Transcript(VerticalScroll, can_focus=True):
         self.messages.append(message)
         self._redraw()
 
+    def failed(self) -> list[MessageView]:
+        """The replies shown whose delivery failed, oldest first."""
+        return [m for m in self.messages if m.delivery_status == "failed"]
+
     def _redraw(self) -> None:
         now = self.clock.now()
         parts: list[Text] = []
@@ -227,7 +254,7 @@ class Transcript(VerticalScroll, can_focus=True):
                 )
             )
         for message in self.messages:
-            parts.append(render_message(message, self.customer_name, now))
+            parts.append(render_message(message, self.customer_name, now, self.resend_key))
         self._body.update(Group(*parts) if parts else Text(""))
         self.call_after_refresh(self.scroll_end, animate=False)
 

@@ -29,7 +29,7 @@ from cs_tui.data.views import QueueRow
 from cs_tui.i18n import N_
 from cs_tui.safe_text import clean, one_line
 from cs_tui.sla import SlaPolicy
-from cs_tui.widgets import labels
+from cs_tui.widgets import delivery, labels
 from cs_tui.widgets.sla_badge import STYLES, SYMBOLS, countdown_text, sla_state
 
 WINDOW = 200
@@ -77,6 +77,7 @@ class QueueList(ScrollView, can_focus=True):
         "queue-list--placeholder",
         "queue-list--dim",
         "queue-list--tags",
+        "queue-list--undelivered",
     }
     DEFAULT_CSS = """
     QueueList {
@@ -89,6 +90,7 @@ class QueueList(ScrollView, can_focus=True):
     QueueList > .queue-list--placeholder { color: $text-muted; }
     QueueList > .queue-list--dim { color: $text-muted; }
     QueueList > .queue-list--tags { color: $secondary; }
+    QueueList > .queue-list--undelivered { color: $text; background: $error; text-style: bold; }
     """
 
     cursor: reactive[int] = reactive(0, repaint=False, init=False)
@@ -351,7 +353,7 @@ class QueueList(ScrollView, can_focus=True):
                 "base": self.rich_style,
                 **{
                     name: self.get_component_rich_style(f"queue-list--{name}")
-                    for name in ("cursor", "placeholder", "dim", "tags")
+                    for name in ("cursor", "placeholder", "dim", "tags", "undelivered")
                 },
             }
         return self._style_cache
@@ -472,6 +474,18 @@ class QueueList(ScrollView, can_focus=True):
         preview = clean(row.preview, single_line=True)
         tags = clean(" ".join(f"#{t}" for t in row.tags), single_line=True)
         assignee = one_line(row.assignee) or "-"
+        # A reply that never reached the customer: the state word opens the preview, where the
+        # eye reads on from the clock (a word, so it reads without colour too).
+        state: list[Segment] = []
+        preview_width = layout.preview
+        if row.undelivered:
+            word = delivery.undelivered_label()
+            state_width = min(cell_len(word), max(0, preview_width - 4))
+            if state_width:
+                # Its own colours even under the cursor: the word stays a badge on any row.
+                undelivered = base + styles["undelivered"]
+                state = [Segment(fit(word, state_width), undelivered), Segment(" ", plain)]
+                preview_width -= state_width + 1
         if layout.lines_per_row == 1:
             return [
                 Segment(" ", plain),
@@ -479,7 +493,8 @@ class QueueList(ScrollView, can_focus=True):
                 Segment(" ", plain),
                 Segment(fit(name, layout.name), plain + Style(bold=True)),
                 Segment(" ", plain),
-                Segment(fit(preview, layout.preview), plain),
+                *state,
+                Segment(fit(preview, preview_width), plain),
                 Segment(" ", plain),
                 Segment(fit(tags, layout.tags), tag_style),
                 Segment(" ", plain),
@@ -494,7 +509,7 @@ class QueueList(ScrollView, can_focus=True):
                 Segment(" ", plain),
                 Segment(fit(assignee, layout.assignee).rstrip().rjust(layout.assignee), dim),
             ]
-        segments = [Segment(fit(preview, layout.preview), dim)]
+        segments = [*state, Segment(fit(preview, preview_width), dim)]
         if layout.tags:
             segments += [Segment(" ", plain), Segment(fit(tags, layout.tags), tag_style)]
         return segments
