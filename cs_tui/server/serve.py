@@ -14,6 +14,7 @@ the bound, a watchdog ends the process with status 1.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import socket
@@ -110,8 +111,20 @@ def _overdue() -> None:
     os._exit(1)
 
 
+def log_to_stderr() -> None:
+    """The delivery worker's lines (cs_tui.* loggers: delivery ids and status codes, never
+    text) go to stderr beside the access log, prefixed so a reader tells them apart."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("cs-tui serve: %(name)s: %(message)s"))
+    root = logging.getLogger("cs_tui")
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    root.propagate = False
+
+
 def serve(store: Store, settings: ServerSettings, sock: socket.socket) -> int:
     """Serve until told to stop; 0 after a clean stop."""
+    log_to_stderr()
     app = create_app(store, settings)
     state: GatewayState = app.state.gateway
     config = uvicorn.Config(
