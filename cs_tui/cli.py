@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "cs_tui.commands.team_cmd",
     "cs_tui.commands.training_cmd",
     "cs_tui.commands.report_cmd",
+    "cs_tui.commands.channels_cmd",
     "cs_tui.commands.serve_cmd",
 )
 

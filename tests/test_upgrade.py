@@ -96,7 +96,9 @@ def make_v2(store_url: str, clock) -> None:
     """A schema-2 store: today's tables minus the gateway's, with version 2 recorded."""
     store = Store.open(store_url, clock=clock)
     alice = store.ensure_agent("alice")
-    cid = store.create_conversation(external_id="V2-1", customer_handle="wx-2", customer_name="李雷")
+    cid = store.create_conversation(
+        external_id="V2-1", customer_handle="wx-2", customer_name="李雷"
+    )
     store.post_customer_message(cid, "第二版的消息")
     store.claim(alice, cid)
     store.post_reply(alice, cid, "您好,我来帮您查")

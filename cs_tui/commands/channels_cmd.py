@@ -1,0 +1,296 @@
+"""Gateway commands: `channels` (the integrations) and `deliveries` (replies on their way out).
+
+Channels are the team's set-up, so their commands are a supervisor's (anyone's while the team
+has none, as for `agents`). `channels add` and `channels rotate` print the inbound token and the
+signing secret once: the store keeps only the token's hash, so a lost token is replaced by
+rotating, never read back. `deliveries` lists what `cs-tui serve` sends to the channels'
+webhooks; `deliveries retry` sends a failed one again (the conversation's owner or a
+supervisor).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from cs_tui.commands.common import out, print_json, settings_for
+from cs_tui.commands.errors import UserError
+from cs_tui.commands.options import add_agent_option, add_store_options
+from cs_tui.commands.team_cmd import acting_agent, with_store
+from cs_tui.data.views import AgentInfo, ChannelInfo, ChannelSecrets, DeliveryView
+
+if TYPE_CHECKING:
+    from cs_tui.data.store import Store
+
+CHANNEL_TYPES = ("chat", "ticket", "email", "social")
+DELIVERY_STATUSES = ("queued", "sent", "delivered", "read", "failed")
+SHOWN_ONCE = (
+    "The token and the secret are shown once: the store keeps only the token's hash. "
+    "Keep them now; `cs-tui channels rotate NAME` makes new ones."
+)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    add_store_options(p)
+    add_agent_option(p)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    channels = sub.add_parser(
+        "channels", help="gateway channels: add, list, show, rotate, disable, enable"
+    )
+    csub = channels.add_subparsers(dest="channels_command", metavar="ACTION", required=True)
+    p = csub.add_parser(
+        "add",
+        help="add a channel and print its token and signing secret, once (supervisors)",
+        description="An API channel: an integration posts customers' messages to "
+        "`cs-tui serve` with the token and receives agents' replies, signed with the secret, "
+        "at the webhook URL.",
+    )
+    _common(p)
+    p.add_argument("kind", choices=("api",), help="the kind of channel (api)")
+    p.add_argument("name", metavar="NAME", help="lowercase letters, digits, '_' and '-'")
+    p.add_argument(
+        "--webhook-url", required=True, metavar="URL", help="where replies are POSTed (http/https)"
+    )
+    p.add_argument(
+        "--type",
+        dest="channel_type",
+        choices=CHANNEL_TYPES,
+        default="chat",
+        help="the SLA channel of the conversations it opens (default: chat)",
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=run_channels_add)
+
+    p = csub.add_parser("list", help="every channel (supervisors)")
+    _common(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=run_channels_list)
+
+    for action, helptext, handler in (
+        ("show", "one channel (supervisors)", "run_channels_show"),
+        ("rotate", "new token and secret; the old ones stop working (supervisors)", "run_rotate"),
+        ("disable", "refuse its token and hold its deliveries (supervisors)", "run_disable"),
+        ("enable", "enable a disabled channel again (supervisors)", "run_enable"),
+    ):
+        p = csub.add_parser(action, help=helptext)
+        _common(p)
+        p.add_argument("name", metavar="NAME")
+        p.add_argument("--json", action="store_true")
+        p.set_defaults(handler=globals()[handler])
+
+    p = sub.add_parser(
+        "deliveries",
+        help="replies on their way to the channels' webhooks; `deliveries retry ID` resends one",
+    )
+    _common(p)
+    p.add_argument("--status", choices=DELIVERY_STATUSES, help="only this status")
+    p.add_argument("--conversation", metavar="CONVERSATION_ID", help="only this conversation")
+    p.add_argument("--limit", type=int, default=200, metavar="N")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=run_deliveries)
+    dsub = p.add_subparsers(dest="deliveries_command", metavar="ACTION")
+    r = dsub.add_parser("retry", help="send a failed delivery again now (its owner, supervisors)")
+    _common(r)
+    r.add_argument("delivery_id", type=int, metavar="DELIVERY_ID")
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(handler=run_deliveries_retry)
+
+
+# -- who is asking -----------------------------------------------------------------------
+
+
+def channel_manager(store: Store, args: argparse.Namespace) -> AgentInfo | None:
+    """The actor of a channel command; None while the team has no supervisor yet, when an
+    unknown handle may set the store up (as for `agents add`)."""
+    from cs_tui.config import resolve_agent
+
+    handle = resolve_agent(getattr(args, "agent", None), settings_for(args))
+    found = store.get_agent(handle)
+    if found is None and store.has_supervisor():
+        raise UserError(f"{handle!r} is not in this team: only a supervisor may manage channels")
+    return found
+
+
+# -- printing ----------------------------------------------------------------------------
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def channel_dict(c: ChannelInfo) -> dict[str, Any]:
+    return {
+        "name": c.name,
+        "kind": c.kind,
+        "type": c.channel_type,
+        "webhook_url": c.webhook_url,
+        "active": c.active,
+        "created_at": _when(c.created_at),
+        "updated_at": _when(c.updated_at),
+    }
+
+
+def _print_secrets(made: ChannelSecrets, as_json: bool, verb: str) -> None:
+    if as_json:
+        print_json(
+            {
+                **channel_dict(made.channel),
+                "token": made.token,
+                "secret": made.secret,
+                "shown_once": True,
+            }
+        )
+    else:
+        c = made.channel
+        out(f"{verb} channel {c.name} ({c.kind}, {c.channel_type}) -> {c.webhook_url or '-'}")
+        out(f"token:  {made.token}")
+        out(f"secret: {made.secret}")
+        out(SHOWN_ONCE)
+        return
+    print(SHOWN_ONCE, file=sys.stderr)
+
+
+def _print_channel(c: ChannelInfo, as_json: bool) -> None:
+    if as_json:
+        print_json(channel_dict(c))
+        return
+    out(f"name:     {c.name}")
+    out(f"kind:     {c.kind}")
+    out(f"type:     {c.channel_type}")
+    out(f"webhook:  {c.webhook_url or '-'}")
+    out(f"state:    {'active' if c.active else 'disabled'}")
+    out(f"created:  {c.created_at.astimezone().strftime('%Y-%m-%d %H:%M:%S')}")
+
+
+def delivery_dict(d: DeliveryView) -> dict[str, Any]:
+    return {
+        "delivery_id": d.delivery_id,
+        "conversation_id": d.conversation_external_id,
+        "message_id": d.public_message_id,
+        "channel": d.channel,
+        "status": d.status,
+        "attempts": d.attempts,
+        "last_error": d.last_error,
+        "next_attempt_at": _when(d.next_attempt_at),
+        "created_at": _when(d.created_at),
+        "updated_at": _when(d.updated_at),
+    }
+
+
+def _delivery_line(d: DeliveryView) -> str:
+    from cs_tui.safe_text import clean
+
+    line = (
+        f"{d.delivery_id:>8}  {d.status:<9} {d.attempts:>3}  {d.channel:<16} "
+        f"{clean(d.conversation_external_id, single_line=True)}  "
+        f"{clean(d.public_message_id, single_line=True)}"
+    )
+    if d.status == "queued" and d.next_attempt_at is not None:
+        line += f"  next {d.next_attempt_at.astimezone().strftime('%H:%M:%S')}"
+    if d.last_error:
+        line += f"\n          {clean(d.last_error, single_line=True)}"
+    return line
+
+
+# -- channels ----------------------------------------------------------------------------
+
+
+@with_store
+def run_channels_add(args: argparse.Namespace, store: Store) -> int:
+    made = store.add_channel(
+        channel_manager(store, args),
+        args.kind,
+        args.name,
+        channel_type=args.channel_type,
+        webhook_url=args.webhook_url,
+    )
+    _print_secrets(made, args.json, "added")
+    return 0
+
+
+@with_store
+def run_channels_list(args: argparse.Namespace, store: Store) -> int:
+    channels = store.list_channels(channel_manager(store, args))
+    if args.json:
+        print_json([channel_dict(c) for c in channels])
+        return 0
+    if not channels:
+        out("(no channels)")
+        return 0
+    out(f"{'NAME':<20} {'KIND':<6} {'TYPE':<7} {'STATE':<9} WEBHOOK")
+    for c in channels:
+        state = "active" if c.active else "disabled"
+        out(f"{c.name:<20} {c.kind:<6} {c.channel_type:<7} {state:<9} {c.webhook_url or '-'}")
+    return 0
+
+
+@with_store
+def run_channels_show(args: argparse.Namespace, store: Store) -> int:
+    _print_channel(store.channel(channel_manager(store, args), args.name), args.json)
+    return 0
+
+
+@with_store
+def run_rotate(args: argparse.Namespace, store: Store) -> int:
+    _print_secrets(
+        store.rotate_channel(channel_manager(store, args), args.name), args.json, "rotated"
+    )
+    return 0
+
+
+def _set_active(args: argparse.Namespace, store: Store, active: bool) -> int:
+    changed = store.set_channel_active(channel_manager(store, args), args.name, active)
+    if args.json:
+        print_json(channel_dict(changed))
+    else:
+        out(f"channel {changed.name} is {'enabled' if active else 'disabled'}")
+    return 0
+
+
+@with_store
+def run_disable(args: argparse.Namespace, store: Store) -> int:
+    return _set_active(args, store, False)
+
+
+@with_store
+def run_enable(args: argparse.Namespace, store: Store) -> int:
+    return _set_active(args, store, True)
+
+
+# -- deliveries --------------------------------------------------------------------------
+
+
+@with_store
+def run_deliveries(args: argparse.Namespace, store: Store) -> int:
+    actor = acting_agent(store, args)
+    cid = store.conversation_id(args.conversation) if args.conversation else None
+    found = store.deliveries(
+        actor, status=args.status, conversation_id=cid, limit=max(1, args.limit)
+    )
+    if args.json:
+        print_json([delivery_dict(d) for d in found])
+        return 0
+    if not actor.is_supervisor:
+        print("(deliveries of your conversations; supervisors see the team's)", file=sys.stderr)
+    if not found:
+        out("(no deliveries)")
+        return 0
+    out(f"{'ID':>8}  {'STATUS':<9} {'TRY':>3}  {'CHANNEL':<16} CONVERSATION  MESSAGE")
+    for d in found:
+        out(_delivery_line(d))
+    return 0
+
+
+@with_store
+def run_deliveries_retry(args: argparse.Namespace, store: Store) -> int:
+    actor = acting_agent(store, args)
+    again = store.retry_delivery(actor, args.delivery_id)
+    if args.json:
+        print_json(delivery_dict(again))
+    else:
+        out(f"delivery {again.delivery_id} is queued again ({again.attempts} attempts so far)")
+    return 0
