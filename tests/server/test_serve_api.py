@@ -25,6 +25,7 @@ CHANNELS = {
     "flood": True,
     "receipts": True,
     "other": True,
+    "rotating": True,
     "off": False,
 }
 JSON = {"Content-Type": "application/json"}
@@ -275,6 +276,21 @@ def test_receipts_update_this_channels_deliveries_only(gateway):
     assert good.status_code == 200
     assert good.json()["status"] == "delivered"
     assert store.delivery(deliveries[0].delivery_id).status == "delivered"
+
+
+def test_disabling_or_rotating_a_channel_takes_effect_within_a_second(gateway):
+    store = gateway.store
+    assert post(gateway, "rotating", message("t1", conversation="rot-1")).status_code == 201
+    store.set_channel_active(None, "rotating", False)
+    time.sleep(1.2)  # the server remembers a token's channel for at most one second
+    assert post(gateway, "rotating", message("t2", conversation="rot-1")).status_code == 403
+    store.set_channel_active(None, "rotating", True)
+    old = gateway.tokens["rotating"]
+    gateway.tokens["rotating"] = store.rotate_channel(None, "rotating").token
+    time.sleep(1.2)
+    assert post(gateway, "rotating", message("t3", conversation="rot-1")).status_code == 201
+    gateway.tokens["old"] = old
+    assert post(gateway, "old", message("t4", conversation="rot-1")).status_code == 401
 
 
 LINE = re.compile(r"^\S+ (GET|POST|PATCH|PUT|DELETE) /\S* \d{3} \d+\.\dms \d+B$")
