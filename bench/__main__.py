@@ -16,6 +16,7 @@ SUITES = {
     "team": "bench.team_bench",
     "report": "bench.report_bench",
     "cli": "bench.cli_bench",
+    "channels": "bench.channels_bench",
 }
 
 
