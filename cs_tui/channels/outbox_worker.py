@@ -1,0 +1,431 @@
+"""The delivery worker: POSTs the outbox's due deliveries to their channels' webhooks.
+
+The reply and its delivery row are committed together by the workstation (the transactional
+outbox); this worker, inside `cs-tui serve`, only moves rows from `queued` to `sent` or `failed`.
+
+- **Claims with a lease.** `claim_deliveries` marks a batch as ours until now + `lease_s` (longer
+  than a POST may take). A process killed with SIGKILL leaves its claims behind; they become due
+  again when the lease runs out, so every delivery is POSTed at least once (the receiver
+  de-duplicates on `X-CS-Delivery`, the same on every attempt). Two processes never hold the same
+  row at the same time: the claim is one write transaction (SKIP LOCKED on PostgreSQL).
+- **Concurrency.** Up to `concurrency` POSTs at once over one shared httpx.AsyncClient (HTTP
+  keep-alive to each receiver). Store calls block, so they run in threads; the results of many
+  POSTs are written back in one thread hop.
+- **Noticing new work.** Idle, the worker sleeps until the next due delivery, at most
+  `max_sleep_s`, and looks at the store's change feed every `idle_tick_s` (SQLite's data_version
+  costs microseconds; on PostgreSQL the LISTEN thread wakes it), so a reply committed by a
+  workstation is POSTed within a fraction of a second without hammering the store.
+  `wake()` makes it look at once (a reply written by this process).
+- **Outcomes.** 2xx: sent. Timeouts (connect `connect_timeout_s`, whole request
+  `total_timeout_s`), connection errors, 429 and 5xx: tried again on the RetrySchedule (honouring
+  Retry-After) until the give-up age, then failed. Redirects are not followed: a receiver that
+  moved must be reconfigured, so 3xx and any other 4xx fail at once with "HTTP <status>: <first
+  200 bytes of the answer>" as the reason. Reasons are printable, at most 300 characters, and never
+  hold the channel's secret.
+- **Stopping.** When `stop` is set: no new claims, in-flight POSTs finish and their results are
+  written; the caller bounds how long that may take (and cancels after that: an unfinished
+  delivery keeps its lease and is sent again later, never lost).
+
+Nothing a customer or agent wrote is logged: log lines name delivery ids and status codes only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+import httpx
+
+from cs_tui import __version__
+from cs_tui.channels.retry import RetrySchedule, parse_retry_after
+from cs_tui.channels.signing import sign
+from cs_tui.data.errors import StoreError
+from cs_tui.data.views import DeliveryJob
+from cs_tui.data.watch import ChangeWatcher
+from cs_tui.safe_text import clean
+
+if TYPE_CHECKING:
+    from cs_tui.data.store import Store
+
+log = logging.getLogger("cs_tui.channels.outbox")
+T = TypeVar("T")
+
+REASON_LIMIT = 300  # the store keeps at most this many characters of a reason
+BODY_EXCERPT = 200  # bytes of a refusing receiver's answer kept in the reason
+USER_AGENT = f"cs-tui/{__version__}"
+RETRY_STATUSES = frozenset({408, 425, 429})  # plus every 5xx
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt came to, waiting to be written to the store."""
+
+    delivery_id: int
+    kind: Literal["sent", "retry", "failed"]
+    status_code: int | None
+    error: str | None = None
+    at: datetime | None = None  # retry: when to try again
+
+
+@dataclass
+class WorkerStats:
+    """Counters for `serve`'s health line and the benchmark."""
+
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    store_errors: int = 0
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        owner: str,
+        client: httpx.AsyncClient | None = None,
+        schedule: RetrySchedule | None = None,
+        concurrency: int = 32,
+        lease_s: float = 60.0,
+        connect_timeout_s: float = 5.0,
+        total_timeout_s: float = 10.0,
+        idle_tick_s: float = 0.1,
+        max_sleep_s: float = 1.0,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        if lease_s <= total_timeout_s:
+            raise ValueError("the lease must outlast a POST, or two processes could send it")
+        self.store = store
+        self.owner = owner
+        self.schedule = schedule or RetrySchedule()
+        self.concurrency = concurrency
+        self.lease_s = lease_s
+        self.connect_timeout_s = connect_timeout_s
+        self.total_timeout_s = total_timeout_s
+        self.idle_tick_s = idle_tick_s
+        self.max_sleep_s = max_sleep_s
+        self.stats = WorkerStats()
+        self._claim_min = max(1, concurrency // 2)
+        self._client = client
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._woken_early = False
+        self._outcomes: list[Outcome] = []
+        self._outcomes_ready: asyncio.Event | None = None
+        self._closing = False
+
+    # -- public ---------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Look for due deliveries now (a reply was just written). Safe from any thread."""
+        loop, event = self._loop, self._wake
+        if loop is None or event is None:
+            self._woken_early = True
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            event.set()
+        else:
+            with contextlib.suppress(RuntimeError):  # the loop has closed: nothing to wake
+                loop.call_soon_threadsafe(event.set)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until `stop` is set, then let in-flight POSTs finish and record them."""
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._outcomes_ready = asyncio.Event()
+        self._closing = False
+        if self._woken_early:
+            self._wake.set()
+        client = self._client or self._new_client()
+        watcher = await self._watcher()
+        pending: set[asyncio.Task[None]] = set()
+        writer = asyncio.create_task(self._write_outcomes(), name="cs-tui-outbox-results")
+        try:
+            more = True  # look once at start: a previous run may have left due rows
+            while not stop.is_set():
+                pending = {t for t in pending if not t.done()}
+                free = self.concurrency - len(pending)
+                if free == 0 or (more and free < self._claim_min):
+                    # Busy: claim again when a good part of the slots is free, not per slot
+                    # (a claim is a write transaction; one per finished POST halves throughput).
+                    await _first_of([*pending], stop)
+                    continue
+                if more:
+                    none: list[DeliveryJob] = []
+                    jobs = await self._blocking(
+                        self.store.claim_deliveries, self.owner, free, self.lease_s, default=none
+                    )
+                    self.stats.claimed += len(jobs)
+                    for job in jobs:
+                        pending.add(asyncio.create_task(self._deliver(client, job)))
+                    more = len(jobs) == free
+                    if more:
+                        continue
+                more = await self._idle(stop, watcher)
+        finally:
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+            # Not cancelled: a cancelled thread hop would return while its write still runs.
+            self._closing = True
+            self._outcomes_ready.set()
+            await writer
+            if self._client is None:
+                await client.aclose()
+            if watcher is not None:
+                await asyncio.to_thread(watcher.close)
+            self._loop = None
+            self._wake = None
+
+    # -- one delivery -----------------------------------------------------------------------
+
+    async def _deliver(self, client: httpx.AsyncClient, job: DeliveryJob) -> None:
+        try:
+            outcome = await self._attempt(client, job)
+        except Exception as exc:  # a bug must not kill the worker; the lease brings it back
+            log.error("delivery %d: unexpected %s", job.delivery_id, type(exc).__name__)
+            return
+        self._record(outcome)
+
+    async def _attempt(self, client: httpx.AsyncClient, job: DeliveryJob) -> Outcome:
+        body = json.dumps(job.payload, ensure_ascii=False, separators=(",", ":"), default=_iso)
+        raw = body.encode("utf-8")
+        timestamp = int(self.store.clock.now().timestamp())
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            "X-CS-Delivery": str(job.delivery_id),
+            "X-CS-Timestamp": str(timestamp),
+            "X-CS-Signature": sign(job.secret, timestamp, raw),
+        }
+        try:
+            async with asyncio.timeout(self.total_timeout_s):
+                async with client.stream(
+                    "POST", job.webhook_url, content=raw, headers=headers
+                ) as response:
+                    excerpt = await _read_some(response, BODY_EXCERPT)
+                    status = response.status_code
+                    retry_after = response.headers.get("Retry-After")
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            return self._retry(job, None, _timeout_reason(exc, self))
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL):
+            return self._failed(job, None, "the webhook URL cannot be used: check the channel")
+        except httpx.TransportError as exc:
+            return self._retry(job, None, f"connection failed: {_exc_line(exc)}")
+        if 200 <= status < 300:
+            return Outcome(job.delivery_id, "sent", status)
+        reason = f"HTTP {status}: {_printable(excerpt)}".rstrip(": ")
+        if status >= 500 or status in RETRY_STATUSES:
+            seconds = parse_retry_after(retry_after, self.store.clock.now())
+            return self._retry(job, status, reason, retry_after_s=seconds)
+        return self._failed(job, status, reason)
+
+    def _retry(
+        self,
+        job: DeliveryJob,
+        status: int | None,
+        reason: str,
+        *,
+        retry_after_s: float | None = None,
+    ) -> Outcome:
+        now = self.store.clock.now()
+        at = self.schedule.next_attempt(
+            now=now, created_at=job.created_at, attempts=job.attempts, retry_after_s=retry_after_s
+        )
+        if at is None:
+            why = f"gave up after {job.attempts} attempts: {reason}"
+            return self._failed(job, status, why)
+        return Outcome(job.delivery_id, "retry", status, _bounded(reason, job.secret), at)
+
+    def _failed(self, job: DeliveryJob, status: int | None, reason: str) -> Outcome:
+        return Outcome(job.delivery_id, "failed", status, _bounded(reason, job.secret))
+
+    # -- writing results -----------------------------------------------------------------------
+
+    def _record(self, outcome: Outcome) -> None:
+        self._outcomes.append(outcome)
+        if outcome.kind == "sent":
+            self.stats.sent += 1
+        elif outcome.kind == "retry":
+            self.stats.retried += 1
+            log.info(
+                "delivery %d: will retry (status %s)", outcome.delivery_id, outcome.status_code
+            )
+        else:
+            self.stats.failed += 1
+            log.warning("delivery %d: failed (status %s)", outcome.delivery_id, outcome.status_code)
+        if self._outcomes_ready is not None:
+            self._outcomes_ready.set()
+
+    async def _write_outcomes(self) -> None:
+        """Write results as they come, many per thread hop (one per POST would cost a hop
+        and a transaction each)."""
+        assert self._outcomes_ready is not None
+        while True:
+            await self._outcomes_ready.wait()
+            self._outcomes_ready.clear()
+            await self._flush()
+            if self._closing:
+                return
+
+    async def _flush(self) -> None:
+        while self._outcomes:
+            batch, self._outcomes = self._outcomes, []
+            await asyncio.to_thread(self._store_outcomes, batch)
+
+    def _store_outcomes(self, batch: list[Outcome]) -> None:
+        for outcome in batch:
+            for attempt in range(2):
+                try:
+                    self._store_outcome(outcome)
+                    break
+                except StoreError as exc:
+                    # Given up: the lease runs out and the delivery is tried again (at least
+                    # once, never lost).
+                    if attempt == 1:
+                        self.stats.store_errors += 1
+                        log.warning(
+                            "delivery %d: result not recorded (%s)", outcome.delivery_id, exc.code
+                        )
+                    else:
+                        time.sleep(0.2)
+
+    def _store_outcome(self, outcome: Outcome) -> None:
+        if outcome.kind == "sent":
+            assert outcome.status_code is not None
+            self.store.delivery_sent(outcome.delivery_id, self.owner, outcome.status_code)
+        elif outcome.kind == "retry":
+            assert outcome.at is not None and outcome.error is not None
+            self.store.delivery_retry_later(
+                outcome.delivery_id,
+                self.owner,
+                outcome.at,
+                outcome.error,
+                outcome.status_code,
+            )
+        else:
+            assert outcome.error is not None
+            self.store.delivery_failed(
+                outcome.delivery_id, self.owner, outcome.error, outcome.status_code
+            )
+
+    # -- waiting ------------------------------------------------------------------------------
+
+    async def _idle(self, stop: asyncio.Event, watcher: ChangeWatcher | None) -> bool:
+        """Sleep until something may be due; True when a claim is worth trying."""
+        assert self._loop is not None and self._wake is not None
+        loop, wake = self._loop, self._wake
+        while not stop.is_set():
+            if wake.is_set():
+                wake.clear()
+                return True
+            due = await self._blocking(self.store.next_delivery_due, default=None)
+            now = self.store.clock.now()
+            if due is not None and due <= now:
+                return True
+            limit = self.max_sleep_s
+            if due is not None:
+                limit = min(limit, (due - now).total_seconds())
+            end = loop.time() + limit
+            changed = False
+            while not changed and not stop.is_set() and not wake.is_set():
+                left = end - loop.time()
+                if left <= 0:
+                    break
+                await _first_of([], stop, wake, timeout=min(self.idle_tick_s, left))
+                if watcher is not None and not wake.is_set() and not stop.is_set():
+                    changed = await self._blocking(_changed, watcher, default=False)
+        return False
+
+    async def _watcher(self) -> ChangeWatcher | None:
+        try:
+            return await asyncio.to_thread(ChangeWatcher, self.store)
+        except StoreError as exc:
+            log.warning("change feed unavailable (%s): polling the outbox each second", exc.code)
+            return None
+
+    async def _blocking(self, fn: Callable[..., T], *args: Any, default: T) -> T:
+        """A store call in a thread; a store that is away costs a pause, not the worker."""
+        try:
+            return await asyncio.to_thread(fn, *args)
+        except StoreError as exc:  # anything else is a bug: it ends run() (serve reports it)
+            self.stats.store_errors += 1
+            log.warning("outbox: store unavailable (%s)", exc.code)
+            await asyncio.sleep(min(1.0, self.max_sleep_s))
+            return default
+
+    def _new_client(self) -> httpx.AsyncClient:
+        timeout = httpx.Timeout(self.total_timeout_s, connect=self.connect_timeout_s)
+        limits = httpx.Limits(
+            max_connections=self.concurrency, max_keepalive_connections=self.concurrency
+        )
+        return httpx.AsyncClient(
+            timeout=timeout, limits=limits, follow_redirects=False, trust_env=False
+        )
+
+
+def _changed(watcher: ChangeWatcher) -> bool:
+    return bool(watcher.poll())
+
+
+async def _first_of(
+    tasks: list[asyncio.Task[None]], *events: asyncio.Event, timeout: float | None = None
+) -> None:
+    """Wait until one task ends, one event is set, or the timeout passes."""
+    waiters = [asyncio.create_task(e.wait()) for e in events]
+    try:
+        await asyncio.wait([*tasks, *waiters], timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()
+
+
+async def _read_some(response: httpx.Response, limit: int) -> bytes:
+    """The first `limit` bytes of the answer; a small answer is read whole, so the connection
+    goes back to the pool, a big one is cut and its connection closed."""
+    got = b""
+    async for chunk in response.aiter_bytes():
+        got += chunk
+        if len(got) >= limit:
+            break
+    return got[:limit]
+
+
+def _printable(raw: bytes) -> str:
+    return clean(raw.decode("utf-8", errors="replace"), single_line=True).strip()
+
+
+def _bounded(reason: str, secret: str) -> str:
+    if secret:
+        reason = reason.replace(secret, "[secret]")
+    reason = clean(reason, single_line=True)
+    return reason if len(reason) <= REASON_LIMIT else reason[: REASON_LIMIT - 1] + "…"
+
+
+def _exc_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _timeout_reason(exc: BaseException, worker: DeliveryWorker) -> str:
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"no connection within {worker.connect_timeout_s:g} s"
+    return f"no answer within {worker.total_timeout_s:g} s"
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
