@@ -1,13 +1,16 @@
 """Command-line start-up: what every `cs-tui` command pays before it does its work.
 
 Figures, each measured as wall time of a fresh process (median of several runs, after one
-warm-up run so the files are in the page cache), with the references measured in the same run:
+warm-up run so the files are in the page cache and the bytecode is compiled), with the
+references measured in the same run, the runs of all commands interleaved so that a change in
+the machine's load moves them all alike:
 
 * `cs-tui --version` against `python3 -c pass` (the interpreter the venv was made from, run
   directly rather than through a shim) and the venv's own `python -c pass` (its
   site-packages and the editable install's path hooks);
-* `cs-tui queue --json --limit 1` on a store of 100,000 open conversations, against the import
-  of the data layer alone (`python -c "import cs_tui.data.store"`) in the same interpreter.
+* `cs-tui queue --json --limit 1` on a store of 100,000 open conversations, against
+  `python -c "import sqlalchemy"` (SQLAlchemy Core: the floor of any command that reads the
+  store) and the import of the data layer (`python -c "import cs_tui.data.store"`).
 
 The store is the one `python -m bench ui` caches (`seed.synthetic`, built once, ~35 s).
 `--quick` uses 10,000 conversations and fewer runs.
@@ -21,22 +24,26 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import median, print_table
+from bench.common import child_env, median, print_table
 from bench.ui_bench import HANDLE, build_store
 
 TARGET_VERSION_OVER_PYTHON_S = 0.060
 TARGET_QUEUE_S = 0.35
 
 
-def wall(argv: list[str], runs: int) -> float:
-    """Median wall time of `argv` as a fresh process; one untimed warm-up run first."""
-    subprocess.run(argv, check=True, capture_output=True)
-    samples = []
+def walls(commands: dict[str, list[str]], runs: int) -> dict[str, float]:
+    """Median wall time of each command as a fresh process; one untimed warm-up run of each
+    first, then the runs of all commands in turn."""
+    env = child_env()
+    for argv in commands.values():
+        subprocess.run(argv, check=True, capture_output=True, env=env)
+    samples: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(argv, check=True, capture_output=True)
-        samples.append(time.perf_counter() - start)
-    return median(samples)
+        for name, argv in commands.items():
+            start = time.perf_counter()
+            subprocess.run(argv, check=True, capture_output=True, env=env)
+            samples[name].append(time.perf_counter() - start)
+    return {name: median(values) for name, values in samples.items()}
 
 
 def cs_tui_command() -> list[str]:
@@ -58,13 +65,20 @@ def main(argv: list[str]) -> int:
     cs_tui = cs_tui_command()
     system_python = getattr(sys, "_base_executable", None) or sys.executable
 
-    python_pass = wall([system_python, "-c", "pass"], runs)
-    venv_pass = wall([sys.executable, "-c", "pass"], runs)
-    version = wall([*cs_tui, "--version"], runs)
-    data_import = wall([sys.executable, "-c", "import cs_tui.data.store"], runs)
-    queue = wall(
-        [*cs_tui, "--db", str(db), "--agent", HANDLE, "queue", "--json", "--limit", "1"], runs
+    timed = walls(
+        {
+            "python_pass": [system_python, "-c", "pass"],
+            "venv_pass": [sys.executable, "-c", "pass"],
+            "version": [*cs_tui, "--version"],
+            "sqlalchemy": [sys.executable, "-c", "import sqlalchemy"],
+            "data_import": [sys.executable, "-c", "import cs_tui.data.store"],
+            "queue": [*cs_tui, "--db", str(db), "--agent", HANDLE, "queue", "--json"]
+            + ["--limit", "1"],
+        },
+        runs,
     )
+    python_pass, venv_pass, version = timed["python_pass"], timed["venv_pass"], timed["version"]
+    queue = timed["queue"]
 
     over = version - python_pass
     print_table(
@@ -80,7 +94,8 @@ def main(argv: list[str]) -> int:
                 f"cs-tui queue --json --limit 1 ({conversations:,} conversations)",
                 f"{queue:.3f} s",
                 f"<= {TARGET_QUEUE_S} s",
-                f"import cs_tui.data.store {data_import:.3f} s",
+                f"import sqlalchemy {timed['sqlalchemy']:.3f} s, "
+                f"import cs_tui.data.store {timed['data_import']:.3f} s",
             ),
         ]
     )

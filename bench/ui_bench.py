@@ -3,7 +3,10 @@
 Figures, each with the reference it compares to:
 
 * cold start to the first interactive frame (a fresh interpreter: imports, store open, first
-  queue window on screen) against a bare Textual app measured the same way;
+  queue window on screen, timed when that frame is written to the driver) against a bare
+  Textual app measured the same way (its first frame with its label): one warm-up start of
+  each first (page cache, compiled bytecode), then the two started in turn, so that a change in
+  the machine's load moves both alike; the target is a ratio to the bare app;
 * queue cursor key-to-screen: from a `j`/`k` key to the end of the frame that shows it (the
   compositor's update and the terminal bytes it would write; only the write itself is skipped);
 * the per-second countdown refresh at 120x40: main-thread CPU time of the tick and the frame it
@@ -27,9 +30,10 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import cache_dir, median, percentile, print_table
+from bench.common import cache_dir, child_env, median, percentile, print_table
 
 TARGET_START_S = 1.0
+TARGET_START_RATIO = 2.0  # cold start <= 2x the bare Textual app's, measured in the same run
 TARGET_KEY_MS = 16.0
 TARGET_TICK_MS = 5.0
 TARGET_RSS_MB = 200.0
@@ -70,6 +74,28 @@ _START_CHILD = """
 import asyncio, sys, time
 t0 = float(sys.argv[1])
 kind, db = sys.argv[2], sys.argv[3]
+shown = {}
+
+
+def note_first_frame(app_class, ready):
+    # The moment the first frame that shows what was asked for goes to the terminal (here
+    # the headless driver): measured where the frame is written, the same way for both apps,
+    # not when this coroutine next gets a turn (work queued right after that frame, such as
+    # the side panel's tabs, would be counted too).
+    display = app_class._display
+
+    def _display(self, screen, renderable):
+        display(self, screen, renderable)
+        if "t" not in shown and renderable is not None and ready(self):
+            shown["t"] = time.time() - t0
+
+    app_class._display = _display
+
+
+async def wait_for_frame():
+    while "t" not in shown:
+        await asyncio.sleep(0.002)
+
 
 async def main():
     if kind == "bare":
@@ -81,10 +107,11 @@ async def main():
                 yield Label("hello")
                 yield Footer()
 
+        note_first_frame(Bare, lambda app: bool(app.screen.query(Label)))
         app = Bare()
-        async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause()
-            print(time.time() - t0, 0, 0, flush=True)
+        async with app.run_test(size=(120, 40)):
+            await wait_for_frame()
+            print(shown["t"], 0, 0, flush=True)
         return
     from cs_tui.data.store import Store
     t_store = time.time() - t0
@@ -92,39 +119,46 @@ async def main():
     from cs_tui.widgets.queue_list import QueueList
     t_app = time.time() - t0
 
+    def rows_drawn(app):
+        queues = app.screen.query(QueueList)
+        return bool(queues) and queues.first().painted
+
+    note_first_frame(CsApp, rows_drawn)
     store = Store.open(db)
     agent = store.get_agent(%(handle)r)
     app = CsApp(store, agent, store.clock, lang="en", live=False)
-    async with app.run_test(size=(120, 40)) as pilot:
-        while True:
-            await asyncio.sleep(0.002)
-            try:
-                queue = app.screen.query_one(QueueList)
-            except Exception:
-                continue
-            if queue.painted:
-                break
-        print(time.time() - t0, t_store, t_app, flush=True)
+    async with app.run_test(size=(120, 40)):
+        await wait_for_frame()
+        print(shown["t"], t_store, t_app, flush=True)
 
 asyncio.run(main())
 """.replace("%(handle)r", repr(HANDLE))
 
 
-def cold_start(kind: str, db: Path, runs: int) -> list[tuple[float, float, float]]:
+def cold_start(kind: str, db: Path) -> tuple[float, float, float]:
     """(first frame, data layer imported, app imported): seconds from launching an
     interpreter; the first frame is the first one with conversation rows drawn."""
-    out = []
+    t0 = time.time()
+    result = subprocess.run(
+        [sys.executable, "-c", _START_CHILD, repr(t0), kind, str(db)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=child_env(),
+    )
+    total, store_s, app_s = result.stdout.strip().splitlines()[-1].split()
+    return float(total), float(store_s), float(app_s)
+
+
+def cold_starts(db: Path, runs: int) -> tuple[list[float], list[tuple[float, float, float]]]:
+    """The bare app's first frames and the workstation's, started in turn after a warm-up."""
+    cold_start("bare", db)
+    cold_start("workstation", db)
+    bare, ours = [], []
     for _ in range(runs):
-        t0 = time.time()
-        result = subprocess.run(
-            [sys.executable, "-c", _START_CHILD, repr(t0), kind, str(db)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        total, store_s, app_s = result.stdout.strip().splitlines()[-1].split()
-        out.append((float(total), float(store_s), float(app_s)))
-    return out
+        bare.append(cold_start("bare", db)[0])
+        ours.append(cold_start("workstation", db))
+    return bare, ours
 
 
 # -- in-process: keys, tick, memory -------------------------------------------------------
@@ -296,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conversations", type=int, default=100_000)
     parser.add_argument("--messages-per", type=int, default=10)
     parser.add_argument("--keys", type=int, default=200, help="cursor keys measured")
-    parser.add_argument("--starts", type=int, default=3, help="cold starts measured")
+    parser.add_argument("--starts", type=int, default=5, help="cold starts measured")
     parser.add_argument(
         "--no-reference", action="store_true", help="skip the DataTable reference (~15 s)"
     )
@@ -315,24 +349,24 @@ def main(argv: list[str] | None = None) -> int:
             (f"seed {args.conversations:,} conversations (cached)", f"{built_s:.1f} s", "-", "-")
         )
 
-    bare = cold_start("bare", db, args.starts)
-    ours = cold_start("workstation", db, args.starts)
+    bare, ours = cold_starts(db, args.starts)
     start_s = median([t for t, _s, _a in ours])
     store_s = median([s for _t, s, _a in ours])
     app_s = median([a - s for _t, s, a in ours])
-    bare_s = median([t for t, _s, _a in bare])
+    bare_s = median(bare)
+    ratio = start_s / bare_s
     rows.append(
         (
             "cold start to first interactive frame",
-            f"{start_s:.2f} s",
-            f"<= {TARGET_START_S:.1f} s",
+            f"{start_s:.2f} s ({ratio:.1f}x the bare app)",
+            f"<= {TARGET_START_S:.1f} s and <= {TARGET_START_RATIO:.0f}x",
             f"bare Textual app {bare_s:.2f} s; "
-            + ("ok" if start_s <= TARGET_START_S else "MISSED"),
+            + ("ok" if start_s <= TARGET_START_S and ratio <= TARGET_START_RATIO else "MISSED"),
         )
     )
     rows.append(
         (
-            "  of which: import the data layer (SQLModel)",
+            "  of which: import the data layer (SQLAlchemy Core)",
             f"{store_s:.2f} s",
             "-",
             "cs_tui.data.store before the app starts",
@@ -416,6 +450,7 @@ def main(argv: list[str] | None = None) -> int:
                 {
                     "cold_start_s": start_s,
                     "bare_start_s": bare_s,
+                    "cold_start_ratio": ratio,
                     "key_ms": latency_ms,
                     "tick_ms": tick_ms,
                     "rss_mb": rss,
@@ -425,6 +460,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     missed = (
         start_s > TARGET_START_S
+        or ratio > TARGET_START_RATIO
         or latency_ms > TARGET_KEY_MS
         or tick_ms > TARGET_TICK_MS
         or rss > TARGET_RSS_MB

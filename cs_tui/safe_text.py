@@ -9,8 +9,10 @@ with a note saying how much is hidden.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from rich.text import Text
+if TYPE_CHECKING:
+    from rich.text import Text
 
 # C0 controls except tab and newline, DEL, and the C1 range.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -59,6 +61,8 @@ def safe(
     text: str, *, style: str = "", single_line: bool = False, limit: int | None = None
 ) -> Text:
     """A Rich Text that renders `text` literally: markup-looking brackets stay brackets."""
+    from rich.text import Text  # here: commands that print plain text or JSON never need Rich
+
     text = clean(text or "", single_line=single_line)
     hidden = 0
     if limit is not None:
