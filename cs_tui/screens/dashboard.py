@@ -113,7 +113,7 @@ def sync_rows(table: DataTable, rows: list[tuple[str, list[Text]]]) -> None:
 
     With the same keys in the same order only the cells that differ are updated (a few µs
     each, and only their lines repaint); otherwise the table is rebuilt, keeping the cursor's
-    position.
+    position. Either way the columns are wide enough for the new cells before anything is drawn.
     """
     keys = [key for key, _cells in rows]
     if keys == [k.value for k in table.rows]:
@@ -121,14 +121,29 @@ def sync_rows(table: DataTable, rows: list[tuple[str, list[Text]]]) -> None:
         for key, cells in rows:
             for column, old, new in zip(columns, table.get_row(key), cells, strict=False):
                 if old != new:
-                    table.update_cell(key, column, new)
-        return
-    keep = table.cursor_row
-    table.clear()
-    for key, cells in rows:
-        table.add_row(*cells, key=key)
-    if table.row_count:
-        table.move_cursor(row=min(keep, table.row_count - 1))
+                    table.update_cell(key, column, new, update_width=True)
+    else:
+        keep = table.cursor_row
+        table.clear()
+        for key, cells in rows:
+            table.add_row(*cells, key=key)
+        if table.row_count:
+            table.move_cursor(row=min(keep, table.row_count - 1))
+    fit_columns(table, [cells for _key, cells in rows])
+
+
+def fit_columns(table: DataTable, rows: list[list[Text]]) -> None:
+    """Widen each column to its widest new cell now, in the handler that adds the cells.
+
+    DataTable measures added cells only on its next idle; until then a column keeps the width
+    of its header, and a frame drawn in between showed "D…" for "DEMO-0161" (under its "id"
+    header). The table still measures on idle (and may narrow a column then); this only makes
+    sure no frame shows cut cells.
+    """
+    for column, *cells in zip(table.ordered_columns, *rows, strict=False):
+        widest = max((cell.cell_len for cell in cells), default=0)
+        if column.auto_width and widest > column.content_width:
+            column.content_width = widest
 
 
 class DashboardScreen(Screen[int | None]):

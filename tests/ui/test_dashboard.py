@@ -137,6 +137,24 @@ async def test_a_reassigns_through_the_picker(sqlite_store, team, floor, clock):
         assert str(agents.get_row_at(0)[0]) == "bob"  # bob now holds the late one
 
 
+async def test_a_new_breach_is_drawn_whole_in_the_frame_it_arrives(
+    sqlite_store, team, floor, clock
+):
+    """A longer id than any before: its column is wide enough before the next frame is drawn,
+    not on the table's next idle (a frame in between showed "D…" for a demo id)."""
+    app = DashApp(sqlite_store, team["boss"], clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        chat(sqlite_store, "ORDER-2026-0001234", name="Customer with a long name")
+        clock.advance(120)
+        screen.apply_live(screen.read_live())  # drawn, with no await (no idle) in between
+        breaches = screen.query_one("#dash-breaches", DataTable)
+        lines = [breaches.render_line(y).text for y in range(breaches.row_count + 1)]
+        assert any("ORDER-2026-0001234" in line for line in lines), lines
+        assert any("Customer with a long" in line for line in lines), lines
+
+
 async def test_escape_closes_with_nothing(sqlite_store, team, floor, clock):
     app = DashApp(sqlite_store, team["boss"], clock)
     async with app.run_test() as pilot:

@@ -1,7 +1,8 @@
-"""SVG snapshots of the role-play scorecard.
+"""SVG snapshots of the role-play scorecard and the supervisor dashboard.
 
-The scorecard is the one a finished session stores, drawn by its screen. After a deliberate
-change of its look, review the new pictures and accept them with `--snapshot-update`.
+The scorecard is the one a finished session stores, drawn by its screen; the dashboard is the
+demo floor at the fixed moment every UI test starts from. After a deliberate change of their
+look, review the new pictures and accept them with `--snapshot-update`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from textual.app import App
 from cs_tui.i18n import current_language, set_language
 from cs_tui.roleplay import find_scenario
 from cs_tui.roleplay.play import finish
+from cs_tui.screens.dashboard import DashboardScreen
 from cs_tui.screens.roleplay import ScorecardScreen
+from tests.ui.pilot_helpers import app_for, settle, until
 
 
 class CardApp(App):
@@ -48,3 +51,24 @@ def test_snapshot_scorecard(snap_compare, sqlite_store, clock, lang):
         assert snap_compare(CardApp(card, lang), terminal_size=(80, 24))
     finally:
         set_language(before)
+
+
+def drawn(screen: object) -> bool:
+    return isinstance(screen, DashboardScreen) and None not in (screen.live, screen.kpis)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_snapshot_dashboard(snap_compare, store, clock, size):
+    """A supervisor opens the dashboard (F7) on the demo floor: breaches, agents, KPIs."""
+    app = app_for(store, clock, agent="sam")
+
+    async def open_dashboard(pilot):
+        await settle(pilot)
+        await pilot.press("f7")
+        # Drawn from both of its reads, the live part and the KPIs ("Loading…" is no picture).
+        await until(pilot, lambda: drawn(pilot.app.screen))
+        # The early-warning toast leaves after 10 s of wall time: the banner says the same.
+        pilot.app.clear_notifications()
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=open_dashboard)
