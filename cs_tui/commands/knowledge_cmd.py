@@ -5,47 +5,57 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from cs_tui.commands.errors import UserError
-from cs_tui.commands.options import add_agent_option, add_store_options
+from cs_tui.commands.options import add_command
+
+if TYPE_CHECKING:
+    from cs_tui.config import Settings
+    from cs_tui.data.kb_store import ArticleView
+    from cs_tui.phrases import PhraseLibrary
 
 
-def register(subparsers) -> None:
+def _search_options(parser: argparse.ArgumentParser, things: str) -> None:
+    parser.add_argument("query", metavar="QUERY")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--lang", choices=("zh", "en"), help=f"only {things} in this language")
+    parser.add_argument("--limit", type=int, default=10, help="how many results (default 10)")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
     phrases = subparsers.add_parser("phrases", help="quick-reply phrase packs")
     phrase_sub = phrases.add_subparsers(dest="phrases_command", metavar="ACTION", required=True)
 
-    check = phrase_sub.add_parser(
+    check = add_command(
+        phrase_sub,
         "check",
+        cmd_phrases_check,
+        store=False,
         help="validate phrase packs",
         description="Validate packs: TOML syntax, missing fields, duplicate ids or shortcuts, "
         "unknown variables. Without PATH: the packs the app loads (shipped, team, personal). "
         "Exit status 1 when there are problems.",
     )
     check.add_argument("paths", nargs="*", metavar="PATH", help="pack files or folders")
-    check.add_argument("--config", metavar="FILE", help="config file (TOML)")
-    check.set_defaults(handler=cmd_phrases_check)
 
-    search = phrase_sub.add_parser("search", help="search quick replies")
-    search.add_argument("query", metavar="QUERY")
-    search.add_argument("--json", action="store_true", help="print JSON")
-    search.add_argument("--lang", choices=("zh", "en"), help="only phrases in this language")
-    search.add_argument("--limit", type=int, default=10, help="how many results (default 10)")
-    search.add_argument("--config", metavar="FILE", help="config file (TOML)")
-    add_store_options(search)
-    add_agent_option(search)
-    search.set_defaults(handler=cmd_phrases_search)
+    # The store is optional here: it only ranks the agent's recently used phrases first.
+    search = add_command(phrase_sub, "search", cmd_phrases_search, help="search quick replies")
+    _search_options(search, "phrases")
 
-    listing = phrase_sub.add_parser("list", help="list quick replies by category")
+    listing = add_command(
+        phrase_sub, "list", cmd_phrases_list, store=False, help="list quick replies by category"
+    )
     listing.add_argument("--lang", choices=("zh", "en"), help="only phrases in this language")
     listing.add_argument("--json", action="store_true", help="print JSON")
-    listing.add_argument("--config", metavar="FILE", help="config file (TOML)")
-    listing.set_defaults(handler=cmd_phrases_list)
 
     kb = subparsers.add_parser("kb", help="the knowledge base")
     kb_sub = kb.add_subparsers(dest="kb_command", metavar="ACTION", required=True)
 
-    kb_import = kb_sub.add_parser(
+    kb_import = add_command(
+        kb_sub,
         "import",
+        cmd_kb_import,
         help="import articles from Markdown files or JSONL",
         description="Import a folder of Markdown files with front matter (title, category, "
         "tags), one .md file, or a .jsonl file. Articles with the same slug are updated.",
@@ -54,35 +64,16 @@ def register(subparsers) -> None:
     kb_import.add_argument(
         "--sample", action="store_true", help="import the sample knowledge base shipped with cs-tui"
     )
-    add_store_options(kb_import)
-    add_agent_option(kb_import)
-    kb_import.add_argument("--config", metavar="FILE", help="config file (TOML)")
-    kb_import.set_defaults(handler=cmd_kb_import)
 
-    kb_search = kb_sub.add_parser("search", help="search articles")
-    kb_search.add_argument("query", metavar="QUERY")
-    kb_search.add_argument("--json", action="store_true", help="print JSON")
-    kb_search.add_argument("--lang", choices=("zh", "en"), help="only articles in this language")
-    kb_search.add_argument("--limit", type=int, default=10, help="how many results (default 10)")
-    add_store_options(kb_search)
-    add_agent_option(kb_search)
-    kb_search.add_argument("--config", metavar="FILE", help="config file (TOML)")
-    kb_search.set_defaults(handler=cmd_kb_search)
+    kb_search = add_command(kb_sub, "search", cmd_kb_search, help="search articles")
+    _search_options(kb_search, "articles")
 
-    kb_list = kb_sub.add_parser("list", help="list articles")
+    kb_list = add_command(kb_sub, "list", cmd_kb_list, help="list articles")
     kb_list.add_argument("--json", action="store_true", help="print JSON")
     kb_list.add_argument("--limit", type=int, default=None, help="at most this many")
-    add_store_options(kb_list)
-    add_agent_option(kb_list)
-    kb_list.add_argument("--config", metavar="FILE", help="config file (TOML)")
-    kb_list.set_defaults(handler=cmd_kb_list)
 
-    kb_show = kb_sub.add_parser("show", help="print one article")
+    kb_show = add_command(kb_sub, "show", cmd_kb_show, help="print one article")
     kb_show.add_argument("article", metavar="ID_OR_SLUG")
-    add_store_options(kb_show)
-    add_agent_option(kb_show)
-    kb_show.add_argument("--config", metavar="FILE", help="config file (TOML)")
-    kb_show.set_defaults(handler=cmd_kb_show)
 
     check_text = subparsers.add_parser(
         "check",
@@ -108,13 +99,13 @@ def _out(text: str) -> None:
     out(text)
 
 
-def _json(value) -> None:
+def _json(value: object) -> None:
     from cs_tui.commands.common import print_json
 
     print_json(value)
 
 
-def _settings(args: argparse.Namespace):
+def _settings(args: argparse.Namespace) -> Settings:
     from cs_tui.commands.common import settings_for
 
     return settings_for(args)
@@ -147,7 +138,7 @@ def cmd_phrases_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _library(args: argparse.Namespace):
+def _library(args: argparse.Namespace) -> PhraseLibrary:
     from cs_tui.phrases import PhraseLibrary
 
     library, _problems = PhraseLibrary.load(_settings(args))
@@ -156,7 +147,7 @@ def _library(args: argparse.Namespace):
     return library
 
 
-def _boost_for(args: argparse.Namespace) -> dict:
+def _boost_for(args: argparse.Namespace) -> dict[str, float]:
     """The agent's recent phrase use, when a store is reachable; search works without it."""
     import os
 
@@ -254,7 +245,7 @@ def cmd_kb_import(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
-def _articles(args: argparse.Namespace, limit: int | None = None):
+def _articles(args: argparse.Namespace, limit: int | None = None) -> list[ArticleView]:
     from cs_tui.commands.common import current_agent, open_store
 
     with open_store(args) as store:

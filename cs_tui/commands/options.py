@@ -1,4 +1,5 @@
-"""Options that the top-level parser and several subcommands share (--db, --agent).
+"""Options that the top-level parser and several subcommands share (--db, --agent, --config),
+and the declaration every subcommand starts with.
 
 Kept apart from `cs_tui.cli` so a subcommand module never imports the module that loads it, and
 light (argparse only) so `cs-tui --version` stays fast.
@@ -7,6 +8,7 @@ light (argparse only) so `cs-tui --version` stays fast.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 
 def add_store_options(parser: argparse.ArgumentParser) -> None:
@@ -26,3 +28,30 @@ def add_agent_option(parser: argparse.ArgumentParser) -> None:
         default=argparse.SUPPRESS,
         help="who you are (default: $CS_TUI_AGENT, then your login)",
     )
+
+
+def add_config_option(parser: argparse.ArgumentParser) -> None:
+    # SUPPRESS: given after the subcommand it wins; not given, the global one stays.
+    parser.add_argument(
+        "--config", metavar="FILE", default=argparse.SUPPRESS, help="config file (TOML)"
+    )
+
+
+def add_command(
+    sub: argparse._SubParsersAction,
+    name: str,
+    handler: Callable[[argparse.Namespace], int],
+    *,
+    store: bool = True,
+    help: str,
+    description: str | None = None,
+) -> argparse.ArgumentParser:
+    """A subcommand that runs `handler`, with --config and (unless `store` is false) the store
+    options: the part every subcommand declares alike, so each one lists only its own."""
+    parser: argparse.ArgumentParser = sub.add_parser(name, help=help, description=description)
+    if store:
+        add_store_options(parser)
+        add_agent_option(parser)
+    add_config_option(parser)
+    parser.set_defaults(handler=handler)
+    return parser

@@ -17,22 +17,27 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cs_tui.commands.errors import UserError
-from cs_tui.commands.options import add_agent_option, add_store_options
+from cs_tui.commands.options import add_command
 
 if TYPE_CHECKING:
+    from cs_tui.app_base import CsAppBase
+    from cs_tui.config import Settings
     from cs_tui.data.store import Store
+    from cs_tui.data.training_store import TrainingSessionView
+    from cs_tui.data.views import AgentInfo
+    from cs_tui.roleplay import Scenario
 
 SPARK = "▁▂▃▄▅▆▇█"
 
 
-def _common(parser: argparse.ArgumentParser, *, store: bool = True) -> None:
-    if store:
-        add_store_options(parser)
-        add_agent_option(parser)
-    parser.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help="config file")
+def _scenario_argument(parser: argparse.ArgumentParser, *, optional: bool = False) -> None:
+    nargs = "?" if optional else None
+    parser.add_argument(
+        "scenario", metavar="SCENARIO", nargs=nargs, help="scenario id or .toml file"
+    )
 
 
 def _ui_options(parser: argparse.ArgumentParser) -> None:
@@ -40,7 +45,13 @@ def _ui_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-mouse", action="store_true", default=argparse.SUPPRESS)
 
 
-def register(subparsers) -> None:
+def _card_options(parser: argparse.ArgumentParser) -> None:
+    """How a scorecard is printed: Markdown, or JSON (--json is --format json)."""
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--format", choices=("md", "json"), default=None)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
     rp = subparsers.add_parser(
         "roleplay",
         help="role-play training: scenarios, sessions and scorecards",
@@ -49,90 +60,87 @@ def register(subparsers) -> None:
     )
     sub = rp.add_subparsers(dest="roleplay_command", metavar="ACTION", required=True)
 
-    p = sub.add_parser("list", help="list the scenarios")
+    p = add_command(sub, "list", cmd_list, store=False, help="list the scenarios")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--lang", choices=("zh", "en"), help="only scenarios in this language")
-    _common(p, store=False)
-    p.set_defaults(handler=cmd_list)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "check",
+        cmd_check,
+        store=False,
         help="validate scenario files",
         description="Validate scenarios: TOML syntax, persona, rubric weights (they add up to "
         "100), turns and their patterns. Without PATH: the scenarios the app loads. Exit "
         "status 1 when there are problems.",
     )
     p.add_argument("paths", nargs="*", metavar="PATH", help="scenario files or folders")
-    _common(p, store=False)
-    p.set_defaults(handler=cmd_check)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "run",
+        cmd_run,
         help="solo role-play: your workstation with a scripted customer",
         description="Start a solo session: the workstation opens with the scenario's customer "
         "in one training conversation; the customer answers by script. F8 ends the session "
         "and shows the scorecard.",
     )
-    p.add_argument("scenario", metavar="SCENARIO", help="scenario id or .toml file")
-    _common(p)
+    _scenario_argument(p)
     _ui_options(p)
-    p.set_defaults(handler=cmd_run)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "trainer",
+        cmd_trainer,
         help="live role-play: play the customer for a trainee",
         description="Start (or, with --session, resume) a live session: you type as the "
         "customer, see the trainee's replies and the rubric as they arrive, and say scripted "
         "turns with keys 1-9. The trainee opens it with `cs-tui roleplay join`.",
     )
-    p.add_argument("scenario", metavar="SCENARIO", nargs="?", help="scenario id or .toml file")
+    _scenario_argument(p, optional=True)
     p.add_argument("--trainee", metavar="HANDLE", help="who is being trained")
     p.add_argument("--session", type=int, metavar="ID", help="resume this live session")
-    _common(p)
     _ui_options(p)
-    p.set_defaults(handler=cmd_trainer)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "join",
+        cmd_join,
         help="trainee: open your live role-play session",
         description="Open the workstation on your newest unfinished role-play session "
         "(or the one given).",
     )
     p.add_argument("session", type=int, nargs="?", metavar="SESSION")
-    _common(p)
     _ui_options(p)
-    p.set_defaults(handler=cmd_join)
 
-    p = sub.add_parser("report", help="export a session's scorecard")
+    p = add_command(sub, "report", cmd_report, help="export a session's scorecard")
     p.add_argument("session", type=int, metavar="SESSION")
     p.add_argument("--format", choices=("md", "json"), default="md")
     p.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
-    _common(p)
-    p.set_defaults(handler=cmd_report)
 
-    p = sub.add_parser("sessions", help="a trainee's sessions and their trend")
+    p = add_command(sub, "sessions", cmd_sessions, help="a trainee's sessions and their trend")
     p.add_argument("--trainee", metavar="HANDLE", help="default: you")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--limit", type=int, default=50)
-    _common(p)
-    p.set_defaults(handler=cmd_sessions)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "score",
+        cmd_score,
+        store=False,
         help="score a transcript file with a scenario's rubric",
         description="Score a JSONL transcript (the project's message format) with the rubric "
         "of SCENARIO.",
     )
-    p.add_argument("scenario", metavar="SCENARIO", help="scenario id or .toml file")
+    _scenario_argument(p)
     p.add_argument("--transcript", required=True, metavar="FILE.jsonl")
     p.add_argument("--conversation", metavar="ID", help="the conversation, if the file has several")
-    p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument("--format", choices=("md", "json"), default=None)
-    _common(p, store=False)
-    p.set_defaults(handler=cmd_score)
+    _card_options(p)
 
-    p = subparsers.add_parser(
+    p = add_command(
+        subparsers,
         "audit",
+        cmd_audit,
         help="score a stored conversation with the role-play rubric",
         description="Score a real (or role-play) conversation like a mystery-shopper audit: "
         "response times, phrases to avoid, the elements of a good reply. Supervisors and "
@@ -140,22 +148,19 @@ def register(subparsers) -> None:
     )
     p.add_argument("conversation", metavar="CONVERSATION_ID", help="external id or #id")
     p.add_argument("--scenario", metavar="SCENARIO", help="score with this scenario's rubric")
-    p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument("--format", choices=("md", "json"), default=None)
-    _common(p)
-    p.set_defaults(handler=cmd_audit)
+    _card_options(p)
 
 
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def _settings(args):
+def _settings(args: argparse.Namespace) -> Settings:
     from cs_tui.commands.common import settings_for
 
     return settings_for(args)
 
 
-def _scenario(name: str, args):
+def _scenario(name: str, args: argparse.Namespace) -> Scenario:
     from cs_tui.roleplay import ScenarioError, find_scenario
 
     try:
@@ -174,7 +179,7 @@ def _write(text: str, out: str | None) -> None:
         print_safe(text.rstrip("\n"))
 
 
-def _emit_card(card: dict, fmt: str, out: str | None = None) -> None:
+def _emit_card(card: dict[str, Any], fmt: str, out: str | None = None) -> None:
     import json
 
     from cs_tui.roleplay import render_markdown
@@ -185,7 +190,7 @@ def _emit_card(card: dict, fmt: str, out: str | None = None) -> None:
         _write(render_markdown(card), out)
 
 
-def _lang(args, settings) -> str:
+def _lang(args: argparse.Namespace, settings: Settings) -> str:
     from cs_tui.config import resolve_lang
 
     return resolve_lang(getattr(args, "lang", None), settings)
@@ -194,7 +199,7 @@ def _lang(args, settings) -> str:
 # -- scenarios -------------------------------------------------------------------------------
 
 
-def cmd_list(args) -> int:
+def cmd_list(args: argparse.Namespace) -> int:
     from cs_tui.commands.common import out, print_json
     from cs_tui.roleplay import load_scenarios
 
@@ -212,7 +217,7 @@ def cmd_list(args) -> int:
     return 0
 
 
-def cmd_check(args) -> int:
+def cmd_check(args: argparse.Namespace) -> int:
     from cs_tui.commands.common import out
     from cs_tui.roleplay import check_paths, load_scenarios
 
@@ -233,7 +238,7 @@ def cmd_check(args) -> int:
 # -- playing ---------------------------------------------------------------------------------
 
 
-def _open(args):
+def _open(args: argparse.Namespace) -> tuple[Store, AgentInfo]:
     from cs_tui.commands.common import current_agent, open_store
 
     store = open_store(args)
@@ -245,7 +250,7 @@ def _open(args):
     return store, agent
 
 
-def _run_app(app, args, settings) -> int:
+def _run_app(app: CsAppBase, args: argparse.Namespace, settings: Settings) -> int:
     import os
 
     if settings.color_system and "TEXTUAL_COLOR_SYSTEM" not in os.environ:
@@ -255,25 +260,38 @@ def _run_app(app, args, settings) -> int:
     return app.return_code or 0
 
 
-def cmd_run(args) -> int:
+def _play(
+    role: str,
+    store: Store,
+    agent: AgentInfo,
+    session: TrainingSessionView,
+    scenario: Scenario,
+    args: argparse.Namespace,
+    settings: Settings,
+) -> int:
+    """Run the session's app until it closes: the trainee's workstation, or the trainer's
+    console (role "trainer")."""
+    from cs_tui.screens.roleplay import TraineeApp, TrainerApp
+
+    app_class = TrainerApp if role == "trainer" else TraineeApp
+    app = app_class(store, agent, session, scenario, lang=_lang(args, settings), settings=settings)
+    return _run_app(app, args, settings)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     scenario = _scenario(args.scenario, args)
     store, agent = _open(args)
     try:
         session = store.start_session(agent, scenario, "solo")
-        from cs_tui.screens.roleplay import TraineeApp
-
-        app = TraineeApp(
-            store, agent, session, scenario, lang=_lang(args, settings), settings=settings
-        )
-        code = _run_app(app, args, settings)
+        code = _play("trainee", store, agent, session, scenario, args, settings)
         _after(store, session.id)
         return code
     finally:
         store.dispose()
 
 
-def cmd_join(args) -> int:
+def cmd_join(args: argparse.Namespace) -> int:
     settings = _settings(args)
     store, agent = _open(args)
     try:
@@ -282,26 +300,22 @@ def cmd_join(args) -> int:
             if session.trainee != agent.handle:
                 raise UserError(f"session #{session.id} trains {session.trainee}, not you")
         else:
-            session = store.open_session_for(agent.handle)
-            if session is None:
+            found = store.open_session_for(agent.handle)
+            if found is None:
                 raise UserError(
                     f"no role-play session is waiting for {agent.handle}; "
                     "ask your trainer to start one"
                 )
+            session = found
         if session.finished:
             raise UserError(f"session #{session.id} has ended; see `cs-tui roleplay report`")
         scenario = _scenario(session.scenario_id, args)
-        from cs_tui.screens.roleplay import TraineeApp
-
-        app = TraineeApp(
-            store, agent, session, scenario, lang=_lang(args, settings), settings=settings
-        )
-        return _run_app(app, args, settings)
+        return _play("trainee", store, agent, session, scenario, args, settings)
     finally:
         store.dispose()
 
 
-def cmd_trainer(args) -> int:
+def cmd_trainer(args: argparse.Namespace) -> int:
     settings = _settings(args)
     store, agent = _open(args)
     try:
@@ -322,12 +336,7 @@ def cmd_trainer(args) -> int:
                 f"session #{session.id}: ask {trainee.handle} to run `cs-tui roleplay join`",
                 file=sys.stderr,
             )
-        from cs_tui.screens.roleplay import TrainerApp
-
-        app = TrainerApp(
-            store, agent, session, scenario, lang=_lang(args, settings), settings=settings
-        )
-        return _run_app(app, args, settings)
+        return _play("trainer", store, agent, session, scenario, args, settings)
     finally:
         store.dispose()
 
@@ -351,7 +360,7 @@ def _after(store: Store, session_id: int) -> None:
 # -- scorecards ------------------------------------------------------------------------------
 
 
-def cmd_report(args) -> int:
+def cmd_report(args: argparse.Namespace) -> int:
     from cs_tui.roleplay.play import session_card
 
     store, agent = _open(args)
@@ -370,7 +379,7 @@ def cmd_report(args) -> int:
         store.dispose()
 
 
-def trend(percents: list[float]) -> dict:
+def trend(percents: list[float]) -> dict[str, Any]:
     """First, last, best, mean, the change from the first to the last, and the least-squares
     slope in points per session (positive: getting better)."""
     if not percents:
@@ -399,7 +408,7 @@ def sparkline(values: list[float]) -> str:
     return "".join(SPARK[min(len(SPARK) - 1, int(max(0.0, v) / 100 * len(SPARK)))] for v in values)
 
 
-def cmd_sessions(args) -> int:
+def cmd_sessions(args: argparse.Namespace) -> int:
     from cs_tui.commands.common import out, print_json
 
     store, agent = _open(args)
@@ -435,13 +444,13 @@ def cmd_sessions(args) -> int:
         store.dispose()
 
 
-def _fmt(args) -> str:
+def _fmt(args: argparse.Namespace) -> str:
     if args.format:
         return args.format
     return "json" if args.json else "md"
 
 
-def cmd_score(args) -> int:
+def cmd_score(args: argparse.Namespace) -> int:
     from cs_tui.roleplay import Rubric, score
     from cs_tui.roleplay.play import TranscriptError, read_transcript
 
@@ -456,7 +465,7 @@ def cmd_score(args) -> int:
     return 0
 
 
-def cmd_audit(args) -> int:
+def cmd_audit(args: argparse.Namespace) -> int:
     from cs_tui.data.errors import NotAllowed
     from cs_tui.roleplay.play import audit_conversation
 
