@@ -61,6 +61,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="DURATION",
         help="a delivery still failing this long after the reply fails for good (default 24h)",
     )
+    p.add_argument(
+        "--body-timeout",
+        default="30s",
+        metavar="DURATION",
+        help="a request body not fully received by then gets 408 (default 30s)",
+    )
     p.add_argument("--no-access-log", action="store_true", help="no line per request on stderr")
     p.set_defaults(handler=run_serve)
 
@@ -76,12 +82,13 @@ def settings_from(args: argparse.Namespace) -> ServerSettings:
         rate = parse_rate(args.rate)
         retry_base = parse_duration(args.retry_base)
         give_up = parse_duration(args.give_up)
+        body_timeout = parse_duration(args.body_timeout)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     if args.burst < 1:
         raise UserError("--burst must be at least 1")
-    if retry_base <= 0 or give_up <= 0:
-        raise UserError("--retry-base and --give-up must be above zero")
+    if retry_base <= 0 or give_up <= 0 or body_timeout <= 0:
+        raise UserError("--retry-base, --give-up and --body-timeout must be above zero")
     return ServerSettings(
         host=host,
         port=port,
@@ -91,6 +98,7 @@ def settings_from(args: argparse.Namespace) -> ServerSettings:
         retry_base_s=retry_base,
         give_up_s=give_up,
         access_log=not args.no_access_log,
+        body_timeout_s=body_timeout,
     )
 
 

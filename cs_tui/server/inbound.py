@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+import anyio
 from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import Response
@@ -99,9 +100,12 @@ def too_large(limit: int) -> JsonResponse:
 
 async def read_json(request: Request, limit: int) -> Any | Response:
     try:
-        body = await read_limited(request.stream(), limit)
+        with anyio.fail_after(_state(request).settings.body_timeout_s):
+            body = await read_limited(request.stream(), limit)
     except BodyTooLarge:
         return too_large(limit)
+    except TimeoutError:
+        return error(408, "timeout", "the request body did not arrive in time")
     try:
         return json.loads(body, parse_constant=_no_constant)
     except (ValueError, RecursionError):  # JSON, UTF-8, huge integers, NaN, deep nesting

@@ -135,6 +135,7 @@ def serve(store: Store, settings: ServerSettings, sock: socket.socket) -> int:
         server_header=False,
         proxy_headers=False,
         timeout_graceful_shutdown=max(1, int(settings.shutdown_s) - 1),
+        limit_concurrency=settings.max_connections,
     )
     server = _Server(config, state, url_of(sock))
     server.run(sockets=[sock])

@@ -30,4 +30,9 @@ class ServerSettings:
     """How long a token's channel (or its absence) is remembered: disabling or rotating a
     channel takes effect within this time."""
     shutdown_s: float = SHUTDOWN_S
+    body_timeout_s: float = 30.0
+    """A request body that has not fully arrived by then is answered 408 (a client trickling
+    bytes must not hold a connection and its buffer for ever)."""
+    max_connections: int = 1000
+    """Connections served at once; above it new requests get 503 from uvicorn."""
     access_log: bool = True

@@ -36,7 +36,10 @@ def gateway(tmp_path_factory, backend):
     tmp = tmp_path_factory.mktemp(f"serve-{backend}")
     # A low rate so the flood test reaches it quickly; the others stay far below it.
     yield from start_gateway(
-        tmp, backend, CHANNELS, "--rate", "10/s", "--burst", "20", "--no-deliver"
+        tmp,
+        backend,
+        CHANNELS,
+        *("--rate", "10/s", "--burst", "20", "--body-timeout", "2s", "--no-deliver"),
     )
 
 
@@ -163,6 +166,24 @@ def test_bodies_above_one_mebibyte_get_413_whether_declared_or_streamed(gateway)
     assert streamed.json()["error"] == "too_large"
     with gateway.client() as client:  # and the server goes on answering
         assert client.get("/healthz").status_code == 200
+
+
+def test_a_body_that_stops_arriving_gets_408(gateway):
+    body = json.dumps(message(10, conversation="slow")).encode()
+
+    def stalls():
+        yield body[:10]
+        time.sleep(4)  # the server waits 2 s for the rest
+        yield body[10:]
+
+    with gateway.client() as client:
+        answer = client.post(
+            "/api/v1/messages", content=stalls(), headers={**JSON, **gateway.auth("bodies")}
+        )
+    assert answer.status_code == 408
+    assert answer.json()["error"] == "timeout"
+    with pytest.raises(Exception, match="slow"):
+        gateway.store.conversation_id("slow")
 
 
 def test_a_batch_stores_the_good_items_and_names_the_bad_ones(gateway):
