@@ -10,21 +10,22 @@ import argparse
 from typing import TYPE_CHECKING
 
 from cs_tui.commands.errors import UserError
-from cs_tui.commands.options import add_store_options
+from cs_tui.commands.options import add_command
 
 if TYPE_CHECKING:
     from cs_tui.server.settings import ServerSettings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "serve",
+        run_serve,
         help="run the gateway server: channel API, receipts and webhook delivery",
         description="Serve the channel API (POST /api/v1/messages, PATCH /api/v1/messages/ID, "
         "GET /healthz) and deliver agents' replies to the channels' webhooks. SIGTERM stops "
         "it cleanly within 10 s. One access-log line per request goes to stderr.",
     )
-    add_store_options(p)
     p.add_argument(
         "--bind",
         default="127.0.0.1:8080",
@@ -68,7 +69,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="a request body not fully received by then gets 408 (default 30s)",
     )
     p.add_argument("--no-access-log", action="store_true", help="no line per request on stderr")
-    p.set_defaults(handler=run_serve)
 
 
 def settings_from(args: argparse.Namespace) -> ServerSettings:
