@@ -272,6 +272,9 @@ class WorkstationScreen(Screen):
     BINDINGS = [
         Binding("c", "claim", N_("Claim"), id="ws.claim"),
         Binding("r", "reply", N_("Reply"), id="ws.reply"),
+        # Early in the list: the footer is cut at 80 columns, and this key shows only when a
+        # reply failed to reach the customer, which is when it matters most.
+        Binding("u", "resend", N_("Resend"), id="ws.resend"),
         Binding("x", "resolve", N_("Resolve"), id="ws.resolve"),
         Binding("o", "reopen", N_("Reopen"), id="ws.reopen"),
         Binding("t", "transfer", N_("Transfer"), id="ws.transfer"),
@@ -292,7 +295,6 @@ class WorkstationScreen(Screen):
         Binding("i", "customer_tab", N_("Customer"), show=False, id="ws.customer"),
         Binding("ctrl+k", "knowledge", N_("Knowledge"), id="ws.knowledge"),
         Binding("v", "full_message", N_("Whole message"), show=False, id="ws.full_message"),
-        Binding("u", "resend", N_("Resend"), id="ws.resend"),
         Binding("f6", "cycle_pane", N_("Next pane"), show=False, id="ws.next_pane"),
     ]
 

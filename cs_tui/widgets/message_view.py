@@ -91,12 +91,13 @@ def render_message(
 
 
 def failure_line(message: MessageView, resend_key: str) -> Text:
-    """Under a failed reply: why it failed (the receiver's words, drawn safe) and the key that
-    sends it again."""
+    """Under a failed reply: that it did not arrive, the key that sends it again, and why it
+    failed on a line of its own (the receiver's words, drawn safe)."""
     line = Text("  ")
-    line.append(delivery.MARKS["failed"] + " " + _("Not delivered") + ": ", style="bold red")
-    line.append_text(delivery.reason_text(message.delivery_error))
+    line.append(delivery.MARKS["failed"] + " " + _("Not delivered"), style="bold red")
     line.append("  " + _("({key}: resend)").format(key=one_line(resend_key, limit=16)), style="dim")
+    line.append("\n  ")
+    line.append_text(delivery.reason_text(message.delivery_error))
     return line
 
 
