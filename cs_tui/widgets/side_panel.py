@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Input, OptionList, Static, TabbedContent, TabPane
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from cs_tui.data.views import ConversationDetail, QueueRow
@@ -35,6 +35,8 @@ from cs_tui.widgets.side_sources import (
 )
 
 if TYPE_CHECKING:
+    from textual.widgets import TabbedContent
+
     from cs_tui.data.store import Store
     from cs_tui.search import LatestQuery
 
@@ -148,7 +150,9 @@ class SidePanel(Vertical):
 
     async def _build(self) -> None:
         # cs_tui.search brings rapidfuzz and the pinyin tables: nothing searches before the
-        # tabs exist, so neither is loaded before the first frame.
+        # tabs exist, so neither is loaded before the first frame; nor are Textual's tabs.
+        from textual.widgets import TabbedContent, TabPane
+
         from cs_tui.search import LatestQuery
 
         self._latest_phrase = LatestQuery()
@@ -213,8 +217,7 @@ class SidePanel(Vertical):
             self._pending_tab = tab
             self.build_soon()
             return
-        tabs = self.query_one("#side-tabs", TabbedContent)
-        tabs.active = f"tab-{tab}"
+        self._tabs().active = f"tab-{tab}"
         if tab == "phrases":
             self.query_one("#phrase-search", Input).focus()
             self.search_phrases(self.query_one("#phrase-search", Input).value)
@@ -228,7 +231,12 @@ class SidePanel(Vertical):
     def active_tab(self) -> str:
         if not self.ready:
             return self._pending_tab or "phrases"
-        return (self.query_one("#side-tabs", TabbedContent).active or "").removeprefix("tab-")
+        return (self._tabs().active or "").removeprefix("tab-")
+
+    def _tabs(self) -> TabbedContent:
+        from textual.widgets import TabbedContent
+
+        return self.query_one("#side-tabs", TabbedContent)
 
     # -- data from the screen --------------------------------------------------------------
 
