@@ -14,6 +14,7 @@ from cs_tui.commands.options import add_agent_option, add_store_options
 
 if TYPE_CHECKING:
     from cs_tui.data.store import Store
+    from cs_tui.data.views import AgentInfo
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -85,7 +86,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run_db_info)
 
 
-def run_seed(args) -> int:
+def run_seed(args: argparse.Namespace) -> int:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -139,7 +140,7 @@ def _ingest_source(name: str) -> Path | None:
     return path
 
 
-def _rejects_file(args, source: Path | None) -> Path | None:
+def _rejects_file(args: argparse.Namespace, source: Path | None) -> Path | None:
     """Where rejected lines are copied: --rejects, else beside the input. Standard input has
     no "beside": its reasons go to standard error only, nothing lands in the current directory."""
     from cs_tui.data.io import rejects_path, rejects_target_problem
@@ -152,7 +153,7 @@ def _rejects_file(args, source: Path | None) -> Path | None:
     return target
 
 
-def _importer(store: Store, args):
+def _importer(store: Store, args: argparse.Namespace) -> AgentInfo:
     """Who imports. Lines speak for customers and agents, so once the team has a supervisor
     only an active supervisor imports; before that, the first-run rule of every command holds
     (the handle is registered on first use)."""
@@ -173,7 +174,7 @@ def _importer(store: Store, args):
     return actor
 
 
-def run_ingest(args) -> int:
+def run_ingest(args: argparse.Namespace) -> int:
     from cs_tui.data.io import Rejected, ingest_lines, write_rejects
     from cs_tui.safe_text import terminal_safe
 
@@ -211,7 +212,7 @@ def run_ingest(args) -> int:
     return 1 if rejects else 0
 
 
-def run_export(args) -> int:
+def run_export(args: argparse.Namespace) -> int:
     from cs_tui.data.io import write_jsonl
 
     store = open_store(args)
@@ -230,7 +231,8 @@ def run_export(args) -> int:
     return 0
 
 
-def run_queue(args) -> int:
+def run_queue(args: argparse.Namespace) -> int:
+    from cs_tui.commands.rows import row_json, seconds_left
     from cs_tui.data.views import QueueFilter
     from cs_tui.durations import format_countdown
     from cs_tui.safe_text import clean
@@ -244,30 +246,13 @@ def run_queue(args) -> int:
     now = store.clock.now()
     items: list[dict[str, Any]] = []
     for r in rows:
-        remaining = (r.due_at - now).total_seconds() if r.due_at else None
+        remaining = seconds_left(r, now)
         state = (
             store.policy.state(remaining, r.sla_target_s).value
             if remaining is not None and r.sla_target_s is not None
             else "none"
         )
-        items.append(
-            {
-                "conversation_id": r.external_id,
-                "channel": r.channel,
-                "category": r.category,
-                "priority": r.priority,
-                "status": r.status,
-                "customer": r.customer_handle,
-                "customer_name": r.customer_name,
-                "assignee": r.assignee,
-                "sla_clock": r.sla_clock,
-                "due_at": r.due_at.isoformat() if r.due_at else None,
-                "remaining_s": round(remaining, 3) if remaining is not None else None,
-                "sla_state": state,
-                "tags": list(r.tags),
-                "preview": r.preview,
-            }
-        )
+        items.append({**row_json(r, now), "sla_state": state})
     if args.json:
         print_json(items)
         return 0
@@ -301,7 +286,7 @@ def run_queue(args) -> int:
     return 0
 
 
-def run_db_upgrade(args) -> int:
+def run_db_upgrade(args: argparse.Namespace) -> int:
     store = open_store(args)
     from cs_tui.data.models import SCHEMA_VERSION
 
@@ -309,13 +294,13 @@ def run_db_upgrade(args) -> int:
     return 0
 
 
-def run_db_info(args) -> int:
+def run_db_info(args: argparse.Namespace) -> int:
     store = open_store(args)
     print_json(store.counts())
     return 0
 
 
-def run_db_copy(args) -> int:
+def run_db_copy(args: argparse.Namespace) -> int:
     from cs_tui.data.copy import copy_store
 
     report = copy_store(args.source, args.target)

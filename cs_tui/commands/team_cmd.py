@@ -17,16 +17,19 @@ import argparse
 import functools
 import os
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from cs_tui.commands.common import open_store, out, print_json, settings_for
 from cs_tui.commands.errors import UserError
-from cs_tui.commands.options import add_agent_option, add_store_options
+from cs_tui.commands.options import add_command
+from cs_tui.commands.rows import row_json
 from cs_tui.data.views import ROLES, AgentInfo, EventView, QueueRow
 from cs_tui.safe_text import terminal_safe
 
 if TYPE_CHECKING:
     from cs_tui.data.store import Store
+    from cs_tui.reply_check import ReplyFinding
 
 # Environment that could change who or where a locked session is. Over SSH a client can only set
 # what sshd's AcceptEnv lets through, but a forced command must not depend on that.
@@ -88,119 +91,117 @@ def _scrub_textual_environment() -> None:
         del os.environ[name]
 
 
+def _json_option(parser: argparse.ArgumentParser, help: str | None = None) -> None:
+    parser.add_argument("--json", action="store_true", help=help)
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "take", help="claim the most urgent unassigned conversation you may serve and print it"
+    p = add_command(
+        sub,
+        "take",
+        run_take,
+        help="claim the most urgent unassigned conversation you may serve and print it",
     )
-    _common(p)
     p.add_argument("--channel", help="only this channel (chat, phone, email, ...)")
-    p.add_argument("--json", action="store_true", help="print the conversation as JSON")
-    p.set_defaults(handler=run_take)
+    _json_option(p, "print the conversation as JSON")
 
-    p = sub.add_parser("claim", help="claim one unassigned conversation")
-    _common(p)
+    p = add_command(sub, "claim", run_claim, help="claim one unassigned conversation")
     p.add_argument("conversation", metavar="CONVERSATION_ID")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=run_claim)
+    _json_option(p)
 
-    p = sub.add_parser(
-        "assign", help="hand a conversation to another agent (your own; supervisors: any)"
+    p = add_command(
+        sub,
+        "assign",
+        run_assign,
+        help="hand a conversation to another agent (your own; supervisors: any)",
     )
-    _common(p)
     p.add_argument("conversation", metavar="CONVERSATION_ID")
     p.add_argument("--to", required=True, metavar="HANDLE", help="the agent who takes it over")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=run_assign)
+    _json_option(p)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "reply",
+        run_reply,
         help="send a reply in a conversation assigned to you, after the workstation's checks",
         description="The reply is checked like a draft in the workstation: an unfilled "
         "{placeholder}, phrases to avoid, a language other than the customer's. With a finding "
         "nothing is sent and the exit status is 2.",
     )
-    _common(p)
     p.add_argument("conversation", metavar="CONVERSATION_ID")
     p.add_argument("text", metavar="TEXT", help="the reply; - reads it from standard input")
-    p.add_argument(
-        "--json", action="store_true", help="print the stored message (or the findings) as JSON"
-    )
+    _json_option(p, "print the stored message (or the findings) as JSON")
     p.add_argument(
         "--force",
         action="store_true",
         help="send despite phrases to avoid or a language mismatch (never with a blank unfilled)",
     )
-    p.set_defaults(handler=run_reply)
 
-    p = sub.add_parser("audit-log", help="who did what and when (supervisors see everyone)")
-    _common(p)
+    p = add_command(
+        sub, "audit-log", run_audit, help="who did what and when (supervisors see everyone)"
+    )
     p.add_argument("--conversation", metavar="CONVERSATION_ID", help="only this conversation")
     p.add_argument("--limit", type=int, default=50, metavar="N")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=run_audit)
+    _json_option(p)
 
     agents = sub.add_parser("agents", help="the team: list, add, set-role, disable, online")
     asub = agents.add_subparsers(dest="agents_command", metavar="ACTION", required=True)
-    p = asub.add_parser("list", help="everyone in the team")
-    _common(p)
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=run_agents_list)
-    p = asub.add_parser("online", help="agents whose workstation is running now (supervisors)")
-    _common(p)
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=run_agents_online)
-    p = asub.add_parser("add", help="add an agent (supervisors, once there is one)")
-    _common(p)
+    p = add_command(asub, "list", run_agents_list, help="everyone in the team")
+    _json_option(p)
+    p = add_command(
+        asub,
+        "online",
+        run_agents_online,
+        help="agents whose workstation is running now (supervisors)",
+    )
+    _json_option(p)
+    p = add_command(
+        asub, "add", run_agents_add, help="add an agent (supervisors, once there is one)"
+    )
     p.add_argument("handle", metavar="HANDLE")
     p.add_argument("--name", help="display name (default: the handle)")
     p.add_argument("--role", choices=ROLES, default="agent")
-    p.set_defaults(handler=run_agents_add)
-    p = asub.add_parser("set-role", help="change an agent's role (supervisors)")
-    _common(p)
+    p = add_command(
+        asub, "set-role", run_agents_set_role, help="change an agent's role (supervisors)"
+    )
     p.add_argument("handle", metavar="HANDLE")
     p.add_argument("role", choices=ROLES)
-    p.set_defaults(handler=run_agents_set_role)
-    p = asub.add_parser("disable", help="disable an agent: no more replies or claims")
-    _common(p)
+    p = add_command(
+        asub, "disable", run_agents_disable, help="disable an agent: no more replies or claims"
+    )
     p.add_argument("handle", metavar="HANDLE")
-    p.set_defaults(handler=run_agents_disable)
-    p = asub.add_parser("enable", help="enable a disabled agent again")
-    _common(p)
+    p = add_command(asub, "enable", run_agents_enable, help="enable a disabled agent again")
     p.add_argument("handle", metavar="HANDLE")
-    p.set_defaults(handler=run_agents_enable)
 
 
-def with_store(run):
+def with_store(
+    run: Callable[[argparse.Namespace, Store], int],
+) -> Callable[[argparse.Namespace], int]:
     """Open the store the command names, run, and close it (in-process callers reuse main())."""
 
     @functools.wraps(run)
-    def wrapper(args) -> int:
+    def wrapper(args: argparse.Namespace) -> int:
         with open_store(args) as store:
             return run(args, store)
 
     return wrapper
 
 
-def _common(p: argparse.ArgumentParser) -> None:
-    add_store_options(p)
-    add_agent_option(p)
-
-
 # -- who is asking -----------------------------------------------------------------------
 
 
-def _handle(args) -> str:
+def _handle(args: argparse.Namespace) -> str:
     from cs_tui.config import resolve_agent
 
     return resolve_agent(getattr(args, "agent", None), settings_for(args))
 
 
-def acting_agent(store: Store, args, *, audit_only: bool = False) -> AgentInfo:
+def acting_agent(store: Store, args: argparse.Namespace, *, audit_only: bool = False) -> AgentInfo:
     """The agent running this command (the store's rules: see Store.sign_in)."""
     return store.sign_in(_handle(args), audit_only=audit_only)
 
 
-def manager(store: Store, args) -> AgentInfo | None:
+def manager(store: Store, args: argparse.Namespace) -> AgentInfo | None:
     """The actor of a team change; None while the team has no supervisor yet (bootstrap)."""
     handle = _handle(args)
     found = store.get_agent(handle)
@@ -212,25 +213,8 @@ def manager(store: Store, args) -> AgentInfo | None:
 # -- work --------------------------------------------------------------------------------
 
 
-def row_dict(store: Store, row: QueueRow) -> dict:
-    now = store.clock.now()
-    remaining = (row.due_at - now).total_seconds() if row.due_at else None
-    return {
-        "conversation_id": row.external_id,
-        "id": row.id,
-        "channel": row.channel,
-        "category": row.category,
-        "priority": row.priority,
-        "status": row.status,
-        "customer": row.customer_handle,
-        "customer_name": row.customer_name,
-        "assignee": row.assignee,
-        "sla_clock": row.sla_clock,
-        "due_at": row.due_at.isoformat() if row.due_at else None,
-        "remaining_s": round(remaining, 3) if remaining is not None else None,
-        "tags": list(row.tags),
-        "preview": row.preview,
-    }
+def row_dict(store: Store, row: QueueRow) -> dict[str, Any]:
+    return {**row_json(row, store.clock.now()), "id": row.id}
 
 
 def _row_line(store: Store, verb: str, row: QueueRow) -> str:
@@ -249,8 +233,16 @@ def _row_line(store: Store, verb: str, row: QueueRow) -> str:
     )
 
 
+def _print_row(args: argparse.Namespace, store: Store, verb: str, row: QueueRow) -> int:
+    if args.json:
+        print_json(row_dict(store, row))
+    else:
+        out(_row_line(store, verb, row))
+    return 0
+
+
 @with_store
-def run_take(args, store) -> int:
+def run_take(args: argparse.Namespace, store: Store) -> int:
     actor = acting_agent(store, args)
     row = store.take_next(actor, channel=args.channel)
     if row is None:
@@ -260,15 +252,11 @@ def run_take(args, store) -> int:
             file=sys.stderr,
         )
         return 1
-    if args.json:
-        print_json(row_dict(store, row))
-    else:
-        out(_row_line(store, "took", row))
-    return 0
+    return _print_row(args, store, "took", row)
 
 
 @with_store
-def run_claim(args, store) -> int:
+def run_claim(args: argparse.Namespace, store: Store) -> int:
     actor = acting_agent(store, args)
     cid = store.conversation_id(args.conversation)
     if not store.claim(actor, cid):
@@ -278,16 +266,11 @@ def run_claim(args, store) -> int:
             file=sys.stderr,
         )
         return 1
-    row = store.queue_row(cid)
-    if args.json:
-        print_json(row_dict(store, row))
-    else:
-        out(_row_line(store, "claimed", row))
-    return 0
+    return _print_row(args, store, "claimed", store.queue_row(cid))
 
 
 @with_store
-def run_assign(args, store) -> int:
+def run_assign(args: argparse.Namespace, store: Store) -> int:
     actor = acting_agent(store, args)
     cid = store.conversation_id(args.conversation)
     row = store.assign(actor, cid, args.to)
@@ -307,12 +290,12 @@ def _customer_lang(store: Store, actor: AgentInfo, conversation_id: int) -> str 
     return detect_lang(" ".join(texts)) if texts else None
 
 
-def _finding_line(where: str, finding) -> str:
+def _finding_line(where: str, finding: ReplyFinding) -> str:
     line = f"{where}:{finding.start}: {finding.kind}: 「{finding.phrase}」 {finding.why}"
     return terminal_safe(f"{line}; {finding.suggestion}" if finding.suggestion else line)
 
 
-def _refuse_reply(args, findings: list) -> int:
+def _refuse_reply(args: argparse.Namespace, findings: list[ReplyFinding]) -> int:
     """Nothing was sent: say why, one finding a line (or one JSON object), exit 2."""
     blanks = any(f.blocks for f in findings)
     if args.json:
@@ -334,7 +317,7 @@ def _refuse_reply(args, findings: list) -> int:
 
 
 @with_store
-def run_reply(args, store) -> int:
+def run_reply(args: argparse.Namespace, store: Store) -> int:
     from cs_tui.reply_check import reply_findings
 
     actor = acting_agent(store, args)
@@ -398,7 +381,7 @@ def _describe_event(ev: EventView, names: dict[int, str]) -> str:
 
 
 @with_store
-def run_audit(args, store) -> int:
+def run_audit(args: argparse.Namespace, store: Store) -> int:
     viewer = acting_agent(store, args, audit_only=True)
     cid = store.conversation_id(args.conversation) if args.conversation else None
     events = store.audit(viewer, conversation_id=cid, limit=max(1, args.limit))
@@ -433,7 +416,7 @@ def run_audit(args, store) -> int:
 # -- the team ----------------------------------------------------------------------------
 
 
-def _agent_dict(a: AgentInfo, online: set[int]) -> dict:
+def _agent_dict(a: AgentInfo, online: set[int]) -> dict[str, Any]:
     return {
         "handle": a.handle,
         "name": a.display_name,
@@ -464,42 +447,42 @@ def _print_agents(store: Store, agents: list[AgentInfo], as_json: bool, viewer: 
 
 
 @with_store
-def run_agents_list(args, store) -> int:
+def run_agents_list(args: argparse.Namespace, store: Store) -> int:
     viewer = acting_agent(store, args)
     _print_agents(store, store.list_agents(viewer=viewer), args.json, viewer)
     return 0
 
 
 @with_store
-def run_agents_online(args, store) -> int:
+def run_agents_online(args: argparse.Namespace, store: Store) -> int:
     viewer = store.require_supervisor(acting_agent(store, args), "see who is online")
     _print_agents(store, store.online_agents(viewer=viewer), args.json, viewer)
     return 0
 
 
 @with_store
-def run_agents_add(args, store) -> int:
+def run_agents_add(args: argparse.Namespace, store: Store) -> int:
     added = store.add_agent(manager(store, args), args.handle, args.name, args.role)
     out(f"added {added.handle} ({added.role})")
     return 0
 
 
 @with_store
-def run_agents_set_role(args, store) -> int:
+def run_agents_set_role(args: argparse.Namespace, store: Store) -> int:
     changed = store.set_role(manager(store, args), args.handle, args.role)
     out(f"{changed.handle} is now {changed.role}")
     return 0
 
 
 @with_store
-def run_agents_disable(args, store) -> int:
+def run_agents_disable(args: argparse.Namespace, store: Store) -> int:
     changed = store.set_active(manager(store, args), args.handle, False)
     out(f"{changed.handle} is disabled")
     return 0
 
 
 @with_store
-def run_agents_enable(args, store) -> int:
+def run_agents_enable(args: argparse.Namespace, store: Store) -> int:
     changed = store.set_active(manager(store, args), args.handle, True)
     out(f"{changed.handle} is enabled")
     return 0
