@@ -68,8 +68,8 @@ def render_type(type_: sa.types.TypeEngine[Any], where: str) -> str:
         length = getattr(type_, "length", None)
         return f"sa.String({length})" if length is not None else "sa.String()"
     if name in ("Integer", "BigInteger", "Boolean", "Float", "Text"):
-        if name == "Text" and getattr(type_, "length", None) is not None:
-            raise UnknownSchemaFeature(f"{where}: Text with a length")
+        if repr(type_) != f"{name}()":
+            raise UnknownSchemaFeature(f"{where}: column type {type_!r} has arguments")
         return f"sa.{name}()"
     raise UnknownSchemaFeature(f"{where}: column type {type_!r}")
 
@@ -80,6 +80,8 @@ def render_column(column: sa.Column[Any], where: str) -> list[str]:
         raise UnknownSchemaFeature(f"{where}: server default or onupdate")
     if column.server_onupdate is not None or column.computed is not None:
         raise UnknownSchemaFeature(f"{where}: server onupdate or computed column")
+    if column.key != column.name or column.comment is not None or column.identity is not None:
+        raise UnknownSchemaFeature(f"{where}: a key, comment or identity of its own")
     args = [lit(column.name), render_type(column.type, where)]
     for fk in column.foreign_keys:
         options = "".join(
@@ -111,7 +113,8 @@ def render_table_item(item: sa.Index | sa.UniqueConstraint, where: str) -> list[
         args = [lit(item.name), *names]
         if item.unique:
             args.append("unique=True")
-        if item.dialect_kwargs or item.expressions != list(item.columns):
+        columns = [id(c) for c in item.columns]
+        if item.dialect_kwargs or [id(e) for e in item.expressions] != columns:
             raise UnknownSchemaFeature(f"{where}: index {item.name} has options or expressions")
         return call("sa.Index", args, indent=4)
     args = [*names]
