@@ -95,10 +95,10 @@ MESSAGES: dict[str, str] = {
     "channel_disabled": "channel {name!r} is disabled",
     "no_channel": "no channel {name!r}",
     "no_channel_id": "no channel #{channel_id}",
-    "no_delivery": "no delivery #{delivery_id}",
+    "no_delivery": N_("no delivery #{delivery_id}"),
     "no_delivery_for_message": "no delivery of message {message_id!r} on this channel",
-    "delivery_not_yours": "this delivery is of another agent's conversation",
-    "delivery_not_retryable": (
+    "delivery_not_yours": N_("this delivery is of another agent's conversation"),
+    "delivery_not_retryable": N_(
         "delivery #{delivery_id} is {status}: only a failed or still queued delivery is sent again"
     ),
     "unknown_delivery_status": "unknown delivery status {status!r} (known: {known})",

@@ -1402,6 +1402,13 @@ class WorkstationScreen(Screen):
             for item in sorted(failed, key=lambda d: d.delivery_id):
                 self.store.retry_delivery(self.agent, item.delivery_id)
                 done += 1
+            if not done and not self.agent.is_supervisor:
+                # An agent lists only the deliveries of their own conversations: one that is
+                # another agent's now (transferred while open here) is refused, not "nothing
+                # to resend".
+                holder = self.store.queue_row(row.id).assignee
+                if holder is not None and holder != self.agent.handle:
+                    raise NotAllowed(code="delivery_not_yours")
         except StoreError as exc:
             self.post_message(ActionFailed(store_message(exc)))
             if done:

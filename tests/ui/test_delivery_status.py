@@ -238,3 +238,26 @@ async def test_a_conversation_without_deliveries_shows_no_status(store, clock):
         await pilot.press("u")
         await settle(pilot)
         assert any("Nothing to resend" in str(n.message) for n in app._notifications)
+
+
+async def test_resend_of_another_agents_conversation_is_refused_in_the_agents_language(
+    store, clock
+):
+    """The conversation was transferred while it stood open here: u is refused by the store's
+    rule, said by its code in Chinese, and the delivery stays failed."""
+    conversation_id = channel_conversation(store, "zh")
+    me = alice(store)
+    assert store.claim(me, conversation_id)
+    store.post_reply(me, conversation_id, TEXTS["zh"]["reply"])
+    fail_delivery(store, conversation_id)
+    app = make_app(store, "alice", clock=clock, lang="zh", live=False)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot)
+        await open_row(pilot, store.queue_row(conversation_id))
+        store.assign(store.get_agent("sam"), conversation_id, "bob")
+        await pilot.press("u")
+        await settle(pilot)
+        told = " ".join(str(n.message) for n in app._notifications)
+        assert "这条回复属于其他客服的会话" in told
+        views = store.deliveries(store.get_agent("sam"), conversation_id=conversation_id)
+        assert [v.status for v in views] == ["failed"]
