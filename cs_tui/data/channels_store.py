@@ -282,6 +282,20 @@ class ChannelsMixin(IngestMixin):
 
     # -- inbound ------------------------------------------------------------------------------
 
+    def _channel_type(self, channel_id: int) -> str:
+        """The SLA channel a gateway channel's conversations get. It never changes, so it is
+        read once per process (single messages arrive by the thousand a second)."""
+        known: dict[int, str] = self.__dict__.setdefault("_channel_types", {})
+        if channel_id not in known:
+            known[channel_id] = self._open_channel(channel_id).channel_type
+        return known[channel_id]
+
+    def _open_channel(self, channel_id: int) -> ChannelAuth:
+        auth = self.channel_auth(channel_id)
+        if not auth.active:
+            raise NotAllowed(code="channel_disabled", name=auth.name)
+        return auth
+
     def ingest_from_channel(self, channel_id: int, objects: list[object]) -> list[InboundItem]:
         """Store what an integration sent, one result per object, in the order given.
 
@@ -291,14 +305,12 @@ class ChannelsMixin(IngestMixin):
         duplicate, one stored anywhere else is refused. The good items are stored in one
         transaction through the import's path, events included, so workstations see them.
         """
-        auth = self.channel_auth(channel_id)
-        if not auth.active:
-            raise NotAllowed(code="channel_disabled", name=auth.name)
+        channel_type = self._channel_type(channel_id)
         items: dict[int, InboundItem] = {}
         records: list[IngestRecord] = []
         positions: list[int] = []
         for index, obj in enumerate(objects):
-            record_or_reason = _inbound_record(obj, auth.channel_type)
+            record_or_reason = _inbound_record(obj, channel_type)
             if isinstance(record_or_reason, str):
                 items[index] = InboundItem(
                     index,
@@ -310,7 +322,10 @@ class ChannelsMixin(IngestMixin):
                 continue
             records.append(record_or_reason)
             positions.append(index)
-        if records:
+        if not records:
+            self._open_channel(channel_id)
+        else:
+            # (the batch's transaction checks the channel is still active)
             result = self.ingest_batch(records, source_id=channel_id)
             refused = {id(r): reason for r, reason in result.refused}
             for index, record in zip(positions, records, strict=True):

@@ -7,6 +7,7 @@ seconds). Conversation aggregates and SLA deadlines are folded in Python for the
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -21,9 +22,9 @@ from cs_tui.data.actions import apply_message, customer_arrived, wake_if_due
 from cs_tui.data.agents import AgentsMixin
 from cs_tui.data.bulk import insert_rows
 from cs_tui.data.coltypes import sqlite_text
-from cs_tui.data.errors import InvalidInput
+from cs_tui.data.errors import InvalidInput, NotAllowed, NotFound
 from cs_tui.data.slarow import sla_columns
-from cs_tui.data.tables import AGENT, CONV, CONV_TAG, CUST, EVENT, MSG
+from cs_tui.data.tables import AGENT, CHANNEL, CONV, CONV_TAG, CUST, EVENT, MSG
 from cs_tui.data.views import AgentInfo, IngestRecord, IngestResult
 from cs_tui.sla import CATEGORIES, CHANNELS, PRIORITIES
 
@@ -92,6 +93,8 @@ class IngestMixin(AgentsMixin):
         now = self.clock.now()
         with collector_paused(), self._write() as conn:
             self._one_import_at_a_time(conn)
+            if source_id is not None:
+                self._source_open(conn, source_id)
             fresh = self._not_stored_yet(conn, records, result, source_id)
             by_conv = _by_conversation(fresh)
             rows = self._lock_conversations(conn, list(by_conv))
@@ -130,6 +133,15 @@ class IngestMixin(AgentsMixin):
             conn.exec_driver_sql(
                 "SELECT pg_advisory_xact_lock(hashtext('cs_tui_ingest:' || current_schema()))"
             )
+
+    def _source_open(self, conn: Connection, source_id: int) -> None:
+        """The gateway channel is there and active, as this transaction sees it (a channel
+        disabled a moment ago stores nothing more)."""
+        row = conn.execute(_channel_state(), {"id": source_id}).first()
+        if row is None:
+            raise NotFound(code="no_channel_id", channel_id=source_id)
+        if not row.active:
+            raise NotAllowed(code="channel_disabled", name=row.name)
 
     def _not_stored_yet(
         self,
@@ -189,13 +201,7 @@ class IngestMixin(AgentsMixin):
         PostgreSQL; on SQLite this transaction already is the only writer)."""
         rows: dict[str, dict] = {}
         for part in _chunks(sorted(external_ids)):
-            query = (
-                sa.select(CONV)
-                .where(CONV.c.external_id.in_(part))
-                .order_by(CONV.c.id)
-                .with_for_update()
-            )
-            for row in conn.execute(query).mappings():
+            for row in conn.execute(_locked_conversations(), {"ids": part}).mappings():
                 rows[row["external_id"]] = dict(row)
         return rows
 
@@ -364,11 +370,7 @@ class IngestMixin(AgentsMixin):
             values["b_id"] = row["id"]
             values["b_added"] = sum(kinds.values())
             params.append(values)
-        columns: dict[str, sa.ColumnElement[Any]] = {k: sa.bindparam(k) for k in _FOLDED}
-        columns["message_count"] = CONV.c.message_count + sa.bindparam("b_added")
-        conn.execute(
-            sa.update(CONV).where(CONV.c.id == sa.bindparam("b_id")).values(columns), params
-        )
+        conn.execute(_folded_update(), params)
 
     def _write_tags_and_events(
         self, conn: Connection, by_conv, conv_ids, kinds, actor, now
@@ -580,6 +582,32 @@ class IngestMixin(AgentsMixin):
 
 
 _EVENT_COLUMNS = ("at", "actor_id", "kind", "conversation_id", "payload")
+
+
+# Statements every batch runs, built once: a channel's single messages arrive by the thousand
+# a second, and building a statement costs more than running it on SQLite.
+
+
+@functools.cache
+def _locked_conversations() -> sa.Select[Any]:
+    return (
+        sa.select(CONV)
+        .where(CONV.c.external_id.in_(sa.bindparam("ids", expanding=True)))
+        .order_by(CONV.c.id)
+        .with_for_update()
+    )
+
+
+@functools.cache
+def _folded_update() -> sa.Update:
+    columns: dict[str, sa.ColumnElement[Any]] = {k: sa.bindparam(k) for k in _FOLDED}
+    columns["message_count"] = CONV.c.message_count + sa.bindparam("b_added")
+    return sa.update(CONV).where(CONV.c.id == sa.bindparam("b_id")).values(columns)
+
+
+@functools.cache
+def _channel_state() -> sa.Select[Any]:
+    return sa.select(CHANNEL.c.name, CHANNEL.c.active).where(CHANNEL.c.id == sa.bindparam("id"))
 
 
 def _by_conversation(records: list[IngestRecord]) -> dict[str, list[IngestRecord]]:
