@@ -18,6 +18,10 @@ from cs_tui import __version__
 from cs_tui.commands.errors import UserError
 from cs_tui.commands.options import add_agent_option, add_store_options
 
+TYPE_CHECKING = False  # not typing's: `cs-tui --version` does not import typing at all
+if TYPE_CHECKING:
+    from typing import NoReturn
+
 COMMAND_MODULES = (
     "cs_tui.commands.app_cmd",
     "cs_tui.commands.data_cmd",
@@ -64,7 +68,7 @@ class _NotGlobalOptions(Exception):
 
 
 class _GlobalOptionsParser(argparse.ArgumentParser):
-    def error(self, message: str):  # never returns: typing (NoReturn) stays out of --version
+    def error(self, message: str) -> NoReturn:
         raise _NotGlobalOptions(message)
 
 

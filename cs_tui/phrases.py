@@ -27,7 +27,7 @@ problem reads ``file:line: problem``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -47,6 +47,7 @@ from cs_tui.i18n import N_, translate
 
 if TYPE_CHECKING:
     from cs_tui.config import Settings
+    from cs_tui.search import Entry, Hit, SearchIndex
 
 __all__ = [
     "CATEGORIES",
@@ -168,7 +169,9 @@ class Phrase:
 # --------------------------------------------------------------------------- rendering
 
 
-def render(text: str | Phrase, variables: Mapping[str, Any] | None = None, *, blank: bool = False):
+def render(
+    text: str | Phrase, variables: Mapping[str, Any] | None = None, *, blank: bool = False
+) -> str:
     """Fill ``{name}`` placeholders. Never raises.
 
     Values that are given and not empty are inserted as plain text (never re-expanded). A missing
@@ -337,7 +340,12 @@ def _parse_phrase(item: Any, number: int, ctx: _PackContext) -> Phrase | None:
     return _checked_phrase(item, start, line_of, ctx)
 
 
-def _checked_phrase(item: dict, start: int | None, line_of, ctx: _PackContext) -> Phrase | None:
+def _checked_phrase(
+    item: dict[str, Any],
+    start: int | None,
+    line_of: Callable[[str], int | None],
+    ctx: _PackContext,
+) -> Phrase | None:
     """The cross-field checks of one phrase whose fields have the right types."""
     path, problems = ctx.path, ctx.problems
     shortcut = item["shortcut"].strip()
@@ -443,7 +451,7 @@ class PhraseLibrary:
     """Whole files that were skipped, with why: show these to the agent at start-up."""
     _by_id: dict[str, Phrase] = field(default_factory=dict, repr=False)
     _by_shortcut: dict[str, Phrase] = field(default_factory=dict, repr=False)
-    _index: Any = field(default=None, repr=False)
+    _index: SearchIndex | None = field(default=None, repr=False)
 
     @classmethod
     def load(
@@ -550,7 +558,7 @@ class PhraseLibrary:
             phrase = found
         return render(phrase, variables)
 
-    def entries(self):
+    def entries(self) -> list[Entry]:
         """Search entries for ``cs_tui.search.SearchIndex``; each hit's payload is the Phrase."""
         from cs_tui.search import Entry
 
@@ -570,7 +578,7 @@ class PhraseLibrary:
             for p in self.phrases
         ]
 
-    def index(self):
+    def index(self) -> SearchIndex:
         """The search index over these phrases, built on first use (call it from a worker)."""
         if self._index is None:
             from cs_tui.search import SearchIndex
@@ -578,7 +586,7 @@ class PhraseLibrary:
             self._index = SearchIndex.build(self.entries())
         return self._index
 
-    def search(self, query: str, limit: int = 20, **kwargs) -> list:
+    def search(self, query: str, limit: int = 20, **kwargs: Any) -> list[Hit]:
         """Shortcut for ``self.index().search(...)``; hits carry the Phrase as ``entry.payload``."""
         return self.index().search(query, limit, **kwargs)
 

@@ -265,6 +265,10 @@ class _Query:
     latin_only: bool
 
 
+_TermPostings = tuple[int, list[array], list[str]]
+"""One query term: how many postings it has in all, its postings lists, and its spellings."""
+
+
 class SearchIndex:
     """Immutable once built; safe to search from several threads at once."""
 
@@ -480,7 +484,9 @@ class SearchIndex:
             hits.append(Hit(self._entries[pos], total, matched, self._snippet(pos, q)))
         return hits
 
-    def _browse(self, limit, boost, kind, lang) -> list[Hit]:
+    def _browse(
+        self, limit: int, boost: Mapping[Any, float], kind: str | None, lang: str | None
+    ) -> list[Hit]:
         ranked = sorted(
             self._boosted_positions(boost),
             key=lambda p: (-float(boost.get(self._entries[p].id, 0.0) or 0.0), p),
@@ -589,7 +595,16 @@ class SearchIndex:
         ordered.extend(p for p in others if p not in starts)
         return ordered[:POOL]
 
-    def _scan(self, blob, starts_at, needle, starts, others, *, boundary: bool) -> None:
+    def _scan(
+        self,
+        blob: str,
+        starts_at: list[int],
+        needle: str,
+        starts: dict[int, None],
+        others: dict[int, None],
+        *,
+        boundary: bool,
+    ) -> None:
         owners = self._py_owner
         orig = self._py_orig
         at = blob.find(needle)
@@ -634,9 +649,11 @@ class SearchIndex:
                 at = lower.find(text, at + 1)
         return min(best, 1.0)
 
-    def _intersect(self, q: _Query, postings, texts) -> set[int]:
+    def _intersect(
+        self, q: _Query, postings: Mapping[str, array], texts: Sequence[str]
+    ) -> set[int]:
         """Entries holding every term (rarest first); leave-one-out when that finds nothing."""
-        lists = []
+        lists: list[_TermPostings] = []
         for options, checks in zip(q.terms, q.checks, strict=True):
             found = [postings[t] for t in options if t in postings]
             lists.append((sum(len(p) for p in found), found, [text for text, _ in checks]))
@@ -651,7 +668,7 @@ class SearchIndex:
         return result
 
     @staticmethod
-    def _and(lists, texts) -> set[int]:
+    def _and(lists: list[_TermPostings], texts: Sequence[str]) -> set[int]:
         if not lists or lists[0][0] == 0:
             return set()
         _, found, _ = lists[0]

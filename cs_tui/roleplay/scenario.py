@@ -557,7 +557,9 @@ def _parse_rubric(raw: Any, problems: Problems) -> dict[str, float]:
     return {k: weights[k] for k in CRITERIA if k in weights}
 
 
-def _parse_turns(raw: Any, lines: KeyLines, source: str, problems: list[Problem]):
+def _parse_turns(
+    raw: Any, lines: KeyLines, source: str, problems: list[Problem]
+) -> tuple[Turn, ...]:
     if raw is None:
         problems.append(Problem(source, None, "missing [[turn]]: a scenario needs scripted turns"))
         return ()
@@ -580,7 +582,7 @@ def _parse_turns(raw: Any, lines: KeyLines, source: str, problems: list[Problem]
     for index, item in enumerate(raw):
         start = lines.line("turn", index)
 
-        def at(key: str, index=index) -> int | None:
+        def at(key: str, index: int = index) -> int | None:
             return lines.near("turn", index, key)
 
         if not isinstance(item, dict):
@@ -712,7 +714,9 @@ class ScenarioSet:
     problems: list[Problem] = field(default_factory=list)
 
 
-def _parse_bytes(raw: bytes, source: str, default_id: str, layer: str):
+def _parse_bytes(
+    raw: bytes, source: str, default_id: str, layer: str
+) -> tuple[Scenario | None, list[Problem]]:
     try:
         text = decode_text(
             raw,
@@ -726,7 +730,9 @@ def _parse_bytes(raw: bytes, source: str, default_id: str, layer: str):
     return parse_scenario(text, source, default_id=default_id, layer=layer)
 
 
-def read_scenario_file(path: str | Path, *, layer: str = "team"):
+def read_scenario_file(
+    path: str | Path, *, layer: str = "team"
+) -> tuple[Scenario | None, list[Problem]]:
     """(Scenario or None, problems) for one file."""
     path = Path(path)
     try:

@@ -300,7 +300,9 @@ class Rubric:
         )
 
     @classmethod
-    def default(cls, *, category: str | None = None, lang: str | None = None, title: str = ""):
+    def default(
+        cls, *, category: str | None = None, lang: str | None = None, title: str = ""
+    ) -> Rubric:
         return cls(weights=dict(DEFAULT_WEIGHTS), lang=lang, category=category, title=title)
 
 
@@ -413,19 +415,33 @@ def score(
     )
 
 
+_Indexed = list[tuple[int, Line]]
+"""Lines with their place in the transcript as given (evidence names messages by it)."""
+
+
+@dataclass
 class _Scorer:
-    def __init__(self, rubric, lang, indexed, customer, replies, ended_at, escalated_at) -> None:
-        self.rubric = rubric
-        self.lang = lang
-        self.indexed = indexed
-        self.customer = customer
-        self.replies = replies
-        self.ended_at = ended_at
-        self.escalated_at = escalated_at
+    """One scoring pass: the lines by author, and what several items read (response times,
+    findings per reply, the compliant rate), computed once."""
+
+    rubric: Rubric
+    lang: str
+    indexed: _Indexed
+    customer: _Indexed
+    replies: _Indexed
+    ended_at: datetime | None
+    escalated_at: datetime | None
+    times: list[ResponseTime] = field(init=False)
+    findings: list[tuple[int, Line, tuple[compliance.Finding, ...]]] = field(init=False)
+    rate: float | None = field(init=False)
+
+    def __post_init__(self) -> None:
         self.times = self._response_times()
-        self.findings = [(i, line, _cached_findings(line.text, lang)) for i, line in replies]
+        self.findings = [
+            (i, line, _cached_findings(line.text, self.lang)) for i, line in self.replies
+        ]
         clean = sum(1 for _i, _line, found in self.findings if not found)
-        self.rate = round(clean / len(replies), 4) if replies else None
+        self.rate = round(clean / len(self.replies), 4) if self.replies else None
 
     def _t(self, key: str, **values: Any) -> str:
         return note(self.lang, key, **values)
@@ -468,18 +484,25 @@ class _Scorer:
         line = self._line(index)
         return Evidence(index, line.ref, line.author, None, None, _excerpt(line.text), note)
 
-    def _span_evidence(self, index: int, span, note: str = "") -> Evidence:
+    def _span_evidence(
+        self, index: int, span: compliance.ElementSpan | compliance.Finding, note: str = ""
+    ) -> Evidence:
+        """A span of a message as evidence: an element of a good reply, or a phrase to avoid."""
         line = self._line(index)
         return Evidence(index, line.ref, line.author, span.start, span.end, span.text, note)
 
-    def _find(self, element: str, among: Sequence[tuple[int, Line]]):
+    def _find(
+        self, element: str, among: Sequence[tuple[int, Line]]
+    ) -> tuple[int, compliance.ElementSpan] | None:
         for i, line in among:
             for span in _cached_spans(line.text, self.lang):
                 if span.element == element:
                     return i, span
         return None
 
-    def _element_item(self, criterion: str, weight: float, among, missing: str) -> Item:
+    def _element_item(
+        self, criterion: str, weight: float, among: Sequence[tuple[int, Line]], missing: str
+    ) -> Item:
         found = self._find(criterion, among)
         if found is None:
             return Item(criterion, False, 0.0, weight, note=missing)
