@@ -385,3 +385,34 @@ def test_two_processes_never_claim_the_same_delivery(store_url):
     every = claimed[0] + claimed[1]
     assert len(every) == len(set(every)) == 120
     assert claimed[0] and claimed[1]  # both took part
+
+
+def _refuse_reply_events(store) -> None:
+    """A trigger that fails the reply's transaction at its very end (its event row), after
+    the message and its delivery were written: what a crash or a lost connection there does."""
+    with store._write() as conn:
+        if store.dialect == "postgresql":
+            conn.exec_driver_sql(
+                "CREATE FUNCTION refuse_reply() RETURNS trigger AS $$ BEGIN "
+                "RAISE EXCEPTION 'refused'; END $$ LANGUAGE plpgsql"
+            )
+            conn.exec_driver_sql(
+                "CREATE TRIGGER refuse_reply BEFORE INSERT ON event FOR EACH ROW "
+                "WHEN (NEW.kind = 'reply') EXECUTE FUNCTION refuse_reply()"
+            )
+        else:
+            conn.exec_driver_sql(
+                "CREATE TRIGGER refuse_reply BEFORE INSERT ON event WHEN NEW.kind = 'reply' "
+                "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
+
+
+def test_a_reply_that_fails_at_its_commit_leaves_neither_message_nor_delivery(store, team):
+    boss, alice, _bob, shop = team
+    cid = channel_conversation(store, shop, alice)
+    _refuse_reply_events(store)
+    with pytest.raises(Exception, match="refused"):
+        store.post_reply(alice, cid, "您好")
+    assert store.deliveries(boss) == []
+    assert [m.author_kind for m in store.conversation(cid).messages] == ["customer"]
+    assert store.claim_deliveries("w1", 10, 30) == []
