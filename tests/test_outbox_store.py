@@ -416,3 +416,14 @@ def test_a_reply_that_fails_at_its_commit_leaves_neither_message_nor_delivery(st
     assert store.deliveries(boss) == []
     assert [m.author_kind for m in store.conversation(cid).messages] == ["customer"]
     assert store.claim_deliveries("w1", 10, 30) == []
+
+
+def test_retrying_a_delivery_in_flight_does_not_send_it_twice_at_once(store, team, clock):
+    boss, alice, _bob, shop = team
+    cid = channel_conversation(store, shop, alice)
+    store.post_reply(alice, cid, "您好")
+    [job] = store.claim_deliveries("w1", 10, 30)
+    store.retry_delivery(alice, job.delivery_id)  # impatient: the worker is still posting
+    assert store.claim_deliveries("w2", 10, 30) == []
+    store.delivery_sent(job.delivery_id, "w1", 200)
+    assert store.delivery(job.delivery_id).status == "sent"

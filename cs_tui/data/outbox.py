@@ -386,18 +386,17 @@ class OutboxMixin(ActionsMixin):
                 raise InvalidInput(
                     code="delivery_not_retryable", delivery_id=delivery_id, status=row.status
                 )
-            conn.execute(
-                sa.update(DELIVERY)
-                .where(DELIVERY.c.id == delivery_id)
-                .values(
-                    status="queued",
-                    next_attempt_at=now,
-                    lease_owner=None,
-                    lease_until=None,
-                    retried_at=now,
-                    updated_at=now,
-                )
-            )
+            values: dict[str, Any] = {
+                "status": "queued",
+                "next_attempt_at": now,
+                "retried_at": now,
+                "updated_at": now,
+            }
+            if row.lease_until is None or row.lease_until <= now:
+                values.update(lease_owner=None, lease_until=None)
+            # (else a worker is sending it right now: it stays that worker's until its lease
+            # ends, so two never send it at once)
+            conn.execute(sa.update(DELIVERY).where(DELIVERY.c.id == delivery_id).values(values))
             if row.status == "failed":
                 self._mark_undelivered(conn, row.conversation_id, now)
             self._delivery_event(
