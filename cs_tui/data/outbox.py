@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection
 from cs_tui.data.actions import ActionsMixin
 from cs_tui.data.delivery_rows import delivery_event
 from cs_tui.data.errors import InvalidInput, NotAllowed, NotFound, StoreUnavailable
-from cs_tui.data.tables import AGENT, CHANNEL, CONV, CUST, DELIVERY, MSG
+from cs_tui.data.tables import AGENT, CHANNEL, CONV, CUST, DELIVERY, EVENT, MSG
 from cs_tui.data.views import AgentInfo, DeliveryJob, DeliveryView, public_message_id
 
 STATUSES = ("queued", "sent", "delivered", "read", "failed")
@@ -478,3 +478,62 @@ class OutboxMixin(ActionsMixin):
         except StoreUnavailable:
             return False
         return True
+
+    # -- batched results (the delivery worker's fast path) -------------------------------------
+
+    def deliveries_sent(self, owner: str, sent: list[tuple[int, int]]) -> int:
+        """Many `delivery_sent`s in one write transaction: (delivery_id, HTTP status) pairs.
+
+        The worker answers dozens of POSTs at once; one transaction (and one event insert) for
+        them all instead of one each is what lets it drain thousands a second. Rows whose lease
+        `owner` no longer holds are left alone, as in delivery_sent. Returns how many were
+        marked sent."""
+        if not sent:
+            return 0
+        now = self.clock.now()
+        codes = dict(sent)
+        with self._write() as conn:
+            rows = conn.execute(
+                sa.select(DELIVERY.c.id, DELIVERY.c.conversation_id)
+                .where(
+                    DELIVERY.c.id.in_(list(codes)),
+                    DELIVERY.c.status == "queued",
+                    DELIVERY.c.lease_owner == owner[:200],
+                )
+                .order_by(DELIVERY.c.id)
+                .with_for_update()
+            ).all()
+            if not rows:
+                return 0
+            by_code: dict[int, list[int]] = {}
+            for row in rows:
+                by_code.setdefault(codes[row.id], []).append(row.id)
+            for code, ids in by_code.items():
+                conn.execute(
+                    sa.update(DELIVERY)
+                    .where(DELIVERY.c.id.in_(ids))
+                    .values(
+                        status="sent",
+                        sent_at=now,
+                        last_status=code,
+                        last_error=None,
+                        next_attempt_at=None,
+                        lease_owner=None,
+                        lease_until=None,
+                        updated_at=now,
+                    )
+                )
+            conn.execute(
+                sa.insert(EVENT),
+                [
+                    {
+                        "at": now,
+                        "actor_id": None,
+                        "kind": "delivery",
+                        "conversation_id": row.conversation_id,
+                        "payload": {"delivery_id": row.id, "status": "sent"},
+                    }
+                    for row in rows
+                ],
+            )
+            return len(rows)
