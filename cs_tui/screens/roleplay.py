@@ -193,10 +193,49 @@ class RolePlayFailed(Message):
     text: str
 
 
+# -- ending a session (both sides) ------------------------------------------------------------
+
+
+class SessionScreen(Screen[None]):
+    """What the trainee's workstation and the trainer's console do alike at the end: score the
+    session in a thread, then show the scorecard and close the app when it is closed; a store
+    refusal is told, and the session goes on (it can be ended again)."""
+
+    store: Store
+    session: TrainingSessionView
+    scenario: Scenario
+    lang: str
+    ended = False
+    """The session has ended here or elsewhere, or its ending is under way."""
+
+    def end_session(self, actor: AgentInfo) -> None:
+        if not self.ended:
+            self.ended = True
+            self._end_worker(actor)
+
+    @work(thread=True, group="rp-end", exit_on_error=False)
+    def _end_worker(self, actor: AgentInfo) -> None:
+        try:
+            _view, card = play.finish(self.store, self.session, self.scenario, actor=actor)
+        except StoreError as exc:
+            self.ended = False
+            self.post_message(RolePlayFailed(store_message(exc)))
+            return
+        self.post_message(SessionEnded(card))
+
+    @on(SessionEnded)
+    def _session_ended(self, message: SessionEnded) -> None:
+        self.app.push_screen(ScorecardScreen(message.card, self.lang), lambda _r: self.app.exit())
+
+    @on(RolePlayFailed)
+    def _failed(self, message: RolePlayFailed) -> None:
+        self.notify(message.text, severity="error", markup=False, timeout=8)
+
+
 # -- the trainee's side -----------------------------------------------------------------------
 
 
-class RolePlayWorkstation(WorkstationScreen):
+class RolePlayWorkstation(WorkstationScreen, SessionScreen):
     """The workstation showing only the session's training conversation."""
 
     CSS_PATH = ["workstation.tcss", "roleplay.tcss"]
@@ -219,7 +258,6 @@ class RolePlayWorkstation(WorkstationScreen):
         self.scenario = scenario
         self.scripted = session.mode == "solo"
         self.filter = QueueFilter(scope="mine", training=True)
-        self.roleplay_ended = False
         self._rp_ticking = False
         self._rp_told_done = False
 
@@ -236,7 +274,7 @@ class RolePlayWorkstation(WorkstationScreen):
     def roleplay_tick(self) -> None:
         """Once a second on the app clock: the bar, and in solo mode the scripted customer."""
         self.query_one(RolePlayBar).refresh()
-        if self.roleplay_ended or self._rp_ticking:
+        if self.ended or self._rp_ticking:
             return
         if not self.scripted:
             return
@@ -257,7 +295,7 @@ class RolePlayWorkstation(WorkstationScreen):
         if result.said:
             self.reload_queue()
             self.refresh_open()
-        if result.expired and not self.roleplay_ended:
+        if result.expired and not self.ended:
             self.notify(_("Time is up."), markup=False)
             self.action_end_roleplay()
         elif result.done and not self._rp_told_done:
@@ -272,24 +310,11 @@ class RolePlayWorkstation(WorkstationScreen):
             )
 
     def action_end_roleplay(self) -> None:
-        if self.roleplay_ended:
-            return
-        self.roleplay_ended = True
-        self._rp_end_worker()
-
-    @work(thread=True, group="roleplay-end", exit_on_error=False)
-    def _rp_end_worker(self) -> None:
-        try:
-            _view, card = play.finish(self.store, self.session, self.scenario, actor=self.agent)
-        except StoreError as exc:
-            self.roleplay_ended = False
-            self.post_message(RolePlayFailed(store_message(exc)))
-            return
-        self.post_message(SessionEnded(card))
+        self.end_session(self.agent)
 
     @on(LivePoller.Changed)
     def _rp_changed(self, message: LivePoller.Changed) -> None:
-        if not self.roleplay_ended and _finished_in(message.events, self.session.conversation_id):
+        if not self.ended and _finished_in(message.events, self.session.conversation_id):
             self.check_session()
 
     def check_session(self) -> None:
@@ -299,17 +324,9 @@ class RolePlayWorkstation(WorkstationScreen):
     @work(thread=True, group="roleplay-check", exit_on_error=False)
     def _rp_check_worker(self) -> None:
         current = self.store.session(self.session.id)
-        if current.finished and not self.roleplay_ended:
-            self.roleplay_ended = True
+        if current.finished and not self.ended:
+            self.ended = True
             self.post_message(SessionEnded(current.scorecard))
-
-    @on(SessionEnded)
-    def _rp_session_ended(self, message: SessionEnded) -> None:
-        self.app.push_screen(ScorecardScreen(message.card, self.lang), lambda _r: self.app.exit())
-
-    @on(RolePlayFailed)
-    def _rp_failed(self, message: RolePlayFailed) -> None:
-        self.notify(message.text, severity="error", markup=False, timeout=8)
 
 
 class TraineeApp(CsApp):
@@ -391,7 +408,7 @@ def describe_turn(turn: Turn) -> str:
     return text
 
 
-class TrainerScreen(Screen):
+class TrainerScreen(SessionScreen):
     CSS_PATH = "roleplay.tcss"
     AUTO_FOCUS = "#rp-say"
     BINDINGS = [
@@ -425,7 +442,6 @@ class TrainerScreen(Screen):
         self.lang = lang
         self.live_enabled = live
         self.auto = False
-        self.ended = False
         self.lines: list = []
         self.detail: ConversationDetail | None = None
         self._live: LivePoller | None = None
@@ -623,20 +639,7 @@ class TrainerScreen(Screen):
     # -- ending ----------------------------------------------------------------------------
 
     def action_end_session(self) -> None:
-        if self.ended:
-            return
-        self.ended = True
-        self._end_worker()
-
-    @work(thread=True, group="rp-end", exit_on_error=False)
-    def _end_worker(self) -> None:
-        try:
-            _view, card = play.finish(self.store, self.session, self.scenario, actor=self.trainer)
-        except StoreError as exc:
-            self.ended = False
-            self.post_message(RolePlayFailed(store_message(exc)))
-            return
-        self.post_message(SessionEnded(card))
+        self.end_session(self.trainer)
 
     def _show_stored_card(self) -> None:
         self._stored_card_worker()
@@ -644,14 +647,6 @@ class TrainerScreen(Screen):
     @work(thread=True, group="rp-end", exit_on_error=False)
     def _stored_card_worker(self) -> None:
         self.post_message(SessionEnded(self.store.session(self.session.id).scorecard))
-
-    @on(SessionEnded)
-    def _ended(self, message: SessionEnded) -> None:
-        self.app.push_screen(ScorecardScreen(message.card, self.lang), lambda _r: self.app.exit())
-
-    @on(RolePlayFailed)
-    def _failed(self, message: RolePlayFailed) -> None:
-        self.notify(message.text, severity="error", markup=False, timeout=8)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
