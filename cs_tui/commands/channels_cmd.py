@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from cs_tui.commands.common import out, print_json, settings_for
 from cs_tui.commands.errors import UserError
-from cs_tui.commands.options import add_agent_option, add_store_options
+from cs_tui.commands.options import add_command
 from cs_tui.commands.team_cmd import acting_agent, with_store
 from cs_tui.data.views import AgentInfo, ChannelInfo, ChannelSecrets, DeliveryView
 
@@ -32,24 +33,20 @@ SHOWN_ONCE = (
 )
 
 
-def _common(p: argparse.ArgumentParser) -> None:
-    add_store_options(p)
-    add_agent_option(p)
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     channels = sub.add_parser(
         "channels", help="gateway channels: add, list, show, rotate, disable, enable"
     )
     csub = channels.add_subparsers(dest="channels_command", metavar="ACTION", required=True)
-    p = csub.add_parser(
+    p = add_command(
+        csub,
         "add",
+        run_channels_add,
         help="add a channel and print its token and signing secret, once (supervisors)",
         description="An API channel: an integration posts customers' messages to "
         "`cs-tui serve` with the token and receives agents' replies, signed with the secret, "
         "at the webhook URL.",
     )
-    _common(p)
     p.add_argument("kind", choices=("api",), help="the kind of channel (api)")
     p.add_argument("name", metavar="NAME", help="lowercase letters, digits, '_' and '-'")
     p.add_argument(
@@ -63,41 +60,40 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="the SLA channel of the conversations it opens (default: chat)",
     )
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=run_channels_add)
 
-    p = csub.add_parser("list", help="every channel (supervisors)")
-    _common(p)
+    p = add_command(csub, "list", run_channels_list, help="every channel (supervisors)")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=run_channels_list)
 
-    for action, helptext, handler in (
-        ("show", "one channel (supervisors)", "run_channels_show"),
-        ("rotate", "new token and secret; the old ones stop working (supervisors)", "run_rotate"),
-        ("disable", "refuse its token and hold its deliveries (supervisors)", "run_disable"),
-        ("enable", "enable a disabled channel again (supervisors)", "run_enable"),
-    ):
-        p = csub.add_parser(action, help=helptext)
-        _common(p)
+    named: list[tuple[str, Callable[[argparse.Namespace], int], str]] = [
+        ("show", run_channels_show, "one channel (supervisors)"),
+        ("rotate", run_rotate, "new token and secret; the old ones stop working (supervisors)"),
+        ("disable", run_disable, "refuse its token and hold its deliveries (supervisors)"),
+        ("enable", run_enable, "enable a disabled channel again (supervisors)"),
+    ]
+    for action, handler, helptext in named:
+        p = add_command(csub, action, handler, help=helptext)
         p.add_argument("name", metavar="NAME")
         p.add_argument("--json", action="store_true")
-        p.set_defaults(handler=globals()[handler])
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "deliveries",
+        run_deliveries,
         help="replies on their way to the channels' webhooks; `deliveries retry ID` resends one",
     )
-    _common(p)
     p.add_argument("--status", choices=DELIVERY_STATUSES, help="only this status")
     p.add_argument("--conversation", metavar="CONVERSATION_ID", help="only this conversation")
     p.add_argument("--limit", type=int, default=200, metavar="N")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=run_deliveries)
     dsub = p.add_subparsers(dest="deliveries_command", metavar="ACTION")
-    r = dsub.add_parser("retry", help="send a failed delivery again now (its owner, supervisors)")
-    _common(r)
+    r = add_command(
+        dsub,
+        "retry",
+        run_deliveries_retry,
+        help="send a failed delivery again now (its owner, supervisors)",
+    )
     r.add_argument("delivery_id", type=int, metavar="DELIVERY_ID")
     r.add_argument("--json", action="store_true")
-    r.set_defaults(handler=run_deliveries_retry)
 
 
 # -- who is asking -----------------------------------------------------------------------
