@@ -199,7 +199,11 @@ def test_an_integration_speaks_for_customers_only(store, shop):
     )
     assert [i.status for i in items] == ["rejected", "rejected", "rejected", "stored"]
     assert all("customer" in (i.reason or "") for i in items[:3])
-    assert store.get_agent("alice") is None  # nobody was registered by a channel's say-so
+    [named] = store.ingest_from_channel(shop.channel.id, [msg(5, agent="mallory")])
+    assert named.status == "stored"
+    # nobody joins the team on a channel's say-so
+    assert store.get_agent("alice") is None and store.get_agent("mallory") is None
+    assert store.queue_row(store.conversation_id("C1")).assignee is None
 
 
 def test_bad_items_are_named_and_the_good_ones_stored(store, shop):

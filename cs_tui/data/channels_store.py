@@ -364,4 +364,7 @@ def _inbound_record(obj: object, channel_type: str) -> IngestRecord | str:
         return str(exc)
     if record.author != "customer":
         return NOT_CUSTOMER
+    # An agent named on a customer's line would be registered on first sight by the import's
+    # path: a channel does not add people to the team.
+    record.agent = None
     return record
