@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from textual.app import SystemCommand
 from textual.binding import Binding
@@ -28,6 +28,17 @@ from cs_tui.i18n import N_, _, set_language
 
 if TYPE_CHECKING:
     from cs_tui.data.store import Store
+    from cs_tui.widgets.side_sources import KnowledgeSource
+
+
+class WorkstationOptions(TypedDict):
+    lang: str
+    locked: bool
+    settings: Settings | None
+    open_id: int | None
+    live: bool
+    knowledge: KnowledgeSource
+
 
 STARTUP_COLLECTOR_PAUSE_S = 3.0
 """The longest the garbage collector stays paused at start, if no first frame is reported."""
@@ -90,9 +101,12 @@ class CsApp(CsAppBase):
         from cs_tui.screens.workstation import WorkstationScreen
 
         return WorkstationScreen(
-            self.store,
-            self.agent,
-            self.clock,
+            self.store, self.agent, self.clock, **self.workstation_options(open_id)
+        )
+
+    def workstation_options(self, open_id: int | None) -> WorkstationOptions:
+        """What this app's workstation screen is built with (the role-play one's too)."""
+        return WorkstationOptions(
             lang=self.lang,
             locked=self.locked,
             settings=self.settings,

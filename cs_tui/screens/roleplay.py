@@ -339,23 +339,12 @@ class TraineeApp(CsApp):
         session: TrainingSessionView,
         scenario: Scenario,
         clock: Clock | None = None,
-        *,
-        lang: str = "en",
-        settings: Settings | None = None,
-        locked: bool = False,
-        live: bool = True,
+        **options: Any,
     ) -> None:
+        """`options` are the workstation app's: lang, settings, locked, live."""
         self.session = session
         self.scenario = scenario
-        super().__init__(
-            store,
-            agent,
-            clock or store.clock,
-            lang=lang,
-            settings=settings,
-            locked=locked,
-            live=live,
-        )
+        super().__init__(store, agent, clock or store.clock, **options)
         self.title = f"cs-tui · {one_line(scenario.title, limit=80)}"
 
     def _workstation(self, open_id: int | None = None) -> Screen:
@@ -365,12 +354,7 @@ class TraineeApp(CsApp):
             self.clock,
             session=self.session,
             scenario=self.scenario,
-            lang=self.lang,
-            locked=self.locked,
-            settings=self.settings,
-            open_id=open_id or self.session.conversation_id,
-            live=self.live,
-            knowledge=self.knowledge,
+            **self.workstation_options(open_id or self.session.conversation_id),
         )
 
 
