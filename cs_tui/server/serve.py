@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from cs_tui.data.store import Store
 
 WATCHDOG_GRACE_S = 2.0
+HEADER_LIMIT = 16 * 1024
+"""Bytes of request line and headers; a client sending more gets 400 and is disconnected."""
 
 
 class BindError(Exception):
@@ -113,13 +115,15 @@ def _overdue() -> None:
 
 def log_to_stderr() -> None:
     """The delivery worker's lines (cs_tui.* loggers: delivery ids and status codes, never
-    text) go to stderr beside the access log, prefixed so a reader tells them apart."""
+    text) and uvicorn's warnings go to stderr beside the access log, prefixed so a reader
+    tells them apart."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("cs-tui serve: %(name)s: %(message)s"))
-    root = logging.getLogger("cs_tui")
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    root.propagate = False
+    for name, level in (("cs_tui", logging.INFO), ("uvicorn", logging.WARNING)):
+        logger = logging.getLogger(name)
+        logger.addHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = False
 
 
 def serve(store: Store, settings: ServerSettings, sock: socket.socket) -> int:
@@ -130,12 +134,16 @@ def serve(store: Store, settings: ServerSettings, sock: socket.socket) -> int:
     config = uvicorn.Config(
         app,
         lifespan="on",
-        log_level="warning",
+        log_config=None,  # see log_to_stderr
         access_log=False,  # ours (cs_tui.server.access_log) never shows a query string
         server_header=False,
         proxy_headers=False,
         timeout_graceful_shutdown=max(1, int(settings.shutdown_s) - 1),
         limit_concurrency=settings.max_connections,
+        # h11, not httptools: h11 bounds what it buffers before a request's headers end
+        # (uvicorn's httptools protocol keeps every header a client sends, without limit).
+        http="h11",
+        h11_max_incomplete_event_size=HEADER_LIMIT,
     )
     server = _Server(config, state, url_of(sock))
     server.run(sockets=[sock])

@@ -6,8 +6,10 @@ speaks for a channel of its own, so the per-token rate limit of one never touche
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import socket
 import time
 
 import httpx
@@ -184,6 +186,22 @@ def test_a_body_that_stops_arriving_gets_408(gateway):
     assert answer.json()["error"] == "timeout"
     with pytest.raises(Exception, match="slow"):
         gateway.store.conversation_id("slow")
+
+
+def test_endless_headers_are_cut_off_and_the_server_goes_on(gateway):
+    url = httpx.URL(gateway.server.url)
+    with socket.create_connection((url.host, url.port), timeout=10) as conn:
+        conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        with contextlib.suppress(ConnectionError):  # the server may hang up mid-way
+            for i in range(1000):  # 1 MB of headers, where 16 KiB is the most kept
+                conn.sendall(b"X-Pad-%d: %s\r\n" % (i, b"a" * 1000))
+        try:
+            answer = conn.recv(100)  # a server still buffering would time out here
+        except ConnectionResetError:
+            answer = b""
+    assert answer == b"" or answer.startswith(b"HTTP/1.1 4")
+    with gateway.client() as client:
+        assert client.get("/healthz").status_code == 200
 
 
 def test_a_batch_stores_the_good_items_and_names_the_bad_ones(gateway):
