@@ -90,10 +90,7 @@ __all__ = [
     "shipped_scenarios",
 ]
 
-CRITERIA = (
-    "first_response",
-    "next_response",
-    "compliant_language",
+REPLY_ELEMENTS = (
     "greeting",
     "confirm",
     "empathy",
@@ -102,6 +99,10 @@ CRITERIA = (
     "escalation",
     "closing",
 )
+"""The elements of a good reply the scorer looks for: each is a scorecard item, and a turn's
+pattern may name it as ``@name``."""
+
+CRITERIA = ("first_response", "next_response", "compliant_language", *REPLY_ELEMENTS)
 """The scorecard's items, in the order the scorecard lists them."""
 
 CRITERION_LABELS: dict[str, str] = {
@@ -151,17 +152,8 @@ FIRST_REPLY_S = 30.0
 NEXT_REPLY_S = 60.0
 MAX_SCENARIO_BYTES = 500_000
 
-ELEMENT_REFS = (
-    "greeting",
-    "confirm",
-    "empathy",
-    "time_commitment",
-    "options",
-    "escalation",
-    "closing",
-    "avoid",
-)
-"""What ``@name`` in a turn's pattern may refer to."""
+ELEMENT_REFS = (*REPLY_ELEMENTS, "avoid")
+"""What ``@name`` in a turn's pattern may refer to (``@avoid``: a phrase to avoid)."""
 
 _ID_RE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,99}\Z")
 _TURN_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}\Z")

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -217,15 +217,7 @@ class Evidence:
     note: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "message": self.message,
-            "ref": self.ref,
-            "author": self.author,
-            "start": self.start,
-            "end": self.end,
-            "text": self.text,
-            "note": self.note,
-        }
+        return asdict(self)  # every field, as named here
 
 
 @dataclass(frozen=True)
