@@ -427,3 +427,13 @@ def test_retrying_a_delivery_in_flight_does_not_send_it_twice_at_once(store, tea
     assert store.claim_deliveries("w2", 10, 30) == []
     store.delivery_sent(job.delivery_id, "w1", 200)
     assert store.delivery(job.delivery_id).status == "sent"
+
+
+def test_an_undelivered_reply_is_no_sla_breach_in_the_teams_figures(store, team):
+    boss, alice, _bob, shop = team
+    cid, _did = fail_one(store, alice, shop)
+    assert store.queue(alice)[0].id == cid  # on top of its owner's queue...
+    # ...but the dashboard counts its real deadline, which the reply met
+    assert store.breach_list() == []
+    assert store.live_counts().by_state["breached"] == 0
+    assert all(load.breached == 0 for load in store.agent_loads())

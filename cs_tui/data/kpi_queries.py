@@ -28,6 +28,20 @@ from cs_tui.data.tables import AGENT, CONV, EVENT, META, MSG
 from cs_tui.data.views import AgentInfo, QueueRow
 from cs_tui.sla import CATEGORIES, PRIORITIES, STATUSES
 
+
+def _sla_urgency() -> sa.ColumnElement[datetime]:
+    """The conversation's SLA deadline as the queue sorts it, without the lift an undelivered
+    reply gives it (slarow.sla_columns): a reply that did not reach the customer tops its
+    owner's queue but is no SLA breach in the team's figures."""
+    return sa.case(
+        (
+            CONV.c.undelivered_at.is_not(None),
+            sa.func.coalesce(CONV.c.due_at, sa.literal(FAR_FUTURE, UTCDateTime())),
+        ),
+        else_=CONV.c.urgency_at,
+    )
+
+
 if TYPE_CHECKING:
     # Imported where used: the store is opened on every start, the KPI figures only for the
     # dashboard and reports.
@@ -385,7 +399,7 @@ class KpiQueriesMixin(StoreCore):
                 (
                     sa.and_(
                         CONV.c.sla_target_s == t,
-                        CONV.c.urgency_at <= now + timedelta(seconds=t * ratio),
+                        _sla_urgency() <= now + timedelta(seconds=t * ratio),
                     ),
                     "warning",
                 )
@@ -395,8 +409,8 @@ class KpiQueriesMixin(StoreCore):
                 (CONV.c.active.is_(False), "done"),
                 (sa.not_(visible), "hidden"),
                 (CONV.c.status.in_(PAUSED), "paused"),
-                (CONV.c.urgency_at >= FAR_FUTURE, "none"),
-                (CONV.c.urgency_at < now, "breached"),
+                (_sla_urgency() >= FAR_FUTURE, "none"),
+                (_sla_urgency() < now, "breached"),
                 *warning_whens,
                 else_="ok",
             ).label("state")
@@ -424,11 +438,11 @@ class KpiQueriesMixin(StoreCore):
             .where(
                 CONV.c.active.is_(True),
                 CONV.c.training.is_(False),
-                CONV.c.urgency_at < now,
+                _sla_urgency() < now,
                 CONV.c.status.not_in(PAUSED),
                 sa.or_(CONV.c.hidden_until.is_(None), CONV.c.hidden_until <= now),
             )
-            .order_by(CONV.c.urgency_at, CONV.c.id)
+            .order_by(_sla_urgency(), CONV.c.id)
             .limit(max(0, limit))
         )
         with self._read() as conn:
@@ -473,7 +487,7 @@ class KpiQueriesMixin(StoreCore):
                         CONV.c.assignee_id,
                         sa.func.count().label("load"),
                         self._count_if(
-                            sa.and_(CONV.c.urgency_at < now, CONV.c.status.not_in(PAUSED))
+                            sa.and_(_sla_urgency() < now, CONV.c.status.not_in(PAUSED))
                         ).label("breached"),
                     )
                     .where(open_work, CONV.c.assignee_id.is_not(None))
@@ -547,7 +561,7 @@ class KpiQueriesMixin(StoreCore):
             sa.and_(
                 CONV.c.active.is_(True),
                 CONV.c.status.not_in(PAUSED),
-                CONV.c.urgency_at < now,
+                _sla_urgency() < now,
                 sa.or_(CONV.c.hidden_until.is_(None), CONV.c.hidden_until <= now),
             ),
         )
