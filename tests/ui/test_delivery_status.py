@@ -174,6 +174,9 @@ async def test_reply_status_follows_its_delivery_and_resend_sends_again(store, c
         queue.focus()
         await pilot.pause()
         assert "resend" in {b.binding.action for b in screen(pilot).active_bindings.values()}
+        assert "resend" in [action for _t, _k, action in screen(pilot).palette_commands()]
+        help_keys = [b.id for _title, keys in app.help_sections() for b in keys]
+        assert "ws.resend" in help_keys
         await pilot.press("u")
         await settle(pilot)
         views = store.deliveries(alice(store), conversation_id=conversation_id)
