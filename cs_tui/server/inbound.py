@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 from anyio import to_thread
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -106,6 +106,8 @@ async def read_json(request: Request, limit: int) -> Any | Response:
         return too_large(limit)
     except TimeoutError:
         return error(408, "timeout", "the request body did not arrive in time")
+    except ClientDisconnect:  # gone before its body was complete: nothing to store or answer
+        return error(400, "incomplete_body", "the client left before its body arrived")
     try:
         return json.loads(body, parse_constant=_no_constant)
     except (ValueError, RecursionError):  # JSON, UTF-8, huge integers, NaN, deep nesting

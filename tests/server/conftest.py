@@ -30,6 +30,7 @@ START_TIMEOUT_S = 30.0
 class ServeProcess:
     def __init__(self, db: str, home: Path, *options: str) -> None:
         self.db = db
+        self.home = home
         home.mkdir(parents=True, exist_ok=True)
         self.log_path = home / f"serve-{time.monotonic_ns()}.log"
         env = dict(os.environ)

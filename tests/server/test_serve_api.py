@@ -204,6 +204,22 @@ def test_endless_headers_are_cut_off_and_the_server_goes_on(gateway):
         assert client.get("/healthz").status_code == 200
 
 
+def test_a_client_leaving_mid_body_stores_nothing_and_breaks_nothing(gateway):
+    url = httpx.URL(gateway.server.url)
+    body = json.dumps(message(11, conversation="left")).encode()
+    head = (
+        "POST /api/v1/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {gateway.tokens['bodies']}\r\n"
+        f"Content-Length: {len(body) + 100}\r\n\r\n"
+    ).encode()
+    with socket.create_connection((url.host, url.port), timeout=10) as conn:
+        conn.sendall(head + body)  # 100 bytes short, then gone
+    with gateway.client() as client:
+        assert client.get("/healthz").status_code == 200
+    with pytest.raises(Exception, match="left"):
+        gateway.store.conversation_id("left")
+
+
 def test_a_batch_stores_the_good_items_and_names_the_bad_ones(gateway):
     items = [
         message("b1", conversation="batch-1"),
@@ -330,6 +346,11 @@ def test_disabling_or_rotating_a_channel_takes_effect_within_a_second(gateway):
     assert post(gateway, "rotating", message("t3", conversation="rot-1")).status_code == 201
     gateway.tokens["old"] = old
     assert post(gateway, "old", message("t4", conversation="rot-1")).status_code == 401
+
+
+def test_no_request_ended_in_a_crash_report(gateway):
+    assert not (gateway.server.home / "data" / "crash-reports").exists()
+    assert "a request failed" not in gateway.server.log()
 
 
 LINE = re.compile(r"^\S+ (GET|POST|PATCH|PUT|DELETE) /\S* \d{3} \d+\.\dms \d+B$")
