@@ -59,6 +59,8 @@ class Receiver:
     per_delivery: bool = False  # replay the script for each X-CS-Delivery instead of overall
     on_request: Callable[[Received], None] | None = None
     requests: list[Received] = field(default_factory=list)
+    # (X-CS-Delivery, monotonic time) as each request arrives, before it is answered
+    arrivals: list[tuple[str, float]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -80,6 +82,8 @@ class Receiver:
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 started = time.monotonic()
+                with receiver._lock:
+                    receiver.arrivals.append((self.headers.get("X-CS-Delivery", ""), started))
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 headers = {k: v for k, v in self.headers.items()}
@@ -93,6 +97,12 @@ class Receiver:
                 reply = receiver._next(headers.get("X-CS-Delivery", ""))
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
+                try:
+                    self._answer(reply, rec)
+                except OSError:
+                    return  # the sender went away (killed) while we held the answer
+
+            def _answer(self, reply: Reply, rec: Received) -> None:
                 self.send_response(reply.status)
                 for name, value in reply.headers:
                     self.send_header(name, value)
