@@ -73,3 +73,33 @@ def test_sigterm_lets_a_webhook_post_in_flight_finish(tmp_path, backend):
             assert len(receiver.requests) == 1
         finally:
             gateway_gen.close()
+
+
+def test_a_webhook_that_never_answers_does_not_hold_shutdown_past_its_bound(tmp_path):
+    with Receiver(script=[Reply(200, delay_s=60)]) as receiver:
+        gateway_gen = start_gateway(tmp_path, "sqlite", {"shop": True}, webhook_url=receiver.url)
+        gateway = next(gateway_gen)
+        try:
+            store = gateway.store
+            with gateway.client() as client:
+                posted = client.post(
+                    "/api/v1/messages",
+                    json=message(1, conversation="stuck"),
+                    headers=gateway.auth("shop"),
+                )
+            assert posted.status_code == 201
+            conversation_id = store.conversation_id("stuck")
+            agent = store.sign_in("ann")
+            assert store.claim(agent, conversation_id)
+            store.post_reply(agent, conversation_id, "您好,马上为您处理")
+            (delivery,) = store.deliveries(agent, conversation_id=conversation_id)
+            deadline = time.monotonic() + 20
+            while store.delivery(delivery.delivery_id).attempts == 0:
+                assert time.monotonic() < deadline, "the worker never claimed the delivery"
+                time.sleep(0.05)
+            # The 10 s bound ends the POST; the watchdog (status 1) is never needed.
+            assert gateway.server.terminate(timeout=30) == 0
+            after = store.delivery(delivery.delivery_id)
+            assert after.status in ("queued", "sent")  # never lost: sent again later if queued
+        finally:
+            gateway_gen.close()
