@@ -217,9 +217,11 @@ class ActionFailed(Message):
 
 @dataclass
 class Notice(Message):
-    """A key that found nothing to do, and why (a warning, not an error)."""
+    """A key that found nothing to do, and why; or news the agent must not miss (a warning,
+    not an error)."""
 
     text: str
+    timeout: float = 5
 
 
 @dataclass
@@ -1055,7 +1057,7 @@ class WorkstationScreen(Screen):
 
     @on(Notice)
     def _notice(self, message: Notice) -> None:
-        self._say(message.text)
+        self.notify(message.text, severity="warning", markup=False, timeout=message.timeout)
 
     async def _ask(self, dialog: CsModal[T]) -> T | None:
         """Show `dialog` and wait for its answer (None when it was cancelled)."""
@@ -1524,6 +1526,15 @@ class WorkstationScreen(Screen):
         self.reload_queue()
         if self.detail is not None and self.detail.row.id in message.conversation_ids:
             self.refresh_open()
+        failed = {
+            event.conversation_id
+            for event in message.events
+            if event.kind == "delivery"
+            and event.conversation_id
+            and event.payload.get("status") == "failed"
+        }
+        if failed:
+            self._failed_worker(failed, self.query_one(Transcript).resend_key)
         # Articles written elsewhere (`cs-tui kb import`): searched from the next query on.
         kb_changed = any(event.kind == "kb_import" for event in message.events)
         if kb_changed and self.knowledge.invalidate():
@@ -1539,6 +1550,21 @@ class WorkstationScreen(Screen):
                         markup=False,
                         timeout=15,
                     )
+
+    @work(thread=True, group="live-news", exit_on_error=False)
+    def _failed_worker(self, conversation_ids: set[int], key: str) -> None:
+        """A reply of mine did not reach its customer (the serve worker gave up, or the
+        receiver said so): a toast names the conversation, wherever the agent is looking."""
+        for conversation_id in sorted(conversation_ids):
+            try:
+                row = self.store.queue_row(conversation_id)
+            except StoreError:
+                continue  # the poller reports a store that is away
+            if row.assignee != self.agent.handle or not row.undelivered:
+                continue
+            label = target_label(row.external_id, row.customer_name)
+            text = _("A reply in {target} did not reach the customer ({key}: resend).")
+            self.post_message(Notice(text.format(target=label, key=key), timeout=10))
 
     @on(LivePoller.Trouble)
     def _live_trouble(self, message: LivePoller.Trouble) -> None:

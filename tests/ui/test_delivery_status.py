@@ -36,6 +36,7 @@ TEXTS = {
         "not_delivered": "Not delivered",
         "resent": "queued again",
         "nothing": "Nothing to resend",
+        "toast": "did not reach the customer (u: resend)",
     },
     "zh": {
         "customer": "您好,我的包裹到哪里了?订单号2026111100001",
@@ -46,6 +47,7 @@ TEXTS = {
         "not_delivered": "未送达",
         "resent": "已重新排队",
         "nothing": "没有需要重发",
+        "toast": "未送达客户(u:重发)",
     },
 }
 
@@ -167,6 +169,8 @@ async def test_reply_status_follows_its_delivery_and_resend_sends_again(store, c
         queue = screen(pilot).query_one(QueueList)
         await until(pilot, lambda: queue.window[1] and queue.window[1][0].id == conversation_id)
         assert queue.window[1][0].undelivered
+        # Wherever the agent looks, a toast names the conversation whose reply did not arrive.
+        assert any(words["toast"] in str(n.message) for n in app._notifications)
         assert queue.scroll_offset.y == 0
         assert words["undelivered"] in first_row_text(pilot)
 
