@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
+from cs_tui.safe_text import one_line
 from cs_tui.server.app import create_app
 from cs_tui.server.settings import ServerSettings
 from cs_tui.server.state import GatewayState
@@ -91,7 +92,14 @@ class _Server(uvicorn.Server):
         self._loop = asyncio.get_running_loop()
         await super().startup(sockets=sockets)
         if self.started:
-            print(f"cs-tui serve: listening on {self._url}", file=sys.stderr, flush=True)
+            state = self._state
+            worker = "on" if state.settings.deliver else "off (--no-deliver)"
+            print(
+                f"cs-tui serve: listening on {self._url}\n"
+                f"cs-tui serve: store {one_line(state.store.location)}; webhook delivery {worker}",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         if self.should_exit and sig == signal.SIGINT:
