@@ -201,10 +201,11 @@ async def test_reply_status_follows_its_delivery_and_resend_sends_again(store, c
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 50)])
 async def test_failed_delivery_reads_without_colour(store, clock, lang, size):
     """A failed reply and its undelivered conversation, as the agent finds them on opening the
-    workstation: words on the row and under the reply, at 80 and 120 columns."""
+    workstation: words on the row and under the reply, at 80 and 120 columns (two lines a
+    row) and 200 (one line a row)."""
     words = TEXTS[lang]
     conversation_id = channel_conversation(store, lang)
     me = alice(store)
@@ -216,8 +217,8 @@ async def test_failed_delivery_reads_without_colour(store, clock, lang, size):
         await settle(pilot)
         queue = screen(pilot).query_one(QueueList)
         assert queue.window[1][0].id == conversation_id
-        first = first_row_text(pilot)
-        assert words["undelivered"] in first
+        assert queue.lines_per_row == (1 if size[0] >= 200 else 2)
+        assert words["undelivered"] in first_row_text(pilot)
         await pilot.press("enter")
         await settle(pilot)
         assert screen(pilot).detail.row.id == conversation_id
