@@ -74,6 +74,7 @@ def test_rotate_replaces_token_and_secret(store, boss, shop):
 
 
 def test_disable_and_enable(store, boss, shop):
+    assert store.ingest_from_channel(shop.channel.id, [msg(0)])[0].status == "stored"
     off = store.set_channel_active(boss, "shop", False)
     assert off.active is False
     auth = store.channel_by_token(shop.token)
@@ -81,7 +82,11 @@ def test_disable_and_enable(store, boss, shop):
     with pytest.raises(NotAllowed) as err:
         store.ingest_from_channel(auth.id, [msg(1)])
     assert err.value.code == "channel_disabled"
+    with pytest.raises(NotAllowed):  # an empty batch too
+        store.ingest_from_channel(auth.id, ["not an object"])
+    assert store.conversation(store.conversation_id("C1")).message_count == 1
     assert store.set_channel_active(boss, "shop", True).active is True
+    assert store.ingest_from_channel(auth.id, [msg(1)])[0].status == "stored"
     kinds = [e.kind for e in store.audit(boss)]
     assert {"channel_added", "channel_disabled", "channel_enabled"} <= set(kinds)
 
