@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 HEALTH_TIMEOUT_S = 2.0
 WORKER_RESTART_S = 5.0
+CANCEL_GRACE_S = 1.0
 
 
 async def healthz(request: Request) -> Response:
@@ -141,9 +142,12 @@ def create_app(store: Store, settings: ServerSettings) -> Starlette:
 
 async def _finish(worker: asyncio.Task[None], seconds: float) -> None:
     """Wait for the worker to wind down; past the bound, cancel it (its leases expire and
-    another run takes those deliveries again: at least once, never lost)."""
+    another run takes those deliveries again: at least once, never lost) and wait a moment
+    more for the cancellation; what is still running then is left to the process's exit."""
     done, _ = await asyncio.wait({worker}, timeout=seconds)
     if not done:
         worker.cancel()
-    with contextlib.suppress(asyncio.CancelledError, Exception):
-        await worker
+        done, _ = await asyncio.wait({worker}, timeout=CANCEL_GRACE_S)
+    if done:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            worker.result()  # retrieved: its errors were reported by _run_worker
