@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "cs_tui.commands.report_cmd",
     "cs_tui.commands.channels_cmd",
     "cs_tui.commands.serve_cmd",
+    "cs_tui.commands.calendar_cmd",
 )
 
 

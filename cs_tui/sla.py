@@ -7,13 +7,15 @@ countdown is always due_at minus the clock's now, computed when it is drawn.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
-from cs_tui.content import ContentError, KeyLines, Problem, parse_toml
+from cs_tui.calendars import ALWAYS, Calendar, add_open_time, open_seconds, parse_calendars
+from cs_tui.content import ContentError, KeyLines, Problem, Problems, parse_toml
 from cs_tui.durations import parse_duration
 from cs_tui.i18n import N_
 
@@ -61,7 +63,12 @@ class SlaState(StrEnum):
 
 
 class PolicyError(ValueError):
-    """A policy file that cannot be used; the message names file:line."""
+    """A policy file that cannot be used; the message names file:line, one line per problem
+    (`problems` holds them one by one for `cs-tui calendar check`)."""
+
+    def __init__(self, message: str, problems: tuple[Problem, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems
 
 
 TARGET_KEYS = tuple(c.value for c in SlaClock)
@@ -73,6 +80,8 @@ class Override:
     category: str | None
     priority: str | None
     targets: dict[str, float]
+    calendar: str | None = None
+    """The calendar this rule puts its conversations on (ALWAYS: around the clock)."""
 
     def matches(self, channel: str, category: str, priority: str) -> bool:
         return (
@@ -96,6 +105,31 @@ class SlaPolicy:
     max_snooze: float = 86400.0
     """Longest snooze in seconds: a snooze pauses every clock, so an unbounded one would hide
     a waiting customer past every deadline."""
+    calendars: dict[str, Calendar] = field(default_factory=dict)
+    """Service hours by name; a clock counts only open time when a rule names one."""
+    calendar_rules: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Which calendar a layer names: {"": {"": name}} for the policy-wide `calendar`, then
+    {"channels": {"email": "office"}}, "categories", "priorities"; overrides carry their own."""
+
+    def calendar_for(self, channel: str, category: str, priority: str) -> Calendar | None:
+        """The calendar a conversation's clocks count on, None for around the clock. Layered like
+        the targets: policy-wide < channel < category < priority < overrides (last match wins)."""
+        if not self.calendars:
+            return None
+        rules = self.calendar_rules
+        name = rules.get("", {}).get("")
+        for layer, key in (
+            ("channels", channel),
+            ("categories", category),
+            ("priorities", priority),
+        ):
+            name = rules.get(layer, {}).get(key, name)
+        for override in self.overrides:
+            if override.calendar is not None and override.matches(channel, category, priority):
+                name = override.calendar
+        if name is None or name == ALWAYS:
+            return None
+        return self.calendars[name]
 
     def target(self, clock: str, channel: str, category: str, priority: str) -> float:
         value = self.targets[clock]
@@ -119,7 +153,8 @@ class SlaPolicy:
 
 
 def _fail(source: str, line: int | None, message: str) -> PolicyError:
-    return PolicyError(str(Problem(source, line, message)))
+    problem = Problem(source, line, message)
+    return PolicyError(str(problem), (problem,))
 
 
 def _targets(
@@ -148,16 +183,80 @@ _KNOWN_SETTINGS = (
     "categories",
     "priorities",
     "override",
+    "calendars",
+    "calendar",
 )
 
 
-def parse_policy(text: str, source: str = "<policy>") -> SlaPolicy:
-    """Read a policy from TOML text; every problem is reported as source:line."""
+def parse_policy(text: str, source: str = "<policy>", *, base_dir: Path | None = None) -> SlaPolicy:
+    """Read a policy from TOML text; every problem is reported as source:line.
+
+    The calendars' problems are all reported together (with the first problem of the rest of the
+    file); `base_dir` is where a calendar's relative `holidays_ics` path starts.
+    """
     try:
         data = parse_toml(text, source)
     except ContentError as exc:
-        raise PolicyError(str(exc)) from None
+        raise PolicyError(str(exc), (exc.problem,)) from None
     lines = KeyLines(text)
+    problems = Problems(source, lines)
+    calendars = parse_calendars(data.get("calendars", {}), problems, base_dir=base_dir, text=text)
+    try:
+        policy = _parse_rest(data, lines, source)
+    except PolicyError as exc:
+        problems.extend(exc.problems)
+        policy = None
+    rules = _calendar_rules(data, calendars, problems)
+    if problems or policy is None:
+        ordered = tuple(sorted(problems, key=lambda p: p.line or 0))
+        raise PolicyError("\n".join(str(p) for p in ordered), ordered)
+    return replace(policy, calendars=calendars, calendar_rules=rules)
+
+
+def _calendar_rules(
+    data: dict[str, Any], calendars: dict[str, Calendar], problems: Problems
+) -> dict[str, dict[str, str]]:
+    """Every `calendar = NAME` of the file, checked against the calendars it defines (a calendar
+    with problems of its own is not reported again as unknown)."""
+    defined = set(data.get("calendars", {})) if isinstance(data.get("calendars"), dict) else set()
+    known = ", ".join(sorted(defined)) or "none"
+
+    def check(value: Any, *path: str | int) -> str | None:
+        if not isinstance(value, str) or not value:
+            problems.add("calendar must be the name of a [calendars.NAME] table", *path)
+            return None
+        if value != ALWAYS and value not in defined:
+            problems.add(
+                f"unknown calendar {value!r} (defined: {known}; {ALWAYS!r}: around the clock)",
+                *path,
+            )
+            return None
+        return value
+
+    rules: dict[str, dict[str, str]] = {}
+    if "calendar" in data:
+        name = check(data["calendar"], "calendar")
+        if name is not None:
+            rules[""] = {"": name}
+    for layer in ("channels", "categories", "priorities"):
+        table = data.get(layer)
+        if not isinstance(table, dict):
+            continue
+        for key, sub in table.items():
+            if isinstance(sub, dict) and "calendar" in sub:
+                name = check(sub["calendar"], layer, key, "calendar")
+                if name is not None:
+                    rules.setdefault(layer, {})[key] = name
+    overrides = data.get("override")
+    if isinstance(overrides, list):
+        for index, raw in enumerate(overrides):
+            if isinstance(raw, dict) and "calendar" in raw:
+                check(raw["calendar"], "override", index, "calendar")
+    return rules
+
+
+def _parse_rest(data: dict[str, Any], lines: KeyLines, source: str) -> SlaPolicy:
+    """Everything but the calendars; stops at the first problem."""
     for key in data:
         if key not in _KNOWN_SETTINGS:
             raise _fail(source, lines.line(key), f"unknown setting {key!r}")
@@ -206,6 +305,7 @@ def _layer(
             )
         if not isinstance(sub, dict):
             raise _fail(source, lines.line(name, key), f"[{name}.{key}] must be a table")
+        sub = {k: v for k, v in sub.items() if k != "calendar"}  # checked by _calendar_rules
         out[key] = _targets(sub, (name, key), where=f"[{name}.{key}]", lines=lines, source=source)
     return out
 
@@ -216,6 +316,7 @@ def _overrides(items: list, *, lines: KeyLines, source: str) -> tuple[Override, 
         if not isinstance(raw, dict):
             raise _fail(source, lines.line("override", index), "[[override]] must be a table")
         raw = dict(raw)
+        calendar = raw.pop("calendar", None)  # checked by _calendar_rules
         match = {k: raw.pop(k, None) for k in ("channel", "category", "priority")}
         for key, allowed in (
             ("channel", CHANNELS),
@@ -230,7 +331,15 @@ def _overrides(items: list, *, lines: KeyLines, source: str) -> tuple[Override, 
                 )
         where = f"override #{index + 1}"
         targets = _targets(raw, ("override", index), where=where, lines=lines, source=source)
-        overrides.append(Override(match["channel"], match["category"], match["priority"], targets))
+        overrides.append(
+            Override(
+                match["channel"],
+                match["category"],
+                match["priority"],
+                targets,
+                calendar if isinstance(calendar, str) else None,
+            )
+        )
     return tuple(overrides)
 
 
@@ -278,7 +387,7 @@ def load_policy(path: str | Path | None) -> SlaPolicy:
         raise PolicyError(f"{path}:1: cannot read policy file: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise PolicyError(f"{path}:1: policy file is not UTF-8 text") from None
-    return parse_policy(text, source=str(path))
+    return parse_policy(text, source=str(path), base_dir=path.parent)
 
 
 @dataclass(frozen=True)
@@ -312,6 +421,9 @@ class Deadline:
     started_at: datetime
     due_at: datetime | None  # None while the clock is paused with no known end
     target_s: float
+    calendar_name: str | None = None
+    """The calendar the clock counts on (`SlaPolicy.calendars[name]`), None: around the clock.
+    A screen asks `calendars.next_opening(calendar, now)` when the clock resumes."""
 
 
 @dataclass(frozen=True)
@@ -379,16 +491,56 @@ def _paused_seconds(facts: ConversationFacts, since: datetime) -> tuple[float, b
     return total, open_ended
 
 
+def _paused_open_seconds(
+    calendar: Calendar, facts: ConversationFacts, since: datetime
+) -> tuple[float, bool]:
+    """As `_paused_seconds`, counting only the open time inside each pause."""
+    total = 0.0
+    open_ended = False
+    for start, end in facts.pauses:
+        if end is None:
+            if facts.status == "snoozed" and facts.snooze_until is not None:
+                end = facts.snooze_until
+            else:
+                open_ended = True
+                continue
+        lo = max(start, since)
+        if end > lo:
+            total += open_seconds(calendar, lo, end)
+    return total, open_ended
+
+
 def deadline(policy: SlaPolicy, facts: ConversationFacts) -> Deadline | None:
+    """When the running clock is due.
+
+    Around the clock, the target plus every pause after the start (wall time). On a calendar,
+    the same rule in open time: the instant when the target plus the open time spent paused has
+    passed in open time, so a pause's open hours do not count and its closed hours were not
+    counting anyway. A start while closed counts from the next opening. (So a calendar open
+    around the clock gives exactly the deadline of no calendar.)
+    """
     running = running_clock(facts)
     if running is None:
         return None
     clock, started = running
     target = policy.target(clock.value, facts.channel, facts.category, facts.priority)
+    calendar = policy.calendar_for(facts.channel, facts.category, facts.priority)
+    if calendar is not None:
+        return _calendar_deadline(calendar, facts, clock, started, target)
     paused, open_ended = _paused_seconds(facts, started)
     if facts.status == "pending" or open_ended:
         return Deadline(clock, started, None, target)
     return Deadline(clock, started, started + timedelta(seconds=target + paused), target)
+
+
+def _calendar_deadline(
+    calendar: Calendar, facts: ConversationFacts, clock: SlaClock, started: datetime, target: float
+) -> Deadline:
+    paused, open_ended = _paused_open_seconds(calendar, facts, started)
+    if facts.status == "pending" or open_ended:
+        return Deadline(clock, started, None, target, calendar.name)
+    due = add_open_time(calendar, started, target + paused)
+    return Deadline(clock, started, due, target, calendar.name)
 
 
 def evaluate(policy: SlaPolicy, facts: ConversationFacts, now: datetime) -> SlaStatus:
