@@ -17,7 +17,7 @@ from sqlmodel import Field, SQLModel
 
 from cs_tui.clock import utc_text
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 
 
@@ -284,6 +284,49 @@ class Delivery(SQLModel, table=True):
     sent_at: datetime | None = utc_col()
     # When an agent last asked for it to be sent again: its give-up time counts from then.
     retried_at: datetime | None = utc_col()
+
+
+class MailCursor(SQLModel, table=True):
+    """How far an e-mail channel has read one IMAP folder (schema 4).
+
+    IMAP numbers a folder's mails by UID, valid while the folder's UIDVALIDITY stays the same.
+    The cursor moves only after the mails up to `last_uid` are stored, in the same transaction,
+    so a fetch killed halfway starts again after the last mail it stored.
+    """
+
+    __tablename__ = "mail_cursor"
+    channel_id: int = Field(foreign_key="gateway_channel.id", primary_key=True)
+    folder: str = Field(primary_key=True, max_length=200)
+    uidvalidity: int = Field(default=0, sa_type=sa.BigInteger)
+    last_uid: int = Field(default=0, sa_type=sa.BigInteger)
+    updated_at: datetime = utc_col(nullable=False)
+
+
+class MailMessage(SQLModel, table=True):
+    """The e-mail side of a message of an e-mail channel (schema 4): its Message-ID (unique per
+    channel: a mail fetched twice is stored once), its subject, the whole text with the quoted
+    history and signature that the transcript leaves out, and its attachments (name, size,
+    where saved). Outgoing replies get a row too, so a customer's answer finds its conversation
+    by In-Reply-To/References."""
+
+    __tablename__ = "mail_message"
+    __table_args__ = (
+        sa.Index("ux_mail_message_id", "channel_id", "mail_id", unique=True),
+        sa.Index("ix_mail_message_conv", "conversation_id", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: int = Field(foreign_key="gateway_channel.id")
+    conversation_id: int = Field(foreign_key="conversation.id")
+    message_id: int | None = Field(default=None, foreign_key="message.id")
+    delivery_id: int | None = Field(default=None, foreign_key="delivery.id")
+    mail_id: str = Field(max_length=300)
+    direction: str = Field(default="in", max_length=8)  # in | out
+    subject: str = Field(default="", max_length=1000)
+    full_text: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
+    attachments: list = Field(
+        default_factory=list, sa_column=sa.Column(MutableList.as_mutable(_json()))
+    )
+    created_at: datetime = utc_col(nullable=False)
 
 
 class Draft(SQLModel, table=True):

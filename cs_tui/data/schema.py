@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from cs_tui.data.coltypes import PortableJSON, UTCDateTime
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 METADATA = sa.MetaData()
 
@@ -211,6 +211,40 @@ DELIVERY = sa.Table(
     sa.Column("retried_at", UTCDateTime(), nullable=True),
     sa.Index("ix_delivery_conv", "conversation_id", "id"),
     sa.Index("ix_delivery_due", "status", "next_attempt_at"),
+)
+
+MAIL_CURSOR = sa.Table(
+    "mail_cursor",
+    METADATA,
+    sa.Column(
+        "channel_id",
+        sa.Integer(),
+        sa.ForeignKey("gateway_channel.id"),
+        primary_key=True,
+        nullable=False,
+    ),
+    sa.Column("folder", sa.String(200), primary_key=True, nullable=False),
+    sa.Column("uidvalidity", sa.BigInteger(), nullable=False, default=0),
+    sa.Column("last_uid", sa.BigInteger(), nullable=False, default=0),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+MAIL_MESSAGE = sa.Table(
+    "mail_message",
+    METADATA,
+    sa.Column("id", sa.Integer(), primary_key=True, nullable=False),
+    sa.Column("channel_id", sa.Integer(), sa.ForeignKey("gateway_channel.id"), nullable=False),
+    sa.Column("conversation_id", sa.Integer(), sa.ForeignKey("conversation.id"), nullable=False),
+    sa.Column("message_id", sa.Integer(), sa.ForeignKey("message.id"), nullable=True),
+    sa.Column("delivery_id", sa.Integer(), sa.ForeignKey("delivery.id"), nullable=True),
+    sa.Column("mail_id", sa.String(300), nullable=False),
+    sa.Column("direction", sa.String(8), nullable=False, default="in"),
+    sa.Column("subject", sa.String(1000), nullable=False, default=""),
+    sa.Column("full_text", sa.Text(), nullable=False),
+    sa.Column("attachments", PortableJSON(), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Index("ix_mail_message_conv", "conversation_id", "id"),
+    sa.Index("ux_mail_message_id", "channel_id", "mail_id", unique=True),
 )
 
 DRAFT = sa.Table(

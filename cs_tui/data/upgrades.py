@@ -7,7 +7,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from cs_tui.data.tables import CHANNEL, CONV, DELIVERY, SESSION
+from cs_tui.data.tables import CHANNEL, CONV, DELIVERY, MAIL_CURSOR, MAIL_MESSAGE, SESSION
 
 
 def _v1_to_v2(conn: Connection, dialect: str) -> None:
@@ -33,7 +33,14 @@ def _v2_to_v3(conn: Connection, dialect: str) -> None:
         conn.exec_driver_sql(f"ALTER TABLE conversation ADD COLUMN undelivered_at {when}")
 
 
-STEPS: dict[int, Callable[[Connection, str], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
+def _v3_to_v4(conn: Connection, dialect: str) -> None:
+    """Schema 4 adds the e-mail channel's tables: the IMAP cursors and the mails' headers and
+    whole texts. Each addition checks first, so the step may be extended and re-run."""
+    MAIL_CURSOR.create(conn, checkfirst=True)
+    MAIL_MESSAGE.create(conn, checkfirst=True)
+
+
+STEPS: dict[int, Callable[[Connection, str], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
 
 
 def upgrade(conn: Connection, from_version: int, dialect: str) -> None:
