@@ -5,6 +5,9 @@
 Targets (issue #2): ingest >= 50,000 messages/s; queue window and conversation open p95 <= 5 ms
 at 100,000 open conversations. The reference ceiling for ingest is raw sqlite3.executemany of
 the same message rows into a bare table.
+
+Service hours (issue #15): a deadline on a calendar with 40 holidays, p95 <= 20 µs a call; the
+reference is the same deadline around the clock, in the same run.
 """
 
 from __future__ import annotations
@@ -94,6 +97,81 @@ def raw_reference(lines: list[str], path) -> float:
     return elapsed
 
 
+WORKDAYS = ("2026-02-14", "2026-09-27", "2026-10-10")
+CALENDAR_POLICY = """
+[calendars.office]
+timezone = "Asia/Shanghai"
+holidays = [HOLIDAYS]
+workdays = [WORKDAYS]
+
+[calendars.office.week]
+mon = ["09:00-12:00", "13:30-18:30"]
+tue = ["09:00-12:00", "13:30-18:30"]
+wed = ["09:00-12:00", "13:30-18:30"]
+thu = ["09:00-12:00", "13:30-18:30"]
+fri = ["09:00-12:00", "13:30-18:30"]
+
+[channels.email]
+calendar = "office"
+"""
+
+
+def deadline_figures(samples: int = 20_000) -> list[tuple[str, str, str, str]]:
+    """Per-call time of sla.deadline for e-mails on a calendar with 40 holidays, next to the
+    same deadlines around the clock; a year's intervals are built once (timed on its own)."""
+    from cs_tui.calendars import add_open_time
+    from cs_tui.sla import ConversationFacts, deadline, parse_policy
+
+    rng = random.Random(15)
+    day0 = datetime(2026, 1, 1, tzinfo=UTC)
+    days = [(day0 + timedelta(days=d)).date().isoformat() for d in range(730)]
+    picked = sorted(rng.sample([d for d in days if d not in WORKDAYS], 40))
+    text = CALENDAR_POLICY.replace("HOLIDAYS", ", ".join(f'"{d}"' for d in picked)).replace(
+        "WORKDAYS", ", ".join(f'"{d}"' for d in WORKDAYS)
+    )
+    on_calendar = parse_policy(text, "bench")
+    around = parse_policy("", "bench")
+    calendar = on_calendar.calendars["office"]
+    start = time.perf_counter()
+    add_open_time(calendar, day0, 1)  # builds 2026's intervals
+    build_s = time.perf_counter() - start
+    facts = []
+    for _ in range(samples):
+        at = day0 + timedelta(seconds=rng.randrange(365 * 86400))
+        facts.append(
+            ConversationFacts(
+                channel="email",
+                category="order",
+                priority="normal",
+                status="open",
+                created_at=at,
+                assigned=True,
+                assigned_at=at,
+                first_customer_at=at,
+                last_customer_at=at,
+                pauses=((at + timedelta(hours=1), at + timedelta(hours=5)),)
+                if rng.random() < 0.2
+                else (),
+            )
+        )
+    for f in facts[:2000]:  # warm: every year the deadlines reach is built
+        deadline(on_calendar, f)
+    it = iter(facts)
+    timed = time_calls(lambda: deadline(on_calendar, next(it)), samples)
+    it = iter(facts)
+    plain = time_calls(lambda: deadline(around, next(it)), samples)
+    us = lambda seconds: f"{seconds * 1e6:.1f} µs"  # noqa: E731
+    return [
+        (
+            "deadline on a calendar p50/p95",
+            f"{us(percentile(timed, 50))} / {us(percentile(timed, 95))}",
+            "p95 <= 20 µs",
+            f"around the clock {us(percentile(plain, 50))} / {us(percentile(plain, 95))}",
+        ),
+        ("calendar year built", ms(build_s), "", "once per calendar and year, 40 holidays"),
+    ]
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench store")
     parser.add_argument("--conversations", type=int, default=100_000)
@@ -102,7 +180,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--quick", action="store_true", help="10k conversations, 20k ingested messages"
     )
+    parser.add_argument(
+        "--calendar-only", action="store_true", help="only the service-hour deadline figures"
+    )
     args = parser.parse_args(argv)
+    if args.calendar_only:
+        print_table(deadline_figures())
+        return 0
     if args.quick:
         args.conversations, args.ingest_messages = 10_000, 20_000
 
@@ -221,6 +305,7 @@ def main(argv: list[str]) -> int:
             "",
             "last 100 events",
         ),
+        *deadline_figures(),
         ("file size", f"{size_mb:,.0f} MB", "", "SQLite, WAL checkpointed"),
         ("peak RSS", f"{peak_rss_mb():,.0f} MB", "", "this process"),
     ]
