@@ -45,12 +45,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="add a channel and print its token and signing secret, once (supervisors)",
         description="An API channel: an integration posts customers' messages to "
         "`cs-tui serve` with the token and receives agents' replies, signed with the secret, "
-        "at the webhook URL.",
+        "at the webhook URL. A web channel: a chat on the shop's pages at the given origins "
+        "(`/chat/NAME`, `/widget.js`); its secret verifies identified visitors.",
     )
-    p.add_argument("kind", choices=("api",), help="the kind of channel (api)")
+    p.add_argument("kind", choices=("api", "web"), help="the kind of channel (api, web)")
     p.add_argument("name", metavar="NAME", help="lowercase letters, digits, '_' and '-'")
     p.add_argument(
-        "--webhook-url", required=True, metavar="URL", help="where replies are POSTed (http/https)"
+        "--webhook-url", metavar="URL", help="api: where replies are POSTed (http/https)"
+    )
+    p.add_argument(
+        "--origin",
+        dest="origins",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="web: a site whose pages may open the chat, like https://shop.example (repeat it)",
     )
     p.add_argument(
         "--type",
@@ -119,7 +128,7 @@ def _when(value: datetime | None) -> str | None:
 
 
 def channel_dict(c: ChannelInfo) -> dict[str, Any]:
-    return {
+    shown: dict[str, Any] = {
         "name": c.name,
         "kind": c.kind,
         "type": c.channel_type,
@@ -128,6 +137,9 @@ def channel_dict(c: ChannelInfo) -> dict[str, Any]:
         "created_at": _when(c.created_at),
         "updated_at": _when(c.updated_at),
     }
+    if c.kind == "web":
+        shown["origins"] = list(c.settings.get("origins") or [])
+    return shown
 
 
 def _print_secrets(made: ChannelSecrets, as_json: bool, verb: str) -> None:
@@ -142,7 +154,8 @@ def _print_secrets(made: ChannelSecrets, as_json: bool, verb: str) -> None:
         )
     else:
         c = made.channel
-        out(f"{verb} channel {c.name} ({c.kind}, {c.channel_type}) -> {c.webhook_url or '-'}")
+        target = c.webhook_url or " ".join(c.settings.get("origins") or []) or "-"
+        out(f"{verb} channel {c.name} ({c.kind}, {c.channel_type}) -> {target}")
         out(f"token:  {made.token}")
         out(f"secret: {made.secret}")
         out(SHOWN_ONCE)
@@ -158,6 +171,8 @@ def _print_channel(c: ChannelInfo, as_json: bool) -> None:
     out(f"kind:     {c.kind}")
     out(f"type:     {c.channel_type}")
     out(f"webhook:  {c.webhook_url or '-'}")
+    if c.kind == "web":
+        out(f"origins:  {' '.join(c.settings.get('origins') or []) or '-'}")
     out(f"state:    {'active' if c.active else 'disabled'}")
     out(f"created:  {c.created_at.astimezone().strftime('%Y-%m-%d %H:%M:%S')}")
 
@@ -195,14 +210,41 @@ def _delivery_line(d: DeliveryView) -> str:
 # -- channels ----------------------------------------------------------------------------
 
 
+def _add_options(args: argparse.Namespace) -> tuple[str | None, dict[str, Any]]:
+    """The webhook URL and settings of the channel to add, checked for its kind."""
+    if args.kind == "api":
+        if not args.webhook_url:
+            raise UserError("an api channel needs --webhook-url URL (where replies are POSTed)")
+        if args.origins:
+            raise UserError("--origin is for web channels")
+        return args.webhook_url, {}
+    if args.webhook_url:
+        raise UserError("a web channel takes no --webhook-url: replies go to the visitor's page")
+    if not args.origins:
+        raise UserError("a web channel needs at least one --origin (like https://shop.example)")
+    from cs_tui.channels.web_identity import normalize_origin
+
+    origins: list[str] = []
+    for given in args.origins:
+        try:
+            origin = normalize_origin(given)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        if origin not in origins:
+            origins.append(origin)
+    return None, {"origins": origins}
+
+
 @with_store
 def run_channels_add(args: argparse.Namespace, store: Store) -> int:
+    webhook_url, settings = _add_options(args)
     made = store.add_channel(
         channel_manager(store, args),
         args.kind,
         args.name,
         channel_type=args.channel_type,
-        webhook_url=args.webhook_url,
+        webhook_url=webhook_url,
+        settings=settings,
     )
     _print_secrets(made, args.json, "added")
     return 0

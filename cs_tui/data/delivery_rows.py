@@ -41,14 +41,20 @@ def queue_delivery(
     store: StoreCore, conn: Connection, row: dict[str, Any], message_id: int, now: datetime
 ) -> int | None:
     """In the reply's transaction: a queued delivery, due now, when the conversation came
-    from a channel that is active and has a webhook. Its id, or None."""
+    from a channel that is active and has a webhook, or is a web chat (whose server pushes it
+    to the visitor's page and marks it sent, then read: cs_tui.server.chat_hub). Its id, or
+    None."""
     source = row.get("source_id")
     if source is None:
         return None
     channel = conn.execute(
-        sa.select(CHANNEL.c.active, CHANNEL.c.webhook_url).where(CHANNEL.c.id == source)
+        sa.select(CHANNEL.c.active, CHANNEL.c.webhook_url, CHANNEL.c.kind).where(
+            CHANNEL.c.id == source
+        )
     ).first()
-    if channel is None or not channel.active or not channel.webhook_url:
+    if channel is None or not channel.active:
+        return None
+    if not channel.webhook_url and channel.kind != "web":
         return None
     delivery_id: int = conn.execute(
         sa.insert(DELIVERY)

@@ -21,12 +21,14 @@ from cs_tui.data.kpi_queries import KpiQueriesMixin
 from cs_tui.data.outbox import OutboxMixin
 from cs_tui.data.queries import QueriesMixin
 from cs_tui.data.training_store import TrainingStoreMixin
+from cs_tui.data.webchat_store import WebChatMixin
 from cs_tui.sla import SlaPolicy, default_policy
 
 __all__ = ["Store", "StoreError", "NotAllowed", "NotFound", "InvalidInput", "StoreUnavailable"]
 
 
 class Store(
+    WebChatMixin,
     ChannelsMixin,
     OutboxMixin,
     TrainingStoreMixin,

@@ -1,6 +1,7 @@
 """create_app(store, settings): the gateway's Starlette application.
 
-Routes: `GET /healthz` and the integration API (cs_tui.server.inbound). The lifespan runs the
+Routes: `GET /healthz`, the integration API (cs_tui.server.inbound) and the web chat
+(cs_tui.server.webchat). The lifespan runs the
 outbox delivery worker (cs_tui.channels.outbox_worker) beside the routes unless
 `settings.deliver` is off, and on shutdown gives it what is left of the shutdown bound to finish
 its in-flight POSTs. Unknown paths and methods get JSON errors like every other answer.
@@ -30,6 +31,7 @@ from cs_tui.server.inbound import ROUTES
 from cs_tui.server.responses import JsonResponse, error
 from cs_tui.server.settings import ServerSettings
 from cs_tui.server.state import GatewayState
+from cs_tui.server.webchat import ROUTES as WEBCHAT_ROUTES
 
 if TYPE_CHECKING:
     from cs_tui.data.store import Store
@@ -131,7 +133,7 @@ def create_app(store: Store, settings: ServerSettings) -> Starlette:
                 await _finish(worker, state.time_left())
 
     app = Starlette(
-        routes=[Route("/healthz", healthz, methods=["GET"]), *ROUTES],
+        routes=[Route("/healthz", healthz, methods=["GET"]), *ROUTES, *WEBCHAT_ROUTES],
         middleware=[Middleware(AccessLog, enabled=settings.access_log)],
         exception_handlers={HTTPException: _http_error},
         lifespan=lifespan,

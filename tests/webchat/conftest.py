@@ -1,0 +1,163 @@
+"""A real `cs-tui serve` with a web channel, and headless Chromium from the system's packages.
+
+The browser and its driver are Debian's `chromium` and `chromium-driver` (installed by
+.ci/install-system-deps); the driver's path is given to Selenium, so Selenium Manager never
+runs and nothing is downloaded. Without them the tests skip locally and fail in CI (CI=true).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cs_tui.data.store import Store
+from tests.server.conftest import ServeProcess
+
+WAIT_S = 15.0
+"""How long a test waits for something to show in the page (a condition, not a timing)."""
+
+
+def chromium_paths() -> tuple[str, str]:
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver") or (
+        "/usr/bin/chromedriver" if Path("/usr/bin/chromedriver").exists() else None
+    )
+    if binary and driver:
+        return binary, driver
+    why = "Chromium and chromedriver are needed (run .ci/install-system-deps)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(why)
+    pytest.skip(why)
+
+
+@pytest.fixture
+def browser(tmp_path) -> Iterator[Callable[..., Any]]:
+    """Open headless Chromium windows, each with its own profile (its own localStorage)."""
+    binary, driver_path = chromium_paths()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    opened: list[Any] = []
+
+    def open_browser(lang: str = "en-US") -> Any:
+        options = Options()
+        options.binary_location = binary
+        for arg in (
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-dev-shm-usage",
+            "--disable-gpu",
+            "--no-first-run",
+            "--window-size=1000,800",
+            f"--lang={lang}",
+            f"--user-data-dir={tmp_path / f'profile-{len(opened)}'}",
+        ):
+            options.add_argument(arg)
+        options.add_experimental_option("prefs", {"intl.accept_languages": lang})
+        driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+        driver.set_page_load_timeout(WAIT_S)
+        opened.append(driver)
+        return driver
+
+    yield open_browser
+    for driver in opened:
+        driver.quit()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class WebGateway:
+    store: Store
+    db: str
+    home: Path
+    port: int
+    server: ServeProcess | None
+    secret: str
+    name: str = "shop"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.server = ServeProcess(self.db, self.home, "--bind", f"127.0.0.1:{self.port}")
+
+    def kill(self) -> None:
+        """SIGKILL: no goodbye to the pages, as when the machine dies."""
+        assert self.server is not None
+        self.server.proc.kill()
+        self.server.proc.wait()
+        self.server.terminate()
+        self.server = None
+
+
+def web_gateway(
+    tmp_path: Path, *, origins: list[str] | None = None, settings: dict[str, Any] | None = None
+) -> Iterator[WebGateway]:
+    db = str(tmp_path / "store.db")
+    store = Store.open(db)
+    made = store.add_channel(
+        None,
+        "web",
+        "shop",
+        settings={"origins": origins or ["http://shop.example"], **(settings or {})},
+    )
+    gateway = WebGateway(store, db, tmp_path / "home", free_port(), None, made.secret)
+    gateway.start()
+    try:
+        yield gateway
+    finally:
+        if gateway.server is not None:
+            gateway.server.terminate()
+        store.dispose()
+
+
+@pytest.fixture
+def gateway(tmp_path) -> Iterator[WebGateway]:
+    yield from web_gateway(tmp_path)
+
+
+class ShopSite:
+    """A shop's own web server on another port: one page embedding the gateway's widget."""
+
+    def __init__(self, page: str) -> None:
+        body = page.encode("utf-8")
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - the http.server API
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = int(self.httpd.server_address[1])
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
