@@ -27,6 +27,7 @@ import uvicorn
 
 from cs_tui.safe_text import one_line
 from cs_tui.server.app import create_app
+from cs_tui.server.http_protocol import HEADER_LIMIT, protocol_class
 from cs_tui.server.settings import ServerSettings
 from cs_tui.server.state import GatewayState
 
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
     from cs_tui.data.store import Store
 
 WATCHDOG_GRACE_S = 2.0
-HEADER_LIMIT = 16 * 1024
-"""Bytes of request line and headers; a client sending more gets 400 and is disconnected."""
 
 
 class BindError(Exception):
@@ -148,9 +147,7 @@ def serve(store: Store, settings: ServerSettings, sock: socket.socket) -> int:
         proxy_headers=False,
         timeout_graceful_shutdown=max(1, int(settings.shutdown_s) - 1),
         limit_concurrency=settings.max_connections,
-        # h11, not httptools: h11 bounds what it buffers before a request's headers end
-        # (uvicorn's httptools protocol keeps every header a client sends, without limit).
-        http="h11",
+        http=protocol_class(),  # httptools with a bound on headers (see http_protocol)
         h11_max_incomplete_event_size=HEADER_LIMIT,
     )
     server = _Server(config, state, url_of(sock))
