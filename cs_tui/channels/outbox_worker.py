@@ -9,7 +9,7 @@ outbox); this worker, inside `cs-tui serve`, only moves rows from `queued` to `s
   de-duplicates on `X-CS-Delivery`, the same on every attempt). Two processes never hold the same
   row at the same time: the claim is one write transaction (SKIP LOCKED on PostgreSQL).
 - **Concurrency.** Up to `concurrency` POSTs at once over a few small httpx connection pools
-  made once per run (HTTP keep-alive to each receiver; see `_lanes` for why not one big pool).
+  made once per run (HTTP keep-alive to each receiver, no cookies kept; see `_lanes`).
   Store calls block, so they run in threads; the results of many POSTs are written back in one
   thread hop, the sent ones in one transaction.
 - **Noticing new work.** Idle, the worker sleeps until the next due delivery, at most
@@ -67,6 +67,9 @@ FLUSH_GATHER_S = 0.02  # results wait this long to be written together
 RETRY_STATUSES = frozenset({429})  # plus every 5xx; any other 4xx will not get better
 
 
+Lane = httpx.AsyncClient | httpx.AsyncHTTPTransport
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What one attempt came to, waiting to be written to the store."""
@@ -119,6 +122,12 @@ class DeliveryWorker:
         self.max_sleep_s = max_sleep_s
         self.stats = WorkerStats()
         self._claim_min = max(1, concurrency // 2)
+        self._timeouts = {
+            "connect": connect_timeout_s,
+            "read": total_timeout_s,
+            "write": total_timeout_s,
+            "pool": total_timeout_s,
+        }
         self._client = client
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
@@ -196,18 +205,18 @@ class DeliveryWorker:
 
     # -- one delivery -----------------------------------------------------------------------
 
-    async def _deliver(self, lanes: asyncio.Queue[httpx.AsyncClient], job: DeliveryJob) -> None:
-        client = await lanes.get()  # never waits: there are as many lanes as POSTs at once
+    async def _deliver(self, lanes: asyncio.Queue[Lane], job: DeliveryJob) -> None:
+        lane = await lanes.get()  # never waits: there are as many lanes as POSTs at once
         try:
-            outcome = await self._attempt(client, job)
+            outcome = await self._attempt(lane, job)
         except Exception as exc:  # a bug must not kill the worker; the lease brings it back
             log.error("delivery %d: unexpected %s", job.delivery_id, type(exc).__name__)
             return
         finally:
-            lanes.put_nowait(client)
+            lanes.put_nowait(lane)
         self._record(outcome)
 
-    async def _attempt(self, client: httpx.AsyncClient, job: DeliveryJob) -> Outcome:
+    async def _attempt(self, lane: Lane, job: DeliveryJob) -> Outcome:
         body = json.dumps(job.payload, ensure_ascii=False, separators=(",", ":"), default=_iso)
         raw = body.encode("utf-8")
         timestamp = int(self.store.clock.now().timestamp())
@@ -220,12 +229,23 @@ class DeliveryWorker:
         }
         try:
             async with asyncio.timeout(self.total_timeout_s):
-                async with client.stream(
-                    "POST", job.webhook_url, content=raw, headers=headers
-                ) as response:
+                request = httpx.Request(
+                    "POST",
+                    job.webhook_url,
+                    content=raw,
+                    headers=headers,
+                    extensions={"timeout": self._timeouts},
+                )
+                if isinstance(lane, httpx.AsyncClient):
+                    response = await lane.send(request, stream=True, follow_redirects=False)
+                else:
+                    response = await lane.handle_async_request(request)
+                try:
                     excerpt = await _read_some(response, BODY_EXCERPT)
-                    status = response.status_code
-                    retry_after = response.headers.get("Retry-After")
+                finally:
+                    await response.aclose()
+                status = response.status_code
+                retry_after = response.headers.get("Retry-After")
         except (TimeoutError, httpx.TimeoutException) as exc:
             return self._retry(job, None, _timeout_reason(exc, self))
         except (httpx.UnsupportedProtocol, httpx.InvalidURL):
@@ -381,39 +401,31 @@ class DeliveryWorker:
             await asyncio.sleep(min(1.0, self.max_sleep_s))
             return default
 
-    def _lanes(self) -> tuple[asyncio.Queue[httpx.AsyncClient], list[httpx.AsyncClient]]:
-        """One slot per concurrent POST, each naming the client to use.
+    def _lanes(self) -> tuple[asyncio.Queue[Lane], list[httpx.AsyncHTTPTransport]]:
+        """One slot per concurrent POST, each naming the connection pool to use.
 
-        Several small connection pools rather than one of `concurrency` connections: httpcore
-        walks every connection of a pool at each request's start and end, so a POST's CPU cost
-        grows with the pool (measured draining to a local receiver: 4.6 ms of CPU a delivery
-        with one pool of 32 connections, 1.7 ms with pools of two). Each pool keeps its
-        connections alive between POSTs. A
-        client given by the caller is used alone (and not closed here). Returns the slots and
-        the clients to close at the end."""
-        lanes: asyncio.Queue[httpx.AsyncClient] = asyncio.Queue()
-        pools: list[httpx.AsyncClient] = []
+        Several small pools rather than one of `concurrency` connections: httpcore walks every
+        connection of a pool at each request's start and end, so a POST's CPU cost grows with
+        the pool (measured draining to a local receiver: 4.6 ms of CPU a delivery with one pool
+        of 32 connections, 1.7 ms with pools of two). Each pool keeps its connections alive
+        between POSTs. The pools are httpx transports, without a client around them: a client
+        would keep cookies a receiver sets and send them to the next receiver on that host, and
+        its redirect, auth and cookie layers cost a fifth of a POST's CPU for nothing here.
+        A client given by the caller is used alone (and not closed here). Returns the slots and
+        the pools to close at the end."""
+        lanes: asyncio.Queue[Lane] = asyncio.Queue()
+        pools: list[httpx.AsyncHTTPTransport] = []
         if self._client is not None:
-            clients = [self._client] * self.concurrency
-        else:
-            size = min(LANE_SIZE, self.concurrency)
-            count = -(-self.concurrency // size)
-            ssl_context = httpx.create_ssl_context()  # one for all: building one costs ~80 ms
-            timeout = httpx.Timeout(self.total_timeout_s, connect=self.connect_timeout_s)
-            limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
-            pools = [
-                httpx.AsyncClient(
-                    timeout=timeout,
-                    limits=limits,
-                    follow_redirects=False,
-                    trust_env=False,
-                    verify=ssl_context,
-                )
-                for _ in range(count)
-            ]
-            clients = [pools[i % count] for i in range(self.concurrency)]
-        for client in clients:
-            lanes.put_nowait(client)
+            for _ in range(self.concurrency):
+                lanes.put_nowait(self._client)
+            return lanes, pools
+        size = min(LANE_SIZE, self.concurrency)
+        count = -(-self.concurrency // size)
+        ssl_context = httpx.create_ssl_context()  # one for all: building one costs ~80 ms
+        limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+        pools = [httpx.AsyncHTTPTransport(verify=ssl_context, limits=limits) for _ in range(count)]
+        for i in range(self.concurrency):
+            lanes.put_nowait(pools[i % count])
         return lanes, pools
 
 

@@ -289,3 +289,16 @@ async def test_stopping_lets_the_post_in_flight_finish_and_records_it(
     view = store_real_time.delivery(delivery.delivery_id)
     assert view.status == "sent"
     assert len(rx.requests) == 1
+
+
+async def test_a_cookie_set_by_a_receiver_is_never_sent_back(store_real_time: Store) -> None:
+    cookie = (("Set-Cookie", "session=abc123; Path=/"),)
+    with Receiver(script=[Reply(200, b"ok", cookie)]) as rx:
+        desk = make_desk(store_real_time, rx.url)
+        rx.secret = desk.secret
+        async with running(DeliveryWorker(store_real_time, owner="w1", concurrency=1)):
+            for _ in range(3):
+                delivery = await asyncio.to_thread(desk.reply)
+                assert (await settled(store_real_time, delivery.delivery_id)).status == "sent"
+    assert len(rx.requests) == 3
+    assert all("Cookie" not in r.headers for r in rx.requests)
