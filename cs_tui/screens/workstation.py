@@ -979,7 +979,7 @@ class WorkstationScreen(Screen):
             if action in ("resolve", "snooze"):
                 return row.status not in ("resolved", "closed")
             if action == "full_message":
-                return self.detail is not None and self.query_one(Transcript).longest() is not None
+                return self.detail is not None and self._detail_message() is not None
             if action == "resend":
                 return row.undelivered or (
                     self.detail is not None and bool(self.query_one(Transcript).failed())
@@ -1377,12 +1377,13 @@ class WorkstationScreen(Screen):
             return
         row = self.detail.row
         label = target_label(row.external_id, row.customer_name)
-        message = self.query_one(Transcript).longest()
+        message = self._detail_message()
         if message is None:
             self._say(
-                _("Every message in {target} is shown whole: v is for a message cut short.").format(
-                    target=label
-                )
+                _(
+                    "Every message in {target} is shown whole and every reply arrived: v is for "
+                    "a message cut short or a reply that was not delivered."
+                ).format(target=label)
             )
             return
         self.app.push_screen(FullMessageScreen(message, label))
@@ -1431,6 +1432,16 @@ class WorkstationScreen(Screen):
             done,
         ).format(count=done, target=label)
         self.post_message(ActionDone(row.id, text))
+
+    def _detail_message(self) -> MessageView | None:
+        """What `v` shows: the newest message cut short in the transcript, else the newest reply
+        that failed to arrive (its detail view says why, in full)."""
+        transcript = self.query_one(Transcript)
+        longest = transcript.longest()
+        if longest is not None:
+            return longest
+        failed = transcript.failed()
+        return failed[-1] if failed else None
 
     # -- filters -------------------------------------------------------------------------
 

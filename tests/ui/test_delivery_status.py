@@ -16,6 +16,7 @@ from textual.geometry import Region
 from cs_tui.app import make_app
 from cs_tui.data.views import QueueFilter
 from cs_tui.i18n import set_language
+from cs_tui.screens.fullmessage import FullMessageScreen
 from cs_tui.widgets.composer import Composer
 from cs_tui.widgets.message_view import Transcript
 from cs_tui.widgets.queue_list import QueueList
@@ -225,6 +226,14 @@ async def test_failed_delivery_reads_without_colour(store, clock, lang, size):
         assert in_transcript(pilot, words["failed"])
         assert in_transcript(pilot, words["not_delivered"])
         assert in_transcript(pilot, "(u:")
+        # v: the failed reply's detail, with its status and the whole reason, drawn safe.
+        await pilot.press("v")
+        await settle(pilot)
+        assert isinstance(app.screen, FullMessageScreen)
+        detail = squeezed(shown(app.screen.query_one(".delivery")))
+        assert squeezed(words["failed"]) in detail
+        assert squeezed("[/] token ␛[2J rejected [@click=app.quit]x[/]") in detail
+        assert "\x1b" not in detail
 
 
 async def test_a_conversation_without_deliveries_shows_no_status(store, clock):
