@@ -18,6 +18,7 @@ from cs_tui.data.errors import InvalidInput, NotAllowed, NotFound, StoreError, S
 from cs_tui.data.ingest import IngestMixin
 from cs_tui.data.kb_store import KnowledgeStore
 from cs_tui.data.kpi_queries import KpiQueriesMixin
+from cs_tui.data.mail_store import MailMixin
 from cs_tui.data.outbox import OutboxMixin
 from cs_tui.data.queries import QueriesMixin
 from cs_tui.data.training_store import TrainingStoreMixin
@@ -28,6 +29,7 @@ __all__ = ["Store", "StoreError", "NotAllowed", "NotFound", "InvalidInput", "Sto
 
 
 class Store(
+    MailMixin,
     WebChatMixin,
     ChannelsMixin,
     OutboxMixin,

@@ -1,0 +1,390 @@
+"""Fetch an e-mail channel's mailbox into the store, with the standard library's imaplib.
+
+One pass (`fetch_once`):
+- log in (imaps: TLS; imap: STARTTLS when the server offers it), select the folder, read its
+  UIDVALIDITY. The cursor (UIDVALIDITY, last UID stored) says where the last pass stopped; a
+  new UIDVALIDITY means the server renumbered the folder, so it is read again from the start,
+  and the Message-IDs already stored keep every mail from being stored twice.
+- headers first: for the new UIDs, the size and the Message-ID only (BODY.PEEK, nothing is
+  marked read); the whole mail is fetched only when its Message-ID is new for the channel.
+- a mail over the size limit becomes a stub naming its size (the original stays on the
+  server); a mail that cannot be parsed is saved whole to the quarantine folder and named in
+  a system message; either way the next mails are fetched.
+- after a mail is stored it is marked \\Seen and the cursor moves past it, so a pass killed
+  halfway starts after the last mail it stored (and a mail stored but not yet passed by the
+  cursor is found by its Message-ID: stored once).
+
+`run` repeats passes until told to stop: with IMAP IDLE when the server has it (woken by new
+mail), else every `poll_s`. Nothing a customer wrote is logged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import imaplib
+import logging
+import re
+import select
+import ssl
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cs_tui.channels.email_config import EmailSettings
+from cs_tui.channels.email_parse import (
+    MailParseError,
+    ParsedMail,
+    derived_id,
+    header_message_id,
+    parse_mail,
+)
+from cs_tui.data.errors import StoreError
+from cs_tui.data.mail_store import IncomingMail
+from cs_tui.data.store import Store
+
+log = logging.getLogger("cs_tui.channels.email")
+CHUNK = 200
+IDLE_MAX_S = 25 * 60  # RFC 2177: re-issue IDLE at least every 29 minutes
+_FETCH_ITEM = re.compile(rb"UID (\d+)")
+_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
+_SENDER = re.compile(rb"^From:.*?([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+)", re.I | re.M)
+
+
+class MailboxError(Exception):
+    """The mailbox could not be read (login refused, folder missing, connection lost)."""
+
+
+@dataclass
+class FetchStats:
+    seen: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    too_big: int = 0
+
+
+def connect_imap(settings: EmailSettings, password: str, timeout: float = 30.0) -> imaplib.IMAP4:
+    """A logged-in IMAP connection."""
+    end = settings.imap
+    try:
+        if end.tls:
+            imap: imaplib.IMAP4 = imaplib.IMAP4_SSL(
+                end.host, end.port, ssl_context=ssl.create_default_context(), timeout=timeout
+            )
+        else:
+            imap = imaplib.IMAP4(end.host, end.port, timeout=timeout)
+            if "STARTTLS" in imap.capabilities:
+                imap.starttls(ssl.create_default_context())
+        imap.login(end.user, password)
+    except imaplib.IMAP4.error as exc:
+        raise MailboxError(f"IMAP login refused: {_line(exc)}") from None
+    except (OSError, ssl.SSLError) as exc:
+        raise MailboxError(f"IMAP connection failed: {_line(exc)}") from None
+    return imap
+
+
+def _line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
+
+
+class MailFetcher:
+    def __init__(
+        self,
+        store: Store,
+        channel_id: int,
+        settings: EmailSettings,
+        password: str,
+        data_dir: Path,
+    ) -> None:
+        self.store = store
+        self.channel_id = channel_id
+        self.settings = settings
+        self.password = password
+        self.quarantine_dir = data_dir / "mail" / "quarantine" / str(channel_id)
+        self.attachments_dir = data_dir / "mail" / "attachments" / str(channel_id)
+        self.imap: imaplib.IMAP4 | None = None
+        self.uidvalidity = 0
+
+    # -- connection -------------------------------------------------------------------------
+
+    def open(self) -> imaplib.IMAP4:
+        if self.imap is None:
+            self.imap = connect_imap(self.settings, self.password)
+            status, _ = self.imap.select(_quoted(self.settings.folder))
+            if status != "OK":
+                self.close()
+                raise MailboxError(f"folder {self.settings.folder!r} cannot be selected")
+            self.uidvalidity = _uidvalidity(self.imap)
+        return self.imap
+
+    def close(self) -> None:
+        imap, self.imap = self.imap, None
+        if imap is not None:
+            with contextlib.suppress(Exception):
+                imap.logout()
+
+    # -- one pass ---------------------------------------------------------------------------
+
+    def fetch_once(self) -> FetchStats:
+        stats = FetchStats()
+        imap = self.open()
+        imap.noop()  # brings the server's news (EXISTS) before the search
+        cursor = self.store.mail_cursor(self.channel_id, self.settings.folder)
+        last = cursor[1] if cursor and cursor[0] == self.uidvalidity else 0
+        if cursor is None or cursor[0] != self.uidvalidity:
+            self.store.set_mail_cursor(self.channel_id, self.settings.folder, self.uidvalidity, 0)
+        uids = self._search(imap, last)
+        for start in range(0, len(uids), CHUNK):
+            part = uids[start : start + CHUNK]
+            heads = self._heads(imap, part)
+            known = self.store.known_mail_ids(self.channel_id, [m for _, m in heads.values() if m])
+            for uid in part:
+                size, mail_id = heads.get(uid, (0, None))
+                stats.seen += 1
+                if mail_id is not None and mail_id in known:
+                    stats.duplicates += 1
+                elif size > self.settings.max_bytes:
+                    self._too_big(imap, uid, size, mail_id)
+                    stats.too_big += 1
+                else:
+                    raw = self._whole(imap, uid)
+                    if raw is None:
+                        continue  # expunged meanwhile
+                    outcome = self._take(raw, uid)
+                    if outcome == "quarantined":
+                        stats.quarantined += 1
+                    elif outcome == "duplicate":
+                        stats.duplicates += 1
+                    else:
+                        stats.stored += 1
+                imap.uid("STORE", str(uid), "+FLAGS.SILENT", r"(\Seen)")
+                self.store.set_mail_cursor(
+                    self.channel_id, self.settings.folder, self.uidvalidity, uid
+                )
+        return stats
+
+    def _search(self, imap: imaplib.IMAP4, last: int) -> list[int]:
+        status, data = imap.uid("SEARCH", f"UID {last + 1}:*")
+        if status != "OK":
+            raise MailboxError("the folder cannot be searched")
+        found = [int(x) for x in (data[0] or b"").split() if x.isdigit()]
+        return sorted(u for u in found if u > last)  # "n:*" names the last mail even below n
+
+    def _heads(self, imap: imaplib.IMAP4, uids: list[int]) -> dict[int, tuple[int, str | None]]:
+        spec = ",".join(map(str, uids))
+        status, data = imap.uid(
+            "FETCH", spec, "(UID RFC822.SIZE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])"
+        )
+        out: dict[int, tuple[int, str | None]] = {}
+        if status != "OK":
+            return out
+        for item in data:
+            if not isinstance(item, tuple):
+                continue
+            meta, headers = item[0], item[1]
+            uid = _FETCH_ITEM.search(meta)
+            size = _SIZE.search(meta)
+            if uid:
+                out[int(uid.group(1))] = (
+                    int(size.group(1)) if size else 0,
+                    header_message_id(headers or b""),
+                )
+        return out
+
+    def _whole(self, imap: imaplib.IMAP4, uid: int) -> bytes | None:
+        status, data = imap.uid("FETCH", str(uid), "(BODY.PEEK[])")
+        if status != "OK":
+            return None
+        for item in data:
+            if isinstance(item, tuple) and len(item) > 1 and isinstance(item[1], bytes):
+                return item[1]
+        return None
+
+    # -- one mail ---------------------------------------------------------------------------
+
+    def _take(self, raw: bytes, uid: int) -> str:
+        try:
+            parsed = parse_mail(raw)
+        except MailParseError as problem:
+            self._quarantine(raw, uid, str(problem))
+            return "quarantined"
+        if parsed.bounce is not None and parsed.bounce.original_id:
+            try:
+                self.store.mail_bounced(
+                    self.channel_id, parsed.bounce.original_id, parsed.bounce.reason
+                )
+            except StoreError as exc:
+                log.warning("channel %d: bounce not recorded (%s)", self.channel_id, exc.code)
+        attachments = self._save_attachments(parsed)
+        mail = self._incoming(parsed, attachments)
+        try:
+            done = self.store.store_mail(self.channel_id, mail)
+        except StoreError as problem:
+            self._quarantine(raw, uid, str(problem))
+            return "quarantined"
+        return done.status
+
+    def _incoming(self, parsed: ParsedMail, attachments: list[dict[str, Any]]) -> IncomingMail:
+        now = self.store.clock.now()
+        sent_at = parsed.sent_at or now
+        if sent_at > now or sent_at.year < 1990:
+            sent_at = now
+        text = parsed.new_text
+        if attachments:
+            listed = "\n".join(f"- {a['name']} ({_size(a['size'])})" for a in attachments)
+            text = f"{text}\n\nAttachments:\n{listed}".strip()
+        author = "customer"
+        if parsed.automatic or parsed.bounce is not None:
+            author = "system"
+            why = parsed.automatic or "delivery report"
+            reason = f": {parsed.bounce.reason}" if parsed.bounce else ""
+            text = f"Automatic mail from {parsed.sender} ({why}){reason}\n\n{text}".strip()
+        return IncomingMail(
+            mail_id=parsed.mail_id,
+            sender=parsed.sender,
+            sender_name=parsed.sender_name,
+            subject=parsed.subject,
+            sent_at=sent_at,
+            text=text,
+            full_text=parsed.full_text,
+            author=author,
+            thread_ids=tuple(parsed.thread_ids),
+            tag=parsed.conversation_tag,
+            attachments=tuple(attachments),
+        )
+
+    def _save_attachments(self, parsed: ParsedMail) -> list[dict[str, Any]]:
+        """Each attachment saved under the data directory (never opened by the app)."""
+        if not parsed.attachments:
+            return []
+        folder = self.attachments_dir / hashlib.sha256(parsed.mail_id.encode()).hexdigest()[:24]
+        saved: list[dict[str, Any]] = []
+        folder.mkdir(parents=True, exist_ok=True)
+        for index, item in enumerate(parsed.attachments, 1):
+            path = folder / f"{index:02d}-{item.name}"
+            try:
+                path.write_bytes(item.data)
+                where: str | None = str(path)
+            except OSError:
+                where = None
+            saved.append(
+                {"name": item.name, "size": item.size, "type": item.content_type, "path": where}
+            )
+        return saved
+
+    def _too_big(self, imap: imaplib.IMAP4, uid: int, size: int, mail_id: str | None) -> None:
+        """A stub in the queue naming the size; the mail itself stays on the server."""
+        status, data = imap.uid("FETCH", str(uid), "(BODY.PEEK[HEADER])")
+        head = b""
+        for item in data if status == "OK" else []:
+            if isinstance(item, tuple) and len(item) > 1:
+                head = item[1]
+        try:
+            parsed = parse_mail(head + b"\r\n")
+        except MailParseError:
+            self._quarantine(head, uid, "a mail over the size limit without a readable sender")
+            return
+        parsed.mail_id = mail_id or parsed.mail_id
+        parsed.new_text = parsed.full_text = (
+            f"A mail of {_size(size)} was not fetched (the limit is "
+            f"{_size(self.settings.max_bytes)}); it stays on the mail server."
+        )
+        parsed.attachments = []
+        self.store.store_mail(self.channel_id, self._incoming(parsed, []))
+
+    def _quarantine(self, raw: bytes, uid: int, why: str) -> None:
+        """The mail saved whole, and a system message naming the file."""
+        self.quarantine_dir.mkdir(parents=True, exist_ok=True)
+        path = self.quarantine_dir / f"{self.uidvalidity}-{uid}.eml"
+        path.write_bytes(raw)
+        log.warning("channel %d: mail UID %d quarantined as %s", self.channel_id, uid, path)
+        found = _SENDER.search(raw[:65536])
+        sender = found.group(1).decode("ascii").lower() if found else "unknown-sender@invalid"
+        now = self.store.clock.now()
+        mail = IncomingMail(
+            mail_id=derived_id(raw),
+            sender=sender,
+            sender_name=None,
+            subject="",
+            sent_at=now,
+            text=f"A mail could not be read ({why[:200]}); it is saved whole as {path}",
+            full_text="",
+            author="system",
+            thread_ids=(),
+            tag=None,
+        )
+        try:
+            self.store.store_mail(self.channel_id, mail)
+        except StoreError as exc:
+            log.warning("channel %d: quarantine note not stored (%s)", self.channel_id, exc.code)
+
+    # -- waiting ----------------------------------------------------------------------------
+
+    def wait(self, stop: threading.Event) -> None:
+        """Until new mail may be there: IDLE when offered, else the poll interval."""
+        imap = self.imap
+        if imap is None or "IDLE" not in imap.capabilities:
+            stop.wait(self.settings.poll_s)
+            return
+        tag = imap._new_tag()
+        imap.send(tag + b" IDLE\r\n")
+        first = imap.readline()
+        if not first.startswith(b"+"):
+            stop.wait(self.settings.poll_s)
+            return
+        deadline = datetime.now(UTC) + timedelta(seconds=IDLE_MAX_S)
+        try:
+            while not stop.is_set() and datetime.now(UTC) < deadline:
+                ready, _, _ = select.select([imap.sock], [], [], 0.5)
+                if not ready:
+                    continue
+                line = imap.readline()
+                if not line:
+                    raise MailboxError("the IMAP server closed the connection")
+                if b"EXISTS" in line or b"RECENT" in line:
+                    break
+        finally:
+            imap.send(b"DONE\r\n")
+            while True:
+                line = imap.readline()
+                if not line or line.startswith(tag):
+                    break
+
+    def run(self, stop: threading.Event) -> None:
+        """Fetch until `stop` is set; a lost connection is opened again after a pause."""
+        while not stop.is_set():
+            try:
+                self.fetch_once()
+                self.wait(stop)
+            except (MailboxError, imaplib.IMAP4.abort, imaplib.IMAP4.error, OSError) as exc:
+                log.warning("channel %d: mailbox: %s", self.channel_id, _line(exc))
+                self.close()
+                stop.wait(min(self.settings.poll_s, 30.0))
+            except StoreError as exc:
+                log.warning("channel %d: store: %s", self.channel_id, exc.code)
+                stop.wait(2.0)
+        self.close()
+
+
+def _quoted(folder: str) -> str:
+    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _uidvalidity(imap: imaplib.IMAP4) -> int:
+    _, data = imap.response("UIDVALIDITY")
+    for item in data or []:
+        if isinstance(item, bytes) and item.strip().isdigit():
+            return int(item.strip())
+    return 0
+
+
+def _size(count: int) -> str:
+    if count >= 1024 * 1024:
+        return f"{count / (1024 * 1024):.1f} MB"
+    if count >= 1024:
+        return f"{count / 1024:.0f} KB"
+    return f"{count} B"

@@ -1,0 +1,243 @@
+"""The e-mail channel's rows: IMAP cursors, mails' ids and whole texts, threads and bounces.
+
+A fetched mail enters through the channel ingest path (IngestMixin.ingest_batch with the
+channel as its source: the same checks as `cs-tui ingest`, one place where a message becomes a
+conversation). Its message id is derived from the channel and the mail's Message-ID, so a mail
+fetched twice (a fetch killed halfway, a UIDVALIDITY change) is a duplicate, never a second
+message; the mail_message row and the cursor are written after it, each idempotent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from cs_tui.data.errors import InvalidInput
+from cs_tui.data.ingest import IngestMixin
+from cs_tui.data.outbox import OutboxMixin
+from cs_tui.data.tables import CHANNEL, CONV, DELIVERY, MAIL_CURSOR, MAIL_MESSAGE, MSG
+from cs_tui.jsonl_lines import LineError, check_line
+
+
+def mail_key(channel_id: int, mail_id: str) -> str:
+    """The message (and new conversation) external id of a mail: at most 200 characters."""
+    key = f"mail:{channel_id}:{mail_id}"
+    if len(key) <= 200 and key.isprintable():
+        return key
+    return f"mail:{channel_id}:#" + hashlib.sha256(mail_id.encode("utf-8", "replace")).hexdigest()
+
+
+@dataclass(frozen=True)
+class IncomingMail:
+    """One parsed mail as the store takes it (cs_tui.channels.email_fetch builds it)."""
+
+    mail_id: str
+    sender: str
+    sender_name: str | None
+    subject: str
+    sent_at: datetime
+    text: str  # what the transcript shows
+    full_text: str  # with the quoted history and signature
+    author: str  # customer | system
+    thread_ids: tuple[str, ...]
+    tag: int | None  # the [#id] in the subject
+    attachments: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class MailStored:
+    conversation_id: int
+    status: str  # stored | duplicate
+
+
+class MailMixin(OutboxMixin, IngestMixin):
+    # -- cursors ----------------------------------------------------------------------------
+
+    def mail_cursor(self, channel_id: int, folder: str) -> tuple[int, int] | None:
+        """(UIDVALIDITY, last UID stored) of a folder, or None before its first fetch."""
+        with self._read() as conn:
+            row = conn.execute(
+                sa.select(MAIL_CURSOR.c.uidvalidity, MAIL_CURSOR.c.last_uid).where(
+                    MAIL_CURSOR.c.channel_id == channel_id, MAIL_CURSOR.c.folder == folder
+                )
+            ).first()
+        return (int(row.uidvalidity), int(row.last_uid)) if row else None
+
+    def set_mail_cursor(
+        self, channel_id: int, folder: str, uidvalidity: int, last_uid: int
+    ) -> None:
+        now = self.clock.now()
+        with self._write() as conn:
+            values = {"uidvalidity": uidvalidity, "last_uid": last_uid, "updated_at": now}
+            conn.execute(
+                self._insert_fn()(MAIL_CURSOR)
+                .values(channel_id=channel_id, folder=folder, **values)
+                .on_conflict_do_update(index_elements=["channel_id", "folder"], set_=values)
+            )
+
+    # -- what is known ----------------------------------------------------------------------
+
+    def known_mail_ids(self, channel_id: int, mail_ids: list[str]) -> set[str]:
+        """Those of these Message-IDs whose mail this channel has stored."""
+        if not mail_ids:
+            return set()
+        keys = {mail_key(channel_id, m): m for m in mail_ids}
+        with self._read() as conn:
+            found = set(
+                conn.execute(
+                    sa.select(MSG.c.external_id).where(MSG.c.external_id.in_(list(keys)))
+                ).scalars()
+            )
+            found |= set(
+                conn.execute(
+                    sa.select(MAIL_MESSAGE.c.mail_id).where(
+                        MAIL_MESSAGE.c.channel_id == channel_id,
+                        MAIL_MESSAGE.c.mail_id.in_([m[:300] for m in mail_ids]),
+                    )
+                ).scalars()
+            )
+        return {m for k, m in keys.items() if k in found or m[:300] in found}
+
+    def _thread_conversation(self, channel_id: int, mail: IncomingMail) -> str | None:
+        """The conversation a mail answers: by In-Reply-To/References, then the subject tag."""
+        with self._read() as conn:
+            if mail.thread_ids:
+                ids = [m[:300] for m in mail.thread_ids]
+                rows = conn.execute(
+                    sa.select(MAIL_MESSAGE.c.mail_id, CONV.c.external_id)
+                    .select_from(
+                        MAIL_MESSAGE.join(CONV, CONV.c.id == MAIL_MESSAGE.c.conversation_id)
+                    )
+                    .where(MAIL_MESSAGE.c.channel_id == channel_id, MAIL_MESSAGE.c.mail_id.in_(ids))
+                ).all()
+                by_id = {r.mail_id: r.external_id for r in rows}
+                for mid in ids:
+                    if mid in by_id:
+                        return str(by_id[mid])
+            if mail.tag is not None:
+                ext = conn.execute(
+                    sa.select(CONV.c.external_id).where(
+                        CONV.c.id == mail.tag, CONV.c.source_id == channel_id
+                    )
+                ).scalar()
+                if ext is not None:
+                    return str(ext)
+        return None
+
+    # -- storing ----------------------------------------------------------------------------
+
+    def _mail_channel_type(self, channel_id: int) -> str:
+        with self._read() as conn:
+            found = conn.execute(
+                sa.select(CHANNEL.c.channel_type).where(CHANNEL.c.id == channel_id)
+            ).scalar()
+        return str(found or "email")
+
+    def store_mail(self, channel_id: int, mail: IncomingMail) -> MailStored:
+        """Store one mail in its thread (or a new conversation), once."""
+        key = mail_key(channel_id, mail.mail_id)
+        channel_type = self._mail_channel_type(channel_id)
+        thread = self._thread_conversation(channel_id, mail)
+        result = None
+        for conversation in [c for c in (thread, key) if c is not None]:
+            record = _record(mail, key, conversation, channel_type)
+            outcome = self.ingest_batch([record], source_id=channel_id)
+            if not outcome.refused:
+                result = "duplicate" if outcome.duplicate_records else "stored"
+                break
+        if result is None:
+            raise InvalidInput("the mail could not be stored in any conversation")
+        with self._write() as conn:
+            row = conn.execute(
+                sa.select(MSG.c.id, MSG.c.conversation_id).where(MSG.c.external_id == key)
+            ).one()
+            conn.execute(
+                self._insert_fn()(MAIL_MESSAGE)
+                .values(
+                    channel_id=channel_id,
+                    conversation_id=row.conversation_id,
+                    message_id=row.id,
+                    mail_id=mail.mail_id[:300],
+                    direction="in",
+                    subject=mail.subject[:1000],
+                    full_text=mail.full_text,
+                    attachments=list(mail.attachments),
+                    created_at=self.clock.now(),
+                )
+                .on_conflict_do_nothing(index_elements=["channel_id", "mail_id"])
+            )
+        return MailStored(int(row.conversation_id), result)
+
+    def mail_texts(self, message_id: int) -> dict[str, Any] | None:
+        """The whole text (quoted history and signature included), subject and attachments of
+        a message that came by e-mail: what `v` shows beside the transcript's new text."""
+        with self._read() as conn:
+            row = conn.execute(
+                sa.select(
+                    MAIL_MESSAGE.c.subject, MAIL_MESSAGE.c.full_text, MAIL_MESSAGE.c.attachments
+                ).where(MAIL_MESSAGE.c.message_id == message_id)
+            ).first()
+        if row is None:
+            return None
+        return {
+            "subject": row.subject,
+            "full_text": row.full_text,
+            "attachments": list(row.attachments or []),
+        }
+
+    # -- bounces ----------------------------------------------------------------------------
+
+    def mail_bounced(self, channel_id: int, original_id: str, reason: str) -> int | None:
+        """A delivery status notification for one of our replies: its delivery is failed with
+        the reason (the conversation tops its owner's queue). The delivery id, or None."""
+        now = self.clock.now()
+        with self._write() as conn:
+            delivery_id = conn.execute(
+                sa.select(MAIL_MESSAGE.c.delivery_id).where(
+                    MAIL_MESSAGE.c.channel_id == channel_id,
+                    MAIL_MESSAGE.c.mail_id == original_id[:300],
+                    MAIL_MESSAGE.c.direction == "out",
+                )
+            ).scalar()
+            if delivery_id is None:
+                return None
+            row = conn.execute(
+                sa.select(DELIVERY).where(DELIVERY.c.id == delivery_id).with_for_update()
+            ).first()
+            if row is None or row.status == "failed":
+                return None
+            self._set_failed(conn, row, f"bounced: {reason}"[:300], None, now)
+            return int(delivery_id)
+
+    def email_channels(self) -> list[tuple[int, str, dict[str, Any]]]:
+        """Active e-mail channels: (id, name, settings), for `serve`'s fetchers."""
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(CHANNEL.c.id, CHANNEL.c.name, CHANNEL.c.settings)
+                .where(CHANNEL.c.kind == "email", CHANNEL.c.active.is_(True))
+                .order_by(CHANNEL.c.id)
+            ).all()
+        return [(int(r.id), str(r.name), dict(r.settings or {})) for r in rows]
+
+
+def _record(mail: IncomingMail, key: str, conversation: str, channel_type: str) -> Any:
+    obj = {
+        "message_id": key,
+        "conversation_id": conversation,
+        "channel": channel_type,
+        "customer": mail.sender,
+        "customer_name": mail.sender_name,
+        "author": mail.author,
+        "text": mail.text or "(empty mail)",
+        "sent_at": mail.sent_at.isoformat(),
+    }
+    if not mail.sender_name:
+        del obj["customer_name"]
+    try:
+        return check_line(obj)
+    except LineError as exc:
+        raise InvalidInput(f"the mail could not be stored: {exc}") from None
