@@ -278,3 +278,27 @@ async def test_resend_of_another_agents_conversation_is_refused_in_the_agents_la
         assert "这条回复属于其他客服的会话" in told
         views = store.deliveries(store.get_agent("sam"), conversation_id=conversation_id)
         assert [v.status for v in views] == ["failed"]
+
+
+async def test_resend_sends_every_failed_reply_of_the_conversation(store, clock):
+    """Two replies failed: u sends both again, and the toast counts them."""
+    conversation_id = channel_conversation(store, "en")
+    me = alice(store)
+    assert store.claim(me, conversation_id)
+    store.post_reply(me, conversation_id, "Thank you for waiting, I am checking your parcel now.")
+    store.post_reply(me, conversation_id, TEXTS["en"]["reply"])
+    jobs = store.claim_deliveries(WORKER, 10, 30.0)
+    assert len(jobs) == 2
+    for job in jobs:
+        store.delivery_failed(job.delivery_id, WORKER, REASON, 400)
+    app = make_app(store, "alice", clock=clock, lang="en", live=False)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        await open_row(pilot, store.queue_row(conversation_id))
+        assert transcript_text(pilot).count(squeezed("✗ failed")) == 2
+        await pilot.press("u")
+        await settle(pilot)
+        views = store.deliveries(me, conversation_id=conversation_id)
+        assert [v.status for v in views] == ["queued", "queued"]
+        assert any("Resending 2 replies" in str(n.message) for n in app._notifications)
+        await until(pilot, lambda: transcript_text(pilot).count(squeezed("- queued")) == 2)
