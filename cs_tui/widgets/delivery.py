@@ -16,7 +16,6 @@ from rich.text import Text
 from cs_tui.i18n import N_, _
 from cs_tui.safe_text import safe
 
-STATUSES = ("queued", "sent", "delivered", "read", "failed")
 MARKS = {
     "queued": "-",
     "sent": "✓",
