@@ -133,13 +133,16 @@ def gateway(tmp_path) -> Iterator[WebGateway]:
 
 
 class ShopSite:
-    """A shop's own web server on another port: one page embedding the gateway's widget."""
+    """A shop's own web server on another port: one page (set `page` before it is asked for),
+    embedding the gateway's widget."""
 
-    def __init__(self, page: str) -> None:
-        body = page.encode("utf-8")
+    def __init__(self, page: str = "") -> None:
+        self.page = page
+        site = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - the http.server API
+                body = site.page.encode("utf-8")
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
