@@ -24,8 +24,9 @@ outbox); this worker, inside `cs-tui serve`, only moves rows from `queued` to `s
   200 bytes of the answer>" as the reason. Reasons are printable, at most 300 characters, and never
   hold the channel's secret.
 - **Stopping.** When `stop` is set: no new claims, in-flight POSTs finish and their results are
-  written; the caller bounds how long that may take (and cancels after that: an unfinished
-  delivery keeps its lease and is sent again later, never lost).
+  written; the caller bounds how long that may take and cancels the run after that: the POSTs
+  still in flight are abandoned (each keeps its lease and is sent again later, never lost) and
+  the results already in are still written.
 
 Nothing a customer or agent wrote is logged: log lines name delivery ids and status codes only.
 """
@@ -190,18 +191,29 @@ class DeliveryWorker:
                     if more:
                         continue
                 more = await self._idle(stop, watcher)
+        except asyncio.CancelledError:
+            # The caller's bound ran out: the POSTs in flight are abandoned (their leases run
+            # out and another run sends them again); the results already in are written below.
+            for task in pending:
+                task.cancel()
+            raise
         finally:
-            if pending:
-                await asyncio.gather(*pending, return_exceptions=True)
-            # Not cancelled: a cancelled thread hop would return while its write still runs.
-            self._closing = True
-            self._outcomes_ready.set()
-            await writer
-            await asyncio.gather(*(pool.aclose() for pool in pools))
-            if watcher is not None:
-                await asyncio.to_thread(watcher.close)
-            self._loop = None
-            self._wake = None
+            try:
+                if pending:
+                    await asyncio.gather(*pending, return_exceptions=True)
+            finally:
+                # The writer is told to finish, not cancelled: a cancelled thread hop would
+                # return while its write still runs.
+                self._closing = True
+                self._outcomes_ready.set()
+                try:
+                    await writer
+                finally:
+                    await asyncio.gather(*(pool.aclose() for pool in pools))
+                    if watcher is not None:
+                        await asyncio.to_thread(watcher.close)
+                    self._loop = None
+                    self._wake = None
 
     # -- one delivery -----------------------------------------------------------------------
 

@@ -302,3 +302,30 @@ async def test_a_cookie_set_by_a_receiver_is_never_sent_back(store_real_time: St
                 assert (await settled(store_real_time, delivery.delivery_id)).status == "sent"
     assert len(rx.requests) == 3
     assert all("Cookie" not in r.headers for r in rx.requests)
+
+
+async def test_a_worker_cancelled_mid_post_leaves_the_delivery_to_the_next_run(
+    store_real_time: Store,
+) -> None:
+    with Receiver(script=[Reply(200, delay_s=0.8), Reply(200)]) as rx:
+        desk = make_desk(store_real_time, rx.url)
+        rx.secret = desk.secret
+        delivery = desk.reply()
+
+        def worker(owner: str) -> DeliveryWorker:
+            return DeliveryWorker(
+                store_real_time, owner=owner, schedule=FAST, total_timeout_s=1.0, lease_s=1.5
+            )
+
+        first = worker("w1")
+        task = asyncio.create_task(first.run(asyncio.Event()))
+        while not rx.arrivals:
+            await asyncio.sleep(0.02)
+        task.cancel()  # serve's bound on shutdown ran out while the receiver held the POST
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert store_real_time.delivery(delivery.delivery_id).status == "queued"
+        async with running(worker("w2")):
+            view = await settled(store_real_time, delivery.delivery_id)
+    assert view.status == "sent"
+    assert [d for d, _ in rx.arrivals] == [str(delivery.delivery_id)] * 2
