@@ -39,6 +39,8 @@ def test_wheel_carries_the_shipped_data(wheel):
         found = [n for n in names if n.startswith(folder) and n.endswith(suffix)]
         assert len(found) >= at_least, (folder, found)
     assert any(n.endswith(".tcss") for n in names)
+    for asset in ("chat.html", "widget.js", "widget.css"):  # the web chat `serve` hands out
+        assert f"cs_tui/channels/web/{asset}" in names, asset
     for lang in ("zh", "en"):
         assert f"cs_tui/locale/{lang}/LC_MESSAGES/cs_tui.mo" in names, lang
 

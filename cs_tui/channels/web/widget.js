@@ -1,6 +1,6 @@
 /* cs-tui web chat: <script src="https://gateway/widget.js" data-channel="NAME"> on any page.
  * No build step, no third-party code. Everything a customer or an agent wrote is put into the
- * page as text nodes (never innerHTML). DOM contract: textarea[name=message], button[type=submit],
+ * page as text nodes (never parsed as HTML). DOM contract: textarea[name=message], button[type=submit],
  * one element per message with data-author="customer"|"agent"|"system" and, on the customer's
  * own, data-status="sending"|"sent"|"failed"; the connection state in [data-connection]
  * ("online"|"reconnecting"|"offline"). Options on the script tag: data-lang (zh|en),

@@ -1,0 +1,138 @@
+"""`channels add web`, the visitor identity rules and the shipped page assets (no browser)."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import pytest
+
+from cs_tui.channels.web_identity import (
+    identified_visitor,
+    identifier_hash,
+    new_visitor,
+    normalize_origin,
+    origin_allowed,
+    visitor_from_token,
+)
+from cs_tui.cli import main
+from cs_tui.data.store import Store
+
+
+def cli(capsys, *argv: str) -> tuple[int, str, str]:
+    rc = main(list(argv))
+    captured = capsys.readouterr()
+    return rc, captured.out, captured.err
+
+
+@pytest.fixture
+def db(store_url):
+    with Store.open(store_url) as s:
+        s.ensure_agent("boss", "Boss", role="supervisor")
+        s.ensure_agent("alice", "Alice")
+    return store_url
+
+
+def test_a_supervisor_adds_a_web_channel_with_its_origins(capsys, db):
+    rc, out, _err = cli(
+        capsys,
+        *("channels", "add", "web", "shop", "--origin", "https://Shop.Example:443/"),
+        *("--origin", "http://localhost:8000", "--json", "--db", db, "--agent", "boss"),
+    )
+    assert rc == 0
+    made = json.loads(out)
+    assert made["name"] == "shop" and made["kind"] == "web" and len(made["secret"]) == 64
+    assert made["origins"] == ["https://shop.example", "http://localhost:8000"]
+    assert made["type"] == "chat" and made["webhook_url"] is None
+    rc, out, _err = cli(capsys, "channels", "show", "shop", "--db", db, "--agent", "boss")
+    assert "https://shop.example http://localhost:8000" in out
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        ((), "needs at least one --origin"),
+        (("--origin", "https://shop.example/path"), "is not an origin"),
+        (("--origin", "ftp://shop.example"), "is not an origin"),
+        (("--origin", "https://a.example", "--webhook-url", "https://x.example"), "no --webhook"),
+    ],
+)
+def test_a_web_channel_needs_good_origins_and_no_webhook(capsys, db, extra, said):
+    rc, out, err = cli(
+        capsys, "channels", "add", "web", "shop", *extra, "--db", db, "--agent", "boss"
+    )
+    assert rc != 0 and said in err and "Traceback" not in err
+    rc, out, err = cli(capsys, "channels", "list", "--json", "--db", db, "--agent", "boss")
+    assert json.loads(out) == []
+
+
+def test_only_a_supervisor_adds_a_web_channel(capsys, db):
+    rc, _out, err = cli(
+        capsys,
+        *("channels", "add", "web", "shop", "--origin", "https://shop.example"),
+        *("--db", db, "--agent", "alice"),
+    )
+    assert rc != 0 and "supervisor" in err
+
+
+def test_a_visitor_token_opens_only_its_own_visitor():
+    visitor = new_visitor("shop", "s" * 64)
+    assert visitor.token is not None
+    again = visitor_from_token("shop", "s" * 64, visitor.token)
+    assert again is not None and again.key == visitor.key
+    assert visitor.conversation_id("shop") == again.conversation_id("shop")
+    other = new_visitor("shop", "s" * 64)
+    assert other.conversation_id("shop") != visitor.conversation_id("shop")
+    # Another channel's secret, an altered id or signature, junk: nobody.
+    assert visitor_from_token("shop", "t" * 64, visitor.token) is None
+    version, vid, sig = visitor.token.split(".")
+    assert visitor_from_token("shop", "s" * 64, f"{version}.{vid[:-1]}A.{sig}") is None
+    assert visitor_from_token("shop", "s" * 64, f"{version}.{vid}.{sig[:-1]}0") is None
+    for junk in (None, 42, "", "v1..", "x" * 500, ["v1"]):
+        assert visitor_from_token("shop", "s" * 64, junk) is None
+
+
+def test_an_identifier_counts_only_with_the_channel_secrets_hash():
+    good = identifier_hash("s" * 64, "wang.fang")
+    found = identified_visitor("s" * 64, "wang.fang", good.upper())
+    assert found is not None and found.customer == "wang.fang" and found.token is None
+    assert identified_visitor("t" * 64, "wang.fang", good) is None
+    assert identified_visitor("s" * 64, "li.lei", good) is None
+    assert identified_visitor("s" * 64, "wang.fang", None) is None
+    assert (
+        identified_visitor("s" * 64, "bad\x1bname", identifier_hash("s" * 64, "bad\x1bname"))
+        is None
+    )
+
+
+def test_origins_are_compared_as_browsers_send_them():
+    allowed = (normalize_origin("https://shop.example"),)
+    assert origin_allowed("https://shop.example", allowed, None)
+    assert origin_allowed("https://SHOP.example:443", allowed, None)
+    assert not origin_allowed("https://shop.example.evil.com", allowed, None)
+    assert not origin_allowed("http://shop.example", allowed, None)
+    assert not origin_allowed(None, allowed, None)
+    assert not origin_allowed("null", allowed, None)
+    assert origin_allowed("http://127.0.0.1:8080", allowed, "http://127.0.0.1:8080")
+
+
+def test_the_page_assets_are_small_plain_and_shipped_in_the_package():
+    web = resources.files("cs_tui.channels").joinpath("web")
+    sizes = {
+        name: len(web.joinpath(name).read_bytes())
+        for name in ("chat.html", "widget.js", "widget.css")
+    }
+    assert sum(sizes.values()) < 40 * 1024, sizes
+    script = web.joinpath("widget.js").read_text(encoding="utf-8")
+    # Text nodes only: nothing a person wrote can become markup.
+    for risky in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+        assert risky not in script
+    for contract in (
+        '"textarea"',
+        'name: "message"',
+        'type: "submit"',
+        '"data-author"',
+        '"data-status"',
+        '"data-connection"',
+    ):
+        assert contract in script
