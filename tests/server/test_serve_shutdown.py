@@ -25,7 +25,8 @@ def test_sigterm_finishes_the_request_in_flight_and_exits_0(tmp_path, backend):
 
         def slowly():
             yield body[:20]
-            proc.send_signal(signal.SIGTERM)  # the request is half sent
+            time.sleep(0.3)  # the server has the request's head
+            proc.send_signal(signal.SIGTERM)  # and half its body
             time.sleep(1.0)
             yield body[20:]
 
