@@ -17,6 +17,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
+import anyio
 from anyio import to_thread
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -44,19 +45,13 @@ CANCEL_GRACE_S = 1.0
 async def healthz(request: Request) -> Response:
     state: GatewayState = request.app.state.gateway
     try:
-        with anyio_timeout(HEALTH_TIMEOUT_S):
+        with anyio.fail_after(HEALTH_TIMEOUT_S):
             reachable = await to_thread.run_sync(state.store.ping, abandon_on_cancel=True)
     except Exception:  # noqa: BLE001 - any failure means "not reachable", said without details
         reachable = False
     if reachable:
         return JsonResponse({"status": "ok", "store": "reachable"})
     return JsonResponse({"status": "unavailable", "store": "unreachable"}, status_code=503)
-
-
-def anyio_timeout(seconds: float) -> contextlib.AbstractContextManager[object]:
-    import anyio
-
-    return anyio.fail_after(seconds)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
