@@ -109,7 +109,7 @@ async def read_json(request: Request, limit: int) -> Any | Response:
     except ClientDisconnect:  # gone before its body was complete: nothing to store or answer
         return error(400, "incomplete_body", "the client left before its body arrived")
     try:
-        return json.loads(body, parse_constant=_no_constant)
+        return json.loads(body.decode("utf-8"), parse_constant=_no_constant)
     except (ValueError, RecursionError):  # JSON, UTF-8, huge integers, NaN, deep nesting
         return error(400, "not_json", "the body is not valid JSON in UTF-8")
 

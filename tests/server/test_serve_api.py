@@ -120,6 +120,7 @@ def test_a_disabled_channel_is_refused_and_stores_nothing(gateway):
     [
         (b"{not json", "not_json"),
         (b"\xff\xfe\x00garbage", "not_json"),
+        ('{"message_id": "m-1"}'.encode("utf-16"), "not_json"),
         (b'{"a": NaN}', "not_json"),
         (b"[" * 100_000 + b"]" * 100_000, "not_json"),
         (b"[1, 2]", "not_object"),
