@@ -110,12 +110,23 @@ class SlaPolicy:
     calendar_rules: dict[str, dict[str, str]] = field(default_factory=dict)
     """Which calendar a layer names: {"": {"": name}} for the policy-wide `calendar`, then
     {"channels": {"email": "office"}}, "categories", "priorities"; overrides carry their own."""
+    _calendar_cache: dict[tuple[str, str, str], Calendar | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def calendar_for(self, channel: str, category: str, priority: str) -> Calendar | None:
         """The calendar a conversation's clocks count on, None for around the clock. Layered like
         the targets: policy-wide < channel < category < priority < overrides (last match wins)."""
         if not self.calendars:
             return None
+        key = (channel, category, priority)
+        try:
+            return self._calendar_cache[key]
+        except KeyError:
+            found = self._calendar_cache[key] = self._resolve_calendar(*key)
+            return found
+
+    def _resolve_calendar(self, channel: str, category: str, priority: str) -> Calendar | None:
         rules = self.calendar_rules
         name = rules.get("", {}).get("")
         for layer, key in (
