@@ -17,6 +17,7 @@ SUITES = {
     "report": "bench.report_bench",
     "cli": "bench.cli_bench",
     "channels": "bench.channels_bench",
+    "chat": "bench.chat_bench",
 }
 
 

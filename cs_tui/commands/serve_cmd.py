@@ -68,6 +68,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="DURATION",
         help="a request body not fully received by then gets 408 (default 30s)",
     )
+    p.add_argument(
+        "--max-connections",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="connections served at once, web chat sockets included; more get 503 (default 1000)",
+    )
     p.add_argument("--no-access-log", action="store_true", help="no line per request on stderr")
 
 
@@ -87,6 +94,8 @@ def settings_from(args: argparse.Namespace) -> ServerSettings:
         raise UserError(str(exc)) from None
     if args.burst < 1:
         raise UserError("--burst must be at least 1")
+    if args.max_connections < 1:
+        raise UserError("--max-connections must be at least 1")
     if retry_base <= 0 or give_up <= 0 or body_timeout <= 0:
         raise UserError("--retry-base, --give-up and --body-timeout must be above zero")
     return ServerSettings(
@@ -99,6 +108,7 @@ def settings_from(args: argparse.Namespace) -> ServerSettings:
         give_up_s=give_up,
         access_log=not args.no_access_log,
         body_timeout_s=body_timeout,
+        max_connections=args.max_connections,
     )
 
 
