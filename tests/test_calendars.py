@@ -469,3 +469,30 @@ def test_an_ics_file_that_is_not_one_is_a_problem_not_a_traceback(tmp_path: Path
     with pytest.raises(PolicyError) as err:
         load_policy(policy_file)
     assert str(err.value) == f"{policy_file}:4: holidays_ics: 'bad.ics' is not an iCalendar file"
+
+
+# ---------------------------------------------------------------------- through the store
+
+
+def test_the_store_keeps_office_hour_deadlines_for_email_and_wall_time_for_chat(store):
+    """The shipped policy, a store on both backends: an e-mail that arrives on Friday evening
+    waits for an agent through the weekend; a chat at the same moment is due in 30 s."""
+    from cs_tui.data.views import QueueFilter
+    from cs_tui.jsonl_lines import IngestRecord
+
+    friday_evening = sh(2026, 11, 13, 18, 0)
+    store.ingest(
+        [
+            IngestRecord(
+                "m1", "MAIL-1", "email", "c1", "customer", "Where is my parcel?", friday_evening
+            ),
+            IngestRecord("m2", "CHAT-1", "chat", "c2", "customer", "hello?", friday_evening),
+        ]
+    )
+    boss = store.ensure_agent("boss", "Boss", role="supervisor")
+    rows = {r.external_id: r for r in store.queue(boss, QueueFilter(), limit=10)}
+    mail, chat = rows["MAIL-1"], rows["CHAT-1"]
+    assert mail.sla_clock == "assignment"
+    # Half an hour on Friday, Monday and Tuesday (9.5 h each), 4.5 h on Wednesday.
+    assert mail.due_at == sh(2026, 11, 18, 13, 30)
+    assert chat.due_at == friday_evening + timedelta(seconds=30)
