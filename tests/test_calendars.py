@@ -104,6 +104,12 @@ def test_berlin_office_hours_across_the_march_daylight_saving_change():
     due = add_open_time(BERLIN_CAL, friday, 2 * 3600)
     assert due == datetime(2025, 3, 31, 10, 0, tzinfo=BERLIN)  # CEST, UTC+2
     assert due == datetime(2025, 3, 31, 8, 0, tzinfo=UTC)
+    # Office hours stay 09:00 local on both sides of a change: October's goes back to UTC+1.
+    autumn = add_open_time(BERLIN_CAL, datetime(2025, 10, 24, 13, 0, tzinfo=BERLIN), 8 * 3600)
+    assert autumn == datetime(2025, 10, 27, 12, 0, tzinfo=UTC)  # Monday 13:00 CET
+    # Open time is real time: 24 open hours from Saturday noon end at 13:00 on Sunday.
+    saturday = datetime(2025, 3, 29, 12, 0, tzinfo=BERLIN)
+    assert add_open_time(ALLDAY, saturday, 24 * 3600) == datetime(2025, 3, 30, 13, 0, tzinfo=BERLIN)
     # A calendar open around the clock: the Sunday of the change has 23 hours, October's 25.
     assert (
         open_seconds(
