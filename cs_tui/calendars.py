@@ -242,6 +242,9 @@ def add_open_time(calendar: Calendar, start: datetime, seconds: float) -> dateti
     if need <= 0:
         return _from_us(us)
     year, block = calendar._locate(us)
+    yearly = max(1, calendar.weekly_open_minutes()) * 60_000_000 * 52
+    if year + need // yearly >= _LAST_YEAR:  # refused before building thousands of years
+        raise ValueError("it falls after the year 9998")
     while True:
         position = block.position(us)
         if position + need <= block.total:
@@ -249,7 +252,7 @@ def add_open_time(calendar: Calendar, start: datetime, seconds: float) -> dateti
         need -= block.total - position
         year += 1
         if year >= _LAST_YEAR:
-            raise ValueError("the deadline falls after the year 9998")
+            raise ValueError("it falls after the year 9998")
         us = calendar._year_start(year)
         block = calendar._year(year)
 

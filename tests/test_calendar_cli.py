@@ -61,6 +61,8 @@ def test_next_uses_the_configured_policy_and_explains_bad_arguments(capsys, poli
     assert rc == 2 and "--from: 'tomorrow' is not an ISO date and time" in err
     rc, _, err = cli(capsys, *base, "office", "--from", "2025-09-30T17:00", "--add", "soon")
     assert rc == 2 and "--add: 'soon' is not a duration" in err
+    rc, _, err = cli(capsys, *base, "office", "--from", "2025-09-30T17:00", "--add", "99999999w")
+    assert (rc, err) == (2, "cs-tui: cannot compute the deadline: it falls after the year 9998\n")
 
 
 def test_show_draws_the_month_readable_without_colour(capsys, policy):
