@@ -14,6 +14,8 @@ import time
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cs_tui.data.watch import ChangeWatcher
 from tests.server.conftest import Gateway, message, start_gateway
@@ -350,6 +352,59 @@ def test_disabling_or_rotating_a_channel_takes_effect_within_a_second(gateway):
     assert post(gateway, "rotating", message("t3", conversation="rot-1")).status_code == 201
     gateway.tokens["old"] = old
     assert post(gateway, "old", message("t4", conversation="rot-1")).status_code == 401
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(), inner, max_size=5),
+    max_leaves=20,
+)
+FIELDS = st.sampled_from(
+    [
+        "message_id",
+        "conversation_id",
+        "customer",
+        "author",
+        "text",
+        "sent_at",
+        "channel",
+        "messages",
+        "tags",
+        "csat",
+        "agent",
+    ]
+)
+MESSAGE_LIKE = st.dictionaries(FIELDS, JSON_VALUES, max_size=8)
+BODIES = st.one_of(
+    st.binary(max_size=300),
+    JSON_VALUES.map(lambda v: json.dumps(v).encode()),
+    MESSAGE_LIKE.map(lambda v: json.dumps(v).encode()),
+    st.lists(MESSAGE_LIKE, max_size=5).map(lambda v: json.dumps({"messages": v}).encode()),
+)
+
+
+def test_any_body_gets_a_json_answer_and_never_an_error_of_the_server(gateway):
+    """Whatever the body, the answer is a JSON 2xx/4xx: never a 500, never a traceback."""
+    tokens = [
+        gateway.store.add_channel(None, "api", f"fuzz-{i}", webhook_url=None).token
+        for i in range(8)
+    ]
+    calls = iter(range(10**9))
+    with gateway.client() as client:
+
+        @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+        @given(body=BODIES)
+        def check(body: bytes) -> None:
+            token = tokens[next(calls) % len(tokens)]  # 8 buckets: far below their rate
+            answer = client.post(
+                "/api/v1/messages",
+                content=body,
+                headers={**JSON, "Authorization": f"Bearer {token}"},
+            )
+            assert answer.status_code in (200, 201, 400, 422), answer.text
+            assert isinstance(answer.json(), dict)
+
+        check()
 
 
 def test_no_request_ended_in_a_crash_report(gateway):
