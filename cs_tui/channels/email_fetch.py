@@ -252,7 +252,10 @@ class MailFetcher:
             text=text,
             full_text=parsed.full_text,
             author=author,
-            thread_ids=tuple(parsed.thread_ids),
+            thread_ids=tuple(
+                [parsed.bounce.original_id] if parsed.bounce and parsed.bounce.original_id else []
+            )
+            + tuple(parsed.thread_ids),
             tag=parsed.conversation_tag,
             attachments=tuple(attachments),
         )

@@ -55,6 +55,7 @@ from cs_tui.data.watch import ChangeWatcher
 from cs_tui.safe_text import clean
 
 if TYPE_CHECKING:
+    from cs_tui.channels.email_send import MailSender
     from cs_tui.data.store import Store
 
 log = logging.getLogger("cs_tui.channels.outbox")
@@ -137,6 +138,7 @@ class DeliveryWorker:
         self._outcomes_ready: asyncio.Event | None = None
         self._closing = False
         self._came_back_empty = False
+        self._mail: MailSender | None = None  # made at the first e-mail delivery
 
     # -- public ---------------------------------------------------------------------------
 
@@ -220,7 +222,10 @@ class DeliveryWorker:
     async def _deliver(self, lanes: asyncio.Queue[Lane], job: DeliveryJob) -> None:
         lane = await lanes.get()  # never waits: there are as many lanes as POSTs at once
         try:
-            outcome = await self._attempt(lane, job)
+            if job.channel_kind == "email":
+                outcome = await self._send_mail(job)
+            else:
+                outcome = await self._attempt(lane, job)
         except Exception as exc:  # a bug must not kill the worker; the lease brings it back
             log.error("delivery %d: unexpected %s", job.delivery_id, type(exc).__name__)
             return
@@ -271,6 +276,24 @@ class DeliveryWorker:
             seconds = parse_retry_after(retry_after, self.store.clock.now())
             return self._retry(job, status, reason, retry_after_s=seconds)
         return self._failed(job, status, reason)
+
+    # -- e-mail channels ----------------------------------------------------------------------
+
+    async def _send_mail(self, job: DeliveryJob) -> Outcome:
+        """An e-mail channel's delivery leaves by SMTP (cs_tui.channels.email_send, in a
+        thread); its result maps onto a POST's outcomes: sent, retried on the same schedule
+        (4xx, connection lost), or failed with the server's reply (5xx)."""
+        if self._mail is None:
+            from cs_tui.channels.email_send import MailSender
+
+            self._mail = MailSender(self.store)
+        result = await asyncio.to_thread(self._mail.send, job.delivery_id)
+        if result.kind == "sent":
+            return Outcome(job.delivery_id, "sent", result.status)
+        reason = result.reason or "SMTP failed"
+        if result.kind == "retry":
+            return self._retry(job, result.status, reason)
+        return self._failed(job, result.status, reason)
 
     def _retry(
         self,

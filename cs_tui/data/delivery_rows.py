@@ -42,8 +42,8 @@ def queue_delivery(
 ) -> int | None:
     """In the reply's transaction: a queued delivery, due now, when the conversation came
     from a channel that is active and has a webhook, or is a web chat (whose server pushes it
-    to the visitor's page and marks it sent, then read: cs_tui.server.chat_hub). Its id, or
-    None."""
+    to the visitor's page and marks it sent, then read: cs_tui.server.chat_hub), or an e-mail
+    channel (sent by SMTP: cs_tui.channels.email_send). Its id, or None."""
     source = row.get("source_id")
     if source is None:
         return None
@@ -54,7 +54,7 @@ def queue_delivery(
     ).first()
     if channel is None or not channel.active:
         return None
-    if not channel.webhook_url and channel.kind != "web":
+    if not channel.webhook_url and channel.kind not in ("web", "email"):
         return None
     delivery_id: int = conn.execute(
         sa.insert(DELIVERY)

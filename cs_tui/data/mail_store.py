@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from cs_tui.data.errors import InvalidInput
 from cs_tui.data.ingest import IngestMixin
 from cs_tui.data.outbox import OutboxMixin
-from cs_tui.data.tables import CHANNEL, CONV, DELIVERY, MAIL_CURSOR, MAIL_MESSAGE, MSG
+from cs_tui.data.tables import CHANNEL, CONV, CUST, DELIVERY, MAIL_CURSOR, MAIL_MESSAGE, MSG
 from cs_tui.jsonl_lines import LineError, check_line
 
 
@@ -46,6 +46,24 @@ class IncomingMail:
     thread_ids: tuple[str, ...]
     tag: int | None  # the [#id] in the subject
     attachments: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class ReplyContext:
+    """What an agent's reply needs to leave as a threaded e-mail (cs_tui.channels.email_send)."""
+
+    delivery_id: int
+    channel_id: int
+    settings: dict[str, Any]
+    conversation_id: int
+    message_id: int
+    customer: str
+    customer_name: str | None
+    subject: str
+    in_reply_to: str | None
+    references: tuple[str, ...]
+    text: str
+    sent_at: datetime
 
 
 @dataclass(frozen=True)
@@ -102,30 +120,32 @@ class MailMixin(OutboxMixin, IngestMixin):
             )
         return {m for k, m in keys.items() if k in found or m[:300] in found}
 
-    def _thread_conversation(self, channel_id: int, mail: IncomingMail) -> str | None:
-        """The conversation a mail answers: by In-Reply-To/References, then the subject tag."""
+    def _thread_conversation(self, channel_id: int, mail: IncomingMail) -> tuple[str, str] | None:
+        """The conversation a mail answers, by In-Reply-To/References, then the subject tag:
+        (its external id, its customer's handle)."""
+        joined = MAIL_MESSAGE.join(CONV, CONV.c.id == MAIL_MESSAGE.c.conversation_id).join(
+            CUST, CUST.c.id == CONV.c.customer_id
+        )
         with self._read() as conn:
             if mail.thread_ids:
                 ids = [m[:300] for m in mail.thread_ids]
                 rows = conn.execute(
-                    sa.select(MAIL_MESSAGE.c.mail_id, CONV.c.external_id)
-                    .select_from(
-                        MAIL_MESSAGE.join(CONV, CONV.c.id == MAIL_MESSAGE.c.conversation_id)
-                    )
+                    sa.select(MAIL_MESSAGE.c.mail_id, CONV.c.external_id, CUST.c.handle)
+                    .select_from(joined)
                     .where(MAIL_MESSAGE.c.channel_id == channel_id, MAIL_MESSAGE.c.mail_id.in_(ids))
                 ).all()
-                by_id = {r.mail_id: r.external_id for r in rows}
+                by_id = {r.mail_id: (str(r.external_id), str(r.handle)) for r in rows}
                 for mid in ids:
                     if mid in by_id:
-                        return str(by_id[mid])
+                        return by_id[mid]
             if mail.tag is not None:
-                ext = conn.execute(
-                    sa.select(CONV.c.external_id).where(
-                        CONV.c.id == mail.tag, CONV.c.source_id == channel_id
-                    )
-                ).scalar()
-                if ext is not None:
-                    return str(ext)
+                row = conn.execute(
+                    sa.select(CONV.c.external_id, CUST.c.handle)
+                    .select_from(CONV.join(CUST, CUST.c.id == CONV.c.customer_id))
+                    .where(CONV.c.id == mail.tag, CONV.c.source_id == channel_id)
+                ).first()
+                if row is not None:
+                    return str(row.external_id), str(row.handle)
         return None
 
     # -- storing ----------------------------------------------------------------------------
@@ -142,9 +162,15 @@ class MailMixin(OutboxMixin, IngestMixin):
         key = mail_key(channel_id, mail.mail_id)
         channel_type = self._mail_channel_type(channel_id)
         thread = self._thread_conversation(channel_id, mail)
+        tries: list[tuple[str, str]] = []
+        if thread is not None:
+            # A machine's note about the thread (a bounce, an absence) is filed under the
+            # thread's customer; a person writing from another address starts their own.
+            tries.append((thread[0], thread[1] if mail.author == "system" else mail.sender))
+        tries.append((key, mail.sender))
         result = None
-        for conversation in [c for c in (thread, key) if c is not None]:
-            record = _record(mail, key, conversation, channel_type)
+        for conversation, customer in tries:
+            record = _record(mail, key, conversation, channel_type, customer)
             outcome = self.ingest_batch([record], source_id=channel_id)
             if not outcome.refused:
                 result = "duplicate" if outcome.duplicate_records else "stored"
@@ -213,6 +239,80 @@ class MailMixin(OutboxMixin, IngestMixin):
             self._set_failed(conn, row, f"bounced: {reason}"[:300], None, now)
             return int(delivery_id)
 
+    # -- replies ----------------------------------------------------------------------------
+
+    def reply_context(self, delivery_id: int) -> ReplyContext:
+        """The reply of an e-mail delivery with its thread; LookupError when it is gone."""
+        with self._read() as conn:
+            row = conn.execute(
+                sa.select(
+                    DELIVERY.c.channel_id,
+                    DELIVERY.c.conversation_id,
+                    DELIVERY.c.message_id,
+                    CHANNEL.c.settings,
+                    MSG.c.body,
+                    MSG.c.sent_at,
+                    CUST.c.handle,
+                    CUST.c.name,
+                )
+                .select_from(
+                    DELIVERY.join(CHANNEL, CHANNEL.c.id == DELIVERY.c.channel_id)
+                    .join(MSG, MSG.c.id == DELIVERY.c.message_id)
+                    .join(CONV, CONV.c.id == DELIVERY.c.conversation_id)
+                    .join(CUST, CUST.c.id == CONV.c.customer_id)
+                )
+                .where(DELIVERY.c.id == delivery_id, CHANNEL.c.kind == "email")
+            ).first()
+            if row is None:
+                raise LookupError(delivery_id)
+            thread = conn.execute(
+                sa.select(MAIL_MESSAGE.c.mail_id, MAIL_MESSAGE.c.direction, MAIL_MESSAGE.c.subject)
+                .where(
+                    MAIL_MESSAGE.c.conversation_id == row.conversation_id,
+                    MAIL_MESSAGE.c.channel_id == row.channel_id,
+                )
+                .order_by(MAIL_MESSAGE.c.id)
+            ).all()
+        incoming = [t for t in thread if t.direction == "in"]
+        last = incoming[-1] if incoming else None
+        return ReplyContext(
+            delivery_id=delivery_id,
+            channel_id=int(row.channel_id),
+            settings=dict(row.settings or {}),
+            conversation_id=int(row.conversation_id),
+            message_id=int(row.message_id),
+            customer=str(row.handle),
+            customer_name=row.name if row.name and row.name != row.handle else None,
+            subject=next((t.subject for t in reversed(incoming) if t.subject), ""),
+            in_reply_to=last.mail_id if last else None,
+            references=tuple(
+                t.mail_id for t in thread if last is None or t.mail_id != last.mail_id
+            )[-19:],
+            text=str(row.body),
+            sent_at=row.sent_at,
+        )
+
+    def record_outgoing_mail(self, ctx: ReplyContext, mail_id: str, subject: str) -> None:
+        """Our reply's Message-ID, written before it is sent: the customer's answer (or a
+        bounce) finds the conversation by it."""
+        with self._write() as conn:
+            conn.execute(
+                self._insert_fn()(MAIL_MESSAGE)
+                .values(
+                    channel_id=ctx.channel_id,
+                    conversation_id=ctx.conversation_id,
+                    message_id=ctx.message_id,
+                    delivery_id=ctx.delivery_id,
+                    mail_id=mail_id[:300],
+                    direction="out",
+                    subject=subject[:1000],
+                    full_text=ctx.text,
+                    attachments=[],
+                    created_at=self.clock.now(),
+                )
+                .on_conflict_do_nothing(index_elements=["channel_id", "mail_id"])
+            )
+
     def email_channels(self) -> list[tuple[int, str, dict[str, Any]]]:
         """Active e-mail channels: (id, name, settings), for `serve`'s fetchers."""
         with self._read() as conn:
@@ -224,12 +324,14 @@ class MailMixin(OutboxMixin, IngestMixin):
         return [(int(r.id), str(r.name), dict(r.settings or {})) for r in rows]
 
 
-def _record(mail: IncomingMail, key: str, conversation: str, channel_type: str) -> Any:
+def _record(
+    mail: IncomingMail, key: str, conversation: str, channel_type: str, customer: str
+) -> Any:
     obj = {
         "message_id": key,
         "conversation_id": conversation,
         "channel": channel_type,
-        "customer": mail.sender,
+        "customer": customer,
         "customer_name": mail.sender_name,
         "author": mail.author,
         "text": mail.text or "(empty mail)",

@@ -64,6 +64,12 @@ def _view_select() -> sa.Select[Any]:
     )
 
 
+def _worker_sends() -> sa.ColumnElement[bool]:
+    """Channels whose deliveries the worker sends: a webhook's (POSTed) or an e-mail
+    channel's (cs_tui.channels.email_send). A web chat's are pushed by its server instead."""
+    return sa.or_(CHANNEL.c.webhook_url.is_not(None), CHANNEL.c.kind == "email")
+
+
 def _view(row: Any) -> DeliveryView:
     return DeliveryView(
         delivery_id=row.id,
@@ -100,7 +106,8 @@ class OutboxMixin(ActionsMixin):
         """Lease up to `limit` due deliveries to `owner` for `lease_s` seconds, oldest due first.
 
         Due: queued, its time has come, not leased (or the lease ran out: its worker died or
-        hangs), its channel active with a webhook. Each claim counts an attempt."""
+        hangs), its channel active with a webhook or an e-mail channel. Each claim counts an
+        attempt."""
         if limit <= 0:
             return []
         now = self.clock.now()
@@ -114,7 +121,7 @@ class OutboxMixin(ActionsMixin):
                     DELIVERY.c.next_attempt_at <= now,
                     sa.or_(DELIVERY.c.lease_until.is_(None), DELIVERY.c.lease_until < now),
                     CHANNEL.c.active.is_(True),
-                    CHANNEL.c.webhook_url.is_not(None),
+                    _worker_sends(),
                 )
                 .order_by(DELIVERY.c.next_attempt_at, DELIVERY.c.id)
                 .limit(limit)
@@ -145,6 +152,7 @@ class OutboxMixin(ActionsMixin):
                 DELIVERY.c.retried_at,
                 CHANNEL.c.webhook_url,
                 CHANNEL.c.secret,
+                CHANNEL.c.kind,
                 MSG.c.id.label("message_id"),
                 MSG.c.external_id.label("message_external_id"),
                 MSG.c.author_kind,
@@ -168,8 +176,9 @@ class OutboxMixin(ActionsMixin):
             DeliveryJob(
                 delivery_id=r.id,
                 attempts=r.attempts,
-                webhook_url=r.webhook_url,
+                webhook_url=r.webhook_url or "",
                 secret=r.secret,
+                channel_kind=r.kind,
                 payload={
                     "delivery_id": r.id,
                     "message_id": public_message_id(r.message_external_id, r.message_id),
@@ -456,7 +465,7 @@ class OutboxMixin(ActionsMixin):
             .where(
                 DELIVERY.c.status == "queued",
                 CHANNEL.c.active.is_(True),
-                CHANNEL.c.webhook_url.is_not(None),
+                _worker_sends(),
             )
             .order_by(due)
             .limit(1)

@@ -213,6 +213,7 @@ class DeliveryJob:
     secret: str
     payload: dict[str, Any]
     created_at: datetime
+    channel_kind: str = "api"  # api: POSTed to webhook_url; email: sent by SMTP
 
 
 @dataclass(frozen=True)

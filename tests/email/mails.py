@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 
@@ -25,12 +25,13 @@ def raw_mail(
     message_id: str | None = "<m1@example.com>",
     extra: str = "",
     codec: str | None = None,
+    date: str = WHEN,
 ) -> bytes:
     """A text/plain mail declared `charset`, its body and encoded words in `codec`."""
     codec = codec or charset
     who = f"{_b(name, charset)} <{sender}>" if name else sender
     head = (
-        f"From: {who}\r\nTo: {SHOP}\r\nSubject: {_b(subject, charset)}\r\nDate: {WHEN}\r\n"
+        f"From: {who}\r\nTo: {SHOP}\r\nSubject: {_b(subject, charset)}\r\nDate: {date}\r\n"
         + (f"Message-ID: {message_id}\r\n" if message_id else "")
         + extra
         + f"MIME-Version: 1.0\r\nContent-Type: text/plain; charset={charset}\r\n"
@@ -134,3 +135,25 @@ def out_of_office() -> bytes:
 
 def unparsable() -> bytes:
     return b"this is not a mail at all, no headers, no sender\r\n\x00\xff\xfe garbage"
+
+
+def bounce(original_id: str) -> bytes:
+    """A delivery status notification (RFC 3464) for one of our mails, sent now."""
+    now = format_datetime(datetime.now(UTC) + timedelta(seconds=1))
+    return (
+        "From: Mail Delivery System <MAILER-DAEMON@mx.customer.example>\r\n"
+        f"To: {SHOP}\r\nSubject: Undelivered Mail Returned to Sender\r\nDate: {now}\r\n"
+        "Message-ID: <dsn1@mx.customer.example>\r\nAuto-Submitted: auto-replied\r\n"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="BB"\r\n\r\n'
+        "--BB\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
+        "Your message could not be delivered.\r\n\r\n"
+        "--BB\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.customer.example\r\n\r\n"
+        "Final-Recipient: rfc822; gone@customer.example\r\nAction: failed\r\n"
+        "Status: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 <gone@customer.example>: no such user\r\n\r\n"
+        "--BB\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"From: service@shop.example\r\nTo: gone@customer.example\r\nMessage-ID: {original_id}\r\n"
+        "Subject: Re: hello\r\n\r\n"
+        "--BB--\r\n"
+    ).encode("ascii")
