@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -611,15 +611,7 @@ class _Scorer:
             return self._not_applicable("empathy", weight, self._t("calm"))
         after = [(i, line) for i, line in self.replies if line.at >= upset_at[1].at]
         item = self._element_item("empathy", weight, after, self._t("no_empathy"))
-        cause = self._message_evidence(upset_at[0], self._t("upset_here"))
-        return Item(
-            item.criterion,
-            item.passed,
-            item.points,
-            item.max_points,
-            evidence=(cause, *item.evidence),
-            note=item.note,
-        )
+        return _with_cause(item, self._message_evidence(upset_at[0], self._t("upset_here")))
 
     def options(self, weight: float) -> Item:
         if self.rubric.category != "pre_sale":
@@ -652,16 +644,12 @@ class _Scorer:
                 weight,
                 evidence=(Evidence(None, None, None, None, None, "", note),),
             )
-        if cause is not None:
-            item = Item(
-                item.criterion,
-                item.passed,
-                item.points,
-                item.max_points,
-                evidence=(cause, *item.evidence),
-                note=item.note,
-            )
-        return item
+        return item if cause is None else _with_cause(item, cause)
+
+
+def _with_cause(item: Item, cause: Evidence) -> Item:
+    """The item with what made it apply (an upset message, a demand) as its first evidence."""
+    return replace(item, evidence=(cause, *item.evidence))
 
 
 # -- rendering ------------------------------------------------------------------------------

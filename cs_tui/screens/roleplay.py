@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -61,6 +61,8 @@ from cs_tui.widgets.roleplay_panels import RolePlayBar, RubricPanel, cut, rubric
 from cs_tui.widgets.store_messages import store_message
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from cs_tui.data.store import Store
 
 MARKS = {True: ("✓", "green"), False: ("✗", "red"), None: ("–", "dim")}
@@ -329,6 +331,18 @@ class RolePlayWorkstation(WorkstationScreen, SessionScreen):
             self.post_message(SessionEnded(current.scorecard))
 
 
+class AppOptions(TypedDict, total=False):
+    """What a role-play app takes besides its store, agent, session, scenario and clock."""
+
+    lang: str
+    settings: Settings | None
+    live: bool
+
+
+class TraineeOptions(AppOptions, total=False):
+    locked: bool
+
+
 class TraineeApp(CsApp):
     """The trainee's workstation for one role-play session (solo or live)."""
 
@@ -339,9 +353,8 @@ class TraineeApp(CsApp):
         session: TrainingSessionView,
         scenario: Scenario,
         clock: Clock | None = None,
-        **options: Any,
+        **options: Unpack[TraineeOptions],
     ) -> None:
-        """`options` are the workstation app's: lang, settings, locked, live."""
         self.session = session
         self.scenario = scenario
         super().__init__(store, agent, clock or store.clock, **options)
@@ -660,14 +673,11 @@ class TrainerApp(CsAppBase):
         session: TrainingSessionView,
         scenario: Scenario,
         clock: Clock | None = None,
-        *,
-        lang: str = "en",
-        settings: Settings | None = None,
-        live: bool = True,
+        **options: Unpack[AppOptions],
     ) -> None:
         self.session = session
         self.scenario = scenario
-        super().__init__(store, trainer, clock, lang=lang, settings=settings, live=live)
+        super().__init__(store, trainer, clock, **options)
 
     def on_mount(self) -> None:
         self.apply_keymap()
