@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from rich.text import Text
 from textual import on, work
@@ -80,6 +80,9 @@ class LiveSnapshot:
 class KpiSnapshot:
     at: datetime
     kpis: dict[int, Kpis]
+
+
+SnapshotT = TypeVar("SnapshotT", LiveSnapshot, KpiSnapshot)
 
 
 def coarse_age(seconds: float) -> str:
@@ -146,6 +149,17 @@ def fit_columns(table: DataTable, rows: list[list[Text]]) -> None:
             column.content_width = widest
 
 
+class Loaded(Message, Generic[SnapshotT]):
+    """A worker's read for the main thread to draw; a newer one replaces one still queued."""
+
+    def __init__(self, snapshot: SnapshotT) -> None:
+        super().__init__()
+        self.snapshot: SnapshotT = snapshot
+
+    def can_replace(self, message: Message) -> bool:
+        return type(message) is type(self)
+
+
 class DashboardScreen(Screen[int | None]):
     """Dismissed with a conversation id to open it, or None when closed."""
 
@@ -157,21 +171,11 @@ class DashboardScreen(Screen[int | None]):
         Binding("escape,q", "close", N_("Close"), id="dash.close"),
     ]
 
-    class LiveLoaded(Message):
-        def __init__(self, snapshot: LiveSnapshot) -> None:
-            super().__init__()
-            self.snapshot = snapshot
+    class LiveLoaded(Loaded[LiveSnapshot]):
+        pass
 
-        def can_replace(self, message: Message) -> bool:
-            return isinstance(message, DashboardScreen.LiveLoaded)
-
-    class KpisLoaded(Message):
-        def __init__(self, snapshot: KpiSnapshot) -> None:
-            super().__init__()
-            self.snapshot = snapshot
-
-        def can_replace(self, message: Message) -> bool:
-            return isinstance(message, DashboardScreen.KpisLoaded)
+    class KpisLoaded(Loaded[KpiSnapshot]):
+        pass
 
     def __init__(
         self,
