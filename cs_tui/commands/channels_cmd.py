@@ -46,9 +46,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="An API channel: an integration posts customers' messages to "
         "`cs-tui serve` with the token and receives agents' replies, signed with the secret, "
         "at the webhook URL. A web channel: a chat on the shop's pages at the given origins "
-        "(`/chat/NAME`, `/widget.js`); its secret verifies identified visitors.",
+        "(`/chat/NAME`, `/widget.js`); its secret verifies identified visitors. An email "
+        "channel: `cs-tui serve` fetches the mailbox (--imap) and sends replies (--smtp); the "
+        "password is read from --password-env or --password-file when serve starts, never "
+        "stored.",
     )
-    p.add_argument("kind", choices=("api", "web"), help="the kind of channel (api, web)")
+    p.add_argument(
+        "kind", choices=("api", "web", "email"), help="the kind of channel (api, web, email)"
+    )
     p.add_argument("name", metavar="NAME", help="lowercase letters, digits, '_' and '-'")
     p.add_argument(
         "--webhook-url", metavar="URL", help="api: where replies are POSTed (http/https)"
@@ -65,9 +70,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--type",
         dest="channel_type",
         choices=CHANNEL_TYPES,
-        default="chat",
-        help="the SLA channel of the conversations it opens (default: chat)",
+        default=None,
+        help="the SLA channel of the conversations it opens (default: chat; email for email)",
     )
+    _email_arguments(p)
     p.add_argument("--json", action="store_true")
 
     p = add_command(csub, "list", run_channels_list, help="every channel (supervisors)")
@@ -83,6 +89,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         p = add_command(csub, action, handler, help=helptext)
         p.add_argument("name", metavar="NAME")
         p.add_argument("--json", action="store_true")
+
+    p = add_command(
+        csub,
+        "test",
+        run_channels_test,
+        help="an email channel: log in to its IMAP and SMTP servers and say what works",
+    )
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--json", action="store_true")
 
     p = add_command(
         sub,
@@ -127,6 +142,27 @@ def _when(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _email_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("email channels")
+    g.add_argument("--imap", metavar="URL", help="imap://USER@HOST:PORT or imaps://...")
+    g.add_argument("--smtp", metavar="URL", help="smtp://USER@HOST:PORT or smtps://...")
+    g.add_argument("--from", dest="sender", metavar="ADDRESS", help="'Name <service@shop.example>'")
+    g.add_argument("--password-env", metavar="VAR", help="the password's environment variable")
+    g.add_argument("--password-file", metavar="FILE", help="a file holding the password")
+    g.add_argument("--folder", default="INBOX", help="the folder to fetch (default: INBOX)")
+    g.add_argument("--poll", default="30s", help="without IMAP IDLE: look this often (30s)")
+
+
+EMAIL_OPTIONS = ("imap", "smtp", "sender", "password_env", "password_file")
+
+
+def _email_dict(c: ChannelInfo) -> dict[str, Any]:
+    keys = ("imap", "smtp", "from_name", "from_address", "password_env", "password_file")
+    shown = {k: c.settings.get(k) for k in keys}
+    shown.update(folder=c.settings.get("folder"), poll_s=c.settings.get("poll_s"))
+    return shown
+
+
 def channel_dict(c: ChannelInfo) -> dict[str, Any]:
     shown: dict[str, Any] = {
         "name": c.name,
@@ -139,10 +175,29 @@ def channel_dict(c: ChannelInfo) -> dict[str, Any]:
     }
     if c.kind == "web":
         shown["origins"] = list(c.settings.get("origins") or [])
+    if c.kind == "email":
+        shown.update(_email_dict(c))
     return shown
 
 
+def _print_email_channel(c: ChannelInfo, as_json: bool, verb: str) -> None:
+    """An email channel has no token to show: it fetches and sends by itself."""
+    if as_json:
+        print_json(channel_dict(c))
+        return
+    mail = _email_dict(c)
+    source = mail["password_file"] or f"${mail['password_env']}"
+    out(f"{verb} channel {c.name} (email, {c.channel_type})")
+    out(f"fetches {mail['imap']} folder {mail['folder']}; replies by {mail['smtp']}")
+    out(f"from {mail['from_name'] or ''} <{mail['from_address']}>".replace("from  <", "from <"))
+    out(f"The password is read from {source} when `cs-tui serve` starts; it is not stored.")
+    out(f"Try it now: cs-tui channels test {c.name}")
+
+
 def _print_secrets(made: ChannelSecrets, as_json: bool, verb: str) -> None:
+    if made.channel.kind == "email":
+        _print_email_channel(made.channel, as_json, verb)
+        return
     if as_json:
         print_json(
             {
@@ -171,6 +226,10 @@ def _print_channel(c: ChannelInfo, as_json: bool) -> None:
     out(f"kind:     {c.kind}")
     out(f"type:     {c.channel_type}")
     out(f"webhook:  {c.webhook_url or '-'}")
+    if c.kind == "email":
+        for key, value in _email_dict(c).items():
+            if value is not None:
+                out(f"{key + ':':<10}{value}")
     if c.kind == "web":
         out(f"origins:  {' '.join(c.settings.get('origins') or []) or '-'}")
     out(f"state:    {'active' if c.active else 'disabled'}")
@@ -212,6 +271,11 @@ def _delivery_line(d: DeliveryView) -> str:
 
 def _add_options(args: argparse.Namespace) -> tuple[str | None, dict[str, Any]]:
     """The webhook URL and settings of the channel to add, checked for its kind."""
+    given = [f"--{k.replace('_', '-')}" for k in EMAIL_OPTIONS if getattr(args, k, None)]
+    if args.kind == "email":
+        return None, _email_settings(args)
+    if given:
+        raise UserError(f"{given[0].replace('--sender', '--from')} is for email channels")
     if args.kind == "api":
         if not args.webhook_url:
             raise UserError("an api channel needs --webhook-url URL (where replies are POSTed)")
@@ -235,6 +299,29 @@ def _add_options(args: argparse.Namespace) -> tuple[str | None, dict[str, Any]]:
     return None, {"origins": origins}
 
 
+def _email_settings(args: argparse.Namespace) -> dict[str, Any]:
+    from cs_tui.channels.email_config import EmailConfigError, build_settings
+
+    if args.webhook_url or args.origins:
+        raise UserError("an email channel takes no --webhook-url or --origin")
+    for option, value in (("--imap", args.imap), ("--smtp", args.smtp), ("--from", args.sender)):
+        if not value:
+            raise UserError(f"an email channel needs {option}")
+    try:
+        settings = build_settings(
+            imap=args.imap,
+            smtp=args.smtp,
+            sender=args.sender,
+            password_env=args.password_env,
+            password_file=args.password_file,
+            folder=args.folder,
+            poll=args.poll,
+        )
+    except EmailConfigError as exc:
+        raise UserError(str(exc)) from None
+    return settings.to_json()
+
+
 @with_store
 def run_channels_add(args: argparse.Namespace, store: Store) -> int:
     webhook_url, settings = _add_options(args)
@@ -242,7 +329,7 @@ def run_channels_add(args: argparse.Namespace, store: Store) -> int:
         channel_manager(store, args),
         args.kind,
         args.name,
-        channel_type=args.channel_type,
+        channel_type=args.channel_type or ("email" if args.kind == "email" else "chat"),
         webhook_url=webhook_url,
         settings=settings,
     )
@@ -278,6 +365,31 @@ def run_rotate(args: argparse.Namespace, store: Store) -> int:
         store.rotate_channel(channel_manager(store, args), args.name), args.json, "rotated"
     )
     return 0
+
+
+@with_store
+def run_channels_test(args: argparse.Namespace, store: Store) -> int:
+    """Exit 0 when both servers let the channel in, 1 otherwise."""
+    from cs_tui.channels.email_check import check_channel
+    from cs_tui.channels.email_config import EmailConfigError, settings_of
+
+    channel = store.channel(channel_manager(store, args), args.name)
+    if channel.kind != "email":
+        raise UserError(
+            f"channel {channel.name} is an {channel.kind} channel: only email "
+            "channels are tested by logging in"
+        )
+    try:
+        settings = settings_of(channel.settings)
+    except EmailConfigError as exc:
+        raise UserError(f"channel {channel.name}: {exc}") from None
+    checks = check_channel(settings)
+    if args.json:
+        print_json({c.server: {"ok": c.ok, "detail": c.detail} for c in checks})
+    else:
+        for c in checks:
+            out(f"{c.server.upper():<5} {'ok  ' if c.ok else 'FAIL'}  {c.detail}")
+    return 0 if all(c.ok for c in checks) else 1
 
 
 def _set_active(args: argparse.Namespace, store: Store, active: bool) -> int:

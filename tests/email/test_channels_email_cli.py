@@ -1,0 +1,100 @@
+"""`cs-tui channels add email` and `cs-tui channels test` against the real servers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cs_tui.cli import main
+from cs_tui.data.store import Store
+from tests.email.conftest import IMAP_PASSWORD, IMAP_USER, SMTP_USER
+
+pytestmark = pytest.mark.slow
+
+
+def cli(capsys, *argv: str) -> tuple[int, str, str]:
+    rc = main(list(argv))
+    captured = capsys.readouterr()
+    return rc, captured.out, captured.err
+
+
+def add_email(capsys, db: str, dovecot, smtp, *extra: str) -> tuple[int, str, str]:
+    return cli(
+        capsys,
+        "channels",
+        "add",
+        "email",
+        "mail",
+        "--db",
+        db,
+        "--agent",
+        "sue",
+        "--imap",
+        dovecot.url(IMAP_USER),
+        "--smtp",
+        f"smtp://{SMTP_USER}@127.0.0.1:{smtp.port}",
+        "--from",
+        "小店客服 <service@shop.example>",
+        "--password-env",
+        "SHOP_MAIL_PW",
+        "--poll",
+        "10s",
+        *extra,
+    )
+
+
+def test_add_keeps_the_settings_but_never_the_password(
+    capsys, sqlite_store, dovecot, smtp, monkeypatch
+):
+    db = sqlite_store.location
+    monkeypatch.setenv("SHOP_MAIL_PW", IMAP_PASSWORD)
+    rc, out, _ = add_email(capsys, db, dovecot, smtp, "--json")
+    assert rc == 0
+    shown = json.loads(out)
+    assert shown["kind"] == "email" and shown["type"] == "email"
+    assert shown["imap"] == dovecot.url(IMAP_USER) and shown["folder"] == "INBOX"
+    assert shown["from_name"] == "小店客服" and shown["from_address"] == "service@shop.example"
+    assert shown["password_env"] == "SHOP_MAIL_PW" and shown["poll_s"] == 10
+    assert "token" not in shown and "secret" not in shown
+    with Store.open(db) as store, store._read() as conn:
+        dump = "\n".join(str(r) for r in conn.exec_driver_sql("SELECT * FROM gateway_channel"))
+    assert IMAP_PASSWORD not in dump
+
+
+def test_channels_test_says_what_works_and_what_does_not(
+    capsys, sqlite_store, dovecot, smtp, monkeypatch
+):
+    db = sqlite_store.location
+    # The same password opens both accounts here, as with most mail hosts.
+    smtp.users[SMTP_USER] = IMAP_PASSWORD
+    monkeypatch.setenv("SHOP_MAIL_PW", IMAP_PASSWORD)
+    assert add_email(capsys, db, dovecot, smtp)[0] == 0
+    rc, out, _ = cli(capsys, "channels", "test", "mail", "--db", db, "--agent", "sue", "--json")
+    result = json.loads(out)
+    assert rc == 0, result
+    assert result["imap"]["ok"] and "IDLE" in result["imap"]["detail"]
+    assert result["smtp"]["ok"]
+    # A wrong password: both say so, and the command fails.
+    monkeypatch.setenv("SHOP_MAIL_PW", "wrong")
+    rc, out, _ = cli(capsys, "channels", "test", "mail", "--db", db, "--agent", "sue")
+    assert rc == 1
+    assert "IMAP  FAIL" in out and "SMTP  FAIL" in out and "wrong" not in out
+    # No password at all: named, not a traceback.
+    monkeypatch.delenv("SHOP_MAIL_PW")
+    rc, out, _ = cli(capsys, "channels", "test", "mail", "--db", db, "--agent", "sue")
+    assert rc == 1 and "SHOP_MAIL_PW is not set" in out
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "says"),
+    [
+        ("--imap", "http://x@host", "--imap: the scheme"),
+        ("--imap", "imap://user:pw@host", "no password in the URL"),
+        ("--from", "not an address", "--from"),
+        ("--poll", "soon", "--poll"),
+    ],
+)
+def test_bad_settings_are_named(capsys, sqlite_store, dovecot, smtp, option, value, says):
+    rc, _, err = add_email(capsys, sqlite_store.location, dovecot, smtp, option, value)
+    assert rc != 0 and says in err
