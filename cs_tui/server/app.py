@@ -94,6 +94,14 @@ async def _run_worker(state: GatewayState) -> None:
             await asyncio.wait_for(state.stop.wait(), WORKER_RESTART_S)
 
 
+async def _run_mail(state: GatewayState) -> None:
+    """The e-mail channels' fetchers (cs_tui.channels.email_service), until shutdown."""
+    from cs_tui.channels.email_service import run_mail_fetchers
+    from cs_tui.config import data_dir
+
+    await run_mail_fetchers(state.store, state.stop, data_dir())
+
+
 def _report_worker(exc: Exception) -> None:
     import sys
 
@@ -120,12 +128,14 @@ def create_app(store: Store, settings: ServerSettings) -> Starlette:
         worker: asyncio.Task[None] | None = None
         if settings.deliver:
             worker = asyncio.create_task(_run_worker(state), name="delivery-worker")
+        mail = asyncio.create_task(_run_mail(state), name="mail-fetchers")
         try:
             yield
         finally:
             state.begin_shutdown()
             if worker is not None:
                 await _finish(worker, state.time_left())
+            await _finish(mail, state.time_left())
 
     app = Starlette(
         routes=[Route("/healthz", healthz, methods=["GET"]), *ROUTES, *WEBCHAT_ROUTES],
