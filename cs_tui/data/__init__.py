@@ -30,7 +30,10 @@ def collector_paused() -> Iterator[None]:
 def _build_tables() -> None:
     with collector_paused():
         from cs_tui.data import schema  # noqa: F401
-    gc.freeze()
+
+        # Frozen before the collector is back on: the first allocation after that would
+        # otherwise start a full collection over everything just imported (15-20 ms).
+        gc.freeze()
 
 
 _build_tables()
