@@ -18,6 +18,7 @@ SUITES = {
     "cli": "bench.cli_bench",
     "channels": "bench.channels_bench",
     "chat": "bench.chat_bench",
+    "email": "bench.email_bench",
 }
 
 

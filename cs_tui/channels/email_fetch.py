@@ -10,9 +10,9 @@ One pass (`fetch_once`):
 - a mail over the size limit becomes a stub naming its size (the original stays on the
   server); a mail that cannot be parsed is saved whole to the quarantine folder and named in
   a system message; either way the next mails are fetched.
-- after a mail is stored it is marked \\Seen and the cursor moves past it, so a pass killed
-  halfway starts after the last mail it stored (and a mail stored but not yet passed by the
-  cursor is found by its Message-ID: stored once).
+- stored mails are marked \\Seen and the cursor moves past them every few mails, so a pass
+  killed halfway starts near the last mail it stored (and a mail stored but not yet passed by
+  the cursor is found by its Message-ID: stored once).
 
 `run` repeats passes until told to stop: with IMAP IDLE when the server has it (woken by new
 mail), else every `poll_s`. Nothing a customer wrote is logged.
@@ -47,6 +47,7 @@ from cs_tui.data.store import Store
 
 log = logging.getLogger("cs_tui.channels.email")
 CHUNK = 200
+MARK_EVERY = 20  # stored mails marked \Seen and passed by the cursor together
 IDLE_MAX_S = 25 * 60  # RFC 2177: re-issue IDLE at least every 29 minutes
 _FETCH_ITEM = re.compile(rb"UID (\d+)")
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
@@ -99,8 +100,11 @@ class MailFetcher:
         settings: EmailSettings,
         password: str,
         data_dir: Path,
+        *,
+        use_idle: bool = True,
     ) -> None:
         self.store = store
+        self.use_idle = use_idle
         self.channel_id = channel_id
         self.settings = settings
         self.password = password
@@ -138,6 +142,7 @@ class MailFetcher:
         if cursor is None or cursor[0] != self.uidvalidity:
             self.store.set_mail_cursor(self.channel_id, self.settings.folder, self.uidvalidity, 0)
         uids = self._search(imap, last)
+        done: list[int] = []
         for start in range(0, len(uids), CHUNK):
             part = uids[start : start + CHUNK]
             heads = self._heads(imap, part)
@@ -161,11 +166,23 @@ class MailFetcher:
                         stats.duplicates += 1
                     else:
                         stats.stored += 1
-                imap.uid("STORE", str(uid), "+FLAGS.SILENT", r"(\Seen)")
-                self.store.set_mail_cursor(
-                    self.channel_id, self.settings.folder, self.uidvalidity, uid
-                )
+                done.append(uid)
+                if len(done) >= MARK_EVERY:
+                    self._passed(imap, done)
+            self._passed(imap, done)
         return stats
+
+    def _passed(self, imap: imaplib.IMAP4, done: list[int]) -> None:
+        r"""Mark stored mails \Seen and move the cursor past them, a few at a time (one round
+        trip and one transaction for several mails). A pass killed before this fetches those
+        mails again and finds them stored by their Message-ID: nothing is stored twice."""
+        if not done:
+            return
+        imap.uid("STORE", ",".join(map(str, done)), "+FLAGS.SILENT", r"(\Seen)")
+        self.store.set_mail_cursor(
+            self.channel_id, self.settings.folder, self.uidvalidity, done[-1]
+        )
+        done.clear()
 
     def _search(self, imap: imaplib.IMAP4, last: int) -> list[int]:
         status, data = imap.uid("SEARCH", f"UID {last + 1}:*")
@@ -330,7 +347,7 @@ class MailFetcher:
     def wait(self, stop: threading.Event) -> None:
         """Until new mail may be there: IDLE when offered, else the poll interval."""
         imap = self.imap
-        if imap is None or "IDLE" not in imap.capabilities:
+        if imap is None or not self.use_idle or "IDLE" not in imap.capabilities:
             stop.wait(self.settings.poll_s)
             return
         tag = imap._new_tag()

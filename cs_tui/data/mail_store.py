@@ -151,11 +151,15 @@ class MailMixin(OutboxMixin, IngestMixin):
     # -- storing ----------------------------------------------------------------------------
 
     def _mail_channel_type(self, channel_id: int) -> str:
-        with self._read() as conn:
-            found = conn.execute(
-                sa.select(CHANNEL.c.channel_type).where(CHANNEL.c.id == channel_id)
-            ).scalar()
-        return str(found or "email")
+        """The SLA channel of the conversations it opens (it never changes: read once)."""
+        known: dict[int, str] = self.__dict__.setdefault("_mail_channel_types", {})
+        if channel_id not in known:
+            with self._read() as conn:
+                found = conn.execute(
+                    sa.select(CHANNEL.c.channel_type).where(CHANNEL.c.id == channel_id)
+                ).scalar()
+            known[channel_id] = str(found or "email")
+        return known[channel_id]
 
     def store_mail(self, channel_id: int, mail: IncomingMail) -> MailStored:
         """Store one mail in its thread (or a new conversation), once."""

@@ -234,6 +234,13 @@ def smtp_sink(users: dict[str, str]) -> Iterator[SmtpSink]:
         )
         return AuthResult(success=ok)
 
+    import logging
+    import warnings
+
+    # aiosmtpd warns that AUTH without TLS is unsafe (true, and this server is local to the
+    # tests) and logs a deprecation of its own internals on every login.
+    warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
+    logging.getLogger("mail.log").setLevel(logging.ERROR)
     port = free_port()
     controller = Controller(
         Handler(),
