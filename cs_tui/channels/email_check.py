@@ -15,13 +15,17 @@ from dataclasses import dataclass
 from cs_tui.channels.email_config import EmailConfigError, EmailSettings
 from cs_tui.channels.email_fetch import MailboxError, connect_imap
 from cs_tui.channels.email_send import connect_smtp
+from cs_tui.safe_text import clean
 
 
 @dataclass(frozen=True)
 class Check:
     server: str  # imap | smtp
     ok: bool
-    detail: str
+    detail: str  # one printable line: a server's words are untrusted
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "detail", clean(self.detail, single_line=True)[:300])
 
 
 def check_channel(settings: EmailSettings, timeout: float = 15.0) -> list[Check]:

@@ -255,6 +255,10 @@ class MailFetcher:
             listed = "\n".join(f"- {a['name']} ({_size(a['size'])})" for a in attachments)
             text = f"{text}\n\nAttachments:\n{listed}".strip()
         author = "customer"
+        if parsed.mail_id.startswith("<cs.delivery.") and parsed.mail_id.endswith(
+            f"@{self.settings.domain}>"
+        ):
+            parsed.automatic = parsed.automatic or "our own reply came back"
         if parsed.automatic or parsed.bounce is not None:
             author = "system"
             why = parsed.automatic or "delivery report"
@@ -275,6 +279,7 @@ class MailFetcher:
             + tuple(parsed.thread_ids),
             tag=parsed.conversation_tag,
             attachments=tuple(attachments),
+            robot=author == "system",
         )
 
     def _save_attachments(self, parsed: ParsedMail) -> list[dict[str, Any]]:

@@ -151,13 +151,27 @@ def _known(codec: str | None) -> bool:
     return True
 
 
-def decode_words(raw: str) -> str:
-    """A header's raw value (RFC 2047 encoded words, or raw 8-bit bytes) as text."""
+def decode_words(raw: str, hint: str | None = None) -> str:
+    """A header's raw value (RFC 2047 encoded words, or raw 8-bit bytes) as text.
+
+    Raw 8-bit bytes in a header declare nothing: they are read by `hint` (the body's charset,
+    which the same client used), else as UTF-8, else, being short, as GB18030 when that gives
+    Chinese text (detection guesses poorly on a few bytes), else by detection."""
     if not raw:
         return ""
     raw = re.sub(r"\r?\n[ \t]+", " ", raw)
     if any("\udc80" <= ch <= "\udcff" for ch in raw):  # 8-bit bytes kept by the parser
-        return decode_bytes(raw.encode("ascii", "surrogateescape"), None).strip()
+        data = raw.encode("ascii", "surrogateescape")
+        for codec in (codec_for(hint), "utf-8", "gb18030"):
+            if not codec:
+                continue
+            try:
+                text = data.decode(codec)
+            except (LookupError, UnicodeDecodeError):
+                continue
+            if codec != "gb18030" or all(_chinese_or_ascii(ch) for ch in text):
+                return text.strip()
+        return decode_bytes(data, None).strip()
     try:
         parts = decode_header(raw)
     except Exception:  # noqa: BLE001 - a broken encoded word is shown as it came
@@ -169,6 +183,15 @@ def decode_words(raw: str) -> str:
         else:
             out.append(chunk)
     return "".join(out).strip()
+
+
+def _chinese_or_ascii(ch: str) -> bool:
+    return (
+        ch.isascii()
+        or "\u4e00" <= ch <= "\u9fff"
+        or "\u3000" <= ch <= "\u303f"
+        or ("\uff00" <= ch <= "\uffef")
+    )
 
 
 def _raw_header(msg: Message, name: str) -> str | None:
@@ -186,13 +209,21 @@ def _sender(msg: Message) -> tuple[str, str | None]:
     raw = _raw_header(msg, "From")
     if raw is None:
         raise MailParseError("no From header")
-    text = decode_words(raw)
+    text = decode_words(raw, _hint(msg))
     pairs = getaddresses([text])
     for name, address in pairs:
         address = address.strip().lower()
         if "@" in address and address.isprintable() and len(address) <= 200 and " " not in address:
             return address, (name.strip() or None)
     raise MailParseError("no sender address in From")
+
+
+def _hint(msg: Message) -> str | None:
+    """The charset of the mail's first text part (its client's charset)."""
+    for part in msg.walk():
+        if part.get_content_maintype() == "text":
+            return part.get_content_charset()
+    return None
 
 
 def _date(msg: Message) -> datetime | None:
@@ -367,7 +398,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
         sender, name = _sender(msg)
         ids = _ids(_raw_header(msg, "Message-ID"))
         text, attachments = _body_and_attachments(msg)
-        subject = decode_words(_raw_header(msg, "Subject") or "")
+        subject = decode_words(_raw_header(msg, "Subject") or "", _hint(msg))
         parsed = ParsedMail(
             mail_id=ids[0] if ids else derived_id(raw),
             sender=sender,

@@ -33,8 +33,9 @@ if TYPE_CHECKING:
 
 _RE = re.compile(r"^\s*((re|aw|sv|fw|fwd|回复|答复|回覆|转发)\s*[:：]\s*)+", re.IGNORECASE)
 _TAG = re.compile(r"\s*\[#\d{1,18}\]\s*")
-TIMEOUT_S = 30.0
+TIMEOUT_S = 20.0  # per SMTP command; well inside the worker's 60 s lease
 IDLE_PER_CHANNEL = 8
+CONNECTIONS_PER_CHANNEL = 4  # mail servers limit a client's connections at once
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ class MailSender:
         self._lock = threading.Lock()
         self._idle: dict[int, list[smtplib.SMTP]] = {}
         self._passwords: dict[int, str] = {}
+        self._slots: dict[int, threading.BoundedSemaphore] = {}
 
     def send(self, delivery_id: int) -> SendResult:
         try:
@@ -128,6 +130,18 @@ class MailSender:
             return SendResult("failed", None, f"the channel's mail settings: {exc}")
         msg = build_reply(ctx, settings)
         self.store.record_outgoing_mail(ctx, str(msg["Message-ID"]), str(msg["Subject"]))
+        with self._slot(ctx.channel_id):
+            return self._send(ctx, settings, password, msg)
+
+    def _slot(self, channel_id: int) -> threading.BoundedSemaphore:
+        with self._lock:
+            if channel_id not in self._slots:
+                self._slots[channel_id] = threading.BoundedSemaphore(CONNECTIONS_PER_CHANNEL)
+            return self._slots[channel_id]
+
+    def _send(
+        self, ctx: ReplyContext, settings: EmailSettings, password: str, msg: EmailMessage
+    ) -> SendResult:
         try:
             smtp = self._connection(ctx.channel_id, settings, password)
         except smtplib.SMTPAuthenticationError as exc:

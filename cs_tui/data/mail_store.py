@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from cs_tui.data.errors import InvalidInput
 from cs_tui.data.ingest import IngestMixin
@@ -46,6 +47,7 @@ class IncomingMail:
     thread_ids: tuple[str, ...]
     tag: int | None  # the [#id] in the subject
     attachments: tuple[dict[str, Any], ...] = ()
+    robot: bool = False  # sent by a machine (absence note, bounce, list): no answer is owed
 
 
 @dataclass(frozen=True)
@@ -200,7 +202,22 @@ class MailMixin(OutboxMixin, IngestMixin):
                 )
                 .on_conflict_do_nothing(index_elements=["channel_id", "mail_id"])
             )
+            if mail.robot and result == "stored":
+                self._no_clock_for_robots(conn, int(row.conversation_id))
         return MailStored(int(row.conversation_id), result)
+
+    def _no_clock_for_robots(self, conn: Connection, conversation_id: int) -> None:
+        """A conversation that only a machine wrote to (an absence note, a bounce) is stored
+        closed: it owes no one an answer, so no SLA clock runs.
+        It stays in the customer's history; a person's mail into it opens it again."""
+        before = self._lock(conn, conversation_id)
+        if before["status"] != "new" or before.get("first_customer_at") is not None:
+            return
+        row = dict(before)
+        row["status"] = "closed"
+        now = self.clock.now()
+        self._save(conn, before, row, now)
+        self._event(conn, None, "close", conversation_id, {"reason": "automatic mail"})
 
     def mail_texts(self, message_id: int) -> dict[str, Any] | None:
         """The whole text (quoted history and signature included), subject and attachments of

@@ -98,3 +98,34 @@ def test_channels_test_says_what_works_and_what_does_not(
 def test_bad_settings_are_named(capsys, sqlite_store, dovecot, smtp, option, value, says):
     rc, _, err = add_email(capsys, sqlite_store.location, dovecot, smtp, option, value)
     assert rc != 0 and says in err
+
+
+def test_the_password_may_come_from_a_file(capsys, sqlite_store, dovecot, smtp, tmp_path):
+    secret = tmp_path / "mail-password"
+    secret.write_text(IMAP_PASSWORD + "\n", encoding="utf-8")
+    smtp.users[SMTP_USER] = IMAP_PASSWORD
+    db = sqlite_store.location
+    rc, out, err = cli(
+        capsys,
+        "channels",
+        "add",
+        "email",
+        "mail",
+        "--db",
+        db,
+        "--agent",
+        "sue",
+        "--imap",
+        dovecot.url(IMAP_USER),
+        "--smtp",
+        f"smtp://{SMTP_USER}@127.0.0.1:{smtp.port}",
+        "--from",
+        "service@shop.example",
+        "--password-file",
+        str(secret),
+    )
+    assert rc == 0, err
+    assert "read from" in out and str(secret) in out and IMAP_PASSWORD not in out
+    rc, out, _ = cli(capsys, "channels", "test", "mail", "--db", db, "--agent", "sue")
+    assert rc == 0, out
+    assert out.count(" ok ") == 2

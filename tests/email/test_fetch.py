@@ -69,6 +69,7 @@ def test_mails_of_every_kind_arrive_readable_and_once(dovecot, sqlite_store, tmp
         mails.unparsable(),
     ):
         dovecot.append(IMAP_USER, raw, folder)
+    sup = sqlite_store.add_agent(None, "sue", "Sue", "supervisor")
     fetcher = MailFetcher(sqlite_store, channel_id, settings, IMAP_PASSWORD, tmp_path / "data")
     try:
         stats = fetcher.fetch_once()
@@ -92,11 +93,29 @@ def test_mails_of_every_kind_arrive_readable_and_once(dovecot, sqlite_store, tmp
     assert "12.2 MB" in stub and "stays on the mail server" in stub
     [(kind, away)] = seen["away@example.com"]
     assert kind == "system" and "Auto-Submitted" in away
+    # An automatic mail starts no SLA clock: nothing is owed to a robot.
+    away_conv = sqlite_store.conversation_id(f"mail:{channel_id}:<ooo@example.com>")
+    row = sqlite_store.conversation(away_conv).row
+    assert row.due_at is None and row.sla_clock is None
+    # A customer's mail does: e-mail's SLA (tickets: assigned within 24 h).
+    first = sqlite_store.conversation(
+        sqlite_store.conversation_id(f"mail:{channel_id}:<gb@example.com>")
+    ).row
+    assert first.due_at is not None and first.channel == "email"
     [quarantined] = list((tmp_path / "data" / "mail" / "quarantine").rglob("*.eml"))
     # (saved as the server gave it: Dovecot stores a NUL byte as 0x80)
     assert quarantined.read_bytes() == mails.unparsable().replace(b"\x00", b"\x80")
     notes = [b for h, v in seen.items() for k, b in v if k == "system" and str(quarantined) in b]
     assert len(notes) == 1
+    # ... in a conversation left open in the queue, for someone to look at.
+    [held] = [
+        c
+        for c in sqlite_store.queue(sup)
+        if c.external_id.startswith("mail:")
+        and c.channel == "email"
+        and "could not be read" in c.preview
+    ]
+    assert held.status == "new"
     # Every mail is marked read on the server and stays there.
     flags = dovecot.flags(IMAP_USER, folder)
     assert len(flags) == 9 and all(b"\\Seen" in f for f in flags)
