@@ -205,11 +205,11 @@ def _ids(raw: str | None) -> list[str]:
     return _MSGID.findall(raw or "")[:100]
 
 
-def _sender(msg: Message) -> tuple[str, str | None]:
+def _sender(msg: Message, hint: str | None) -> tuple[str, str | None]:
     raw = _raw_header(msg, "From")
     if raw is None:
         raise MailParseError("no From header")
-    text = decode_words(raw, _hint(msg))
+    text = decode_words(raw, hint)
     pairs = getaddresses([text])
     for name, address in pairs:
         address = address.strip().lower()
@@ -323,8 +323,11 @@ def _body_and_attachments(msg: Message) -> tuple[str, list[Attachment]]:
         if part.is_multipart():
             continue
         ctype = part.get_content_type()
-        disposition = (part.get_content_disposition() or "").lower()
-        filename = part.get_filename()
+        # (parsing a header costs: Content-Disposition and names only where there are some)
+        has_disposition = "Content-Disposition" in part
+        disposition = (part.get_content_disposition() or "").lower() if has_disposition else ""
+        named = has_disposition or "name" in (_raw_header(part, "Content-Type") or "").lower()
+        filename = part.get_filename() if named else None
         if ctype in ("message/delivery-status",):
             continue
         if disposition == "attachment" or filename or not ctype.startswith("text/"):
@@ -395,10 +398,11 @@ def parse_mail(raw: bytes) -> ParsedMail:
     try:
         msg = message_from_bytes(raw, policy=default_policy)
         assert isinstance(msg, EmailMessage)
-        sender, name = _sender(msg)
+        hint = _hint(msg)
+        sender, name = _sender(msg, hint)
         ids = _ids(_raw_header(msg, "Message-ID"))
         text, attachments = _body_and_attachments(msg)
-        subject = decode_words(_raw_header(msg, "Subject") or "", _hint(msg))
+        subject = decode_words(_raw_header(msg, "Subject") or "", hint)
         parsed = ParsedMail(
             mail_id=ids[0] if ids else derived_id(raw),
             sender=sender,
