@@ -45,6 +45,9 @@ STARTUP_COLLECTOR_PAUSE_S = 3.0
 
 
 class CsApp(CsAppBase):
+    _first_frame_frozen = False
+    """Whether a workstation in this process has frozen its first frame's objects."""
+
     TITLE = "cs-tui"
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
@@ -88,6 +91,15 @@ class CsApp(CsAppBase):
         """The workstation's first rows are on screen: the garbage collector runs again."""
         if self._collector_paused:
             self._collector_paused = False
+            if not CsApp._first_frame_frozen:
+                # What the first frame made (screens, widgets, styles) stays for the whole
+                # run: frozen, the collections that follow (the side panel, the phrase index)
+                # do not walk it again and again; frozen before the collector is back on, or
+                # its first pass walks all of it at once. Once a process: a frozen object is
+                # never freed, so a process that starts app after app (the tests) must not
+                # freeze the garbage of the previous ones.
+                CsApp._first_frame_frozen = True
+                gc.freeze()
             gc.enable()
 
     def on_unmount(self) -> None:
