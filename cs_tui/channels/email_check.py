@@ -52,6 +52,16 @@ def _imap(settings: EmailSettings, password: str, timeout: float) -> Check:
                 f"{where}: logged in, but folder {settings.folder!r} cannot be opened",
             )
         count = int(data[0] or 0) if data and isinstance(data[0], bytes) else 0
+        if settings.move_to:
+            target = '"' + settings.move_to.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            status, found = imap.list('""', target)
+            if status != "OK" or not [f for f in found if f]:
+                return Check(
+                    "imap",
+                    False,
+                    f"{where}: logged in, but the --move-to folder "
+                    f"{settings.move_to!r} does not exist",
+                )
         tls = (
             "TLS"
             if settings.imap.tls

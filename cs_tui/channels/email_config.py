@@ -12,6 +12,7 @@ variable or file it is read from when `serve` starts). URLs name one account eac
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.utils import parseaddr
@@ -92,6 +93,7 @@ class EmailSettings:
     folder: str = "INBOX"
     poll_s: float = DEFAULT_POLL_S
     max_bytes: int = DEFAULT_MAX_BYTES
+    move_to: str | None = None  # a folder fetched mail is moved to (else it stays, \Seen)
 
     @property
     def domain(self) -> str:
@@ -108,6 +110,7 @@ class EmailSettings:
             "folder": self.folder,
             "poll_s": self.poll_s,
             "max_bytes": self.max_bytes,
+            "move_to": self.move_to,
         }
 
     def password(self) -> str:
@@ -137,15 +140,22 @@ def build_settings(
     password_file: str | None,
     folder: str = "INBOX",
     poll: str | float = DEFAULT_POLL_S,
-    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_bytes: int | str = DEFAULT_MAX_BYTES,
+    move_to: str | None = None,
 ) -> EmailSettings:
     """Checked settings from what `channels add email` was given."""
     if not password_env and not password_file:
         raise EmailConfigError("give --password-env VAR or --password-file FILE")
     if password_env is not None and not password_env.replace("_", "a").isalnum():
         raise EmailConfigError("--password-env: the name of an environment variable")
-    if not folder or not folder.isprintable() or len(folder) > 200 or '"' in folder:
-        raise EmailConfigError("--folder: a mailbox name such as INBOX")
+    for option, name in (("--folder", folder), ("--move-to", move_to)):
+        if name is None and option == "--move-to":
+            continue
+        if not name or not name.isprintable() or len(name) > 200 or '"' in name:
+            raise EmailConfigError(f"{option}: a mailbox name such as INBOX")
+    if move_to == folder:
+        raise EmailConfigError("--move-to: another folder than --folder")
+    size = parse_size(max_bytes)
     try:
         poll_s = parse_duration(poll)
     except ValueError as exc:
@@ -162,7 +172,8 @@ def build_settings(
         password_file=str(Path(password_file).resolve()) if password_file else None,
         folder=folder,
         poll_s=poll_s,
-        max_bytes=max_bytes,
+        max_bytes=size,
+        move_to=move_to or None,
     )
 
 
@@ -177,4 +188,23 @@ def settings_of(stored: dict[str, Any]) -> EmailSettings:
         folder=str(stored.get("folder") or "INBOX"),
         poll=float(stored.get("poll_s") or DEFAULT_POLL_S),
         max_bytes=int(stored.get("max_bytes") or DEFAULT_MAX_BYTES),
+        move_to=stored.get("move_to") or None,
     )
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)i?b?\s*$", re.IGNORECASE)
+
+
+def parse_size(text: int | str) -> int:
+    """Bytes in `10MB`, `500KB`, `1.5M` or a plain number (of bytes)."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        value = text
+    else:
+        match = _SIZE.match(str(text))
+        if not match:
+            raise EmailConfigError(f"--max-size: {text!r} is not a size like 10MB or 500KB")
+        unit = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[match.group(2).lower()]
+        value = int(float(match.group(1)) * unit)
+    if not 1024 <= value <= 1024**3:
+        raise EmailConfigError("--max-size: between 1KB and 1GB")
+    return value

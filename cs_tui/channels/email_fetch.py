@@ -178,7 +178,10 @@ class MailFetcher:
         mails again and finds them stored by their Message-ID: nothing is stored twice."""
         if not done:
             return
-        imap.uid("STORE", ",".join(map(str, done)), "+FLAGS.SILENT", r"(\Seen)")
+        uids = ",".join(map(str, done))
+        imap.uid("STORE", uids, "+FLAGS.SILENT", r"(\Seen)")
+        if self.settings.move_to:
+            self._move(imap, uids, _quoted(self.settings.move_to))
         self.store.set_mail_cursor(
             self.channel_id, self.settings.folder, self.uidvalidity, done[-1]
         )
@@ -220,6 +223,23 @@ class MailFetcher:
             if isinstance(item, tuple) and len(item) > 1 and isinstance(item[1], bytes):
                 return item[1]
         return None
+
+    def _move(self, imap: imaplib.IMAP4, uids: str, folder: str) -> None:
+        """Fetched mail out of the folder (MOVE, or COPY and expunge where MOVE is missing).
+        A move that fails leaves the mail where it is, marked \\Seen: it is not fetched again
+        (the cursor is past it) and nothing is lost."""
+        if "MOVE" in imap.capabilities:
+            status, _ = imap.uid("MOVE", uids, folder)
+        else:
+            status, _ = imap.uid("COPY", uids, folder)
+            if status == "OK":
+                imap.uid("STORE", uids, "+FLAGS.SILENT", r"(\Deleted)")
+                if "UIDPLUS" in imap.capabilities:
+                    imap.uid("EXPUNGE", uids)
+                else:
+                    imap.expunge()
+        if status != "OK":
+            log.warning("channel %d: fetched mail not moved (folder missing?)", self.channel_id)
 
     # -- one mail ---------------------------------------------------------------------------
 

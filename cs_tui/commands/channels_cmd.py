@@ -151,6 +151,12 @@ def _email_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--password-file", metavar="FILE", help="a file holding the password")
     g.add_argument("--folder", default="INBOX", help="the folder to fetch (default: INBOX)")
     g.add_argument("--poll", default="30s", help="without IMAP IDLE: look this often (30s)")
+    g.add_argument(
+        "--move-to", metavar="FOLDER", help="move fetched mail there (default: leave it, read)"
+    )
+    g.add_argument(
+        "--max-size", default="10MB", help="larger mail is not fetched: a note names it (10MB)"
+    )
 
 
 EMAIL_OPTIONS = ("imap", "smtp", "sender", "password_env", "password_file")
@@ -159,7 +165,12 @@ EMAIL_OPTIONS = ("imap", "smtp", "sender", "password_env", "password_file")
 def _email_dict(c: ChannelInfo) -> dict[str, Any]:
     keys = ("imap", "smtp", "from_name", "from_address", "password_env", "password_file")
     shown = {k: c.settings.get(k) for k in keys}
-    shown.update(folder=c.settings.get("folder"), poll_s=c.settings.get("poll_s"))
+    shown.update(
+        folder=c.settings.get("folder"),
+        poll_s=c.settings.get("poll_s"),
+        max_bytes=c.settings.get("max_bytes"),
+        move_to=c.settings.get("move_to"),
+    )
     return shown
 
 
@@ -316,6 +327,8 @@ def _email_settings(args: argparse.Namespace) -> dict[str, Any]:
             password_file=args.password_file,
             folder=args.folder,
             poll=args.poll,
+            max_bytes=args.max_size,
+            move_to=args.move_to,
         )
     except EmailConfigError as exc:
         raise UserError(str(exc)) from None

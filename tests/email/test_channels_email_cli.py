@@ -129,3 +129,14 @@ def test_the_password_may_come_from_a_file(capsys, sqlite_store, dovecot, smtp, 
     rc, out, _ = cli(capsys, "channels", "test", "mail", "--db", db, "--agent", "sue")
     assert rc == 0, out
     assert out.count(" ok ") == 2
+
+
+def test_a_move_to_folder_that_does_not_exist_is_named(
+    capsys, sqlite_store, dovecot, smtp, monkeypatch
+):
+    monkeypatch.setenv("SHOP_MAIL_PW", IMAP_PASSWORD)
+    smtp.users[SMTP_USER] = IMAP_PASSWORD
+    db = sqlite_store.location
+    assert add_email(capsys, db, dovecot, smtp, "--move-to", "Archive/Nope")[0] == 0
+    rc, out, _ = cli(capsys, "channels", "test", "mail", "--db", db, "--agent", "sue")
+    assert rc == 1 and "'Archive/Nope' does not exist" in out

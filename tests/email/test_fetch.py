@@ -182,3 +182,39 @@ def test_a_reply_joins_its_conversation_by_references_or_subject_tag(
     detail = store.conversation(conv)
     assert [m.body for m in detail.messages] == ["第一封", "第二封", "第三封", "引用被删了"]
     assert detail.row.channel == "email"
+
+
+def test_move_to_and_a_size_limit_of_the_channels_own(dovecot, sqlite_store, tmp_path):
+    source = _folder(dovecot, "MoveSrc")
+    done = _folder(dovecot, "MoveDone")
+    settings = build_settings(
+        imap=dovecot.url(IMAP_USER),
+        smtp=f"smtp://{SMTP_USER}@127.0.0.1:2525",
+        sender="service@shop.example",
+        password_env="MAIL_PASSWORD",
+        password_file=None,
+        folder=source,
+        max_bytes="4KB",
+        move_to=done,
+    )
+    made = sqlite_store.add_channel(
+        None, "email", "moving", channel_type="email", settings=settings.to_json()
+    )
+    small = mails.raw_mail("utf-8", "小", subject="s", message_id="<s@example.com>")
+    large = mails.raw_mail(
+        "utf-8", "大" * 3000, subject="l", message_id="<l@example.com>", sender="l@example.com"
+    )
+    for raw in (small, large):
+        dovecot.append(IMAP_USER, raw, source)
+    fetcher = MailFetcher(sqlite_store, made.channel.id, settings, IMAP_PASSWORD, tmp_path)
+    try:
+        stats = fetcher.fetch_once()
+    finally:
+        fetcher.close()
+    assert stats.stored == 1 and stats.too_big == 1
+    assert dovecot.flags(IMAP_USER, source) == []
+    moved = dovecot.flags(IMAP_USER, done)
+    assert len(moved) == 2 and all(b"\\Seen" in f for f in moved)
+    texts = [b for v in _transcripts(sqlite_store).values() for _, b in v]
+    assert "小" in texts
+    assert any("(the limit is 4 KB)" in t for t in texts)
