@@ -41,7 +41,7 @@ from cs_tui.channels.email_parse import (
     header_message_id,
     parse_mail,
 )
-from cs_tui.data.errors import StoreError
+from cs_tui.data.errors import StoreError, StoreUnavailable
 from cs_tui.data.mail_store import IncomingMail
 from cs_tui.data.store import Store
 
@@ -244,6 +244,21 @@ class MailFetcher:
     # -- one mail ---------------------------------------------------------------------------
 
     def _take(self, raw: bytes, uid: int) -> str:
+        """Store one mail: "stored", "duplicate" or "quarantined". A store that is away
+        raises (the mail is fetched again later); anything else this mail causes quarantines
+        it, so one mail never stops the ones after it."""
+        try:
+            return self._take_one(raw, uid)
+        except StoreUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a mail that breaks us is held, not retried
+            log.error(
+                "channel %d: mail UID %d: unexpected %s", self.channel_id, uid, type(exc).__name__
+            )
+            self._quarantine(raw, uid, f"it could not be stored ({type(exc).__name__})")
+            return "quarantined"
+
+    def _take_one(self, raw: bytes, uid: int) -> str:
         try:
             parsed = parse_mail(raw)
         except MailParseError as problem:
@@ -260,6 +275,8 @@ class MailFetcher:
         mail = self._incoming(parsed, attachments)
         try:
             done = self.store.store_mail(self.channel_id, mail)
+        except StoreUnavailable:
+            raise
         except StoreError as problem:
             self._quarantine(raw, uid, str(problem))
             return "quarantined"
@@ -412,6 +429,10 @@ class MailFetcher:
             except StoreError as exc:
                 log.warning("channel %d: store: %s", self.channel_id, exc.code)
                 stop.wait(2.0)
+            except Exception as exc:  # noqa: BLE001 - a bug must not end the channel's fetching
+                log.error("channel %d: fetch failed (%s)", self.channel_id, type(exc).__name__)
+                self.close()
+                stop.wait(min(self.settings.poll_s, 30.0))
         self.close()
 
 

@@ -214,7 +214,8 @@ def _sender(msg: Message, hint: str | None) -> tuple[str, str | None]:
     for name, address in pairs:
         address = address.strip().lower()
         if "@" in address and address.isprintable() and len(address) <= 200 and " " not in address:
-            return address, (name.strip() or None)
+            shown = "".join(ch if ch.isprintable() else " " for ch in name).strip()[:200]
+            return address, (shown or None)
     raise MailParseError("no sender address in From")
 
 

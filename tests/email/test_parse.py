@@ -110,3 +110,14 @@ def test_mail_without_a_sender_cannot_be_read():
 def test_reply_subject_has_one_re_and_one_tag():
     assert reply_subject("Re: 回复: [#7] 订单", 7) == "Re: [#7] 订单"
     assert reply_subject("", 9) == "Re: [#9]"
+
+
+def test_a_very_long_or_strange_display_name_is_cut_not_refused():
+    raw = (
+        b"From: =?utf-8?B?"
+        + __import__("base64").b64encode(("名" * 400 + "\x07").encode())
+        + b"?= <long@example.com>\r\nSubject: x\r\n\r\nhi\r\n"
+    )
+    parsed = parse_mail(raw)
+    assert parsed.sender == "long@example.com"
+    assert parsed.sender_name == "名" * 200
