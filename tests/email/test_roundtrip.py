@@ -213,3 +213,44 @@ async def test_a_bounce_fails_the_reply_it_refers_to(desk: Desk, smtp):
     detail = desk.store.conversation(conv)
     assert detail.messages[-1].author_kind == "system"
     assert detail.row.undelivered is True
+
+
+async def test_an_smtp_server_that_is_down_is_tried_again(
+    live_store, dovecot, tmp_path, monkeypatch
+):
+    import socket
+    from types import SimpleNamespace
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    monkeypatch.setenv("CS_TEST_SMTP_PASSWORD", SMTP_PASSWORD)
+    desk = Desk(
+        live_store,
+        dovecot,
+        SimpleNamespace(port=closed),
+        f"Down{time.monotonic_ns() % 10**9}",
+        tmp_path,
+    )
+    desk.dovecot.append(
+        IMAP_USER,
+        mails.raw_mail(
+            "utf-8",
+            "在吗",
+            subject="问",
+            message_id="<d1@customer.example>",
+            sender="down@customer.example",
+        ),
+        desk.folder,
+    )
+    desk.fetch()
+    conv = desk.store.conversation_id(f"mail:{desk.channel_id}:<d1@customer.example>")
+    delivery = desk.answer(conv, "在的")
+    async with worker_running(desk.store):
+        for _ in range(200):
+            view = await asyncio.to_thread(desk.store.delivery, delivery.delivery_id)
+            if view.attempts >= 2:
+                break
+            await asyncio.sleep(0.05)
+    assert view.status == "queued" and view.attempts >= 2
+    assert "SMTP connection failed" in (view.last_error or "")
