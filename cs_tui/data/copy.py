@@ -168,6 +168,9 @@ def _copy_meta(read: Connection, write: Connection, where: _Where) -> None:
         dict(r)
         for r in read.execute(sa.select(META).where(META.c.key != "schema_version")).mappings()
     ]
+    # The target's own entries (the SLA policy fingerprint of its opening) give way to the
+    # source's, which describe the rows being copied.
+    write.execute(sa.delete(META).where(META.c.key != "schema_version"))
     if kept:
         write.execute(sa.insert(META), kept)
 

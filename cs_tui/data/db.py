@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -29,6 +29,9 @@ from sqlalchemy.engine import Connection, Engine
 from cs_tui.data.errors import StoreError
 from cs_tui.data.schema import SCHEMA_VERSION
 from cs_tui.data.tables import META
+
+if TYPE_CHECKING:
+    from cs_tui.sla import SlaPolicy
 
 WRITE_PATIENCE_S = 10.0  # the longest a write waits for SQLite's write lock in all
 WRITE_ATTEMPT_MS = 20  # SQLite's own wait (busy_timeout) per attempt at the write lock
@@ -211,8 +214,23 @@ def _check_sqlite_header(path: Path) -> None:
         raise StoreError(f"{path} is not a cs-tui store: it is not an SQLite database")
 
 
-def prepare_schema(engines: Engines) -> int:
-    """Create a new store or check and upgrade an existing one; return its schema version."""
+def prepare_schema(engines: Engines, policy: SlaPolicy | None = None) -> int:
+    """Create a new store or check and upgrade an existing one; return its schema version.
+
+    With a `policy`, the stored deadlines are then made to follow it: recomputed once when the
+    store's were computed with another policy (`recompute.ensure_deadlines`)."""
+    version = _prepare_tables(engines)
+    if policy is not None:
+        from cs_tui.data.recompute import ensure_deadlines
+
+        try:
+            ensure_deadlines(engines, policy)
+        except sa.exc.DatabaseError as exc:
+            raise StoreError(_explain(engines.url, exc)) from None
+    return version
+
+
+def _prepare_tables(engines: Engines) -> int:
     try:
         with engines.write.begin() as conn:
             inspector = sa.inspect(conn)

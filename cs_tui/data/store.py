@@ -53,12 +53,13 @@ class Store(
         create: bool = True,
     ) -> Store:
         engines = make_engines(target, create_dir=create)
+        policy = policy or default_policy()
         try:
-            prepare_schema(engines)
+            prepare_schema(engines, policy)
         except Exception:
             engines.dispose()
             raise
-        return cls(engines, clock or SystemClock(), policy or default_policy())
+        return cls(engines, clock or SystemClock(), policy)
 
     @property
     def location(self) -> str:
