@@ -8,6 +8,7 @@ A mixin that calls a method of another mixin says so with `self: Store` on that 
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -105,15 +106,14 @@ class StoreCore:
         *,
         at: datetime | None = None,
     ) -> None:
-        conn.execute(
-            sa.insert(EVENT).values(
-                at=at or self.clock.now(),
-                actor_id=actor_id,
-                kind=kind,
-                conversation_id=conversation_id,
-                payload=payload or {},
-            )
-        )
+        row = {
+            "at": at or self.clock.now(),
+            "actor_id": actor_id,
+            "kind": kind,
+            "conversation_id": conversation_id,
+            "payload": payload or {},
+        }
+        conn.execute(_event_insert(), row)
 
     def change_token(self) -> int | None:
         """Cheap "did anything change?" for pollers: SQLite's data_version, else None.
@@ -122,3 +122,9 @@ class StoreCore:
         keeps one connection of its own; see cs_tui.data.watch.
         """
         return None
+
+
+@functools.cache
+def _event_insert() -> sa.Insert:
+    """Built once: building the statement per event cost more than running it on SQLite."""
+    return sa.insert(EVENT)

@@ -6,6 +6,7 @@ cs_tui.data.actions needs it, and the outbox builds on the actions.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -47,28 +48,36 @@ def queue_delivery(
     source = row.get("source_id")
     if source is None:
         return None
-    channel = conn.execute(
-        sa.select(CHANNEL.c.active, CHANNEL.c.webhook_url, CHANNEL.c.kind).where(
-            CHANNEL.c.id == source
-        )
-    ).first()
+    channel = conn.execute(_channel_select(), {"source": source}).first()
     if channel is None or not channel.active:
         return None
     if not channel.webhook_url and channel.kind not in ("web", "email"):
         return None
-    delivery_id: int = conn.execute(
-        sa.insert(DELIVERY)
-        .values(
-            channel_id=source,
-            message_id=message_id,
-            conversation_id=row["id"],
-            status="queued",
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-            updated_at=now,
-        )
-        .returning(DELIVERY.c.id)
-    ).scalar_one()
+    delivery = {
+        "channel_id": source,
+        "message_id": message_id,
+        "conversation_id": row["id"],
+        "status": "queued",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+    delivery_id: int = conn.execute(_delivery_insert(), delivery).scalar_one()
     delivery_event(store, conn, None, row["id"], delivery_id, "queued", now)
     return delivery_id
+
+
+# Built once: every reply runs both, and building a statement costs more than running it.
+
+
+@functools.cache
+def _channel_select() -> sa.Select[Any]:
+    return sa.select(CHANNEL.c.active, CHANNEL.c.webhook_url, CHANNEL.c.kind).where(
+        CHANNEL.c.id == sa.bindparam("source")
+    )
+
+
+@functools.cache
+def _delivery_insert() -> sa.Insert:
+    return sa.insert(DELIVERY).returning(DELIVERY.c.id)
