@@ -125,6 +125,8 @@ class MailMixin(OutboxMixin, IngestMixin):
     def _thread_conversation(self, channel_id: int, mail: IncomingMail) -> tuple[str, str] | None:
         """The conversation a mail answers, by In-Reply-To/References, then the subject tag:
         (its external id, its customer's handle)."""
+        if not mail.thread_ids and mail.tag is None:
+            return None
         joined = MAIL_MESSAGE.join(CONV, CONV.c.id == MAIL_MESSAGE.c.conversation_id).join(
             CUST, CUST.c.id == CONV.c.customer_id
         )
