@@ -7,6 +7,7 @@ can never both own a conversation.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -116,15 +117,43 @@ def customer_arrived(row: dict, now: datetime) -> str | None:
 _STORED = {c.name for c in CONV.columns}
 
 
+# The statements every reply runs, built once: building one costs more than SQLite running it
+# (a reply took 4 ms, most of it in SQLAlchemy's statement construction and cache keys).
+
+
+@functools.cache
+def _locked_row() -> sa.Select[Any]:
+    return sa.select(CONV).where(CONV.c.id == sa.bindparam("conversation_id")).with_for_update()
+
+
+@functools.cache
+def _row_update() -> sa.Update:
+    return sa.update(CONV).where(CONV.c.id == sa.bindparam("b_id"))
+
+
+@functools.cache
+def _message_insert() -> sa.Insert:
+    return sa.insert(MSG).returning(MSG.c.id)
+
+
+@functools.cache
+def _message_by_id() -> sa.Select[Any]:
+    return message_select().where(MSG.c.id == sa.bindparam("message_id"))
+
+
+@functools.cache
+def _draft_delete() -> sa.Delete:
+    return sa.delete(DRAFT).where(
+        DRAFT.c.agent_id == sa.bindparam("agent_id"),
+        DRAFT.c.conversation_id == sa.bindparam("conversation_id"),
+    )
+
+
 class ActionsMixin(QueriesMixin):
     # -- the one write path ----------------------------------------------------------
 
     def _lock(self, conn: Connection, conversation_id: int) -> dict[str, Any]:
-        row = (
-            conn.execute(sa.select(CONV).where(CONV.c.id == conversation_id).with_for_update())
-            .mappings()
-            .first()
-        )
+        row = conn.execute(_locked_row(), {"conversation_id": conversation_id}).mappings().first()
         if row is None:
             raise NotFound(code="no_conversation", conversation_id=conversation_id)
         return dict(row)
@@ -136,7 +165,8 @@ class ActionsMixin(QueriesMixin):
             k: v for k, v in row.items() if k in _STORED and k != "id" and before.get(k) != v
         }
         if changes:
-            conn.execute(sa.update(CONV).where(CONV.c.id == row["id"]).values(**changes))
+            # (the changed columns are the SET clause; SQLAlchemy caches one form per set)
+            conn.execute(_row_update(), {"b_id": row["id"], **changes})
 
     def _change(
         self,
@@ -192,24 +222,21 @@ class ActionsMixin(QueriesMixin):
         sent_at: datetime,
         external_id: str | None = None,
     ) -> int:
-        new_id = conn.execute(
-            sa.insert(MSG)
-            .values(
-                conversation_id=row["id"],
-                author_kind=kind,
-                author_agent_id=author_id,
-                body=body,
-                sent_at=sent_at,
-                stored_at=self.clock.now(),
-                external_id=external_id,
-            )
-            .returning(MSG.c.id)
-        ).scalar_one()
+        message = {
+            "conversation_id": row["id"],
+            "author_kind": kind,
+            "author_agent_id": author_id,
+            "body": body,
+            "sent_at": sent_at,
+            "stored_at": self.clock.now(),
+            "external_id": external_id,
+        }
+        new_id: int = conn.execute(_message_insert(), message).scalar_one()
         apply_message(row, kind, sent_at, body)
         return new_id
 
     def _message_view(self, conn: Connection, message_id: int) -> MessageView:
-        row = conn.execute(message_select().where(MSG.c.id == message_id)).one()
+        row = conn.execute(_message_by_id(), {"message_id": message_id}).one()
         return MessageView(*tuple(row))
 
     @staticmethod
@@ -258,9 +285,7 @@ class ActionsMixin(QueriesMixin):
             # The outbox: the delivery to the customer's channel commits with the reply or not at all.
             queue_delivery(self, conn, row, message_id, now)
             conn.execute(
-                sa.delete(DRAFT).where(
-                    DRAFT.c.agent_id == actor.id, DRAFT.c.conversation_id == conversation_id
-                )
+                _draft_delete(), {"agent_id": actor.id, "conversation_id": conversation_id}
             )
             self._save(conn, before, row, now)
             self._event(conn, actor.id, "reply", conversation_id, {"message_id": message_id})
