@@ -143,6 +143,7 @@ class MailFetcher:
             self.store.set_mail_cursor(self.channel_id, self.settings.folder, self.uidvalidity, 0)
         uids = self._search(imap, last)
         done: list[int] = []
+        pending: list[tuple[int, bytes, IncomingMail]] = []
         for start in range(0, len(uids), CHUNK):
             part = uids[start : start + CHUNK]
             heads = self._heads(imap, part)
@@ -159,18 +160,50 @@ class MailFetcher:
                     raw = self._whole(imap, uid)
                     if raw is None:
                         continue  # expunged meanwhile
-                    outcome = self._take(raw, uid)
-                    if outcome == "quarantined":
-                        stats.quarantined += 1
-                    elif outcome == "duplicate":
-                        stats.duplicates += 1
-                    else:
-                        stats.stored += 1
+                    self._count(stats, self._prepare(raw, uid, pending))
                 done.append(uid)
                 if len(done) >= MARK_EVERY:
+                    self._store_pending(pending, stats)
                     self._passed(imap, done)
+            self._store_pending(pending, stats)
             self._passed(imap, done)
         return stats
+
+    @staticmethod
+    def _count(stats: FetchStats, outcome: str | None) -> None:
+        if outcome == "quarantined":
+            stats.quarantined += 1
+        elif outcome == "duplicate":
+            stats.duplicates += 1
+        elif outcome == "stored":
+            stats.stored += 1
+
+    def _store_pending(
+        self, pending: list[tuple[int, bytes, IncomingMail]], stats: FetchStats
+    ) -> None:
+        """The parsed mails waiting, stored together (before the cursor passes them). Should
+        the batch fail for a reason other than the store being away, each is taken alone, so
+        only the mail at fault is quarantined."""
+        if not pending:
+            return
+        batch, pending[:] = list(pending), []
+        try:
+            results = self.store.store_mails(self.channel_id, [m for _, _, m in batch])
+        except StoreUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one by one instead
+            log.warning(
+                "channel %d: batch not stored (%s): one by one", self.channel_id, type(exc).__name__
+            )
+            for uid, raw, _ in batch:
+                self._count(stats, self._take(raw, uid))
+            return
+        for (uid, raw, _), result in zip(batch, results, strict=True):
+            if isinstance(result, StoreError):
+                self._quarantine(raw, uid, str(result))
+                stats.quarantined += 1
+            else:
+                self._count(stats, result.status)
 
     def _passed(self, imap: imaplib.IMAP4, done: list[int]) -> None:
         r"""Mark stored mails \Seen and move the cursor past them, a few at a time (one round
@@ -258,12 +291,33 @@ class MailFetcher:
             self._quarantine(raw, uid, f"it could not be stored ({type(exc).__name__})")
             return "quarantined"
 
-    def _take_one(self, raw: bytes, uid: int) -> str:
+    def _prepare(
+        self, raw: bytes, uid: int, pending: list[tuple[int, bytes, IncomingMail]]
+    ) -> str | None:
+        """Parse one mail and queue it for storing: None, or "quarantined" (as _take)."""
+        try:
+            mail = self._parsed(raw, uid)
+        except StoreUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a mail that breaks us is held, not retried
+            log.error(
+                "channel %d: mail UID %d: unexpected %s", self.channel_id, uid, type(exc).__name__
+            )
+            self._quarantine(raw, uid, f"it could not be read ({type(exc).__name__})")
+            return "quarantined"
+        if mail is None:
+            return "quarantined"
+        pending.append((uid, raw, mail))
+        return None
+
+    def _parsed(self, raw: bytes, uid: int) -> IncomingMail | None:
+        """The mail as the store takes it (a bounce recorded, attachments saved), or None
+        when it could not be parsed (then it is quarantined)."""
         try:
             parsed = parse_mail(raw)
         except MailParseError as problem:
             self._quarantine(raw, uid, str(problem))
-            return "quarantined"
+            return None
         if parsed.bounce is not None and parsed.bounce.original_id:
             try:
                 self.store.mail_bounced(
@@ -271,8 +325,12 @@ class MailFetcher:
                 )
             except StoreError as exc:
                 log.warning("channel %d: bounce not recorded (%s)", self.channel_id, exc.code)
-        attachments = self._save_attachments(parsed)
-        mail = self._incoming(parsed, attachments)
+        return self._incoming(parsed, self._save_attachments(parsed))
+
+    def _take_one(self, raw: bytes, uid: int) -> str:
+        mail = self._parsed(raw, uid)
+        if mail is None:
+            return "quarantined"
         try:
             done = self.store.store_mail(self.channel_id, mail)
         except StoreUnavailable:

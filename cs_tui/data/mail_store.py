@@ -208,6 +208,110 @@ class MailMixin(OutboxMixin, IngestMixin):
                 self._no_clock_for_robots(conn, int(row.conversation_id))
         return MailStored(int(row.conversation_id), result)
 
+    def store_mails(
+        self, channel_id: int, mails: list[IncomingMail]
+    ) -> list[MailStored | InvalidInput]:
+        """Several mails at once, each in its thread or a new conversation, each once: one
+        ingest transaction and one for their mail rows (a fetch stores dozens a second this
+        way, not one transaction triple per mail). A mail the batch cannot take (its thread
+        is another customer's) is then stored alone as store_mail does; a mail no
+        conversation takes gets its error in its place."""
+        channel_type = self._mail_channel_type(channel_id)
+        out: list[MailStored | InvalidInput | None] = [None] * len(mails)
+        records: list[Any] = []
+        places: list[int] = []
+        here: dict[str, tuple[str, str]] = {}  # threads begun earlier in this batch
+        for index, mail in enumerate(mails):
+            key = mail_key(channel_id, mail.mail_id)
+            thread = self._thread_conversation(channel_id, mail)
+            if thread is None:
+                thread = next((here[m] for m in mail.thread_ids if m in here), None)
+            conversation, customer = key, mail.sender
+            if thread is not None:
+                conversation = thread[0]
+                customer = thread[1] if mail.author == "system" else mail.sender
+            try:
+                records.append(_record(mail, key, conversation, channel_type, customer))
+            except InvalidInput as exc:
+                out[index] = exc
+                continue
+            places.append(index)
+            here[mail.mail_id[:300]] = (conversation, customer)
+        result = self.ingest_batch(records, source_id=channel_id)
+        refused = {id(r) for r, _ in result.refused}
+        written: dict[int, str] = {}
+        alone: list[int] = []
+        for record, index in zip(records, places, strict=True):
+            if id(record) in refused:
+                alone.append(index)
+            else:
+                written[index] = "duplicate" if id(record) in result.duplicate_records else "stored"
+        if written:
+            self._mail_rows(channel_id, mails, written, out)
+        for index in alone:
+            try:
+                out[index] = self.store_mail(channel_id, mails[index])
+            except InvalidInput as exc:
+                out[index] = exc
+        return [x if x is not None else InvalidInput("the mail was not stored") for x in out]
+
+    def _mail_rows(
+        self,
+        channel_id: int,
+        mails: list[IncomingMail],
+        written: dict[int, str],
+        out: list[MailStored | InvalidInput | None],
+    ) -> None:
+        """The mail rows of stored messages, in one transaction (idempotent per Message-ID)."""
+        keys = {mail_key(channel_id, mails[i].mail_id): i for i in written}
+        now = self.clock.now()
+        with self._write() as conn:
+            found = {
+                r.external_id: r
+                for r in conn.execute(
+                    sa.select(MSG.c.external_id, MSG.c.id, MSG.c.conversation_id).where(
+                        MSG.c.external_id.in_(list(keys))
+                    )
+                )
+            }
+            values = []
+            for key, index in keys.items():
+                row = found.get(key)
+                if row is None:  # (cannot happen: the batch stored or had it)
+                    out[index] = InvalidInput("the mail was not stored")
+                    continue
+                mail = mails[index]
+                values.append(
+                    {
+                        "channel_id": channel_id,
+                        "conversation_id": row.conversation_id,
+                        "message_id": row.id,
+                        "delivery_id": None,
+                        "mail_id": mail.mail_id[:300],
+                        "direction": "in",
+                        "subject": mail.subject[:1000],
+                        "full_text": mail.full_text,
+                        "attachments": list(mail.attachments),
+                        "created_at": now,
+                    }
+                )
+                out[index] = MailStored(int(row.conversation_id), written[index])
+            if values:
+                conn.execute(
+                    self._insert_fn()(MAIL_MESSAGE).on_conflict_do_nothing(
+                        index_elements=["channel_id", "mail_id"]
+                    ),
+                    values,
+                )
+            for index in written:
+                stored = out[index]
+                if (
+                    mails[index].robot
+                    and written[index] == "stored"
+                    and isinstance(stored, MailStored)
+                ):
+                    self._no_clock_for_robots(conn, stored.conversation_id)
+
     def _no_clock_for_robots(self, conn: Connection, conversation_id: int) -> None:
         """A conversation that only a machine wrote to (an absence note, a bounce) is stored
         closed: it owes no one an answer, so no SLA clock runs.

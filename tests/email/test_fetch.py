@@ -3,6 +3,7 @@ size limit, quarantine, and no mail stored twice."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -218,3 +219,29 @@ def test_move_to_and_a_size_limit_of_the_channels_own(dovecot, sqlite_store, tmp
     texts = [b for v in _transcripts(sqlite_store).values() for _, b in v]
     assert "小" in texts
     assert any("(the limit is 4 KB)" in t for t in texts)
+
+
+def test_a_whole_thread_fetched_in_one_pass_is_one_conversation(dovecot, store, tmp_path):
+    folder = _folder(dovecot, f"OnePass{time.monotonic_ns() % 10**9}")
+    channel_id, settings = _channel(store, dovecot, folder)
+    previous = None
+    for n in range(1, 4):
+        extra = f"In-Reply-To: {previous}\r\n" if previous else ""
+        mid = f"<p{n}.{folder}@example.com>"
+        raw = mails.raw_mail(
+            "utf-8",
+            f"第{n}封",
+            subject="退款",
+            message_id=mid,
+            sender="pass@example.com",
+            extra=extra,
+        )
+        dovecot.append(IMAP_USER, raw, folder)
+        previous = mid
+    fetcher = MailFetcher(store, channel_id, settings, IMAP_PASSWORD, tmp_path)
+    try:
+        assert fetcher.fetch_once().stored == 3
+    finally:
+        fetcher.close()
+    conv = store.conversation_id(f"mail:{channel_id}:<p1.{folder}@example.com>")
+    assert [m.body for m in store.conversation(conv).messages] == ["第1封", "第2封", "第3封"]
