@@ -59,6 +59,9 @@ class SlaState(StrEnum):
     WARNING = "warning"
     BREACHED = "breached"
     PAUSED = "paused"
+    WAITING = "waiting"
+    """Shown, never stored or evaluated: a running clock whose calendar is closed right now
+    (it resumes at the next opening; the screens say when)."""
     NONE = "none"
 
 
@@ -161,6 +164,18 @@ class SlaPolicy:
         if remaining_s <= target_s * self.warning_ratio:
             return SlaState.WARNING
         return SlaState.OK
+
+    def clock_state(
+        self, due_at: datetime, target_s: float, now: datetime, calendar: Calendar | None
+    ) -> SlaState:
+        """Breached once the deadline has passed; due soon when what is left of the clock is at
+        most `warning_ratio` of its target, counted in the calendar's open time: an e-mail due
+        at 10:00 on Monday is not due soon on Friday evening, though 62 wall hours is little
+        against its target of 9.5 open hours."""
+        remaining = (due_at - now).total_seconds()
+        if calendar is not None and remaining >= 0:
+            remaining = open_seconds(calendar, now, due_at)
+        return self.state(remaining, target_s)
 
 
 def _fail(source: str, line: int | None, message: str) -> PolicyError:
@@ -442,6 +457,7 @@ class SlaStatus:
     clock: SlaClock | None
     due_at: datetime | None
     remaining_s: float | None
+    """Wall seconds to the deadline (the countdown); the state counts business time."""
     target_s: float | None
     state: SlaState
 
@@ -563,4 +579,6 @@ def evaluate(policy: SlaPolicy, facts: ConversationFacts, now: datetime) -> SlaS
     remaining = (d.due_at - now).total_seconds()
     if facts.status == "snoozed" and facts.snooze_until is not None and now < facts.snooze_until:
         return SlaStatus(d.clock, d.due_at, remaining, d.target_s, SlaState.PAUSED)
-    return SlaStatus(d.clock, d.due_at, remaining, d.target_s, policy.state(remaining, d.target_s))
+    calendar = policy.calendars.get(d.calendar_name) if d.calendar_name else None
+    state = policy.clock_state(d.due_at, d.target_s, now, calendar)
+    return SlaStatus(d.clock, d.due_at, remaining, d.target_s, state)

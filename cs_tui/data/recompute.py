@@ -40,8 +40,9 @@ if TYPE_CHECKING:
     from cs_tui.sla import SlaPolicy
 
 FINGERPRINT_KEY = "sla_policy"
-RULES_VERSION = 1
-"""Bumped when the engine's way of computing a deadline changes, so stores recompute."""
+RULES_VERSION = 2
+"""Bumped when the way a stored column is computed changes, so stores recompute (2: a
+follow-up on a calendar enters the queue when its warning window of open time begins)."""
 BATCH = 5000
 
 _FACT_COLUMNS = (

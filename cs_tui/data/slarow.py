@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from cs_tui.calendars import add_open_time, open_seconds
 from cs_tui.data.coltypes import FAR_FUTURE
 from cs_tui.sla import ConversationFacts, SlaClock, SlaPolicy, deadline
 
@@ -82,8 +83,15 @@ def _deadline_columns(policy: SlaPolicy, row: Mapping[str, Any]) -> dict[str, An
             "hidden_until": hidden_until,
         }
     if d.clock is SlaClock.FOLLOW_UP and d.due_at is not None:
-        # A follow-up enters the queue when its warning window opens, so it can be done in time.
-        hidden_until = d.due_at - timedelta(seconds=d.target_s * policy.warning_ratio)
+        # A follow-up enters the queue when its warning window opens, so it can be done in time:
+        # on a calendar, the instant when that much open time is left before the deadline.
+        window = d.target_s * policy.warning_ratio
+        calendar = policy.calendars.get(d.calendar_name) if d.calendar_name else None
+        if calendar is None:
+            hidden_until = d.due_at - timedelta(seconds=window)
+        else:
+            total = open_seconds(calendar, d.started_at, d.due_at)
+            hidden_until = add_open_time(calendar, d.started_at, max(0.0, total - window))
     return {
         "sla_clock": d.clock.value,
         "sla_started_at": d.started_at,

@@ -347,7 +347,12 @@ class WorkstationScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield StatusLine(
-            self.agent, short_location(self.store), self.clock, locked=self.locked, id="status"
+            self.agent,
+            short_location(self.store),
+            self.clock,
+            locked=self.locked,
+            policy=self.store.policy,
+            id="status",
         )
         with Horizontal(id="panes"):
             with Vertical(id="queue-pane"):

@@ -24,7 +24,7 @@ from cs_tui.i18n import _, _n
 from cs_tui.safe_text import one_line, safe
 from cs_tui.sla import SlaPolicy
 from cs_tui.widgets import delivery, labels
-from cs_tui.widgets.sla_badge import STYLES, SYMBOLS, countdown_text, sla_state, state_word
+from cs_tui.widgets.sla_badge import STYLES, SYMBOLS, clock_badge, state_word
 
 BODY_LIMIT = 4000
 """Characters of one message drawn in the transcript; the rest is announced, not dropped."""
@@ -142,11 +142,7 @@ class ConversationHeader(Widget):
     def _clock_text(self) -> tuple:
         if self.detail is None:
             return ()
-        row = self.detail.row
-        state, remaining = sla_state(
-            self.policy, row.due_at, row.sla_target_s, row.status, self.clock.now()
-        )
-        return state, countdown_text(state, remaining)
+        return clock_badge(self.policy, self.detail.row, self.clock.now())
 
     def render(self) -> Text:
         self._shown = self._clock_text()
@@ -174,11 +170,8 @@ class ConversationHeader(Widget):
         line.append(" · ")
         line.append(one_line(row.assignee, limit=64) or _("unassigned"), style="dim")
         second = Text()
-        state, remaining = sla_state(self.policy, row.due_at, row.sla_target_s, row.status, now)
-        second.append(
-            f"{SYMBOLS[state]}{countdown_text(state, remaining)} {state_word(state)}",
-            style=STYLES[state],
-        )
+        state, shown = clock_badge(self.policy, row, now)
+        second.append(f"{SYMBOLS[state]}{shown} {state_word(state)}", style=STYLES[state])
         if row.sla_clock:
             second.append(" " + labels.label(labels.CLOCKS, row.sla_clock), style="dim")
         if self.emotion:

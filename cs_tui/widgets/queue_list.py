@@ -30,7 +30,7 @@ from cs_tui.i18n import N_
 from cs_tui.safe_text import clean, one_line
 from cs_tui.sla import SlaPolicy
 from cs_tui.widgets import delivery, labels
-from cs_tui.widgets.sla_badge import STYLES, SYMBOLS, countdown_text, sla_state
+from cs_tui.widgets.sla_badge import STYLES, SYMBOLS, clock_badge
 
 WINDOW = 200
 """Rows held at once; a new window is asked for when the cursor comes within MARGIN of an edge."""
@@ -343,8 +343,7 @@ class QueueList(ScrollView, can_focus=True):
             self.refresh(*regions)
 
     def _countdown(self, row: QueueRow, now: datetime) -> tuple:
-        state, remaining = sla_state(self.policy, row.due_at, row.sla_target_s, row.status, now)
-        return state, countdown_text(state, remaining)
+        return clock_badge(self.policy, row, now)
 
     def _styles(self) -> dict[str, Style]:
         """Computed styles, looked up once per style change (each lookup walks the CSS)."""
@@ -432,8 +431,7 @@ class QueueList(ScrollView, can_focus=True):
             strip = Strip([Segment(text, base + styles["placeholder"])], width)
             return strip.apply_style(cursor_style) if cursor_style else strip
         if sub == 0:
-            state, remaining = sla_state(self.policy, row.due_at, row.sla_target_s, row.status, now)
-            countdown = countdown_text(state, remaining)
+            state, countdown = clock_badge(self.policy, row, now)
             self._drawn[row.id] = (state, countdown)
             self.painted = True
             pad = COUNTDOWN - cell_len(countdown)

@@ -1,4 +1,5 @@
-"""The status line: who is logged in, their role, the store, the queue size and the clock."""
+"""The status line: who is logged in, their role, the store, the queue size, the clock, and which
+channels are outside their service hours."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from cs_tui.clock import Clock
 from cs_tui.data.views import AgentInfo
 from cs_tui.i18n import N_, _
 from cs_tui.safe_text import clean, one_line
+from cs_tui.sla import CHANNELS, SlaPolicy
+from cs_tui.widgets import labels
+from cs_tui.widgets.sla_badge import resume_text
 
 ROLES = {"agent": N_("agent"), "supervisor": N_("supervisor"), "trainer": N_("trainer")}
 
@@ -30,9 +34,11 @@ class StatusLine(Widget):
         clock: Clock,
         *,
         locked: bool,
+        policy: SlaPolicy | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.policy = policy
         self.agent = agent
         self.store_location = store_location
         self.clock = clock
@@ -69,8 +75,33 @@ class StatusLine(Widget):
             text.append(one_line(self.problem), style="bold red")
         if self.queue_total is not None:
             text.append(" · " + _("queue {count}").format(count=f"{self.queue_total:,}"))
+        for notice in self.closed_channels():
+            text.append(" · ")
+            text.append(notice, style="bold")
         text.append(" · ")
         text.append(self.clock.now().astimezone().strftime("%H:%M"), style="bold")
         text.append(" · ")
         text.append(clean(self.store_location, single_line=True), style="dim")
         return text
+
+    def closed_channels(self) -> list[str]:
+        """One notice per calendar that is closed now, naming its channels and when it opens
+        ("E-mail, Ticket outside service hours until Mon 09:00"). A channel's calendar is the
+        one its channel rule (or a channel-wide override) names."""
+        if self.policy is None or not self.policy.calendars:
+            return []
+        now = self.clock.now()
+        closed: dict[str, list[str]] = {}
+        for channel in CHANNELS:
+            calendar = self.policy.calendar_for(channel, "", "")
+            if calendar is None:
+                continue
+            when = resume_text(calendar, now)
+            if when:
+                closed.setdefault(when, []).append(labels.label(labels.CHANNELS, channel))
+        return [
+            _("{channels} outside service hours until {when}").format(
+                channels=", ".join(names), when=when
+            )
+            for when, names in closed.items()
+        ]

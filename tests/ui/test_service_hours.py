@@ -1,0 +1,111 @@
+"""Service hours on screen: an e-mail's clock waits through the weekend, and says when it resumes.
+
+The shipped policy puts e-mail and tickets on office hours (Monday to Friday, 09:00-18:30,
+Asia/Shanghai) and keeps chat around the clock. On a Saturday the e-mail's row shows `=` and
+the time its clock resumes, in the queue and in the conversation header; the status line says
+which channels are outside their hours; once the office opens, the countdown runs again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from textual.geometry import Region
+
+from cs_tui.clock import FakeClock
+from cs_tui.data.store import Store
+from cs_tui.i18n import set_language
+from cs_tui.jsonl_lines import IngestRecord
+from cs_tui.widgets.message_view import ConversationHeader
+from cs_tui.widgets.queue_list import QueueList
+from cs_tui.widgets.status_line import StatusLine
+from tests.ui.pilot_helpers import app_for, open_row, settle, until
+
+SH = ZoneInfo("Asia/Shanghai")
+FRIDAY_EVENING = datetime(2026, 11, 13, 18, 0, tzinfo=SH)
+SATURDAY = datetime(2026, 11, 14, 10, 0, tzinfo=SH)
+MONDAY = datetime(2026, 11, 16, 9, 30, tzinfo=SH)
+
+WORDS = {
+    "en": {
+        "resume": "Mon 09:00",
+        "waiting": "waiting for service hours",
+        "closed": "ticket, email outside service hours until Mon 09:00",
+    },
+    "zh": {
+        "resume": "09:00周一",
+        "waiting": "等待服务时间",
+        "closed": "工单, 邮件 非服务时间,09:00周一 恢复",
+    },
+}
+
+
+@pytest.fixture(autouse=True)
+def _english_after():
+    yield
+    set_language("en")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(SATURDAY)
+
+
+@pytest.fixture
+def store(tmp_path, clock):
+    with Store.open(str(tmp_path / "store.db"), clock=clock) as s:
+        s.ingest(
+            [
+                IngestRecord(
+                    "m1", "MAIL-1", "email", "c1", "customer", "Where is it?", FRIDAY_EVENING
+                ),
+                IngestRecord("m2", "CHAT-1", "chat", "c2", "customer", "hello?", SATURDAY),
+            ]
+        )
+        yield s
+
+
+def row_line(pilot, external_id: str) -> str:
+    queue = pilot.app.screen.query_one(QueueList)
+    start, rows = queue.window
+    index = next(i for i, r in enumerate(rows) if r.external_id == external_id) + start
+    return queue.render_line(index * queue.lines_per_row - int(queue.scroll_offset.y)).text
+
+
+def drawn(widget) -> str:
+    width, height = widget.size
+    return "\n".join(s.text for s in widget.render_lines(Region(0, 0, width, max(height, 1))))
+
+
+@pytest.mark.parametrize("width", [80, 120])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_an_email_waits_for_office_hours_and_says_when_it_resumes(store, clock, lang, width):
+    words = WORDS[lang]
+    app = app_for(store, clock, lang=lang)
+    async with app.run_test(size=(width, 30)) as pilot:
+        await settle(pilot)
+        mail = row_line(pilot, "MAIL-1")
+        assert mail.startswith("=") and words["resume"] in mail
+        chat = row_line(pilot, "CHAT-1")
+        assert not chat.startswith("=") and words["resume"] not in chat  # around the clock
+
+        status = pilot.app.screen.query_one(StatusLine)
+        assert words["closed"] in status.build().plain
+
+        mail_row = next(
+            r for r in pilot.app.screen.query_one(QueueList).window[1] if r.external_id == "MAIL-1"
+        )
+        await open_row(pilot, mail_row)
+        header = drawn(pilot.app.screen.query_one(ConversationHeader))
+        assert f"={words['resume']} {words['waiting']}" in header
+
+        # Monday 09:30: the office is open and the e-mail's countdown runs: due Wednesday
+        # 13:30, 23 of its 24 office hours left (on time, no symbol).
+        clock.set(MONDAY.astimezone(clock.now().tzinfo))
+        pilot.app.screen.tick()
+        await until(pilot, lambda: words["resume"] not in row_line(pilot, "MAIL-1"))
+        mail = row_line(pilot, "MAIL-1")
+        assert mail.startswith(" ") and "2d" in mail
+        assert words["closed"] not in status.build().plain
