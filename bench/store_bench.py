@@ -234,7 +234,16 @@ def recompute_figures(path: str, pg_url: str | None = None) -> list[tuple[str, s
     ]
 
 
-def _pg_store(url: str, conversations: int, messages_per: int) -> str:
+def _drop_schema(url: str, schema: str) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    engine.dispose()
+
+
+def _pg_store(url: str, conversations: int, messages_per: int) -> tuple[str, str]:
     """A fresh schema on the server, seeded like the SQLite store."""
     import uuid
 
@@ -250,7 +259,7 @@ def _pg_store(url: str, conversations: int, messages_per: int) -> str:
     store = Store.open(target)
     seed.synthetic(store, conversations=conversations, messages_per=messages_per)
     store.dispose()
-    return target
+    return target, schema
 
 
 def main(argv: list[str]) -> int:
@@ -278,8 +287,11 @@ def main(argv: list[str]) -> int:
         path, _ = build_store(args.conversations, args.messages_per)
         rows = recompute_figures(path)
         if args.pg:
-            target = _pg_store(args.pg, args.conversations, min(args.messages_per, 2))
-            rows += recompute_figures(path, target)
+            target, schema = _pg_store(args.pg, args.conversations, min(args.messages_per, 2))
+            try:
+                rows += recompute_figures(path, target)
+            finally:
+                _drop_schema(args.pg, schema)
         print_table(rows)
         return 0
     if args.quick:

@@ -124,6 +124,9 @@ TARGETS: dict[str, Target] = {
     "frt_p90_s": Target("<=", 30, "first response (IM) within 30 s"),
     "nrt_avg_s": Target("<=", 60, "each later message answered within 60 s"),
     "resolution_p50_s": Target("<=", 600, "routine problems resolved within 10 min"),
+    "frt_business_p50_s": Target("<=", 30, "first response (IM) within 30 s"),
+    "frt_business_p90_s": Target("<=", 30, "first response (IM) within 30 s"),
+    "resolution_business_p50_s": Target("<=", 600, "routine problems resolved within 10 min"),
     "fcr_pct": Target(">=", 90, "first-contact resolution"),
     "transfer_pct": Target("<=", 20, "at least 80 % handled without transfer"),
     "csat_pct": Target(">=", 95, "customers satisfied (4-5 of 5)"),
@@ -146,8 +149,12 @@ class KpiCounts:
     frt_count: int = 0  # replied conversations on first-response channels
     frt_p50_s: float | None = None
     frt_p90_s: float | None = None
-    frt_met: int = 0
+    frt_met: int = 0  # within target, in business time where a calendar applies
     frt_missed_unanswered: int = 0
+    frt_business_p50_s: float | None = None
+    frt_business_p90_s: float | None = None
+    resolution_business_p50_s: float | None = None
+    resolution_business_p90_s: float | None = None
     nrt_count: int = 0
     nrt_sum_s: float = 0.0
     resolved_ever: int = 0
@@ -176,6 +183,10 @@ class Kpis:
     resolved: int
     resolution_p50_s: float | None
     resolution_p90_s: float | None
+    frt_business_p50_s: float | None
+    frt_business_p90_s: float | None
+    resolution_business_p50_s: float | None
+    resolution_business_p90_s: float | None
     fcr_pct: float | None
     transfer_pct: float | None
     csat_avg: float | None
@@ -212,6 +223,10 @@ def kpis_from_counts(
         resolved=c.resolved,
         resolution_p50_s=_round(c.resolution_p50_s),
         resolution_p90_s=_round(c.resolution_p90_s),
+        frt_business_p50_s=_round(c.frt_business_p50_s),
+        frt_business_p90_s=_round(c.frt_business_p90_s),
+        resolution_business_p50_s=_round(c.resolution_business_p50_s),
+        resolution_business_p90_s=_round(c.resolution_business_p90_s),
         fcr_pct=pct(c.fcr, c.resolved_ever),
         transfer_pct=pct(c.transferred, c.conversations),
         csat_avg=round(c.csat_sum / c.csat_count, 2) if c.csat_count else None,
@@ -286,6 +301,17 @@ KPI_ROWS = (
     ("volume_per_agent_day", N_("conversations per agent a day")),
 )
 """The KPIs in the order the report and the dashboard show them; labels translated where shown."""
+BUSINESS_ROWS = {
+    "frt_p90_s": (
+        ("frt_business_p50_s", N_("first response p50, business time")),
+        ("frt_business_p90_s", N_("first response p90, business time")),
+    ),
+    "resolution_p90_s": (
+        ("resolution_business_p50_s", N_("resolution time p50, business time")),
+        ("resolution_business_p90_s", N_("resolution time p90, business time")),
+    ),
+}
+"""The report's business-time rows, each pair after the wall-time figure it counts again."""
 
 
 def target_text(key: str) -> str:
@@ -296,10 +322,16 @@ def target_text(key: str) -> str:
     return f"{target}{unit}"
 
 
-def kpi_rows(data: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
-    """(figure, value, target, verdict) per KPI of `Kpis.as_dict()`; verdict ok / MISSED / ""."""
-    out = []
+def kpi_rows(data: Mapping[str, Any], *, business: bool = False) -> list[tuple[str, str, str, str]]:
+    """(figure, value, target, verdict) per KPI of `Kpis.as_dict()`; verdict ok / MISSED / "".
+    With `business`, the business-time figures follow their wall-time ones."""
+    rows: list[tuple[str, str]] = []
     for key, label in KPI_ROWS:
+        rows.append((key, label))
+        if business:
+            rows.extend(BUSINESS_ROWS.get(key, ()))
+    out = []
+    for key, label in rows:
         target = TARGETS.get(key)
         value = data.get(key)
         met = target.met(value) if target else None

@@ -130,7 +130,7 @@ def print_table(data: dict, by_agent: list) -> None:
     table = Table(box=None, pad_edge=False)
     for col in ("figure", "value", "target", ""):
         table.add_column(col, no_wrap=True)
-    for row in kpi_rows(data):
+    for row in kpi_rows(data, business=True):
         table.add_row(*(Text(c) for c in row))
     console.print(table)
     if by_agent:

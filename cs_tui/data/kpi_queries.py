@@ -21,12 +21,13 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cs_tui.calendars import open_seconds
 from cs_tui.data.coltypes import FAR_FUTURE, UTCDateTime
 from cs_tui.data.core import StoreCore
 from cs_tui.data.queries import _queue_select, _row_to_queue
 from cs_tui.data.tables import AGENT, CONV, EVENT, META, MSG
 from cs_tui.data.views import AgentInfo, QueueRow
-from cs_tui.sla import CATEGORIES, PRIORITIES, STATUSES
+from cs_tui.sla import CATEGORIES, CHANNELS, PRIORITIES, STATUSES
 
 
 def _sla_urgency() -> sa.ColumnElement[datetime]:
@@ -55,6 +56,15 @@ NEXT_RESPONSE_CHANNELS = ("chat", "social")
 PAUSED = ("pending", "snoozed")
 DONE = ("resolved", "closed")
 WARNING_KEY = "early_warning."
+
+
+@dataclass(frozen=True)
+class _Business:
+    """Business-time figures; None where no calendar applies (they equal the wall figures)."""
+
+    frt: tuple[float | None, float | None] | None  # p50, p90
+    frt_met: int | None
+    resolution: tuple[float | None, float | None] | None
 
 
 @dataclass(frozen=True)
@@ -254,7 +264,10 @@ class KpiQueriesMixin(StoreCore):
             res_p50 = self._value_at_rank(conn, resolution, res_cond, row.resolved, 50)
             res_p90 = self._value_at_rank(conn, resolution, res_cond, row.resolved, 90)
             nrt_count, nrt_sum = self._next_response(conn, cohort)
+            business = self._business_times(conn, frt_cond, res_cond)
         from cs_tui.metrics import KpiCounts
+
+        frt_met = row.frt_met if business.frt_met is None else business.frt_met
 
         return KpiCounts(
             start=start,
@@ -263,8 +276,16 @@ class KpiQueriesMixin(StoreCore):
             frt_count=row.frt_count,
             frt_p50_s=frt_p50,
             frt_p90_s=frt_p90,
-            frt_met=row.frt_met,
+            frt_met=frt_met,
             frt_missed_unanswered=row.frt_missed,
+            frt_business_p50_s=frt_p50 if business.frt is None else business.frt[0],
+            frt_business_p90_s=frt_p90 if business.frt is None else business.frt[1],
+            resolution_business_p50_s=res_p50
+            if business.resolution is None
+            else business.resolution[0],
+            resolution_business_p90_s=res_p90
+            if business.resolution is None
+            else business.resolution[1],
             nrt_count=nrt_count,
             nrt_sum_s=nrt_sum,
             resolved_ever=row.resolved_ever,
@@ -280,6 +301,59 @@ class KpiQueriesMixin(StoreCore):
             assigned=row.assigned,
             agents=row.agents,
         )
+
+    def _calendar_applies(self, channels: tuple[str, ...]) -> bool:
+        """Whether any conversation on these channels has its clocks on a calendar."""
+        policy = self.policy
+        return bool(policy.calendars) and any(
+            policy.calendar_for(channel, category, priority) is not None
+            for channel in channels
+            for category in CATEGORIES
+            for priority in PRIORITIES
+        )
+
+    def _business_times(self, conn: Connection, frt_cond: list, res_cond: list) -> _Business:
+        """First response and resolution in business time, and the first responses within
+        their target counted in business time, where a calendar applies.
+
+        Open time comes from the policy's calendars (Python, not SQL), so the rows are read: only
+        for the figures a calendar touches (with the shipped policy, resolution, because tickets
+        and e-mail count office hours; chat, phone and social run around the clock). A row
+        without a calendar counts its wall time. None: no calendar applies, business = wall."""
+        from cs_tui.metrics import percentile
+
+        policy = self.policy
+        started = sa.func.coalesce(CONV.c.first_customer_at, CONV.c.created_at)
+        keys = (CONV.c.channel, CONV.c.category, CONV.c.priority)
+        frt = met = resolution = None
+        if self._calendar_applies(FIRST_RESPONSE_CHANNELS):
+            values: list[float] = []
+            met = 0
+            rows = conn.execute(
+                sa.select(*keys, started, CONV.c.first_response_s).where(
+                    *frt_cond, CONV.c.first_response_s.is_not(None)
+                )
+            )
+            for channel, category, priority, start, wall in rows:
+                calendar = policy.calendar_for(channel, category, priority)
+                seconds = float(wall)
+                if calendar is not None:
+                    seconds = open_seconds(calendar, start, start + timedelta(seconds=seconds))
+                values.append(seconds)
+                target = policy.target("first_response", channel, category, priority)
+                met += seconds <= target
+            frt = (percentile(values, 50), percentile(values, 90))
+        if self._calendar_applies(CHANNELS):
+            values = []
+            rows = conn.execute(sa.select(*keys, started, CONV.c.resolved_at).where(*res_cond))
+            for channel, category, priority, start, resolved_at in rows:
+                calendar = policy.calendar_for(channel, category, priority)
+                if calendar is None:
+                    values.append((resolved_at - start).total_seconds())
+                else:
+                    values.append(open_seconds(calendar, start, resolved_at))
+            resolution = (percentile(values, 50), percentile(values, 90))
+        return _Business(frt, met, resolution)
 
     def _next_response(self, conn: Connection, cohort: list) -> tuple[int, float]:
         """(replies, total seconds) of customer message -> directly following agent reply.
