@@ -214,6 +214,9 @@ class DeliveryWorker:
                     await asyncio.gather(*(pool.aclose() for pool in pools))
                     if watcher is not None:
                         await asyncio.to_thread(watcher.close)
+                    if self._mail is not None:  # the SMTP connections kept open
+                        mail, self._mail = self._mail, None
+                        await asyncio.to_thread(mail.close)
                     self._loop = None
                     self._wake = None
 
