@@ -456,12 +456,17 @@ class MailFetcher:
         if not first.startswith(b"+"):
             stop.wait(self.settings.poll_s)
             return
-        deadline = datetime.now(UTC) + timedelta(seconds=IDLE_MAX_S)
+        # IDLE is left after the poll interval at the latest, as polling would look: a line
+        # the server sent right behind "+ idling" may sit in imaplib's buffer, unseen by
+        # select, and must not wait for the next one.
+        deadline = datetime.now(UTC) + timedelta(seconds=min(IDLE_MAX_S, self.settings.poll_s))
         try:
             while not stop.is_set() and datetime.now(UTC) < deadline:
-                ready, _, _ = select.select([imap.sock], [], [], 0.5)
-                if not ready:
-                    continue
+                pending = getattr(imap.sock, "pending", None)  # TLS: decrypted, unread bytes
+                if not (pending and pending()):
+                    ready, _, _ = select.select([imap.sock], [], [], 0.5)
+                    if not ready:
+                        continue
                 line = imap.readline()
                 if not line:
                     raise MailboxError("the IMAP server closed the connection")
