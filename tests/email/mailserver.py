@@ -40,12 +40,44 @@ def free_port() -> int:
         return port
 
 
+def make_cert(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (and its key): the tests trust it through
+    SSL_CERT_FILE, as a shop's admin would add a private CA."""
+    folder.mkdir(parents=True, exist_ok=True)
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    os.chmod(key, 0o644)
+    return cert, key
+
+
 @dataclass
 class Dovecot:
     root: Path
     port: int
     process: subprocess.Popen[bytes]
     users: dict[str, str]
+    imaps_port: int = 0
 
     def url(self, user: str, scheme: str = "imap") -> str:
         return f"{scheme}://{user}@127.0.0.1:{self.port}"
@@ -83,7 +115,7 @@ class Dovecot:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start_dovecot(users: dict[str, str]) -> Dovecot:
+def start_dovecot(users: dict[str, str], *, tls: bool = False) -> Dovecot:
     """A Dovecot of our own in a new temporary directory, listening on 127.0.0.1 at a free
     port. (Not under pytest's tmp_path: run as root, Dovecot's helper processes switch to its
     own users, who must be able to reach the password file and the mailboxes.)"""
@@ -105,6 +137,12 @@ def start_dovecot(users: dict[str, str]) -> Dovecot:
         "".join(f"{u}:{{PLAIN}}{p}:::::\n" for u, p in users.items()), encoding="utf-8"
     )
     port = free_port()
+    imaps_port = free_port() if tls else 0
+    if tls:
+        cert, key = make_cert(root / "tls")
+        ssl = f"ssl = yes\nssl_cert = <{cert}\nssl_key = <{key}"
+    else:
+        ssl = "ssl = no"
     conf = root / "dovecot.conf"
     conf.write_text(
         f"""
@@ -113,7 +151,7 @@ state_dir = {root}/state
 log_path = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_login_user = {login_user}
@@ -138,7 +176,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {imaps_port}
   }}
 }}
 service anvil {{
@@ -163,7 +202,7 @@ service stats {{
         stdout=subprocess.DEVNULL,
         stderr=open(root / "stderr.log", "wb"),  # noqa: SIM115 - kept open for the process
     )
-    server = Dovecot(root, port, process, dict(users))
+    server = Dovecot(root, port, process, dict(users), imaps_port)
     deadline = time.monotonic() + 20
     while True:
         if process.poll() is not None:
@@ -210,7 +249,8 @@ class SmtpSink:
 
 
 @contextlib.contextmanager
-def smtp_sink(users: dict[str, str]) -> Iterator[SmtpSink]:
+def smtp_sink(users: dict[str, str], *, tls: tuple[Path, Path] | None = None) -> Iterator[SmtpSink]:
+    """With `tls` (certificate, key): STARTTLS is offered and required before AUTH."""
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -242,13 +282,21 @@ def smtp_sink(users: dict[str, str]) -> Iterator[SmtpSink]:
     warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
     logging.getLogger("mail.log").setLevel(logging.ERROR)
     port = free_port()
+    context = None
+    if tls is not None:
+        import ssl
+
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(str(tls[0]), str(tls[1]))
     controller = Controller(
         Handler(),
         hostname="127.0.0.1",
         port=port,
         authenticator=authenticator,
-        auth_require_tls=False,
+        auth_require_tls=tls is not None,
         auth_required=True,
+        tls_context=context,
+        require_starttls=tls is not None,
     )
     controller.start()
     sink.port = port
