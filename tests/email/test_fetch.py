@@ -245,3 +245,46 @@ def test_a_whole_thread_fetched_in_one_pass_is_one_conversation(dovecot, store, 
         fetcher.close()
     conv = store.conversation_id(f"mail:{channel_id}:<p1.{folder}@example.com>")
     assert [m.body for m in store.conversation(conv).messages] == ["第1封", "第2封", "第3封"]
+
+
+def test_a_folder_renumbered_by_the_server_is_read_again_without_duplicates(
+    dovecot, sqlite_store, tmp_path
+):
+    folder = _folder(dovecot, f"Renum{time.monotonic_ns() % 10**9}")
+    channel_id, settings = _channel(sqlite_store, dovecot, folder)
+    raws = [
+        mails.raw_mail(
+            "utf-8",
+            f"第{n}封",
+            subject="s",
+            message_id=f"<rn{n}.{folder}@x.example>",
+            sender="renum@example.com",
+        )
+        for n in range(3)
+    ]
+    for raw in raws[:2]:
+        dovecot.append(IMAP_USER, raw, folder)
+
+    def fetch() -> None:
+        fetcher = MailFetcher(sqlite_store, channel_id, settings, IMAP_PASSWORD, tmp_path)
+        try:
+            fetcher.fetch_once()
+        finally:
+            fetcher.close()
+
+    fetch()
+    before = sqlite_store.mail_cursor(channel_id, folder)
+    # The folder is deleted and made again (a restore, a migration): new UIDVALIDITY, UIDs from 1.
+    imap = dovecot.client(IMAP_USER)
+    try:
+        assert imap.delete(folder)[0] == "OK"
+        assert imap.create(folder)[0] == "OK"
+    finally:
+        imap.logout()
+    for raw in raws:
+        dovecot.append(IMAP_USER, raw, folder)
+    fetch()
+    after = sqlite_store.mail_cursor(channel_id, folder)
+    assert before is not None and after is not None and after[0] != before[0]
+    texts = [b for v in _transcripts(sqlite_store).values() for _, b in v]
+    assert sorted(texts) == ["第0封", "第1封", "第2封"]
