@@ -31,6 +31,7 @@ SERIAL_TABLES = (
     "event",
     "gateway_channel",
     "delivery",
+    "mail_message",
 )
 CHUNK = 5000
 
