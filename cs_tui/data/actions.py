@@ -19,7 +19,17 @@ from cs_tui.data.delivery_rows import queue_delivery
 from cs_tui.data.errors import InvalidInput, NotAllowed, NotFound
 from cs_tui.data.queries import QueriesMixin, message_select
 from cs_tui.data.slarow import iso, sla_columns
-from cs_tui.data.tables import AGENT, CONV, CONV_TAG, CUST_TAG, DELIVERY, DRAFT, EVENT, MSG
+from cs_tui.data.tables import (
+    AGENT,
+    CONV,
+    CONV_TAG,
+    CUST_TAG,
+    DELIVERY,
+    DRAFT,
+    EVENT,
+    MAIL_MESSAGE,
+    MSG,
+)
 from cs_tui.data.views import AgentInfo, MessageView, QueueRow
 from cs_tui.sla import CATEGORIES, PRIORITIES
 
@@ -735,6 +745,9 @@ class ActionsMixin(QueriesMixin):
                 raise NotAllowed(code="supervisor_deletes")
             row = self._lock(conn, conversation_id)
             conn.execute(sa.delete(DRAFT).where(DRAFT.c.conversation_id == conversation_id))
+            conn.execute(
+                sa.delete(MAIL_MESSAGE).where(MAIL_MESSAGE.c.conversation_id == conversation_id)
+            )
             conn.execute(sa.delete(DELIVERY).where(DELIVERY.c.conversation_id == conversation_id))
             conn.execute(sa.delete(CONV_TAG).where(CONV_TAG.c.conversation_id == conversation_id))
             conn.execute(sa.delete(MSG).where(MSG.c.conversation_id == conversation_id))

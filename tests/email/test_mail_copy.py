@@ -43,3 +43,11 @@ def test_copy_keeps_mail_threads_and_cursors(tmp_path, store_url, clock):
         assert first.status == "stored"
         conv = t.conversation(first.conversation_id)
         assert [m.body for m in conv.messages] == ["第1封", "第2封"]
+
+
+def test_a_supervisor_deletes_an_email_conversation_with_its_mail_rows(store, clock):
+    sup = store.add_agent(None, "sue", "Sue", "supervisor")
+    made = store.add_channel(sup, "email", "mail", channel_type="email", settings=SETTINGS)
+    stored = store.store_mail(made.channel.id, _mail(1))
+    store.delete_conversation(sup, stored.conversation_id)
+    assert store.known_mail_ids(made.channel.id, ["<cp1@example.com>"]) == set()
