@@ -41,7 +41,7 @@ from cs_tui.channels.email_parse import (
     header_message_id,
     parse_mail,
 )
-from cs_tui.data.errors import StoreError, StoreUnavailable
+from cs_tui.data.errors import NotAllowed, StoreError, StoreUnavailable
 from cs_tui.data.mail_store import IncomingMail
 from cs_tui.data.store import Store
 
@@ -134,7 +134,11 @@ class MailFetcher:
     # -- one pass ---------------------------------------------------------------------------
 
     def fetch_once(self) -> FetchStats:
+        """One pass over the folder (see the module's doc). NotAllowed when the channel has
+        been disabled: nothing is fetched, marked or moved until it is enabled again."""
         stats = FetchStats()
+        if not self.store.channel_auth(self.channel_id).active:
+            raise NotAllowed(code="channel_disabled", name=str(self.channel_id))
         imap = self.open()
         imap.noop()  # brings the server's news (EXISTS) before the search
         cursor = self.store.mail_cursor(self.channel_id, self.settings.folder)
@@ -189,7 +193,7 @@ class MailFetcher:
         batch, pending[:] = list(pending), []
         try:
             results = self.store.store_mails(self.channel_id, [m for _, _, m in batch])
-        except StoreUnavailable:
+        except (StoreUnavailable, NotAllowed):  # away, or the channel was disabled
             raise
         except Exception as exc:  # noqa: BLE001 - one by one instead
             log.warning(
@@ -282,7 +286,7 @@ class MailFetcher:
         it, so one mail never stops the ones after it."""
         try:
             return self._take_one(raw, uid)
-        except StoreUnavailable:
+        except (StoreUnavailable, NotAllowed):  # away, or the channel was disabled
             raise
         except Exception as exc:  # noqa: BLE001 - a mail that breaks us is held, not retried
             log.error(
@@ -297,7 +301,7 @@ class MailFetcher:
         """Parse one mail and queue it for storing: None, or "quarantined" (as _take)."""
         try:
             mail = self._parsed(raw, uid)
-        except StoreUnavailable:
+        except (StoreUnavailable, NotAllowed):  # away, or the channel was disabled
             raise
         except Exception as exc:  # noqa: BLE001 - a mail that breaks us is held, not retried
             log.error(
@@ -333,7 +337,7 @@ class MailFetcher:
             return "quarantined"
         try:
             done = self.store.store_mail(self.channel_id, mail)
-        except StoreUnavailable:
+        except (StoreUnavailable, NotAllowed):  # away, or the channel was disabled
             raise
         except StoreError as problem:
             self._quarantine(raw, uid, str(problem))
@@ -489,6 +493,9 @@ class MailFetcher:
                 log.warning("channel %d: mailbox: %s", self.channel_id, _line(exc))
                 self.close()
                 stop.wait(min(self.settings.poll_s, 30.0))
+            except NotAllowed:  # disabled: look again later, fetch nothing meanwhile
+                self.close()
+                stop.wait(self.settings.poll_s)
             except StoreError as exc:
                 log.warning("channel %d: store: %s", self.channel_id, exc.code)
                 stop.wait(2.0)

@@ -288,3 +288,26 @@ def test_a_folder_renumbered_by_the_server_is_read_again_without_duplicates(
     assert before is not None and after is not None and after[0] != before[0]
     texts = [b for v in _transcripts(sqlite_store).values() for _, b in v]
     assert sorted(texts) == ["第0封", "第1封", "第2封"]
+
+
+def test_a_disabled_channel_fetches_nothing_and_loses_nothing(dovecot, sqlite_store, tmp_path):
+    from cs_tui.data.errors import NotAllowed
+
+    folder = _folder(dovecot, f"Off{time.monotonic_ns() % 10**9}")
+    channel_id, settings = _channel(sqlite_store, dovecot, folder)
+    dovecot.append(
+        IMAP_USER,
+        mails.raw_mail("utf-8", "关了吗", subject="s", message_id=f"<off.{folder}@x.example>"),
+        folder,
+    )
+    sqlite_store.set_channel_active(None, f"mail-{folder.lower()}", False)
+    fetcher = MailFetcher(sqlite_store, channel_id, settings, IMAP_PASSWORD, tmp_path)
+    try:
+        with pytest.raises(NotAllowed):
+            fetcher.fetch_once()
+        assert all(b"\\Seen" not in f for f in dovecot.flags(IMAP_USER, folder))
+        assert list(tmp_path.rglob("*.eml")) == []
+        sqlite_store.set_channel_active(None, f"mail-{folder.lower()}", True)
+        assert fetcher.fetch_once().stored == 1
+    finally:
+        fetcher.close()
