@@ -143,3 +143,29 @@ def test_two_processes_starting_at_once_recompute_once(store_url):
         results.append(out.strip())
     assert sorted(results) == ["1", "None"]
     assert _due(store_url, with_holiday("2026-11-16"))["MAIL-1"] == sh(2026, 11, 19, 13, 30)
+
+
+def test_recomputed_columns_equal_a_fresh_computation_for_every_state(store_url):
+    """The demo floor (new, open, pending, snoozed, escalated, resolved with follow-ups, paused
+    and woken again) opened with a changed policy: every conversation's stored SLA columns are
+    what the engine computes from its row under the new policy."""
+    import sqlalchemy as sa
+
+    from cs_tui.data import seed
+    from cs_tui.data.slarow import sla_columns
+    from cs_tui.data.tables import CONV
+    from tests.conftest import START
+
+    with Store.open(store_url, clock=FakeClock(START)) as store:
+        seed.write_demo(store)
+    text = shipped_text().replace("holidays = []", 'holidays = ["2026-11-12"]', 1)
+    text = text.replace('follow_up = "1d"', 'follow_up = "2d"', 1)
+    text = text.replace('first_response = "30s"', 'first_response = "45s"', 1)
+    policy = parse_policy(text, "team-sla.toml")
+    with Store.open(store_url, clock=FakeClock(START), policy=policy) as store:
+        with store._read() as conn:
+            rows = [dict(r) for r in conn.execute(sa.select(CONV)).mappings()]
+    assert any(r["pauses"] for r in rows) and any(r["sla_clock"] == "follow_up" for r in rows)
+    for row in rows:
+        fresh = sla_columns(policy, row)
+        assert {k: row[k] for k in fresh} == fresh, row["external_id"]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -154,35 +154,57 @@ def ensure_deadlines(engines: Engines, policy: SlaPolicy) -> int | None:
         return changed
 
 
-def _reader(conn: Connection) -> Callable[[int], list[dict[str, Any]]]:
-    """A batch of running clocks after an id, as plain dicts with aware datetimes.
+_NAMES = _FACT_COLUMNS + _OUT_COLUMNS
 
-    Read as the driver gives them rather than through the Core table's column types: the
-    per-value type dispatch cost more than all the deadlines together (1.5 million values at
-    100,000 conversations). SQLite's fixed-width UTC text is parsed here; psycopg gives aware
-    datetimes and decoded JSON already."""
-    names = _FACT_COLUMNS + _OUT_COLUMNS
-    sql = (
-        f"SELECT {', '.join(names)} FROM conversation "
-        f"WHERE sla_clock IS NOT NULL AND id > :last ORDER BY id LIMIT {BATCH}"
-    )
-    query = sa.text(sql)
-    if conn.dialect.name == "postgresql":
 
-        def read_pg(last: int) -> list[dict[str, Any]]:
-            return [
-                dict(zip(names, row, strict=True)) for row in conn.execute(query, {"last": last})
-            ]
+def _batches(conn: Connection) -> Iterator[list[dict[str, Any]]]:
+    """The running clocks, a batch at a time, as plain dicts with aware datetimes.
 
-        return read_pg
+    Read with the DBAPI cursor rather than through the Core table's column types and rows: the
+    per-value type dispatch and the Row objects cost more than all the deadlines together (1.5
+    million values at 100,000 conversations). SQLite's fixed-width UTC text is parsed here and
+    each batch is a primary-key range query (its rows are updated between batches); PostgreSQL
+    streams one query through a server-side cursor (its updates come after the reading), and
+    psycopg gives aware datetimes and decoded JSON already."""
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    pg = conn.dialect.name == "postgresql"
+    # Most conversations never paused: their empty list is not decoded at all.
+    empty = "NULLIF(pauses::text, '[]')" if pg else "NULLIF(pauses, '[]')"
+    picked = ", ".join(empty if name == "pauses" else name for name in _NAMES)
+    select = f"SELECT {picked} FROM conversation WHERE sla_clock IS NOT NULL"
+    if pg:
+        cursor = raw.cursor(name="cs_tui_sla_recompute")
+        cursor.execute(select)
+        at = _NAMES.index("pauses")
+        while rows := cursor.fetchmany(BATCH):
+            out = []
+            for raw_row in rows:
+                row = list(raw_row)
+                if row[at] is not None:
+                    row[at] = json.loads(row[at])
+                out.append(dict(zip(_NAMES, row, strict=True)))
+            yield out
+        cursor.close()
+        return
+    read = _sqlite_reader(raw, f"{select} AND id > ? ORDER BY id LIMIT {BATCH}")
+    last_id = 0
+    while rows := read(last_id):
+        last_id = rows[-1]["id"]
+        yield rows
+
+
+def _sqlite_reader(raw: Any, sql: str) -> Callable[[int], list[dict[str, Any]]]:
+    names = _NAMES
+    assert raw is not None
     times = [i for i, name in enumerate(names) if isinstance(CONV.c[name].type, UTCDateTime)]
     pauses = names.index("pauses")
     parse = datetime.fromisoformat
 
     def read_sqlite(last: int) -> list[dict[str, Any]]:
         out = []
-        for raw in conn.execute(query, {"last": last}):
-            row = list(raw)
+        for raw_row in raw.execute(sql, (last,)).fetchall():
+            row = list(raw_row)
             for i in times:
                 value = row[i]
                 if value is not None:  # 5x faster than parse(value).replace(tzinfo=UTC)
@@ -229,11 +251,8 @@ def _recompute_sqlite(conn: Connection, policy: SlaPolicy) -> int:
     cache = raw.execute("PRAGMA cache_size").fetchone()[0]
     raw.execute(f"PRAGMA cache_size = -{_SQLITE_CACHE_KIB}")
     try:
-        read = _reader(conn)
         changed = 0
-        last_id = 0
-        while rows := read(last_id):
-            last_id = rows[-1]["id"]
+        for rows in _batches(conn):
             updates = _changed(policy, rows)
             raw.executemany(
                 _SQLITE_UPDATE,
@@ -262,16 +281,18 @@ def _text(value: datetime | None) -> str | None:
 
 
 def _recompute_pg(conn: Connection, policy: SlaPolicy) -> int:
-    """The changed rows go to a temporary table in batches, then one UPDATE ... FROM."""
-    read = _reader(conn)
+    """The changed rows are copied to a temporary table in batches, then one UPDATE ... FROM."""
     _TMP.create(conn)  # on failure the transaction's rollback takes it away again
+    raw: Any = conn.connection.dbapi_connection  # psycopg's Connection: COPY
+    columns = ("id", *_OUT_COLUMNS)
+    copy_sql = f"COPY {_TMP.name} ({', '.join(columns)}) FROM STDIN"
     changed = 0
-    last_id = 0
-    while rows := read(last_id):
-        last_id = rows[-1]["id"]
+    for rows in _batches(conn):
         updates = _changed(policy, rows)
-        if updates:
-            conn.execute(sa.insert(_TMP), updates)
+        if updates:  # COPY: a fifth of the time of a multi-row INSERT
+            with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
+                for update in updates:
+                    copy.write_row(tuple(update[name] for name in columns))
             changed += len(updates)
     if changed:
         conn.execute(
