@@ -162,9 +162,11 @@ def test_recomputed_columns_equal_a_fresh_computation_for_every_state(store_url)
     text = text.replace('follow_up = "1d"', 'follow_up = "2d"', 1)
     text = text.replace('first_response = "30s"', 'first_response = "45s"', 1)
     policy = parse_policy(text, "team-sla.toml")
-    with Store.open(store_url, clock=FakeClock(START), policy=policy) as store:
-        with store._read() as conn:
-            rows = [dict(r) for r in conn.execute(sa.select(CONV)).mappings()]
+    with (
+        Store.open(store_url, clock=FakeClock(START), policy=policy) as store,
+        store._read() as conn,
+    ):
+        rows = [dict(r) for r in conn.execute(sa.select(CONV)).mappings()]
     assert any(r["pauses"] for r in rows) and any(r["sla_clock"] == "follow_up" for r in rows)
     for row in rows:
         fresh = sla_columns(policy, row)
