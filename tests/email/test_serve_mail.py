@@ -73,16 +73,19 @@ def _mail(n: int) -> bytes:
     )
 
 
-def test_new_mail_arrives_by_idle(store_url, dovecot, tmp_path: Path, monkeypatch):
+def test_a_channel_added_while_serve_runs_is_fetched_and_new_mail_arrives_by_idle(
+    store_url, dovecot, tmp_path: Path, monkeypatch
+):
     monkeypatch.setenv("CS_TEST_IMAP_PASSWORD", IMAP_PASSWORD)
-    with Store.open(store_url) as store:
-        # Polling once an hour: only IDLE brings the second mail while the test waits.
-        _setup(store, dovecot, f"Idle{time.monotonic_ns() % 10**9}", "1h")
-        folder = store.email_channels()[0][2]["folder"]
-    dovecot.append(IMAP_USER, _mail(1), folder)
+    Store.open(store_url).dispose()
     serve = ServeProcess(store_url, tmp_path / "home")
     try:
         with Store.open(store_url) as store:
+            # Added after serve started; polling once an hour: only IDLE brings the second
+            # mail while the test waits.
+            _setup(store, dovecot, f"Idle{time.monotonic_ns() % 10**9}", "1h")
+            folder = store.email_channels()[0][2]["folder"]
+            dovecot.append(IMAP_USER, _mail(1), folder)
             assert _until(lambda: len(_messages(store)) == 1), serve.log()
             assert "email channel mail: fetching" in serve.log()
             time.sleep(0.5)  # (not timed: lets the fetcher enter IDLE before the mail lands)
