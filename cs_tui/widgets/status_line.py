@@ -75,19 +75,20 @@ class StatusLine(Widget):
             text.append(one_line(self.problem), style="bold red")
         if self.queue_total is not None:
             text.append(" · " + _("queue {count}").format(count=f"{self.queue_total:,}"))
-        for notice in self.closed_channels():
-            text.append(" · ")
-            text.append(notice, style="bold")
         text.append(" · ")
         text.append(self.clock.now().astimezone().strftime("%H:%M"), style="bold")
+        for notice in self.closed_channels():  # after the clock: at 80 columns both fit
+            text.append(" · ")
+            text.append(notice, style="bold")
         text.append(" · ")
         text.append(clean(self.store_location, single_line=True), style="dim")
         return text
 
     def closed_channels(self) -> list[str]:
-        """One notice per calendar that is closed now, naming its channels and when it opens
-        ("E-mail, Ticket outside service hours until Mon 09:00"). A channel's calendar is the
-        one its channel rule (or a channel-wide override) names."""
+        """One notice per calendar outside its service hours now, naming its channels and when
+        it opens ("ticket, email closed until Mon 09:00"). A channel's calendar is the one its
+        channel rule (or a channel-wide override) names. Drawn after the clock, so at 80
+        columns the clock stays in view."""
         if self.policy is None or not self.policy.calendars:
             return []
         now = self.clock.now()
@@ -100,8 +101,6 @@ class StatusLine(Widget):
             if when:
                 closed.setdefault(when, []).append(labels.label(labels.CHANNELS, channel))
         return [
-            _("{channels} outside service hours until {when}").format(
-                channels=", ".join(names), when=when
-            )
+            _("{channels} closed until {when}").format(channels=", ".join(names), when=when)
             for when, names in closed.items()
         ]

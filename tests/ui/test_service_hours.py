@@ -32,7 +32,7 @@ WORDS = {
     "en": {
         "resume": "Mon 09:00",
         "waiting": "waiting for service hours",
-        "closed": "ticket, email outside service hours until Mon 09:00",
+        "closed": "ticket, email closed until Mon 09:00",
     },
     "zh": {
         "resume": "09:00周一",
@@ -92,7 +92,8 @@ async def test_an_email_waits_for_office_hours_and_says_when_it_resumes(store, c
         assert not chat.startswith("=") and words["resume"] not in chat  # around the clock
 
         status = pilot.app.screen.query_one(StatusLine)
-        assert words["closed"] in status.build().plain
+        shown = drawn(status)  # as drawn: at 80 columns too, with the clock (02:00 UTC)
+        assert words["closed"] in shown and "02:00" in shown
 
         mail_row = next(
             r for r in pilot.app.screen.query_one(QueueList).window[1] if r.external_id == "MAIL-1"
