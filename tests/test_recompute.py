@@ -72,6 +72,12 @@ def test_a_new_holiday_moves_a_waiting_emails_deadline_and_back(store_url):
     after = _due(store_url, with_holiday("2026-11-16"))
     assert after["MAIL-1"] == sh(2026, 11, 19, 13, 30)
     assert after["CHAT-1"] == chat_due
+    # Running workstations hear of it: one event, which makes them read their queue again.
+    with Store.open(
+        store_url, clock=FakeClock(FRIDAY_EVENING), policy=with_holiday("2026-11-16")
+    ) as s:
+        news = [e for e in s.events_since(0, limit=100) if e.kind == "sla_recompute"]
+    assert [(e.conversation_id, e.payload) for e in news] == [(None, {"changed": 1})]
 
     again = _due(store_url, default_policy())
     assert again["MAIL-1"] == sh(2026, 11, 18, 13, 30)

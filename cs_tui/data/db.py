@@ -31,6 +31,7 @@ from cs_tui.data.schema import SCHEMA_VERSION
 from cs_tui.data.tables import META
 
 if TYPE_CHECKING:
+    from cs_tui.clock import Clock
     from cs_tui.sla import SlaPolicy
 
 WRITE_PATIENCE_S = 10.0  # the longest a write waits for SQLite's write lock in all
@@ -214,7 +215,9 @@ def _check_sqlite_header(path: Path) -> None:
         raise StoreError(f"{path} is not a cs-tui store: it is not an SQLite database")
 
 
-def prepare_schema(engines: Engines, policy: SlaPolicy | None = None) -> int:
+def prepare_schema(
+    engines: Engines, policy: SlaPolicy | None = None, clock: Clock | None = None
+) -> int:
     """Create a new store or check and upgrade an existing one; return its schema version.
 
     With a `policy`, the stored deadlines are then made to follow it: recomputed once when the
@@ -224,7 +227,7 @@ def prepare_schema(engines: Engines, policy: SlaPolicy | None = None) -> int:
         from cs_tui.data.recompute import ensure_deadlines
 
         try:
-            ensure_deadlines(engines, policy)
+            ensure_deadlines(engines, policy, clock)
         except sa.exc.DatabaseError as exc:
             raise StoreError(_explain(engines.url, exc)) from None
     return version

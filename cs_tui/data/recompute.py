@@ -30,9 +30,10 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cs_tui.clock import Clock, SystemClock
 from cs_tui.data.coltypes import UTCDateTime, sqlite_text
 from cs_tui.data.slarow import sla_columns
-from cs_tui.data.tables import CONV, META
+from cs_tui.data.tables import CONV, EVENT, META
 
 if TYPE_CHECKING:
     from cs_tui.calendars import Calendar
@@ -127,11 +128,12 @@ def _stored_fingerprint(conn: Connection) -> str | None:
     ).scalar_one_or_none()
 
 
-def ensure_deadlines(engines: Engines, policy: SlaPolicy) -> int | None:
+def ensure_deadlines(engines: Engines, policy: SlaPolicy, clock: Clock | None = None) -> int | None:
     """Recompute the running clocks' deadlines if the store's were computed with another policy.
 
     Returns how many conversations changed, or None when the deadlines already followed this
-    policy (the usual start: one read of one row)."""
+    policy (the usual start: one read of one row). When some changed, one `sla_recompute` event
+    (no conversation; payload: how many) tells running workstations to read their queue again."""
     fingerprint = policy_fingerprint(policy)
     with engines.read.connect() as conn:
         if _stored_fingerprint(conn) == fingerprint:
@@ -145,6 +147,13 @@ def ensure_deadlines(engines: Engines, policy: SlaPolicy) -> int | None:
         if stored == fingerprint:
             return None  # another process has just done it
         changed = recompute(conn, policy)
+        if changed:
+            at = (clock or SystemClock()).now()
+            conn.execute(
+                sa.insert(EVENT).values(
+                    at=at, kind="sla_recompute", conversation_id=None, payload={"changed": changed}
+                )
+            )
         if stored is None:
             conn.execute(sa.insert(META).values(key=FINGERPRINT_KEY, value=fingerprint))
         else:

@@ -54,12 +54,13 @@ class Store(
     ) -> Store:
         engines = make_engines(target, create_dir=create)
         policy = policy or default_policy()
+        clock = clock or SystemClock()
         try:
-            prepare_schema(engines, policy)
+            prepare_schema(engines, policy, clock)
         except Exception:
             engines.dispose()
             raise
-        return cls(engines, clock or SystemClock(), policy)
+        return cls(engines, clock, policy)
 
     @property
     def location(self) -> str:
