@@ -191,7 +191,7 @@ def main(argv: list[str]) -> int:
 
     from cs_tui.clock import SystemClock
     from cs_tui.data.store import Store
-    from tests.email.mailserver import dovecot_available, smtp_sink, start_dovecot
+    from tests.mail.mailserver import dovecot_available, smtp_sink, start_dovecot
 
     if not dovecot_available():
         print("bench email: Dovecot is not installed (.ci/install-system-deps installs it)")

@@ -30,9 +30,12 @@ def make_v1(store_url: str, clock) -> None:
 
 
 def _drop_schema_3(store: Store) -> None:
-    """Take away what schema 3 added: the gateway's tables and two conversation columns."""
+    """Take away what schemas 3 and 4 added: the gateway's and the mail tables, and two
+    conversation columns."""
     if store.dialect == "postgresql":
         with store._write() as conn:
+            conn.exec_driver_sql("DROP TABLE mail_message")
+            conn.exec_driver_sql("DROP TABLE mail_cursor")
             conn.exec_driver_sql("DROP TABLE delivery")
             conn.exec_driver_sql("ALTER TABLE conversation DROP COLUMN source_id")
             conn.exec_driver_sql("ALTER TABLE conversation DROP COLUMN undelivered_at")
@@ -66,6 +69,8 @@ def _rebuild_sqlite_conversation(path: str) -> None:
     columns = [
         row[1] for row in conn.execute("PRAGMA table_info(conversation)") if row[1] not in new
     ]
+    conn.execute("DROP TABLE mail_message")
+    conn.execute("DROP TABLE mail_cursor")
     conn.execute("DROP TABLE delivery")
     conn.execute(old_ddl)
     names = ", ".join(columns)

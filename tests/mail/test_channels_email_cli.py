@@ -8,7 +8,7 @@ import pytest
 
 from cs_tui.cli import main
 from cs_tui.data.store import Store
-from tests.email.conftest import IMAP_PASSWORD, IMAP_USER, SMTP_USER
+from tests.mail.conftest import IMAP_PASSWORD, IMAP_USER, SMTP_USER
 
 pytestmark = pytest.mark.slow
 

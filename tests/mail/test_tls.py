@@ -12,9 +12,9 @@ import pytest
 from cs_tui.channels.email_check import check_channel
 from cs_tui.channels.email_config import build_settings
 from cs_tui.channels.email_fetch import MailFetcher
-from tests.email import mails
-from tests.email.conftest import IMAP_PASSWORD, IMAP_USER
-from tests.email.mailserver import Dovecot, dovecot_available, smtp_sink, start_dovecot
+from tests.mail import mails
+from tests.mail.conftest import IMAP_PASSWORD, IMAP_USER
+from tests.mail.mailserver import Dovecot, dovecot_available, smtp_sink, start_dovecot
 
 pytestmark = pytest.mark.slow
 

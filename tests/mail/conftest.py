@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.email.mailserver import Dovecot, SmtpSink, dovecot_available, smtp_sink, start_dovecot
+from tests.mail.mailserver import Dovecot, SmtpSink, dovecot_available, smtp_sink, start_dovecot
 
 IMAP_USER = "service"
 IMAP_PASSWORD = "imap-pass-1"

@@ -12,8 +12,8 @@ import pytest
 
 from cs_tui.channels.email_config import build_settings
 from cs_tui.data.store import Store
-from tests.email import mails
-from tests.email.conftest import IMAP_PASSWORD, IMAP_USER, SMTP_USER
+from tests.mail import mails
+from tests.mail.conftest import IMAP_PASSWORD, IMAP_USER, SMTP_USER
 from tests.server.conftest import ServeProcess
 
 pytestmark = pytest.mark.slow

@@ -20,8 +20,8 @@ from cs_tui.channels.outbox_worker import DeliveryWorker
 from cs_tui.channels.retry import RetrySchedule
 from cs_tui.data.store import Store
 from cs_tui.data.views import DeliveryView
-from tests.email import mails
-from tests.email.conftest import IMAP_PASSWORD, IMAP_USER, SMTP_PASSWORD, SMTP_USER
+from tests.mail import mails
+from tests.mail.conftest import IMAP_PASSWORD, IMAP_USER, SMTP_PASSWORD, SMTP_USER
 
 pytestmark = pytest.mark.slow
 FAST = RetrySchedule(base_s=0.1, cap_s=0.3, give_up_s=30)

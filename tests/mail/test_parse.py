@@ -10,7 +10,7 @@ import pytest
 from cs_tui.channels.email_html import html_to_text
 from cs_tui.channels.email_parse import MailParseError, parse_mail, split_quoted
 from cs_tui.channels.email_send import reply_subject
-from tests.email import mails
+from tests.mail import mails
 
 
 def test_a_wrong_charset_declaration_is_read_by_detection():
