@@ -73,9 +73,12 @@ def pytest_sessionfinish(session, exitstatus):
         return
     import sqlalchemy as sa
 
+    # One transaction per schema: dropping them all at once takes a lock per table and index of
+    # every schema, more than the server's lock table holds ("out of shared memory"), and then
+    # none is dropped and they pile up run after run.
     engine = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-    with engine.begin() as conn:
-        for schema in _PG_SCHEMAS:
+    for schema in _PG_SCHEMAS:
+        with engine.begin() as conn:
             conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
     engine.dispose()
 
