@@ -1,82 +1,25 @@
 """SQLModel tables. Only `cs_tui.data` imports this module; the rest of the app sees dataclasses.
 
-Times are stored through UTCDateTime so SQLite and PostgreSQL both hand back aware UTC values.
-`urgency_at` is the queue's sort key: the running SLA deadline, or FAR_FUTURE when nothing is
-owed, so one ascending index scan yields "most overdue first" on both backends.
+Times are stored through UTCDateTime (data/coltypes.py) so SQLite and PostgreSQL both hand
+back aware UTC values. `urgency_at` is the queue's sort key: the running SLA deadline, or
+FAR_FUTURE when nothing is owed, so one ascending index scan yields "most overdue first" on both
+backends.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.mutable import MutableDict, MutableList
-from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-from cs_tui.clock import utc_text
+# The column types live with SQLAlchemy Core only (the generated schema uses them without
+# importing SQLModel); the models name the same classes, so both describe one type.
+from cs_tui.data.coltypes import PortableJSON, UTCDateTime
 
 SCHEMA_VERSION = 4
-FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
-
-
-class UTCDateTime(TypeDecorator):
-    """Aware UTC in, aware UTC out, whatever the backend does with offsets.
-
-    PostgreSQL stores timestamptz. SQLite stores fixed-width text "YYYY-MM-DD HH:MM:SS.ffffff"
-    (UTC), which sorts in time order and parses with the C-speed datetime.fromisoformat; the
-    queue reads hundreds of these per refresh.
-    """
-
-    impl = sa.DateTime
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect):
-        if dialect.name == "postgresql":
-            return dialect.type_descriptor(sa.DateTime(timezone=True))
-        return dialect.type_descriptor(sa.String(26))
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r} reached the store")
-        if dialect.name == "postgresql":
-            return value.astimezone(UTC)
-        return sqlite_text(value)
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        if isinstance(value, str):
-            return datetime.fromisoformat(value).replace(tzinfo=UTC)
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
-
-sqlite_text = utc_text  # the SQLite storage form of an aware datetime
-
-
-class PortableJSON(TypeDecorator):
-    """JSON on SQLite, JSONB on PostgreSQL.
-
-    `JSON().with_variant(JSONB(), "postgresql")` says the same, but needs JSONB when this module
-    is imported, and that loads the whole PostgreSQL dialect with its four drivers (about as
-    long as building all the tables below) on every start, even against an SQLite store. Here
-    the dialect is imported only when a PostgreSQL engine first needs the type.
-    """
-
-    impl = sa.JSON
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect):
-        if dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import JSONB
-
-            return dialect.type_descriptor(JSONB())
-        return dialect.type_descriptor(sa.JSON())
 
 
 def _json():
