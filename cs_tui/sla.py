@@ -499,30 +499,12 @@ def _customer_waiting_since(facts: ConversationFacts) -> datetime | None:
     return facts.last_customer_at
 
 
-def _paused_seconds(facts: ConversationFacts, since: datetime) -> tuple[float, bool]:
-    """Seconds of pause after `since`, and whether a pause is still open with no end."""
-    total = 0.0
-    open_ended = False
-    for start, end in facts.pauses:
-        if end is None:
-            if facts.status == "snoozed" and facts.snooze_until is not None:
-                end = facts.snooze_until
-            else:
-                open_ended = True
-                end = None
-        if end is None:
-            continue
-        lo = max(start, since)
-        if end > lo:
-            total += (end - lo).total_seconds()
-    return total, open_ended
-
-
-def _paused_open_seconds(
-    calendar: Calendar, facts: ConversationFacts, since: datetime
-) -> tuple[float, bool]:
-    """As `_paused_seconds`, counting only the open time inside each pause."""
-    total = 0.0
+def _pause_spans(
+    facts: ConversationFacts, since: datetime
+) -> tuple[list[tuple[datetime, datetime]], bool]:
+    """The closed pauses after `since` as (start, end) spans, and whether a pause is still open
+    with no end. A snooze's pause ends when the snooze does."""
+    spans: list[tuple[datetime, datetime]] = []
     open_ended = False
     for start, end in facts.pauses:
         if end is None:
@@ -533,8 +515,22 @@ def _paused_open_seconds(
                 continue
         lo = max(start, since)
         if end > lo:
-            total += open_seconds(calendar, lo, end)
-    return total, open_ended
+            spans.append((lo, end))
+    return spans, open_ended
+
+
+def _paused_seconds(facts: ConversationFacts, since: datetime) -> tuple[float, bool]:
+    """Seconds of pause after `since`, and whether a pause is still open with no end."""
+    spans, open_ended = _pause_spans(facts, since)
+    return sum(((end - lo).total_seconds() for lo, end in spans), 0.0), open_ended
+
+
+def _paused_open_seconds(
+    calendar: Calendar, facts: ConversationFacts, since: datetime
+) -> tuple[float, bool]:
+    """As `_paused_seconds`, counting only the open time inside each pause."""
+    spans, open_ended = _pause_spans(facts, since)
+    return sum((open_seconds(calendar, lo, end) for lo, end in spans), 0.0), open_ended
 
 
 def deadline(policy: SlaPolicy, facts: ConversationFacts) -> Deadline | None:
