@@ -41,6 +41,9 @@ class WebChannel:
     secret: str
     origins: tuple[str, ...]
     settings: dict[str, Any] = field(default_factory=dict)
+    channel_type: str = "chat"
+    """The SLA channel of its conversations (chat unless `--type` said otherwise): the one whose
+    service hours decide whether someone can answer now."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class WebChatMixin(StoreCore):
             secret=row.secret,
             origins=tuple(str(o) for o in origins if isinstance(o, str)),
             settings=settings,
+            channel_type=str(row.channel_type),
         )
 
     def web_conversation(self, channel_id: int, external_id: str) -> int | None:

@@ -5,10 +5,15 @@ same chat into any page of the shop. Both talk to `/ws/chat/NAME`, one JSON fram
 
 page -> server  {"type": "hello", "token", "last_seq", "lang", "identifier", "identifier_hash"}
                 {"type": "send", "client_id", "text"}      {"type": "seen", "seqs": [...]}
-server -> page  {"type": "welcome", "token", "online"}
+server -> page  {"type": "welcome", "token", "online", "opens"}
                 {"type": "message", "seq", "author", "text", "name", "client_id", "at"}
                 {"type": "ack", "client_id"}   {"type": "refused", "client_id", "code", "retry_after"}
-                {"type": "menu"}   {"type": "answer", "titles", "paragraph"}   {"type": "person", "soon"}
+                {"type": "menu", "opens"}   {"type": "answer", "titles", "paragraph"}
+                {"type": "person", "soon", "opens"}
+
+`opens` is null while the team answers this channel's conversations, else when it opens next in
+its calendar's zone, {"at": ISO, "weekday": 0-6 (Monday 0), "time": "HH:MM", "date": "MM-DD" or
+null (a date when six days or more away)}: the page says "We're back Mon 09:00".
 
 A page's origin must be one of the channel's origins or the server's own, else the upgrade is
 answered 403 before anything is read. Customer messages go through Store.ingest_from_channel,
@@ -26,6 +31,7 @@ import contextlib
 import json
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +41,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from cs_tui.calendars import next_opening
 from cs_tui.channels.web_identity import (
     Visitor,
     good_client_id,
@@ -129,6 +136,26 @@ class ChatState:
                 found = False
             self.online = (now, found)
         return self.online[1]
+
+    def closed_until(self, channel: WebChannel) -> dict[str, Any] | None:
+        """None while the team answers this channel's conversations (the calendar the SLA policy
+        gives its channel type is open, or there is none: around the clock), else when it opens
+        next, in the calendar's own zone, for the page to say honestly when someone answers."""
+        calendar = self.store.policy.calendar_for(channel.channel_type, "", "")
+        if calendar is None:
+            return None
+        now = self.store.clock.now()
+        opening = next_opening(calendar, now)
+        if opening is None:
+            return None
+        local = opening.astimezone(calendar.zone)
+        far = opening - now >= timedelta(days=6)
+        return {
+            "at": opening.isoformat(),
+            "weekday": local.weekday(),
+            "time": local.strftime("%H:%M"),
+            "date": local.strftime("%m-%d") if far else None,
+        }
 
     async def answer(self, query: str, lang: str) -> dict[str, Any]:
         """Up to three knowledge-base titles for `query` and the best one's first paragraph."""
@@ -307,8 +334,11 @@ class ChatSession:
         last = hello.get("last_seq")
         self.cursor = last if isinstance(last, int) and not isinstance(last, bool) else 0
         self.cursor = max(0, self.cursor)
-        online = await self.chat.agents_online()
-        await self._send({"type": "welcome", "token": self.visitor.token, "online": online})
+        opens = self.chat.closed_until(self.channel)
+        online = opens is None and await self.chat.agents_online()
+        await self._send(
+            {"type": "welcome", "token": self.visitor.token, "online": online, "opens": opens}
+        )
         self.conversation = await to_thread.run_sync(
             self.store.web_conversation,
             self.channel.id,
@@ -319,7 +349,7 @@ class ChatSession:
             self.chat.hub.subscribe(self.conversation, self._wake.set)
             self._wake.set()
         if not online and self.cursor == 0:
-            await self._send({"type": "menu"})
+            await self._send({"type": "menu", "opens": opens})
         while True:
             frame = await self._receive()
             if frame is None:
@@ -385,15 +415,17 @@ class ChatSession:
             if self.conversation is not None:
                 self.chat.hub.subscribe(self.conversation, self._wake.set)
         self._wake.set()
-        if items[0].status == "stored" and not await self.chat.agents_online():
-            await self._auto_reply(text)
+        if items[0].status == "stored":
+            opens = self.chat.closed_until(self.channel)
+            if opens is not None or not await self.chat.agents_online():
+                await self._auto_reply(text, opens)
 
-    async def _auto_reply(self, text: str) -> None:
+    async def _auto_reply(self, text: str, opens: dict[str, Any] | None) -> None:
         """Nobody can answer now: the menu's answers from the knowledge base, or the honest
         word on when a person will (the message is in the queue with its SLA clock)."""
         asked = text.strip().lower()
         if asked in PERSON_WORDS or any(w in asked for w in PERSON_WORDS[1:]):
-            await self._send({"type": "person", "soon": False})
+            await self._send({"type": "person", "soon": False, "opens": opens})
             return
         query = MENU_QUERIES[self.lang].get(asked, text[:200])
         await self._send(await self.chat.answer(query, self.lang))

@@ -107,8 +107,20 @@ class WebGateway:
 
 
 def web_gateway(
-    tmp_path: Path, *, origins: list[str] | None = None, settings: dict[str, Any] | None = None
+    tmp_path: Path,
+    *,
+    origins: list[str] | None = None,
+    settings: dict[str, Any] | None = None,
+    policy: str | None = None,
 ) -> Iterator[WebGateway]:
+    """A web channel `shop` and `serve` on it; `policy` is the text of the team's SLA policy
+    file, named by the server's config file (`sla_policy`), as a team would set it up."""
+    if policy is not None:
+        policy_file = tmp_path / "team-sla.toml"
+        policy_file.write_text(policy, encoding="utf-8")
+        config = tmp_path / "home" / "config"
+        config.mkdir(parents=True, exist_ok=True)
+        (config / "config.toml").write_text(f'sla_policy = "{policy_file}"\n', encoding="utf-8")
     db = str(tmp_path / "store.db")
     store = Store.open(db)
     made = store.add_channel(

@@ -24,12 +24,15 @@
       unavailable: "The chat is not available right now.",
       failed: "Not sent", retry: "Tap to send again",
       menu: "No one is available right now. Reply with a number, or type your question:",
+      menu_closed: "We're closed right now. We're back {when}. Reply with a number, or type your question:",
+      days: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
       items: ["Order status", "Shipping and delivery", "Returns and after-sales", "Talk to a person"],
       answer: "From our help pages:",
       nothing: "We found no help page for that. A person will read your message.",
       person: "A person will answer here {when}. You can close this page: the reply will be here when you come back.",
       when_soon: "as soon as one is free",
-      when_later: "when the team is back"
+      when_later: "when the team is back",
+      when_back: "when we're back, {when}"
     },
     zh: {
       title: "在线客服", send: "发送", placeholder: "请输入消息",
@@ -41,12 +44,15 @@
       unavailable: "客服暂时不可用。",
       failed: "未发送", retry: "点击重新发送",
       menu: "现在没有客服在线。请回复数字,或直接输入您的问题:",
+      menu_closed: "现在是非服务时间,我们{when}恢复服务。请回复数字,或直接输入您的问题:",
+      days: ["周一", "周二", "周三", "周四", "周五", "周六", "周日"],
       items: ["订单查询", "物流查询", "售后申请", "转人工"],
       answer: "帮助中心为您找到:",
       nothing: "没有找到相关帮助,客服会阅读您的消息。",
       person: "客服会在{when}在这里回复您。您可以关闭页面,回来时回复会在这里。",
       when_soon: "有空时尽快",
-      when_later: "上班后"
+      when_later: "上班后",
+      when_back: "{when}上班后"
     }
   };
   var wanted = (script.getAttribute("data-lang") || navigator.language || "en").toLowerCase();
@@ -149,8 +155,12 @@
     if (p) { setStatus(p.node, "failed"); delete pending[m.client_id]; delete mine[m.client_id]; }
     system(fmt(S[m.code] || S.invalid, { s: Math.max(1, Math.ceil(m.retry_after || 0)) }));
   }
-  function onMenu() {
-    var lines = [S.menu];
+  // When the team opens next, in its calendar's zone as the server gave it: "Mon 09:00".
+  function opensText(o) {
+    return (o.date || S.days[o.weekday] || "") + " " + o.time;
+  }
+  function onMenu(m) {
+    var lines = [m.opens ? fmt(S.menu_closed, { when: opensText(m.opens) }) : S.menu];
     for (var i = 0; i < S.items.length; i++) lines.push((i + 1) + ". " + S.items[i]);
     system(lines.join("\n"));
   }
@@ -177,9 +187,13 @@
       var p = pending[m.client_id];
       if (p) { setStatus(p.node, "sent"); delete pending[m.client_id]; }
     } else if (m.type === "refused") onRefused(m);
-    else if (m.type === "menu") onMenu();
+    else if (m.type === "menu") onMenu(m);
     else if (m.type === "answer") onAnswer(m);
-    else if (m.type === "person") system(fmt(S.person, { when: m.soon ? S.when_soon : S.when_later }));
+    else if (m.type === "person") {
+      var when = m.soon ? S.when_soon : S.when_later;
+      if (m.opens) when = fmt(S.when_back, { when: opensText(m.opens) });
+      system(fmt(S.person, { when: when }));
+    }
   }
   function connect() {
     timer = null;
