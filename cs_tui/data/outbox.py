@@ -70,6 +70,26 @@ def _worker_sends() -> sa.ColumnElement[bool]:
     return sa.or_(CHANNEL.c.webhook_url.is_not(None), CHANNEL.c.kind == "email")
 
 
+def _settle(conn: Connection, where: sa.ColumnElement[bool], now: datetime, **values: Any) -> None:
+    """Write the deliveries' new state and end their lease: whoever held it is done with them."""
+    conn.execute(
+        sa.update(DELIVERY)
+        .where(where)
+        .values(lease_owner=None, lease_until=None, updated_at=now, **values)
+    )
+
+
+def _sent(status_code: int, now: datetime) -> dict[str, Any]:
+    """A delivery the receiver took (it answered 2xx)."""
+    return {
+        "status": "sent",
+        "sent_at": now,
+        "last_status": status_code,
+        "last_error": None,
+        "next_attempt_at": None,
+    }
+
+
 def _view(row: Any) -> DeliveryView:
     return DeliveryView(
         delivery_id=row.id,
@@ -212,20 +232,7 @@ class OutboxMixin(ActionsMixin):
             row = self._leased(conn, delivery_id, owner)
             if row is None:
                 return
-            conn.execute(
-                sa.update(DELIVERY)
-                .where(DELIVERY.c.id == delivery_id)
-                .values(
-                    status="sent",
-                    sent_at=now,
-                    last_status=status_code,
-                    last_error=None,
-                    next_attempt_at=None,
-                    lease_owner=None,
-                    lease_until=None,
-                    updated_at=now,
-                )
-            )
+            _settle(conn, DELIVERY.c.id == delivery_id, now, **_sent(status_code, now))
             self._delivery_event(conn, None, row.conversation_id, delivery_id, "sent", now)
 
     def delivery_retry_later(
@@ -242,17 +249,13 @@ class OutboxMixin(ActionsMixin):
             row = self._leased(conn, delivery_id, owner)
             if row is None:
                 return
-            conn.execute(
-                sa.update(DELIVERY)
-                .where(DELIVERY.c.id == delivery_id)
-                .values(
-                    next_attempt_at=at,
-                    last_error=_error_text(error),
-                    last_status=status_code,
-                    lease_owner=None,
-                    lease_until=None,
-                    updated_at=now,
-                )
+            _settle(
+                conn,
+                DELIVERY.c.id == delivery_id,
+                now,
+                next_attempt_at=at,
+                last_error=_error_text(error),
+                last_status=status_code,
             )
             self._delivery_event(
                 conn,
@@ -284,18 +287,14 @@ class OutboxMixin(ActionsMixin):
         status_code: int | None,
         now: datetime,
     ) -> None:
-        conn.execute(
-            sa.update(DELIVERY)
-            .where(DELIVERY.c.id == row.id)
-            .values(
-                status="failed",
-                last_error=error,
-                last_status=status_code,
-                next_attempt_at=None,
-                lease_owner=None,
-                lease_until=None,
-                updated_at=now,
-            )
+        _settle(
+            conn,
+            DELIVERY.c.id == row.id,
+            now,
+            status="failed",
+            last_error=error,
+            last_status=status_code,
+            next_attempt_at=None,
         )
         self._mark_undelivered(conn, row.conversation_id, now)
         self._delivery_event(conn, None, row.conversation_id, row.id, "failed", now)
@@ -341,17 +340,13 @@ class OutboxMixin(ActionsMixin):
                 if row.status != "failed":
                     self._set_failed(conn, row, _error_text(error) or "failed", None, now)
             elif row.status == "failed" or _RANK[status] > _RANK.get(row.status, 0):
-                conn.execute(
-                    sa.update(DELIVERY)
-                    .where(DELIVERY.c.id == row.id)
-                    .values(
-                        status=status,
-                        next_attempt_at=None,
-                        lease_owner=None,
-                        lease_until=None,
-                        sent_at=row.sent_at or now,
-                        updated_at=now,
-                    )
+                _settle(
+                    conn,
+                    DELIVERY.c.id == row.id,
+                    now,
+                    status=status,
+                    next_attempt_at=None,
+                    sent_at=row.sent_at or now,
                 )
                 if row.status == "failed":
                     self._mark_undelivered(conn, row.conversation_id, now)
@@ -518,20 +513,7 @@ class OutboxMixin(ActionsMixin):
             for row in rows:
                 by_code.setdefault(codes[row.id], []).append(row.id)
             for code, ids in by_code.items():
-                conn.execute(
-                    sa.update(DELIVERY)
-                    .where(DELIVERY.c.id.in_(ids))
-                    .values(
-                        status="sent",
-                        sent_at=now,
-                        last_status=code,
-                        last_error=None,
-                        next_attempt_at=None,
-                        lease_owner=None,
-                        lease_until=None,
-                        updated_at=now,
-                    )
-                )
+                _settle(conn, DELIVERY.c.id.in_(ids), now, **_sent(code, now))
             conn.execute(
                 sa.insert(EVENT),
                 [
