@@ -20,13 +20,15 @@ from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.screen import Screen
 
-from cs_tui.app_base import CsAppBase
+from cs_tui.app_base import AppOptions, CsAppBase
 from cs_tui.clock import Clock, SystemClock
 from cs_tui.config import Settings
 from cs_tui.data.views import AgentInfo
 from cs_tui.i18n import N_, _, set_language
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from cs_tui.data.store import Store
     from cs_tui.widgets.side_sources import KnowledgeSource
 
@@ -38,6 +40,11 @@ class WorkstationOptions(TypedDict):
     open_id: int | None
     live: bool
     knowledge: KnowledgeSource
+
+
+class CsAppOptions(AppOptions, total=False):
+    locked: bool
+    """A kiosk (SSH) login: no shell, no theme changes (default False)."""
 
 
 STARTUP_COLLECTOR_PAUSE_S = 3.0
@@ -66,16 +73,12 @@ class CsApp(CsAppBase):
         agent: AgentInfo,
         clock: Clock | None = None,
         *,
-        lang: str = "en",
-        settings: Settings | None = None,
         locked: bool = False,
-        live: bool = True,
+        **options: Unpack[AppOptions],
     ) -> None:
         self.locked = locked
         self._collector_paused = False
-        super().__init__(
-            store, agent, clock or SystemClock(), lang=lang, settings=settings, live=live
-        )
+        super().__init__(store, agent, clock or SystemClock(), **options)
 
     def on_load(self) -> None:
         # Until the first queue rows are drawn, nearly every object made is one that stays

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from textual.app import App
 from textual.notifications import SeverityLevel
@@ -25,10 +25,23 @@ from cs_tui.safe_text import clean
 from cs_tui.widgets.side_sources import KnowledgeSource
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from cs_tui.data.store import Store
 
 NOTIFY_LIMIT = 1000
 """Characters of a toast; the rest of a long error or quote is cut."""
+
+
+class AppOptions(TypedDict, total=False):
+    """What every app takes besides its store, agent and clock (and, for role-play, its
+    session and scenario): one list, so the subclasses do not repeat the signature."""
+
+    lang: str
+    """The interface language (default "en")."""
+    settings: Settings | None
+    live: bool
+    """Follow the store's events (default True)."""
 
 
 class CsAppBase(App):
@@ -44,17 +57,15 @@ class CsAppBase(App):
         store: Store,
         agent: AgentInfo,
         clock: Clock | None = None,
-        *,
-        lang: str = "en",
-        settings: Settings | None = None,
-        live: bool = True,
+        **options: Unpack[AppOptions],
     ) -> None:
+        settings = options.get("settings")
         self.store = store
         self.agent = agent
         self.clock = clock or store.clock
-        self.lang = lang
+        self.lang = lang = options.get("lang", "en")
         self.settings = settings
-        self.live = live
+        self.live = options.get("live", True)
         self.keymap: dict[str, str] = dict(settings.keymap) if settings else {}
         self.knowledge = KnowledgeSource(store)
         """The knowledge index, once per app: built by the first search, kept across screens."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -31,10 +31,9 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
-from cs_tui.app import CsApp
-from cs_tui.app_base import CsAppBase
+from cs_tui.app import CsApp, CsAppOptions
+from cs_tui.app_base import AppOptions, CsAppBase
 from cs_tui.clock import Clock
-from cs_tui.config import Settings
 from cs_tui.data.errors import StoreError
 from cs_tui.data.training_store import TrainingSessionView, turn_of
 from cs_tui.data.views import AgentInfo, ConversationDetail, EventView, QueueFilter
@@ -331,18 +330,6 @@ class RolePlayWorkstation(WorkstationScreen, SessionScreen):
             self.post_message(SessionEnded(current.scorecard))
 
 
-class AppOptions(TypedDict, total=False):
-    """What a role-play app takes besides its store, agent, session, scenario and clock."""
-
-    lang: str
-    settings: Settings | None
-    live: bool
-
-
-class TraineeOptions(AppOptions, total=False):
-    locked: bool
-
-
 class TraineeApp(CsApp):
     """The trainee's workstation for one role-play session (solo or live)."""
 
@@ -353,7 +340,7 @@ class TraineeApp(CsApp):
         session: TrainingSessionView,
         scenario: Scenario,
         clock: Clock | None = None,
-        **options: Unpack[TraineeOptions],
+        **options: Unpack[CsAppOptions],
     ) -> None:
         self.session = session
         self.scenario = scenario
