@@ -268,6 +268,9 @@ class KpiQueriesMixin(StoreCore):
         from cs_tui.metrics import KpiCounts
 
         frt_met = row.frt_met if business.frt_met is None else business.frt_met
+        # no calendar applies: business time is wall time
+        frt_business = business.frt or (frt_p50, frt_p90)
+        res_business = business.resolution or (res_p50, res_p90)
 
         return KpiCounts(
             start=start,
@@ -278,14 +281,10 @@ class KpiQueriesMixin(StoreCore):
             frt_p90_s=frt_p90,
             frt_met=frt_met,
             frt_missed_unanswered=row.frt_missed,
-            frt_business_p50_s=frt_p50 if business.frt is None else business.frt[0],
-            frt_business_p90_s=frt_p90 if business.frt is None else business.frt[1],
-            resolution_business_p50_s=res_p50
-            if business.resolution is None
-            else business.resolution[0],
-            resolution_business_p90_s=res_p90
-            if business.resolution is None
-            else business.resolution[1],
+            frt_business_p50_s=frt_business[0],
+            frt_business_p90_s=frt_business[1],
+            resolution_business_p50_s=res_business[0],
+            resolution_business_p90_s=res_business[1],
             nrt_count=nrt_count,
             nrt_sum_s=nrt_sum,
             resolved_ever=row.resolved_ever,
