@@ -56,24 +56,29 @@ class StoreCore:
         return self._engines.url
 
     @contextmanager
-    def _read(self) -> Iterator[Connection]:
+    def _unavailable_is_store_error(self) -> Iterator[None]:
+        """A database that cannot be reached (down, locked, missing) becomes StoreUnavailable
+        with an explanation; every other database error stays what it is."""
         try:
-            with self._engines.read.connect() as conn, conn.begin():
-                yield conn
+            yield
         except sa.exc.DBAPIError as exc:
             if not _unavailable(exc):
                 raise
             raise StoreUnavailable(explain(self.url, exc)) from exc
 
     @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with (
+            self._unavailable_is_store_error(),
+            self._engines.read.connect() as conn,
+            conn.begin(),
+        ):
+            yield conn
+
+    @contextmanager
     def _write(self) -> Iterator[Connection]:
-        try:
-            with self._engines.write.begin() as conn:
-                yield conn
-        except sa.exc.DBAPIError as exc:
-            if not _unavailable(exc):
-                raise
-            raise StoreUnavailable(explain(self.url, exc)) from exc
+        with self._unavailable_is_store_error(), self._engines.write.begin() as conn:
+            yield conn
 
     @property
     def write_stats(self) -> WriteStats:
