@@ -67,6 +67,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="web: a site whose pages may open the chat, like https://shop.example (repeat it)",
     )
     p.add_argument(
+        "--pre-chat",
+        action="store_true",
+        help="web: ask the visitor's name and order number before the first message",
+    )
+    p.add_argument(
         "--type",
         dest="channel_type",
         choices=CHANNEL_TYPES,
@@ -186,6 +191,7 @@ def channel_dict(c: ChannelInfo) -> dict[str, Any]:
     }
     if c.kind == "web":
         shown["origins"] = list(c.settings.get("origins") or [])
+        shown["pre_chat"] = c.settings.get("pre_chat") is True
     if c.kind == "email":
         shown.update(_email_dict(c))
     return shown
@@ -243,6 +249,9 @@ def _print_channel(c: ChannelInfo, as_json: bool) -> None:
                 out(f"{key + ':':<10}{value}")
     if c.kind == "web":
         out(f"origins:  {' '.join(c.settings.get('origins') or []) or '-'}")
+        out(
+            f"pre-chat: {'on (name, order number)' if c.settings.get('pre_chat') is True else 'off'}"
+        )
     out(f"state:    {'active' if c.active else 'disabled'}")
     out(f"created:  {c.created_at.astimezone().strftime('%Y-%m-%d %H:%M:%S')}")
 
@@ -283,6 +292,8 @@ def _delivery_line(d: DeliveryView) -> str:
 def _add_options(args: argparse.Namespace) -> tuple[str | None, dict[str, Any]]:
     """The webhook URL and settings of the channel to add, checked for its kind."""
     given = [f"--{k.replace('_', '-')}" for k in EMAIL_OPTIONS if getattr(args, k, None)]
+    if args.pre_chat and args.kind != "web":
+        raise UserError("--pre-chat is for web channels")
     if args.kind == "email":
         return None, _email_settings(args)
     if given:
@@ -307,7 +318,10 @@ def _add_options(args: argparse.Namespace) -> tuple[str | None, dict[str, Any]]:
             raise UserError(str(exc)) from None
         if origin not in origins:
             origins.append(origin)
-    return None, {"origins": origins}
+    settings: dict[str, Any] = {"origins": origins}
+    if args.pre_chat:
+        settings["pre_chat"] = True
+    return None, settings
 
 
 def _email_settings(args: argparse.Namespace) -> dict[str, Any]:

@@ -4,13 +4,16 @@
 same chat into any page of the shop. Both talk to `/ws/chat/NAME`, one JSON frame per message:
 
 page -> server  {"type": "hello", "token", "last_seq", "lang", "identifier", "identifier_hash"}
-                {"type": "send", "client_id", "text"}      {"type": "seen", "seqs": [...]}
-server -> page  {"type": "welcome", "token", "online", "opens"}
+                {"type": "send", "client_id", "text", "name"?, "order"?}   {"type": "seen", "seqs": [...]}
+server -> page  {"type": "welcome", "token", "online", "opens", "pre_chat"}
                 {"type": "message", "seq", "author", "text", "name", "client_id", "at"}
                 {"type": "ack", "client_id"}   {"type": "refused", "client_id", "code", "retry_after"}
                 {"type": "menu", "opens"}   {"type": "answer", "titles", "paragraph"}
                 {"type": "person", "soon", "opens"}
 
+`pre_chat` is true when the channel asks for a name and an order number before the first message
+and this visitor has no conversation yet; the first `send` then carries them (checked by
+cs_tui.channels.web_prechat; `bad_name` / `bad_order` refuse the message).
 `opens` is null while the team answers this channel's conversations, else when it opens next in
 its calendar's zone, {"at": ISO, "weekday": 0-6 (Monday 0), "time": "HH:MM", "date": "MM-DD" or
 null (a date when six days or more away)}: the page says "We're back Mon 09:00".
@@ -51,6 +54,7 @@ from cs_tui.channels.web_identity import (
     origin_allowed,
     visitor_from_token,
 )
+from cs_tui.channels.web_prechat import PreChat, pre_chat_on, read_pre_chat
 from cs_tui.data.errors import StoreError
 from cs_tui.server.chat_hub import ChatHub
 from cs_tui.server.chat_limits import MAX_TEXT, ChatBuckets, ChatLimits
@@ -334,15 +338,21 @@ class ChatSession:
         last = hello.get("last_seq")
         self.cursor = last if isinstance(last, int) and not isinstance(last, bool) else 0
         self.cursor = max(0, self.cursor)
-        opens = self.chat.closed_until(self.channel)
-        online = opens is None and await self.chat.agents_online()
-        await self._send(
-            {"type": "welcome", "token": self.visitor.token, "online": online, "opens": opens}
-        )
         self.conversation = await to_thread.run_sync(
             self.store.web_conversation,
             self.channel.id,
             self.visitor.conversation_id(self.channel.name),
+        )
+        opens = self.chat.closed_until(self.channel)
+        online = opens is None and await self.chat.agents_online()
+        await self._send(
+            {
+                "type": "welcome",
+                "token": self.visitor.token,
+                "online": online,
+                "opens": opens,
+                "pre_chat": self.conversation is None and pre_chat_on(self.channel.settings),
+            }
         )
         self._pusher = asyncio.create_task(self._push_loop())
         if self.conversation is not None:
@@ -379,6 +389,13 @@ class ChatSession:
         if len(text) > MAX_TEXT:
             await self._refuse(client_id, "too_long")
             return
+        form = PreChat()
+        if self.conversation is None and pre_chat_on(self.channel.settings):
+            checked = read_pre_chat(frame.get("name"), frame.get("order"))
+            if isinstance(checked, str):
+                await self._refuse(client_id, checked)
+                return
+            form = checked
         limits = self.chat.limits(self.channel)
         wait = limits.message(self.ip, self.visitor.key)
         if not wait and self.conversation is None:
@@ -397,6 +414,7 @@ class ChatSession:
             "author": "customer",
             "text": text,
             "sent_at": self.store.clock.now().isoformat(),
+            **form.line_fields(),
         }
         try:
             lines: list[object] = [line]

@@ -15,6 +15,7 @@ from cs_tui.channels.web_identity import (
     origin_allowed,
     visitor_from_token,
 )
+from cs_tui.channels.web_prechat import PreChat, read_pre_chat
 from cs_tui.cli import main
 from cs_tui.data.store import Store
 
@@ -136,3 +137,59 @@ def test_the_page_assets_are_small_plain_and_shipped_in_the_package():
         '"data-connection"',
     ):
         assert contract in script
+
+
+def test_the_pre_chat_form_is_off_unless_a_web_channel_asks_for_it(capsys, db):
+    base = ("--db", db, "--agent", "boss")
+    rc, out, _ = cli(
+        capsys, "channels", "add", "web", "plain", "--origin", "https://a.example", *base
+    )
+    assert rc == 0
+    rc, out, _ = cli(capsys, "channels", "show", "plain", *base)
+    assert "pre-chat: off" in out
+    rc, out, _ = cli(
+        capsys,
+        *("channels", "add", "web", "asks", "--origin", "https://a.example", "--pre-chat"),
+        *("--json", *base),
+    )
+    assert rc == 0 and json.loads(out)["pre_chat"] is True
+    rc, out, _ = cli(capsys, "channels", "show", "asks", *base)
+    assert "pre-chat: on (name, order number)" in out
+    rc, out, _ = cli(capsys, "channels", "show", "asks", "--json", *base)
+    assert json.loads(out)["pre_chat"] is True
+    rc, _, err = cli(
+        capsys,
+        *("channels", "add", "api", "hook", "--webhook-url", "https://x.example/h", "--pre-chat"),
+        *base,
+    )
+    assert rc != 0 and "--pre-chat is for web channels" in err
+
+
+@pytest.mark.parametrize(
+    ("name", "order", "expected"),
+    [
+        ("  Wang   Fang ", " 2026111100001 ", PreChat("Wang Fang", "2026111100001")),
+        ("王芳", "", PreChat("王芳", None)),
+        (None, None, PreChat()),
+        ("   ", "A-1_b", PreChat(None, "A-1_b")),
+        ("x" * 81, "", "bad_name"),
+        ("Eve\u202eevil", "", "bad_name"),
+        ("Eve\x1b[2J", "", "bad_name"),
+        ("[@click=app.quit]x[/]", "", PreChat("[@click=app.quit]x[/]", None)),
+        (["list"], "", "bad_name"),
+        ("Wang", "<script>", "bad_order"),
+        ("Wang", "1" * 27, "bad_order"),
+        ("Wang", "-1", "bad_order"),
+        ("Wang", 2026, "bad_order"),
+    ],
+)
+def test_the_pre_chat_fields_are_checked_as_untrusted_input(name, order, expected):
+    assert read_pre_chat(name, order) == expected
+
+
+def test_pre_chat_fields_become_the_customer_name_and_an_order_tag():
+    assert PreChat("王芳", "2026111100001").line_fields() == {
+        "customer_name": "王芳",
+        "tags": ["order:2026111100001"],
+    }
+    assert PreChat().line_fields() == {}

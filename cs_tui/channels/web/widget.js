@@ -3,7 +3,8 @@
  * page as text nodes (never parsed as HTML). DOM contract: textarea[name=message], button[type=submit],
  * one element per message with data-author="customer"|"agent"|"system" and, on the customer's
  * own, data-status="sending"|"sent"|"failed"; the connection state in [data-connection]
- * ("online"|"reconnecting"|"offline"). Options on the script tag: data-lang (zh|en),
+ * ("online"|"reconnecting"|"offline"). With the channel's pre-chat form on, input[name=name] and
+ * input[name=order] show above the message box until the first message is sent. Options on the script tag: data-lang (zh|en),
  * data-identifier + data-identifier-hash (a shop's signed-in customer), data-target (a CSS
  * selector to render into instead of a floating panel). */
 (function () {
@@ -21,6 +22,10 @@
       rate_messages: "You are sending messages too quickly. Please wait {s} seconds and try again.",
       rate_conversations: "Too many new chats from here. Please wait {s} seconds and try again.",
       invalid: "This message could not be sent.",
+      name_label: "Your name", order_label: "Order number (optional)",
+      need_name: "Please tell us your name first.",
+      bad_name: "Please give your name as plain text, at most 80 characters.",
+      bad_order: "An order number holds only letters, digits, '-' and '_' (at most 26).",
       unavailable: "The chat is not available right now.",
       failed: "Not sent", retry: "Tap to send again",
       menu: "No one is available right now. Reply with a number, or type your question:",
@@ -41,6 +46,10 @@
       rate_messages: "发送太频繁,请 {s} 秒后再试。",
       rate_conversations: "新会话太多,请 {s} 秒后再试。",
       invalid: "这条消息无法发送。",
+      name_label: "您的称呼", order_label: "订单号(选填)",
+      need_name: "请先填写您的称呼。",
+      bad_name: "称呼请使用普通文字,最多 80 个字。",
+      bad_order: "订单号只能包含字母、数字、“-”和“_”(最多 26 位)。",
       unavailable: "客服暂时不可用。",
       failed: "未发送", retry: "点击重新发送",
       menu: "现在没有客服在线。请回复数字,或直接输入您的问题:",
@@ -77,6 +86,15 @@
   var form = el("form", { "class": "cs-chat-form" });
   var input = el("textarea", { name: "message", rows: "2", placeholder: S.placeholder, "aria-label": S.placeholder });
   var button = el("button", { type: "submit" }, S.send);
+  // The pre-chat form (off unless the channel asks for it): sent with the first message only.
+  var pre = el("fieldset", { "class": "cs-chat-prechat", hidden: "hidden" });
+  var nameInput = el("input", { name: "name", type: "text", maxlength: "80", autocomplete: "name",
+    placeholder: S.name_label, "aria-label": S.name_label });
+  var orderInput = el("input", { name: "order", type: "text", maxlength: "26", autocomplete: "off",
+    placeholder: S.order_label, "aria-label": S.order_label });
+  pre.appendChild(nameInput);
+  pre.appendChild(orderInput);
+  form.appendChild(pre);
   form.appendChild(input);
   form.appendChild(button);
   root.appendChild(head);
@@ -97,6 +115,7 @@
   var mine = {};          // client id -> node: the visitor's own messages until the server echoes them
   var unread = [];        // agent messages shown, to report as read
   var ws = null, attempt = 0, timer = null, stopped = false;
+  var preChat = false;    // the server asked for the pre-chat form and nothing is sent yet
 
   function setState(state) {
     conn.setAttribute("data-connection", state);
@@ -148,12 +167,15 @@
     node.setAttribute("data-seq", String(m.seq));
     seen[m.seq] = node;
     if (m.seq > lastSeq) lastSeq = m.seq;
+    if (preChat && m.author === "customer") { preChat = false; pre.hidden = true; }
     if (m.author === "agent") { unread.push(m.seq); reportRead(); }
   }
   function onRefused(m) {
     var p = m.client_id ? pending[m.client_id] : null;
     if (p) { setStatus(p.node, "failed"); delete pending[m.client_id]; delete mine[m.client_id]; }
     system(fmt(S[m.code] || S.invalid, { s: Math.max(1, Math.ceil(m.retry_after || 0)) }));
+    if (m.code === "bad_name") nameInput.focus();
+    if (m.code === "bad_order") orderInput.focus();
   }
   // When the team opens next, in its calendar's zone as the server gave it: "Mon 09:00".
   function opensText(o) {
@@ -181,11 +203,17 @@
       if (m.token) store.setItem(tokenKey, m.token);
       attempt = 0;
       setState("online");
-      for (var id in pending) send({ type: "send", client_id: id, text: pending[id].text });
+      preChat = m.pre_chat === true && lastSeq === 0;
+      pre.hidden = !preChat;
+      for (var id in pending) send(pending[id].payload);
     } else if (m.type === "message") onMessage(m);
     else if (m.type === "ack") {
       var p = pending[m.client_id];
-      if (p) { setStatus(p.node, "sent"); delete pending[m.client_id]; }
+      if (p) {
+        setStatus(p.node, "sent");
+        delete pending[m.client_id];
+        if (p.payload.name != null) { preChat = false; pre.hidden = true; }
+      }
     } else if (m.type === "refused") onRefused(m);
     else if (m.type === "menu") onMenu(m);
     else if (m.type === "answer") onAnswer(m);
@@ -226,22 +254,23 @@
   window.addEventListener("offline", function () { if (!ws) setState("offline"); });
 
   function submit(text) {
-    if (!text.trim()) return;
+    if (!text.trim()) return true;
+    if (preChat && !nameInput.value.trim()) { system(S.need_name); nameInput.focus(); return false; }
     var node = add("customer", text);
-    if (text.length > MAX) { setStatus(node, "failed"); system(S.too_long); return; }
+    if (text.length > MAX) { setStatus(node, "failed"); system(S.too_long); return true; }
     var id = newId();
     setStatus(node, "sending");
     node.setAttribute("data-client-id", id);
-    pending[id] = { text: text, node: node };
+    var payload = { type: "send", client_id: id, text: text };
+    if (preChat) { payload.name = nameInput.value; payload.order = orderInput.value; }
+    pending[id] = { payload: payload, node: node };
     mine[id] = node;
-    send({ type: "send", client_id: id, text: text });
+    send(payload);
+    return true;
   }
   form.addEventListener("submit", function (event) {
     event.preventDefault();
-    var text = input.value;
-    input.value = "";
-    submit(text);
-    input.focus();
+    if (submit(input.value)) { input.value = ""; input.focus(); }
   });
   input.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
