@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from cs_tui.channels import email_notes as notes
 from cs_tui.channels.email_config import EmailSettings
 from cs_tui.channels.email_parse import (
     MailParseError,
@@ -350,9 +351,13 @@ class MailFetcher:
         if sent_at > now or sent_at.year < 1990:
             sent_at = now
         text = parsed.new_text
+        if parsed.full_text.strip() != parsed.new_text.strip():
+            text = f"{text}\n\n{notes.QUOTED}".strip()  # `v` shows the whole mail
         if attachments:
-            listed = "\n".join(f"- {a['name']} ({_size(a['size'])})" for a in attachments)
-            text = f"{text}\n\nAttachments:\n{listed}".strip()
+            listed = notes.attachments_block(
+                [f"{a['name']} ({_size(a['size'])})" for a in attachments]
+            )
+            text = f"{text}\n\n{listed}".strip()
         author = "customer"
         if parsed.mail_id.startswith("<cs.delivery.") and parsed.mail_id.endswith(
             f"@{self.settings.domain}>"
@@ -361,8 +366,8 @@ class MailFetcher:
         if parsed.automatic or parsed.bounce is not None:
             author = "system"
             why = parsed.automatic or "delivery report"
-            reason = f": {parsed.bounce.reason}" if parsed.bounce else ""
-            text = f"Automatic mail from {parsed.sender} ({why}){reason}\n\n{text}".strip()
+            reason = parsed.bounce.reason if parsed.bounce else None
+            text = f"{notes.automatic(parsed.sender, why, reason)}\n\n{text}".strip()
         return IncomingMail(
             mail_id=parsed.mail_id,
             sender=parsed.sender,
@@ -413,9 +418,8 @@ class MailFetcher:
             self._quarantine(head, uid, "a mail over the size limit without a readable sender")
             return
         parsed.mail_id = mail_id or parsed.mail_id
-        parsed.new_text = parsed.full_text = (
-            f"A mail of {_size(size)} was not fetched (the limit is "
-            f"{_size(self.settings.max_bytes)}); it stays on the mail server."
+        parsed.new_text = parsed.full_text = notes.too_big(
+            _size(size), _size(self.settings.max_bytes)
         )
         parsed.attachments = []
         self.store.store_mail(self.channel_id, self._incoming(parsed, []))
@@ -435,11 +439,21 @@ class MailFetcher:
             sender_name=None,
             subject="",
             sent_at=now,
-            text=f"A mail could not be read ({why[:200]}); it is saved whole as {path}",
+            text=notes.quarantined(why[:200], str(path)),
             full_text="",
             author="system",
             thread_ids=(),
             tag=None,
+            # The saved file, so `v` names it and a supervisor's delete removes it.
+            attachments=(
+                {
+                    "name": path.name,
+                    "size": len(raw),
+                    "type": "message/rfc822",
+                    "path": str(path),
+                    "quarantined": True,
+                },
+            ),
         )
         try:
             self.store.store_mail(self.channel_id, mail)

@@ -9,9 +9,11 @@ message; the mail_message row and the cursor are written after it, each idempote
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,6 +23,7 @@ from cs_tui.data.errors import InvalidInput
 from cs_tui.data.ingest import IngestMixin
 from cs_tui.data.outbox import OutboxMixin
 from cs_tui.data.tables import CHANNEL, CONV, CUST, DELIVERY, MAIL_CURSOR, MAIL_MESSAGE, MSG
+from cs_tui.data.views import AgentInfo
 from cs_tui.jsonl_lines import LineError, check_line
 
 
@@ -325,14 +328,21 @@ class MailMixin(OutboxMixin, IngestMixin):
         self._save(conn, before, row, now)
         self._event(conn, None, "close", conversation_id, {"reason": "automatic mail"})
 
-    def mail_texts(self, message_id: int) -> dict[str, Any] | None:
+    def mail_texts(
+        self, message_id: int, conversation_id: int | None = None
+    ) -> dict[str, Any] | None:
         """The whole text (quoted history and signature included), subject and attachments of
-        a message that came by e-mail: what `v` shows beside the transcript's new text."""
+        a message that came by e-mail: what `v` shows beside the transcript's new text.
+        With its conversation the read takes the conversation's index (the workstation knows
+        it; message_id alone is not indexed)."""
+        where = [MAIL_MESSAGE.c.message_id == message_id]
+        if conversation_id is not None:
+            where.append(MAIL_MESSAGE.c.conversation_id == conversation_id)
         with self._read() as conn:
             row = conn.execute(
                 sa.select(
                     MAIL_MESSAGE.c.subject, MAIL_MESSAGE.c.full_text, MAIL_MESSAGE.c.attachments
-                ).where(MAIL_MESSAGE.c.message_id == message_id)
+                ).where(*where)
             ).first()
         if row is None:
             return None
@@ -341,6 +351,23 @@ class MailMixin(OutboxMixin, IngestMixin):
             "full_text": row.full_text,
             "attachments": list(row.attachments or []),
         }
+
+    # -- deleting ---------------------------------------------------------------------------
+
+    def delete_conversation(self, actor: AgentInfo, conversation_id: int) -> None:
+        """As every deletion, and the files its mails left under the data directory go too:
+        the saved attachments and the quarantined mails (a deleted conversation keeps no
+        customer content anywhere). The files are named by the mail rows, read before the
+        rows go; they are removed only once the delete is committed."""
+        with self._read() as conn:
+            lists = conn.execute(
+                sa.select(MAIL_MESSAGE.c.attachments).where(
+                    MAIL_MESSAGE.c.conversation_id == conversation_id
+                )
+            ).scalars()
+            paths = [a.get("path") for items in lists for a in (items or []) if isinstance(a, dict)]
+        super().delete_conversation(actor, conversation_id)
+        remove_mail_files([p for p in paths if isinstance(p, str) and p])
 
     # -- bounces ----------------------------------------------------------------------------
 
@@ -449,6 +476,34 @@ class MailMixin(OutboxMixin, IngestMixin):
                 .order_by(CHANNEL.c.id)
             ).all()
         return [(int(r.id), str(r.name), dict(r.settings or {})) for r in rows]
+
+
+def remove_mail_files(paths: list[str]) -> int:
+    """Remove the saved attachments and quarantined mails named, and the folders they leave
+    empty: only regular files inside a `mail/attachments` or `mail/quarantine` folder (a path
+    that points elsewhere is never touched). A file already gone, or on another host's data
+    directory, is skipped. The number removed."""
+    removed = 0
+    for name in paths:
+        path = Path(name)
+        parts = path.parts
+        inside = any(
+            parts[i] == "mail" and parts[i + 1] in ("attachments", "quarantine")
+            for i in range(len(parts) - 2)
+        )
+        if not inside or ".." in parts or not path.is_absolute():
+            continue
+        try:
+            if path.is_file() and not path.is_symlink():
+                path.unlink()
+                removed += 1
+        except OSError:
+            continue
+        folder = path.parent
+        if folder.parent.parent.name == "attachments":  # attachments/<channel>/<mail>/
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only when empty
+    return removed
 
 
 def _record(

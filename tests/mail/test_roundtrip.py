@@ -145,7 +145,7 @@ async def test_mail_reply_and_the_customers_answer_make_one_conversation(desk: D
     assert [m.body for m in detail.messages] == [
         "我的订单还没到",
         "您好,您的包裹明天到达。\n\n祝好",
-        "收到,谢谢!",
+        "收到,谢谢!\n\n(quoted text not shown)",  # our reply, quoted below it: `v` shows it
     ]
 
 
