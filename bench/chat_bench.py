@@ -43,6 +43,7 @@ NO_LIMITS = {
     "messages_per_ip": 1e9,
     "conversations_per_ip": 1e9,
     "conversations_per_visitor": 1e6,
+    "sockets_per_ip": 1e9,  # every simulated visitor connects from 127.0.0.1
 }
 
 

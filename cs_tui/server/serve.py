@@ -30,6 +30,7 @@ from cs_tui.server.app import create_app
 from cs_tui.server.http_protocol import HEADER_LIMIT, protocol_class
 from cs_tui.server.settings import ServerSettings
 from cs_tui.server.state import GatewayState
+from cs_tui.server.webchat import MAX_FRAME
 
 if TYPE_CHECKING:
     from cs_tui.data.store import Store
@@ -155,6 +156,7 @@ def serve(store: Store, settings: ServerSettings, sock: socket.socket) -> int:
         limit_concurrency=settings.max_connections,
         http=protocol_class(),  # httptools with a bound on headers (see http_protocol)
         h11_max_incomplete_event_size=HEADER_LIMIT,
+        ws_max_size=MAX_FRAME,  # the web chat's largest frame: a bigger one is never buffered
     )
     server = _Server(config, state, url_of(sock))
     server.run(sockets=[sock])

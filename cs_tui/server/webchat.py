@@ -18,6 +18,11 @@ cs_tui.channels.web_prechat; `bad_name` / `bad_order` refuse the message).
 its calendar's zone, {"at": ISO, "weekday": 0-6 (Monday 0), "time": "HH:MM", "date": "MM-DD" or
 null (a date when six days or more away)}: the page says "We're back Mon 09:00".
 
+A visitor token may hold 5 sockets open at once and an IP address 50 (ChatLimits, per channel);
+one more is sent `refused` with the code `too_many_sockets` and closed with 4429, and the page
+says so and stops reconnecting. Frames above 64 KiB are refused by uvicorn itself (`ws_max_size`),
+before they are buffered whole.
+
 A page's origin must be one of the channel's origins or the server's own, else the upgrade is
 answered 403 before anything is read. Customer messages go through Store.ingest_from_channel,
 the same checks as every message; the client id makes the message id, so a message sent again
@@ -57,7 +62,7 @@ from cs_tui.channels.web_identity import (
 from cs_tui.channels.web_prechat import PreChat, pre_chat_on, read_pre_chat
 from cs_tui.data.errors import StoreError
 from cs_tui.server.chat_hub import ChatHub
-from cs_tui.server.chat_limits import MAX_TEXT, ChatBuckets, ChatLimits
+from cs_tui.server.chat_limits import MAX_TEXT, ChatBuckets, ChatLimits, SocketCounts
 
 if TYPE_CHECKING:
     from cs_tui.data.store import Store
@@ -70,6 +75,7 @@ CHANNEL_CACHE_S = 1.0
 ONLINE_CACHE_S = 5.0
 KB_CACHE_S = 60.0
 MAX_FRAME = 64 * 1024
+"""The largest frame the server reads (serve gives it to uvicorn as ws_max_size, in bytes)."""
 SEEN_MAX = 500
 MENU_QUERIES = {
     "zh": {"1": "订单查询 订单状态", "2": "物流查询 物流", "3": "售后申请 退货 退款"},
@@ -77,6 +83,7 @@ MENU_QUERIES = {
 }
 PERSON_WORDS = ("4", "人工", "转人工", "客服", "person", "human", "agent", "talk to a person")
 CLOSE_UNAVAILABLE = 4403
+CLOSE_TOO_MANY = 4429
 
 
 def _asset(name: str) -> str:
@@ -106,6 +113,8 @@ class ChatState:
     hub: ChatHub
     channels: dict[str, tuple[float, WebChannel | None]] = field(default_factory=dict)
     buckets: dict[int, tuple[object, ChatBuckets]] = field(default_factory=dict)
+    sockets: dict[int, tuple[SocketCounts, SocketCounts]] = field(default_factory=dict)
+    """Per channel: open sockets per IP address, per visitor."""
     online: tuple[float, bool] = (0.0, False)
     kb: tuple[float, SearchIndex | None] = (0.0, None)
 
@@ -129,6 +138,12 @@ class ChatState:
             )
             self.buckets[channel.id] = known
         return known[1]
+
+    def socket_counts(self, channel: WebChannel) -> tuple[SocketCounts, SocketCounts]:
+        found = self.sockets.get(channel.id)
+        if found is None:
+            found = self.sockets[channel.id] = (SocketCounts(), SocketCounts())
+        return found
 
     async def agents_online(self) -> bool:
         """Whether any agent's workstation is running (cs_tui.data.agents presence)."""
@@ -301,6 +316,7 @@ class ChatSession:
         self._wake = asyncio.Event()
         self._send_lock = asyncio.Lock()
         self._pusher: asyncio.Task[None] | None = None
+        self._held: list[tuple[SocketCounts, str]] = []
 
     # -- frames ---------------------------------------------------------------------------
 
@@ -324,7 +340,20 @@ class ChatSession:
 
     # -- the conversation -------------------------------------------------------------------
 
+    async def _hold(self, counts: SocketCounts, key: str, cap: float) -> bool:
+        """Count this socket against `key`; over the cap the page is told and the socket closed."""
+        if counts.take(key, cap):
+            self._held.append((counts, key))
+            return True
+        await self._refuse(None, "too_many_sockets")
+        await self.ws.close(code=CLOSE_TOO_MANY)
+        return False
+
     async def run(self) -> None:
+        limits = self.chat.limits(self.channel).limits
+        per_ip, per_visitor = self.chat.socket_counts(self.channel)
+        if not await self._hold(per_ip, self.ip, limits.sockets_per_ip):
+            return
         hello = None
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(HELLO_S):
@@ -335,6 +364,8 @@ class ChatSession:
             return
         self._identify(hello)
         assert self.visitor is not None
+        if not await self._hold(per_visitor, self.visitor.key, limits.sockets_per_visitor):
+            return
         last = hello.get("last_seq")
         self.cursor = last if isinstance(last, int) and not isinstance(last, bool) else 0
         self.cursor = max(0, self.cursor)
@@ -513,6 +544,9 @@ class ChatSession:
         }
 
     def end(self) -> None:
+        for counts, key in self._held:
+            counts.give(key)
+        self._held.clear()
         if self._pusher is not None:
             self._pusher.cancel()
         if self.conversation is not None:

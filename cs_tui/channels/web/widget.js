@@ -27,6 +27,7 @@
       bad_name: "Please give your name as plain text, at most 80 characters.",
       bad_order: "An order number holds only letters, digits, '-' and '_' (at most 26).",
       unavailable: "The chat is not available right now.",
+      too_many_sockets: "Too many chat windows are open. Close some of them and reload this page.",
       failed: "Not sent", retry: "Tap to send again",
       menu: "No one is available right now. Reply with a number, or type your question:",
       menu_closed: "We're closed right now. We're back {when}. Reply with a number, or type your question:",
@@ -51,6 +52,7 @@
       bad_name: "称呼请使用普通文字,最多 80 个字。",
       bad_order: "订单号只能包含字母、数字、“-”和“_”(最多 26 位)。",
       unavailable: "客服暂时不可用。",
+      too_many_sockets: "打开的聊天窗口太多。请关闭一些窗口后刷新本页。",
       failed: "未发送", retry: "点击重新发送",
       menu: "现在没有客服在线。请回复数字,或直接输入您的问题:",
       menu_closed: "现在是非服务时间,我们{when}恢复服务。请回复数字,或直接输入您的问题:",
@@ -238,6 +240,7 @@
     ws.onclose = function (event) {
       ws = null;
       if (event.code === 4404 || event.code === 4403) { stopped = true; setState("offline"); system(S.unavailable); return; }
+      if (event.code === 4429) { stopped = true; setState("offline"); return; }  // told by a refused frame
       retry();
     };
   }
