@@ -484,27 +484,27 @@ class QueueList(ScrollView, can_focus=True):
                 undelivered = base + styles["undelivered"]
                 state = [Segment(fit(word, state_width), undelivered), Segment(" ", plain)]
                 preview_width -= state_width + 1
-        if layout.lines_per_row == 1:
-            return [
+        if layout.lines_per_row == 1 or sub == 0:
+            # channel and customer open the row's (first) line
+            opening = [
                 Segment(" ", plain),
                 Segment(channel, dim),
                 Segment(" ", plain),
                 Segment(fit(name, layout.name), plain + Style(bold=True)),
                 Segment(" ", plain),
-                *state,
-                Segment(fit(preview, preview_width), plain),
-                Segment(" ", plain),
-                Segment(fit(tags, layout.tags), tag_style),
-                Segment(" ", plain),
-                Segment(fit(assignee, layout.assignee), dim),
             ]
-        if sub == 0:
+            if layout.lines_per_row == 1:
+                return [
+                    *opening,
+                    *state,
+                    Segment(fit(preview, preview_width), plain),
+                    Segment(" ", plain),
+                    Segment(fit(tags, layout.tags), tag_style),
+                    Segment(" ", plain),
+                    Segment(fit(assignee, layout.assignee), dim),
+                ]
             return [
-                Segment(" ", plain),
-                Segment(channel, dim),
-                Segment(" ", plain),
-                Segment(fit(name, layout.name), plain + Style(bold=True)),
-                Segment(" ", plain),
+                *opening,
                 Segment(fit(assignee, layout.assignee).rstrip().rjust(layout.assignee), dim),
             ]
         segments = [*state, Segment(fit(preview, preview_width), dim)]
