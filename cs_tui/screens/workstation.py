@@ -370,6 +370,7 @@ class WorkstationScreen(Screen):
     def on_mount(self) -> None:
         keymap: dict[str, str] = getattr(self.app, "keymap", {})
         self.query_one(Transcript).resend_key = keymap.get("ws.resend", "u").split(",")[0]
+        self.query_one(Transcript).full_key = keymap.get("ws.full_message", "v").split(",")[0]
         self.query_one("#queue-filter", Input).display = False
         self.query_one("#findings", Static).display = False
         self._update_queue_title()
@@ -1391,7 +1392,7 @@ class WorkstationScreen(Screen):
                 ).format(target=label)
             )
             return
-        self.app.push_screen(FullMessageScreen(message, label))
+        self.app.push_screen(FullMessageScreen(message, label, store=self.store))
 
     def action_resend(self) -> None:
         """Send the failed replies of the target conversation again: every failed delivery in
@@ -1439,14 +1440,8 @@ class WorkstationScreen(Screen):
         self.post_message(ActionDone(row.id, text))
 
     def _detail_message(self) -> MessageView | None:
-        """What `v` shows: the newest message cut short in the transcript, else the newest reply
-        that failed to arrive (its detail view says why, in full)."""
-        transcript = self.query_one(Transcript)
-        longest = transcript.longest()
-        if longest is not None:
-            return longest
-        failed = transcript.failed()
-        return failed[-1] if failed else None
+        """What `v` shows: the newest message cut short, mail, or reply that failed to arrive."""
+        return self.query_one(Transcript).more_to_show()
 
     # -- filters -------------------------------------------------------------------------
 

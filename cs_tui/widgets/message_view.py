@@ -18,6 +18,7 @@ from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static
 
+from cs_tui.channels import email_notes
 from cs_tui.clock import Clock
 from cs_tui.data.views import ConversationDetail, MessageView
 from cs_tui.i18n import _, _n
@@ -59,8 +60,20 @@ def author_label(message: MessageView, customer_name: str) -> Text:
     return Text(_("System"))
 
 
+def shown_body(message: MessageView, full_key: str = "v") -> str:
+    """The body as the transcript draws it: the notes the e-mail channel wrote into a mail
+    (stored in English for export) in the interface's language."""
+    if not email_notes.is_mail(message.external_id):
+        return message.body
+    return email_notes.localize(message.body, message.author_kind == "system", _, full_key)
+
+
 def render_message(
-    message: MessageView, customer_name: str, now: datetime, resend_key: str = "u"
+    message: MessageView,
+    customer_name: str,
+    now: datetime,
+    resend_key: str = "u",
+    full_key: str = "v",
 ) -> Text:
     kind = message.author_kind
     head = Text()
@@ -77,7 +90,7 @@ def render_message(
         head.append("  ")
         head.append_text(delivery.status_text(status))
     body_style = {"system": "dim italic", "note": "yellow"}.get(kind, "")
-    body = safe(message.body, style=body_style, limit=BODY_LIMIT)
+    body = safe(shown_body(message, full_key), style=body_style, limit=BODY_LIMIT)
     indent = Text("  ")
     out = Text()
     out.append_text(head)
@@ -207,6 +220,8 @@ class Transcript(VerticalScroll, can_focus=True):
         self.hidden_before = 0
         self.resend_key = "u"
         """The key shown under a failed reply (the screen sets it from the key map)."""
+        self.full_key = "v"
+        """The key that shows a whole mail, named where its quoted text is left out."""
         self._body = Static("", id="transcript-body")
 
     def compose(self) -> ComposeResult:
@@ -248,9 +263,24 @@ class Transcript(VerticalScroll, can_focus=True):
                 )
             )
         for message in self.messages:
-            parts.append(render_message(message, self.customer_name, now, self.resend_key))
+            parts.append(
+                render_message(message, self.customer_name, now, self.resend_key, self.full_key)
+            )
         self._body.update(Group(*parts) if parts else Text(""))
         self.call_after_refresh(self.scroll_end, animate=False)
+
+    def more_to_show(self) -> MessageView | None:
+        """What `v` shows: the newest message the transcript does not show whole: one cut
+        short, a mail (its quoted text, signature, subject and attachments), or a reply that
+        failed to arrive (why, in full)."""
+        for message in reversed(self.messages):
+            if (
+                len(message.body) > BODY_LIMIT
+                or message.delivery_status == "failed"
+                or email_notes.is_mail(message.external_id)
+            ):
+                return message
+        return None
 
     def longest(self) -> MessageView | None:
         """The newest message that the transcript shows cut (for the full view)."""

@@ -9,9 +9,12 @@ from pathlib import Path
 from cs_tui.channels.email_config import EmailSettings, build_settings
 from cs_tui.channels.email_fetch import FetchStats, MailFetcher
 from cs_tui.data.store import Store
+from cs_tui.data.views import AgentInfo
 
 
-def email_channel(store: Store, name: str = "service") -> tuple[int, EmailSettings]:
+def email_channel(
+    store: Store, name: str = "service", actor: AgentInfo | None = None
+) -> tuple[int, EmailSettings]:
     settings = build_settings(
         imap="imap://service@127.0.0.1:1143",
         smtp="smtp://service@127.0.0.1:2525",
@@ -19,7 +22,9 @@ def email_channel(store: Store, name: str = "service") -> tuple[int, EmailSettin
         password_env="MAIL_PASSWORD",
         password_file=None,
     )
-    made = store.add_channel(None, "email", name, channel_type="email", settings=settings.to_json())
+    made = store.add_channel(
+        actor, "email", name, channel_type="email", settings=settings.to_json()
+    )
     return made.channel.id, settings
 
 
