@@ -6,6 +6,7 @@ field or ctrl+s applies; Escape cancels.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 
 from textual.app import ComposeResult
@@ -18,6 +19,22 @@ from cs_tui.i18n import N_, _
 from cs_tui.screens.modal import CsModal
 from cs_tui.sla import CHANNELS, STATUSES
 from cs_tui.widgets import labels
+
+
+def _any_of(
+    table: dict[str, str],
+    keys: Iterable[str],
+    current: str | None,
+    prompt: str,
+    id: str,
+) -> Select[str]:
+    """A choice of one key of `table` by its label, or none (the prompt: no filter)."""
+    return Select(
+        [(labels.label(table, key), key) for key in keys],
+        value=current or Select.NULL,
+        prompt=prompt,
+        id=id,
+    )
 
 
 class FilterScreen(CsModal[QueueFilter]):
@@ -41,19 +58,11 @@ class FilterScreen(CsModal[QueueFilter]):
                 id="scope",
             )
             yield Label(_("Channel"))
-            yield Select(
-                [(labels.label(labels.CHANNELS, c), c) for c in CHANNELS],
-                value=self.current.channel or Select.NULL,
-                prompt=_("any channel"),
-                id="channel",
+            yield _any_of(
+                labels.CHANNELS, CHANNELS, self.current.channel, _("any channel"), "channel"
             )
             yield Label(_("Status"))
-            yield Select(
-                [(labels.label(labels.STATUSES, s), s) for s in STATUSES],
-                value=self.current.status or Select.NULL,
-                prompt=_("open work"),
-                id="status",
-            )
+            yield _any_of(labels.STATUSES, STATUSES, self.current.status, _("open work"), "status")
             yield Label(_("Tag"))
             yield Input(value=self.current.tag or "", placeholder=_("any tag"), id="tag")
             yield Static(
