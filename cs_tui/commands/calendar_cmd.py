@@ -104,6 +104,7 @@ def _named(policy: SlaPolicy, name: str) -> Calendar:
 
 
 def cmd_calendar_check(args: argparse.Namespace) -> int:
+    from cs_tui.commands.common import print_problems
     from cs_tui.safe_text import terminal_safe
     from cs_tui.sla import PolicyError, load_policy
 
@@ -111,10 +112,7 @@ def cmd_calendar_check(args: argparse.Namespace) -> int:
     try:
         policy = load_policy(path)
     except PolicyError as exc:
-        lines = [str(p) for p in exc.problems] or [str(exc)]
-        for line in lines:
-            sys.stdout.write(terminal_safe(line) + "\n")
-        print(f"{len(lines)} problem(s)", file=sys.stderr)
+        print_problems(exc.problems or [exc])
         return 1
     if not policy.calendars:
         summary = "no calendars: every clock runs around the clock"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 
 from cs_tui.clock import Clock
 from cs_tui.config import Settings, load_settings, resolve_agent, resolve_store
@@ -52,3 +53,13 @@ def print_json(value: object) -> None:
 def out(text: str) -> None:
     """Print text that may hold customer input: escape codes never reach the terminal."""
     sys.stdout.write(terminal_safe(text) + "\n")
+
+
+def print_problems(problems: Sequence[object]) -> bool:
+    """A `check` command's findings: each problem on a line, their count on stderr. True when
+    there were any (the command exits 1)."""
+    for problem in problems:
+        out(str(problem))
+    if problems:
+        print(f"{len(problems)} problem(s)", file=sys.stderr)
+    return bool(problems)

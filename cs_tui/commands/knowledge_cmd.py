@@ -75,8 +75,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     kb_show = add_command(kb_sub, "show", cmd_kb_show, help="print one article")
     kb_show.add_argument("article", metavar="ID_OR_SLUG")
 
-    check_text = subparsers.add_parser(
+    check_text = add_command(
+        subparsers,
         "check",
+        cmd_check,
+        store=False,
         help="check a reply for phrases to avoid",
         description="Print the phrases to avoid in TEXT (- reads standard input), with reasons and "
         "suggestions. Exit status 1 when something was found.",
@@ -87,7 +90,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check_text.add_argument(
         "--elements", action="store_true", help="also list the elements of a good reply found"
     )
-    check_text.set_defaults(handler=cmd_check)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -126,13 +128,10 @@ def _limit(args: argparse.Namespace) -> int:
 
 
 def cmd_phrases_check(args: argparse.Namespace) -> int:
+    from cs_tui.commands.common import print_problems
     from cs_tui.phrases import check_paths
 
-    problems = check_paths(args.paths, None if args.paths else _settings(args))
-    for problem in problems:
-        _out(str(problem))
-    if problems:
-        print(f"{len(problems)} problem(s)", file=sys.stderr)
+    if print_problems(check_paths(args.paths, None if args.paths else _settings(args))):
         return 1
     _out("all packs are valid")
     return 0

@@ -218,15 +218,11 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from cs_tui.commands.common import out
+    from cs_tui.commands.common import out, print_problems
     from cs_tui.roleplay import check_paths, load_scenarios
 
     settings = None if args.paths else _settings(args)
-    problems = check_paths(args.paths, settings)
-    for problem in problems:
-        out(str(problem))
-    if problems:
-        print(f"{len(problems)} problem(s)", file=sys.stderr)
+    if print_problems(check_paths(args.paths, settings)):
         return 1
     if args.paths:
         out("all scenarios are valid")
