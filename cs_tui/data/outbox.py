@@ -108,18 +108,6 @@ def _view(row: Any) -> DeliveryView:
 
 
 class OutboxMixin(ActionsMixin):
-    def _delivery_event(
-        self,
-        conn: Connection,
-        actor_id: int | None,
-        conversation_id: int,
-        delivery_id: int,
-        status: str,
-        now: datetime,
-        **extra: Any,
-    ) -> None:
-        delivery_event(self, conn, actor_id, conversation_id, delivery_id, status, now, **extra)
-
     # -- workers ------------------------------------------------------------------------------
 
     def claim_deliveries(self, owner: str, limit: int, lease_s: float) -> list[DeliveryJob]:
@@ -233,7 +221,7 @@ class OutboxMixin(ActionsMixin):
             if row is None:
                 return
             _settle(conn, DELIVERY.c.id == delivery_id, now, **_sent(status_code, now))
-            self._delivery_event(conn, None, row.conversation_id, delivery_id, "sent", now)
+            delivery_event(self, conn, None, row.conversation_id, delivery_id, "sent", now)
 
     def delivery_retry_later(
         self,
@@ -257,7 +245,8 @@ class OutboxMixin(ActionsMixin):
                 last_error=_error_text(error),
                 last_status=status_code,
             )
-            self._delivery_event(
+            delivery_event(
+                self,
                 conn,
                 None,
                 row.conversation_id,
@@ -297,7 +286,7 @@ class OutboxMixin(ActionsMixin):
             next_attempt_at=None,
         )
         self._mark_undelivered(conn, row.conversation_id, now)
-        self._delivery_event(conn, None, row.conversation_id, row.id, "failed", now)
+        delivery_event(self, conn, None, row.conversation_id, row.id, "failed", now)
 
     def _mark_undelivered(self, conn: Connection, conversation_id: int, now: datetime) -> None:
         """Set or clear the conversation's undelivered_at from its failed deliveries, and its
@@ -350,7 +339,7 @@ class OutboxMixin(ActionsMixin):
                 )
                 if row.status == "failed":
                     self._mark_undelivered(conn, row.conversation_id, now)
-                self._delivery_event(conn, None, row.conversation_id, row.id, status, now)
+                delivery_event(self, conn, None, row.conversation_id, row.id, status, now)
             return _view(conn.execute(_view_select().where(DELIVERY.c.id == row.id)).one())
 
     def _by_public_id(self, conn: Connection, channel_id: int, public_id: str) -> Any:
@@ -403,8 +392,8 @@ class OutboxMixin(ActionsMixin):
             conn.execute(sa.update(DELIVERY).where(DELIVERY.c.id == delivery_id).values(values))
             if row.status == "failed":
                 self._mark_undelivered(conn, row.conversation_id, now)
-            self._delivery_event(
-                conn, fresh.id, row.conversation_id, delivery_id, "queued", now, retry=True
+            delivery_event(
+                self, conn, fresh.id, row.conversation_id, delivery_id, "queued", now, retry=True
             )
             return _view(conn.execute(_view_select().where(DELIVERY.c.id == delivery_id)).one())
 
