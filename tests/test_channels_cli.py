@@ -258,3 +258,25 @@ def test_deliveries_retry_by_the_owner_only(db, capsys, with_failure):
     assert rc == 2 and "no delivery #424242" in err
     with Store.open(db) as s:
         assert s.queue_row(s.conversation_id("C1")).undelivered is False
+
+
+def test_only_an_api_channel_gets_a_token_for_the_inbound_api(db, capsys):
+    """A web channel's visitors come in through its page: a token would be one more key to
+    POST /api/v1/messages that nobody was told to keep."""
+    common = ("--db", db, "--agent", "boss")
+    rc, out, err = cli(
+        capsys, "channels", "add", "web", "site", "--origin", "https://shop.example", *common
+    )
+    assert rc == 0, err
+    assert "secret:" in out and "token" not in out
+    rc, out, err = cli(capsys, "channels", "rotate", "site", "--json", *common)
+    assert rc == 0, err
+    rotated = json.loads(out)
+    assert "token" not in rotated and len(rotated["secret"]) == 64
+    with Store.open(db) as s:
+        assert s.channel_by_token("cst_" + "x" * 43) is None
+        with s._read() as conn:
+            hashes = conn.exec_driver_sql(
+                "SELECT token_hash FROM gateway_channel WHERE name = 'site'"
+            ).scalar()
+    assert hashes is None

@@ -31,6 +31,9 @@ SHOWN_ONCE = (
     "The token and the secret are shown once: the store keeps only the token's hash. "
     "Keep them now; `cs-tui channels rotate NAME` makes new ones."
 )
+SECRET_SHOWN_ONCE = (
+    "The secret is shown once. Keep it now; `cs-tui channels rotate NAME` makes a new one."
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -215,11 +218,12 @@ def _print_secrets(made: ChannelSecrets, as_json: bool, verb: str) -> None:
     if made.channel.kind == "email":
         _print_email_channel(made.channel, as_json, verb)
         return
+    shown_once = SHOWN_ONCE if made.token else SECRET_SHOWN_ONCE
     if as_json:
         print_json(
             {
                 **channel_dict(made.channel),
-                "token": made.token,
+                **({"token": made.token} if made.token else {}),
                 "secret": made.secret,
                 "shown_once": True,
             }
@@ -228,11 +232,12 @@ def _print_secrets(made: ChannelSecrets, as_json: bool, verb: str) -> None:
         c = made.channel
         target = c.webhook_url or " ".join(c.settings.get("origins") or []) or "-"
         out(f"{verb} channel {c.name} ({c.kind}, {c.channel_type}) -> {target}")
-        out(f"token:  {made.token}")
+        if made.token:
+            out(f"token:  {made.token}")
         out(f"secret: {made.secret}")
-        out(SHOWN_ONCE)
+        out(shown_once)
         return
-    print(SHOWN_ONCE, file=sys.stderr)
+    print(shown_once, file=sys.stderr)
 
 
 def _print_channel(c: ChannelInfo, as_json: bool) -> None:

@@ -85,6 +85,11 @@ def check_webhook_url(url: str | None) -> str | None:
     return url
 
 
+def _token_for(kind: str) -> str | None:
+    """A new inbound token for an API channel; the other kinds take no API posts."""
+    return new_token() if kind == "api" else None
+
+
 def _check_kind(kind: str) -> None:
     if kind not in KINDS:
         raise InvalidInput(code="unknown_channel_kind", kind=kind, known=", ".join(KINDS))
@@ -173,7 +178,7 @@ class ChannelsMixin(IngestMixin):
         check_name(name)
         _check_type(channel_type)
         check_webhook_url(webhook_url)
-        token, secret = new_token(), new_secret()
+        token, secret = _token_for(kind), new_secret()
         now = self.clock.now()
         with self._write() as conn:
             self._channel_manager(conn, actor)
@@ -184,7 +189,7 @@ class ChannelsMixin(IngestMixin):
                     kind=kind,
                     channel_type=channel_type,
                     webhook_url=webhook_url,
-                    token_hash=token_hash(token),
+                    token_hash=token_hash(token) if token else None,
                     secret=secret,
                     active=True,
                     settings=dict(settings or {}),
@@ -218,16 +223,21 @@ class ChannelsMixin(IngestMixin):
             return channel_info(self._channel_row(conn, name))
 
     def rotate_channel(self, actor: AgentInfo | None, name: str) -> ChannelSecrets:
-        """A new token and a new secret; the old ones stop working at once."""
-        token, secret = new_token(), new_secret()
+        """A new token (API channels) and a new secret; the old ones stop working at once."""
+        secret = new_secret()
         now = self.clock.now()
         with self._write() as conn:
             self._channel_manager(conn, actor)
             row = self._channel_row(conn, name, lock=True)
+            token = _token_for(row.kind)
             conn.execute(
                 sa.update(CHANNEL)
                 .where(CHANNEL.c.id == row.id)
-                .values(token_hash=token_hash(token), secret=secret, updated_at=now)
+                .values(
+                    token_hash=token_hash(token) if token else None,
+                    secret=secret,
+                    updated_at=now,
+                )
             )
             self._event(
                 conn, actor.id if actor else None, "channel_rotated", None, {"channel": name}

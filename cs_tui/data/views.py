@@ -169,10 +169,14 @@ class ChannelInfo:
 
 @dataclass(frozen=True)
 class ChannelSecrets:
-    """What `channels add` and `channels rotate` show once: the store keeps no readable token."""
+    """What `channels add` and `channels rotate` show once: the store keeps no readable token.
+
+    Only an API channel has a token (an integration posts with it); a web channel's visitors and
+    an e-mail channel's mailbox come in otherwise, so a token there would only be one more key to
+    the inbound API that nobody needs."""
 
     channel: ChannelInfo
-    token: str
+    token: str | None
     secret: str
 
 
