@@ -96,17 +96,29 @@ def test_a_failed_reply_leaves_no_delivery(store, team):
     assert [m.author_kind for m in store.conversation(cid).messages] == ["customer"]
 
 
-def test_no_delivery_for_a_disabled_channel_or_one_without_webhook(store, team):
-    boss, alice, _bob, shop = team
+def test_no_delivery_for_a_channel_without_webhook(store, team):
+    boss, alice, _bob, _shop = team
     quiet = store.add_channel(boss, "api", "quiet")  # inbound only
     store.ingest_from_channel(quiet.channel.id, [customer_line(1, "Q1")])
     qid = store.conversation_id("Q1")
     store.claim(alice, qid)
     store.post_reply(alice, qid, "收到")
+    assert store.deliveries(boss) == []
+
+
+def test_a_reply_while_its_channel_is_disabled_waits_and_goes_out_when_enabled(store, team):
+    """Disabling a channel must not turn replies into messages that look sent and reach no
+    one: the delivery is queued, shown as queued, and claimed once the channel is back."""
+    boss, alice, _bob, shop = team
     cid = channel_conversation(store, shop, alice)
     store.set_channel_active(boss, "shop", False)
-    store.post_reply(alice, cid, "收到")
-    assert store.deliveries(boss) == []
+    sent = store.post_reply(alice, cid, "收到")
+    [d] = store.deliveries(boss)
+    assert d.status == "queued" and sent.delivery_status == "queued"
+    assert store.claim_deliveries("w1", 10, 60) == []
+    store.set_channel_active(boss, "shop", True)
+    [job] = store.claim_deliveries("w1", 10, 60)
+    assert job.delivery_id == d.delivery_id and job.payload["text"] == "收到"
 
 
 def test_a_retried_send_with_the_same_client_id_queues_once(store, team):

@@ -70,7 +70,9 @@ def visitor_from_token(channel: str, secret: str, token: object) -> Visitor | No
     if version != TOKEN_VERSION or not _VISITOR_ID.match(visitor_id):
         return None
     expected = _sign(secret, "visitor:" + visitor_id)
-    if not hmac.compare_digest(expected, signature.lower()):
+    # compare_digest refuses a str with non-ASCII characters (TypeError): a forged token may
+    # hold any; it is simply not a signature.
+    if not signature.isascii() or not hmac.compare_digest(expected, signature.lower()):
         return None
     return _anonymous(channel, secret, visitor_id)
 
@@ -86,7 +88,9 @@ def identified_visitor(secret: str, identifier: object, identifier_hash: object)
         or len(identifier_hash) > 128
     ):
         return None
-    if not hmac.compare_digest(_sign(secret, identifier), identifier_hash.lower()):
+    if not identifier_hash.isascii() or not hmac.compare_digest(
+        _sign(secret, identifier), identifier_hash.lower()
+    ):
         return None
     key = "i" + hashlib.sha256(identifier.encode("utf-8")).hexdigest()[:32]
     return Visitor(key=key, customer=identifier, token=None, identified=True)

@@ -42,14 +42,17 @@ def queue_delivery(
     store: StoreCore, conn: Connection, row: dict[str, Any], message_id: int, now: datetime
 ) -> int | None:
     """In the reply's transaction: a queued delivery, due now, when the conversation came
-    from a channel that is active and has a webhook, or is a web chat (whose server pushes it
-    to the visitor's page and marks it sent, then read: cs_tui.server.chat_hub), or an e-mail
-    channel (sent by SMTP: cs_tui.channels.email_send). Its id, or None."""
+    from a channel that has a webhook, or is a web chat (whose server pushes it to the
+    visitor's page and marks it sent, then read: cs_tui.server.chat_hub), or an e-mail channel
+    (sent by SMTP: cs_tui.channels.email_send). Its id, or None.
+
+    A disabled channel's replies are queued all the same: they wait (claims skip the channel)
+    and go out when it is enabled again, instead of showing as sent and reaching no one."""
     source = row.get("source_id")
     if source is None:
         return None
     channel = conn.execute(_channel_select(), {"source": source}).first()
-    if channel is None or not channel.active:
+    if channel is None:
         return None
     if not channel.webhook_url and channel.kind not in ("web", "email"):
         return None

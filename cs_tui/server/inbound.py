@@ -77,7 +77,9 @@ async def admit(request: Request, body_limit: int) -> ChannelAuth | Response:
         channel = await state.tokens.channel(token)
     except StoreUnavailable:
         return unavailable()
-    if channel is None:
+    if channel is None or channel.kind != "api":
+        # Only an API channel speaks through this API (a web or e-mail channel made before
+        # they stopped getting tokens may still hold one: it opens nothing).
         return unauthorized()
     if not channel.active:
         return error(403, "channel_disabled", "this channel is disabled")
@@ -92,6 +94,17 @@ async def admit(request: Request, body_limit: int) -> ChannelAuth | Response:
     if not json_content_type(request.headers.get("content-type")):
         return error(415, "unsupported_media_type", "send Content-Type: application/json")
     return channel
+
+
+def _storable(text: str) -> bool:
+    """Text both stores can keep: PostgreSQL refuses NUL, and a lone surrogate is no UTF-8."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def too_large(limit: int) -> JsonResponse:
@@ -230,9 +243,11 @@ async def patch_message(request: Request) -> Response:
     reason = body.get("error")
     if reason is not None and not isinstance(reason, str):
         return error(400, "bad_error", "'error' must be a string")
+    if reason is not None and not _storable(reason):
+        return error(400, "bad_error", "'error' holds a NUL or a lone surrogate")
     if reason is not None:
         reason = reason[:RECEIPT_ERROR_LIMIT] or None  # stored as sent, shown through safe_text
-    if not message_id or len(message_id) > MESSAGE_ID_LIMIT:
+    if not message_id or len(message_id) > MESSAGE_ID_LIMIT or not message_id.isprintable():
         return _no_such_message()
     try:
         view = await to_thread.run_sync(

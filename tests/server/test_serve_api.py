@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cs_tui.data.errors import NotFound
 from cs_tui.data.watch import ChangeWatcher
 from tests.server.conftest import Gateway, message, start_gateway
 
@@ -337,6 +338,57 @@ def test_receipts_update_this_channels_deliveries_only(gateway):
     assert good.status_code == 200
     assert good.json()["status"] == "delivered"
     assert store.delivery(deliveries[0].delivery_id).status == "delivered"
+
+
+def test_a_receipt_reason_no_store_can_keep_gets_400_not_a_crash(gateway):
+    store = gateway.store
+    assert post(gateway, "receipts", message("r2", conversation="rc-2")).status_code == 201
+    conversation_id = store.conversation_id("rc-2")
+    agent = store.sign_in("ann")
+    assert store.claim(agent, conversation_id)
+    store.post_reply(agent, conversation_id, "好的")
+    [delivery] = store.deliveries(agent, conversation_id=conversation_id)
+    headers = {**JSON, **gateway.auth("receipts")}
+    with gateway.client() as client:
+        answers = [
+            client.patch(
+                f"/api/v1/messages/{delivery.public_message_id}",
+                content=json.dumps({"status": "failed", "error": bad}),
+                headers=headers,
+            )
+            for bad in ("x\ud800y", "nul\x00here")
+        ]
+        odd_id = client.patch("/api/v1/messages/cs-1%00", json={"status": "read"}, headers=headers)
+    assert [a.status_code for a in answers] == [400, 400]
+    assert all(a.json()["error"] == "bad_error" for a in answers)
+    assert odd_id.status_code == 404
+    assert store.delivery(delivery.delivery_id).status == "queued"
+
+
+def test_a_web_channel_holding_an_old_token_cannot_post_through_the_api(gateway):
+    """Web and e-mail channels get no API token; one made before that rule may still hold a
+    token hash, and it must open nothing."""
+    import hashlib
+
+    store = gateway.store
+    made = store.add_channel(None, "web", "oldweb", settings={"origins": ["https://x.example"]})
+    token = "cst_" + "o" * 43
+    with store._write() as conn:
+        conn.exec_driver_sql(
+            "UPDATE gateway_channel SET token_hash = ? WHERE id = ?"
+            if store.dialect == "sqlite"
+            else "UPDATE gateway_channel SET token_hash = %s WHERE id = %s",
+            (hashlib.sha256(token.encode()).hexdigest(), made.channel.id),
+        )
+    with gateway.client() as client:
+        answer = client.post(
+            "/api/v1/messages",
+            content=json.dumps(message("w1", conversation="web-1")),
+            headers={**JSON, "Authorization": f"Bearer {token}"},
+        )
+    assert answer.status_code == 401
+    with pytest.raises(NotFound):
+        store.conversation_id("web-1")
 
 
 def test_disabling_or_rotating_a_channel_takes_effect_within_a_second(gateway):

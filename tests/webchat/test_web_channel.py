@@ -193,3 +193,9 @@ def test_pre_chat_fields_become_the_customer_name_and_an_order_tag():
         "tags": ["order:2026111100001"],
     }
     assert PreChat().line_fields() == {}
+
+
+def test_a_forged_signature_with_any_characters_is_refused_not_raised():
+    """compare_digest raises on non-ASCII text: a forged token or hash must just fail."""
+    assert visitor_from_token("shop", "s" * 64, "v1.aaaaaaaaaaaaaaaaaaaa.é") is None
+    assert identified_visitor("s" * 64, "wang.fang", "é" * 64) is None
