@@ -18,26 +18,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import re
 import secrets
-import signal
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import percentile, print_table
+from bench.common import ServeProcess, percentile, print_table
 
 IDLE_TARGET = 2_000
 RSS_TARGET_MB = 300
 CPU_TARGET = 5.0
 LATENCY_TARGET_S = 1.0
 VISITORS = 500
-LISTENING = re.compile(r"listening on http://([\d.]+):(\d+)")
 NO_LIMITS = {
     "messages_per_visitor": 1e6,
     "messages_per_ip": 1e9,
@@ -45,46 +39,6 @@ NO_LIMITS = {
     "conversations_per_visitor": 1e6,
     "sockets_per_ip": 1e9,  # every simulated visitor connects from 127.0.0.1
 }
-
-
-class Serve:
-    def __init__(self, db: str) -> None:
-        cmd = [sys.executable, "-m", "cs_tui", "--db", db, "serve", "--bind", "127.0.0.1:0"]
-        cmd += ["--no-access-log", "--max-connections", "10000"]
-        self.proc = subprocess.Popen(
-            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-        )
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            found = LISTENING.search(line)
-            if found:
-                self.port = int(found.group(2))
-                break
-        else:
-            raise SystemExit(f"bench chat: serve did not start ({self.proc.wait()})")
-        threading.Thread(target=self._drain, daemon=True).start()
-
-    def _drain(self) -> None:
-        assert self.proc.stderr is not None
-        for _ in self.proc.stderr:
-            pass
-
-    def rss_mb(self) -> float:
-        status = Path(f"/proc/{self.proc.pid}/status").read_text()
-        found = re.search(r"VmRSS:\s+(\d+)", status)
-        return int(found.group(1)) / 1024 if found else float("nan")
-
-    def cpu_s(self) -> float:
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def stop(self) -> int:
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait()
 
 
 class Visitor:
@@ -152,7 +106,7 @@ def watch_conversations(store: Any, stop: threading.Event, seen: dict[str, float
     watcher.close()
 
 
-async def run(store: Any, serve: Serve, idle: int, visitors_n: int, samples: int) -> dict:
+async def run(store: Any, serve: ServeProcess, idle: int, visitors_n: int, samples: int) -> dict:
     origin = f"http://127.0.0.1:{serve.port}"
     url = f"ws://127.0.0.1:{serve.port}/ws/chat/bench"
     rss_before = serve.rss_mb()
@@ -231,7 +185,7 @@ def main(argv: list[str]) -> int:
     store.add_channel(
         None, "web", "bench", settings={"origins": ["http://127.0.0.1"], "limits": NO_LIMITS}
     )
-    serve = Serve(db)
+    serve = ServeProcess("chat", db, "--max-connections", "10000")
     try:
         found = asyncio.run(run(store, serve, idle, visitors_n, samples))
     finally:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import resource
+import signal
 import statistics
+import subprocess
+import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -68,3 +73,57 @@ def child_env() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
+
+
+class ServeProcess:
+    """A real `cs-tui serve` on an ephemeral port, as the channel benches start it: the port is
+    read from its 'listening on' line, then stderr is drained so the server never blocks on it."""
+
+    LISTENING = re.compile(r"listening on http://([\d.]+):(\d+)")
+
+    def __init__(self, suite: str, db: str, *options: str) -> None:
+        cmd = [sys.executable, "-m", "cs_tui", "--db", db, "serve", "--bind", "127.0.0.1:0"]
+        self.proc = subprocess.Popen(
+            [*cmd, "--no-access-log", *options],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            found = self.LISTENING.search(line)
+            if found:
+                self.host, self.port = found.group(1), int(found.group(2))
+                break
+        else:
+            raise SystemExit(f"bench {suite}: serve did not start ({self.proc.wait()})")
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:
+        assert self.proc.stderr is not None
+        for _ in self.proc.stderr:
+            pass
+
+    def _status_mb(self, field: str) -> float:
+        status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        found = re.search(rf"{field}:\s+(\d+)", status)
+        return int(found.group(1)) / 1024 if found else float("nan")
+
+    def rss_mb(self) -> float:
+        return self._status_mb("VmRSS")
+
+    def peak_rss_mb(self) -> float:
+        return self._status_mb("VmHWM")
+
+    def cpu_s(self) -> float:
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> int:
+        """SIGTERM, as systemd stops it; its exit status (a kill after 30 s)."""
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
