@@ -23,7 +23,7 @@ from cs_tui.data.agents import AgentsMixin
 from cs_tui.data.bulk import insert_rows
 from cs_tui.data.coltypes import sqlite_text
 from cs_tui.data.errors import InvalidInput, NotAllowed, NotFound
-from cs_tui.data.slarow import sla_columns
+from cs_tui.data.slarow import SLA_COLUMNS, sla_columns
 from cs_tui.data.tables import AGENT, CHANNEL, CONV, CONV_TAG, CUST, EVENT, MSG
 from cs_tui.data.views import AgentInfo, IngestRecord, IngestResult
 from cs_tui.sla import CATEGORIES, CHANNELS, PRIORITIES
@@ -786,11 +786,5 @@ _FOLDED = (
     "snooze_until",
     "pauses",
     "csat",
-    "sla_clock",
-    "sla_started_at",
-    "due_at",
-    "sla_target_s",
-    "urgency_at",
-    "active",
-    "hidden_until",
+    *SLA_COLUMNS,
 )

@@ -32,7 +32,7 @@ from sqlalchemy.engine import Connection
 
 from cs_tui.clock import Clock, SystemClock
 from cs_tui.data.coltypes import UTCDateTime, sqlite_text
-from cs_tui.data.slarow import sla_columns
+from cs_tui.data.slarow import SLA_COLUMNS, sla_columns
 from cs_tui.data.tables import CONV, EVENT, META
 
 if TYPE_CHECKING:
@@ -67,15 +67,7 @@ _FACT_COLUMNS = (
     "pauses",
     "undelivered_at",
 )
-_OUT_COLUMNS = (
-    "sla_clock",
-    "sla_started_at",
-    "due_at",
-    "sla_target_s",
-    "urgency_at",
-    "active",
-    "hidden_until",
-)
+_OUT_COLUMNS = SLA_COLUMNS
 
 _TMP = sa.Table(
     "cs_tui_sla_recompute",

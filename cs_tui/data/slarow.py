@@ -49,6 +49,17 @@ def facts_from_row(row: Mapping[Any, Any]) -> ConversationFacts:
 
 # An undelivered conversation sorts before every deadline: its urgency key is the failure's
 # time moved back this far (earliest failure first among them), on both backends.
+# The stored columns that sla_columns computes, in one order for every writer of them (an
+# import folding rows, the recompute after a policy change).
+SLA_COLUMNS = (
+    "sla_clock",
+    "sla_started_at",
+    "due_at",
+    "sla_target_s",
+    "urgency_at",
+    "active",
+    "hidden_until",
+)
 UNDELIVERED_SHIFT = timedelta(days=365_000)
 
 
