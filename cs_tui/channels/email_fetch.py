@@ -290,11 +290,16 @@ class MailFetcher:
         except (StoreUnavailable, NotAllowed):  # away, or the channel was disabled
             raise
         except Exception as exc:  # noqa: BLE001 - a mail that breaks us is held, not retried
-            log.error(
-                "channel %d: mail UID %d: unexpected %s", self.channel_id, uid, type(exc).__name__
-            )
-            self._quarantine(raw, uid, f"it could not be stored ({type(exc).__name__})")
-            return "quarantined"
+            return self._hold(raw, uid, exc, "stored")
+
+    def _hold(self, raw: bytes, uid: int, exc: Exception, doing: str) -> str:
+        """Quarantine a mail that raised while being `doing` ("read", "stored"): logged by
+        the exception's type only (its message may quote the mail)."""
+        log.error(
+            "channel %d: mail UID %d: unexpected %s", self.channel_id, uid, type(exc).__name__
+        )
+        self._quarantine(raw, uid, f"it could not be {doing} ({type(exc).__name__})")
+        return "quarantined"
 
     def _prepare(
         self, raw: bytes, uid: int, pending: list[tuple[int, bytes, IncomingMail]]
@@ -305,11 +310,7 @@ class MailFetcher:
         except (StoreUnavailable, NotAllowed):  # away, or the channel was disabled
             raise
         except Exception as exc:  # noqa: BLE001 - a mail that breaks us is held, not retried
-            log.error(
-                "channel %d: mail UID %d: unexpected %s", self.channel_id, uid, type(exc).__name__
-            )
-            self._quarantine(raw, uid, f"it could not be read ({type(exc).__name__})")
-            return "quarantined"
+            return self._hold(raw, uid, exc, "read")
         if mail is None:
             return "quarantined"
         pending.append((uid, raw, mail))

@@ -92,20 +92,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         ("rotate", run_rotate, "new token and secret; the old ones stop working (supervisors)"),
         ("disable", run_disable, "refuse its token and hold its deliveries (supervisors)"),
         ("enable", run_enable, "enable a disabled channel again (supervisors)"),
+        (
+            "test",
+            run_channels_test,
+            "an email channel: log in to its IMAP and SMTP servers and say what works",
+        ),
     ]
     for action, handler, helptext in named:
         p = add_command(csub, action, handler, help=helptext)
         p.add_argument("name", metavar="NAME")
         p.add_argument("--json", action="store_true")
-
-    p = add_command(
-        csub,
-        "test",
-        run_channels_test,
-        help="an email channel: log in to its IMAP and SMTP servers and say what works",
-    )
-    p.add_argument("name", metavar="NAME")
-    p.add_argument("--json", action="store_true")
 
     p = add_command(
         sub,
