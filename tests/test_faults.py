@@ -343,6 +343,11 @@ def test_a_server_that_goes_away_fails_cleanly_and_everything_catches_up():
             store.post_reply(alice, cid, "退款会在24小时内到账")
         with pytest.raises(StoreUnavailable):
             watcher.poll()
+        # The listener is a thread of its own: it notices its dropped connection when its
+        # next read fails, a moment after the poll did.
+        deadline = time.monotonic() + 5
+        while watcher.status.listening and time.monotonic() < deadline:
+            time.sleep(0.02)
         status = watcher.status
         assert not status.connected and status.problem and not status.listening
         direct.post_customer_message(cid, "人呢?")  # happens while this agent is cut off
