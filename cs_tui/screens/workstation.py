@@ -1535,7 +1535,12 @@ class WorkstationScreen(Screen):
         current = queue.current_row
         queue.keep_on(current.id if current else None)
         self.reload_queue()
-        if self.detail is not None and self.detail.row.id in message.conversation_ids:
+        if self.detail is not None and (
+            self.detail.row.id in message.conversation_ids
+            # A policy change recomputed every running deadline (one event for them all):
+            # the open header's clock is read again like the queue's.
+            or any(event.kind == "sla_recompute" for event in message.events)
+        ):
             self.refresh_open()
         failed = {
             event.conversation_id

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from textual.geometry import Region
 
+from cs_tui.app import make_app
 from cs_tui.clock import FakeClock
 from cs_tui.data.store import Store
 from cs_tui.i18n import set_language
@@ -110,3 +111,42 @@ async def test_an_email_waits_for_office_hours_and_says_when_it_resumes(store, c
         mail = row_line(pilot, "MAIL-1")
         assert mail.startswith(" ") and "2d" in mail
         assert words["closed"] not in status.build().plain
+
+
+def _with_holiday(day: str):
+    from importlib import resources
+
+    from cs_tui.sla import parse_policy
+
+    text = resources.files("cs_tui.policy").joinpath("sla.toml").read_text(encoding="utf-8")
+    changed = text.replace("holidays = []", f'holidays = ["{day}"]', 1)
+    assert changed != text
+    return parse_policy(changed, "team-sla.toml")
+
+
+async def test_an_open_headers_clock_follows_a_recompute_made_by_another_process(
+    store, clock, tmp_path
+):
+    """The team adds Tuesday as a holiday and another process (a `cs-tui db upgrade`, a
+    workstation started with the new policy file) recomputes the stored deadlines: the e-mail
+    open on this agent's screen is due a working day later, and its header says so without the
+    agent touching it (before, the header kept the old clock until the conversation changed)."""
+    clock.set(MONDAY.astimezone(clock.now().tzinfo))
+    app = make_app(store, "alice", clock=clock, lang="en", live=True)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        mail_row = next(
+            r for r in pilot.app.screen.query_one(QueueList).window[1] if r.external_id == "MAIL-1"
+        )
+        await open_row(pilot, mail_row)
+        header = pilot.app.screen.query_one(ConversationHeader)
+        assert "2d" in drawn(header)  # due Wednesday 13:30
+
+        with Store.open(
+            str(tmp_path / "store.db"), clock=clock, policy=_with_holiday("2026-11-17")
+        ):
+            pass  # opening with the new policy recomputes (one `sla_recompute` event)
+
+        pilot.app.screen._live._poll()
+        await until(pilot, lambda: "3d" in drawn(header))  # due Thursday 13:30
+        assert "2d" not in drawn(header)
