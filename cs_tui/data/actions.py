@@ -27,6 +27,7 @@ from cs_tui.data.tables import (
     DELIVERY,
     DRAFT,
     EVENT,
+    HANDOVER,
     MAIL_MESSAGE,
     MSG,
 )
@@ -34,6 +35,7 @@ from cs_tui.data.views import AgentInfo, MessageView, QueueRow
 from cs_tui.sla import CATEGORIES, PRIORITIES
 
 MAX_REPLY_CHARS = 20_000
+MAX_HANDOVER_CHARS = 2_000
 MAX_TAG_CHARS = 32
 PREVIEW_CHARS = 200
 
@@ -440,8 +442,17 @@ class ActionsMixin(QueriesMixin):
             return self.queue_row(chosen)
         return None
 
-    def assign(self, actor: AgentInfo, conversation_id: int, to_handle: str) -> QueueRow:
-        """Transfer or assign. Supervisors move any work; agents hand on only their own."""
+    def assign(
+        self, actor: AgentInfo, conversation_id: int, to_handle: str, *, note: str = ""
+    ) -> QueueRow:
+        """Transfer or assign. Supervisors move any work; agents hand on only their own.
+
+        Every move leaves a handover row (with `note`, what the new owner should know first):
+        the new owner reads it above the transcript, and the one who handed it over finds the
+        conversation again in the "handed over" scope."""
+        note = (note or "").strip()
+        if len(note) > MAX_HANDOVER_CHARS:
+            raise InvalidInput(code="handover_too_long", limit=MAX_HANDOVER_CHARS)
         with self._read() as conn:
             target = conn.execute(sa.select(AGENT).where(AGENT.c.handle == to_handle)).first()
         if target is None:
@@ -478,7 +489,17 @@ class ActionsMixin(QueriesMixin):
                 prev_handle = conn.execute(
                     sa.select(AGENT.c.handle).where(AGENT.c.id == previous)
                 ).scalar()
-            return {"from": prev_handle, "to": target.handle}
+            conn.execute(
+                sa.insert(HANDOVER).values(
+                    conversation_id=row["id"],
+                    by_agent_id=actor.id,
+                    from_agent_id=previous,
+                    to_agent_id=target.id,
+                    note=note,
+                    at=now,
+                )
+            )
+            return {"from": prev_handle, "to": target.handle, "note": bool(note)}
 
         return self._change(actor, conversation_id, "transfer", apply, allow=allow)
 
@@ -750,6 +771,7 @@ class ActionsMixin(QueriesMixin):
             )
             conn.execute(sa.delete(DELIVERY).where(DELIVERY.c.conversation_id == conversation_id))
             conn.execute(sa.delete(CONV_TAG).where(CONV_TAG.c.conversation_id == conversation_id))
+            conn.execute(sa.delete(HANDOVER).where(HANDOVER.c.conversation_id == conversation_id))
             conn.execute(sa.delete(MSG).where(MSG.c.conversation_id == conversation_id))
             conn.execute(
                 sa.update(EVENT)

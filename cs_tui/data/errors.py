@@ -35,6 +35,7 @@ MESSAGES: dict[str, str] = {
     "empty_customer_message": "an empty message is not stored",
     "reply_too_long": N_("a reply has at most {limit} characters"),
     "escalation_reason": N_("an escalation needs a reason"),
+    "handover_too_long": N_("a handover note has at most {limit} characters"),
     "snooze_past": N_("snooze until a time in the future"),
     "snooze_too_long": N_("a snooze cannot be longer than the service policy's maximum"),
     "snooze_resolved": N_("a resolved conversation cannot be snoozed"),

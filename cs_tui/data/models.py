@@ -19,7 +19,7 @@ from sqlmodel import Field, SQLModel
 # importing SQLModel); the models name the same classes, so both describe one type.
 from cs_tui.data.coltypes import PortableJSON, UTCDateTime
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _json():
@@ -270,6 +270,28 @@ class MailMessage(SQLModel, table=True):
         default_factory=list, sa_column=sa.Column(MutableList.as_mutable(_json()))
     )
     created_at: datetime = utc_col(nullable=False)
+
+
+class Handover(SQLModel, table=True):
+    """One transfer of a conversation and the note that went with it (schema 5).
+
+    The new owner reads the note at the top of the conversation, so a customer never has to
+    tell their story twice; the agent who handed it over finds it again through the rows where
+    they are `from_agent_id` (the queue's "handed over" scope), whoever holds it now.
+    """
+
+    __tablename__ = "handover"
+    __table_args__ = (
+        sa.Index("ix_handover_conv", "conversation_id", "id"),
+        sa.Index("ix_handover_from", "from_agent_id", "conversation_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversation.id")
+    by_agent_id: int = Field(foreign_key="agent.id")  # who moved it (the owner or a supervisor)
+    from_agent_id: int | None = Field(default=None, foreign_key="agent.id")  # None: from the pool
+    to_agent_id: int = Field(foreign_key="agent.id")
+    note: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
+    at: datetime = utc_col(nullable=False)
 
 
 class Draft(SQLModel, table=True):

@@ -28,6 +28,7 @@ from cs_tui.data.tables import (
     DELIVERY,
     DRAFT,
     EVENT,
+    HANDOVER,
     MSG,
     TABLE_ORDER,
 )
@@ -36,6 +37,7 @@ from cs_tui.data.views import (
     ConversationDetail,
     CustomerInfo,
     EventView,
+    HandoverView,
     MessageView,
     QueueFilter,
     QueueRow,
@@ -166,7 +168,7 @@ class QueriesMixin(AgentsMixin):
         cond = []
         if flt.status:
             cond.append(CONV.c.status == flt.status)
-        else:
+        elif flt.scope != "handed":
             cond.append(CONV.c.active.is_(True))
             cond.append(sa.or_(CONV.c.hidden_until.is_(None), CONV.c.hidden_until <= now))
         cond.append(CONV.c.training.is_(flt.training))
@@ -174,6 +176,16 @@ class QueriesMixin(AgentsMixin):
             cond.append(CONV.c.assignee_id == viewer.id)
         elif flt.scope == "unassigned":
             cond.append(CONV.c.assignee_id.is_(None))
+        elif flt.scope == "handed":
+            # What the viewer handed over and no longer holds, whatever became of it since
+            # (snoozed, resolved): a transfer must never make a conversation unfindable.
+            cond.append(
+                sa.exists().where(
+                    HANDOVER.c.conversation_id == CONV.c.id,
+                    HANDOVER.c.from_agent_id == viewer.id,
+                )
+            )
+            cond.append(sa.or_(CONV.c.assignee_id.is_(None), CONV.c.assignee_id != viewer.id))
         elif viewer.role == "agent" and not flt.training:
             # Agents see their own work and the unassigned pool; supervisors see every queue.
             cond.append(sa.or_(CONV.c.assignee_id == viewer.id, CONV.c.assignee_id.is_(None)))
@@ -325,6 +337,12 @@ class QueriesMixin(AgentsMixin):
             if not _notes_visible(viewer, qrow.assignee, full["training"]):
                 newest = newest.where(MSG.c.author_kind != "note")
             messages = [MessageView(*tuple(r)) for r in reversed(conn.execute(newest).all())]
+            handover = self._latest_handover(conn, conversation_id, full["assignee_id"])
+            if handover is not None and not (
+                _notes_visible(viewer, qrow.assignee, full["training"])
+                or (viewer is not None and viewer.handle in (handover.by, handover.from_agent))
+            ):
+                handover = None
         return ConversationDetail(
             row=_row_to_queue(qrow, tags),
             customer=customer,
@@ -341,7 +359,36 @@ class QueriesMixin(AgentsMixin):
             message_count=full["message_count"],
             training=full["training"],
             facts=facts_from_row(full),
+            handover=handover,
         )
+
+    def _latest_handover(
+        self, conn: Connection, conversation_id: int, assignee_id: int | None
+    ) -> HandoverView | None:
+        """The conversation's last handover while the agent it went to still holds it: once
+        they hand it on (or it goes back to the pool) its note is no longer news."""
+        by, src, dst = AGENT.alias("by"), AGENT.alias("src"), AGENT.alias("dst")
+        row = conn.execute(
+            sa.select(
+                HANDOVER.c.at,
+                by.c.handle,
+                src.c.handle,
+                dst.c.handle,
+                HANDOVER.c.note,
+                HANDOVER.c.to_agent_id,
+            )
+            .select_from(
+                HANDOVER.join(by, by.c.id == HANDOVER.c.by_agent_id)
+                .join(dst, dst.c.id == HANDOVER.c.to_agent_id)
+                .outerjoin(src, src.c.id == HANDOVER.c.from_agent_id)
+            )
+            .where(HANDOVER.c.conversation_id == conversation_id)
+            .order_by(HANDOVER.c.id.desc())
+            .limit(1)
+        ).first()
+        if row is None or row[5] != assignee_id:
+            return None
+        return HandoverView(row[0], row[1], row[2], row[3], row[4])
 
     # -- customers --------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from cs_tui.data.coltypes import PortableJSON, UTCDateTime
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 METADATA = sa.MetaData()
 
@@ -245,6 +245,20 @@ MAIL_MESSAGE = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Index("ix_mail_message_conv", "conversation_id", "id"),
     sa.Index("ux_mail_message_id", "channel_id", "mail_id", unique=True),
+)
+
+HANDOVER = sa.Table(
+    "handover",
+    METADATA,
+    sa.Column("id", sa.Integer(), primary_key=True, nullable=False),
+    sa.Column("conversation_id", sa.Integer(), sa.ForeignKey("conversation.id"), nullable=False),
+    sa.Column("by_agent_id", sa.Integer(), sa.ForeignKey("agent.id"), nullable=False),
+    sa.Column("from_agent_id", sa.Integer(), sa.ForeignKey("agent.id"), nullable=True),
+    sa.Column("to_agent_id", sa.Integer(), sa.ForeignKey("agent.id"), nullable=False),
+    sa.Column("note", sa.Text(), nullable=False),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Index("ix_handover_conv", "conversation_id", "id"),
+    sa.Index("ix_handover_from", "from_agent_id", "conversation_id"),
 )
 
 DRAFT = sa.Table(

@@ -7,7 +7,15 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from cs_tui.data.tables import CHANNEL, CONV, DELIVERY, MAIL_CURSOR, MAIL_MESSAGE, SESSION
+from cs_tui.data.tables import (
+    CHANNEL,
+    CONV,
+    DELIVERY,
+    HANDOVER,
+    MAIL_CURSOR,
+    MAIL_MESSAGE,
+    SESSION,
+)
 
 
 def _v1_to_v2(conn: Connection, dialect: str) -> None:
@@ -40,7 +48,17 @@ def _v3_to_v4(conn: Connection, dialect: str) -> None:
     MAIL_MESSAGE.create(conn, checkfirst=True)
 
 
-STEPS: dict[int, Callable[[Connection, str], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
+def _v4_to_v5(conn: Connection, dialect: str) -> None:
+    """Schema 5 adds the handover notes of transfers (and who handed what over)."""
+    HANDOVER.create(conn, checkfirst=True)
+
+
+STEPS: dict[int, Callable[[Connection, str], None]] = {
+    1: _v1_to_v2,
+    2: _v2_to_v3,
+    3: _v3_to_v4,
+    4: _v4_to_v5,
+}
 
 
 def upgrade(conn: Connection, from_version: int, dialect: str) -> None:

@@ -47,7 +47,12 @@ class CustomerInfo:
 
 @dataclass(frozen=True)
 class QueueFilter:
-    """What the queue pane shows. scope: all | mine | unassigned."""
+    """What the queue pane shows. scope: all | mine | unassigned | handed.
+
+    "all" is everything the viewer may see: for an agent their own work and the unassigned pool,
+    for a supervisor every queue. "handed" is what the viewer handed over to someone else and
+    no longer holds, open or done, so a transfer never makes a conversation vanish for good.
+    """
 
     scope: str = "all"
     channel: str | None = None
@@ -97,6 +102,17 @@ class MessageView:
 
 
 @dataclass(frozen=True)
+class HandoverView:
+    """The latest transfer of a conversation and its note, as the new owner reads it."""
+
+    at: datetime
+    by: str
+    from_agent: str | None
+    to_agent: str
+    note: str
+
+
+@dataclass(frozen=True)
 class ConversationDetail:
     row: QueueRow
     customer: CustomerInfo
@@ -113,6 +129,9 @@ class ConversationDetail:
     message_count: int
     training: bool
     facts: Any = field(repr=False, default=None)  # sla.ConversationFacts
+    # The latest handover, while the agent it went to still holds the conversation (and the
+    # viewer may read its notes); None otherwise.
+    handover: HandoverView | None = None
 
 
 @dataclass(frozen=True)
