@@ -8,8 +8,10 @@ How a query is answered (each step bounded, so a keystroke costs milliseconds at
    terms are intersected rarest first in C (``set`` operations); once few candidates remain the
    rest is checked directly on their text.
 2. **Words with typos**: a query word that is not in the vocabulary is matched against the
-   vocabulary words of similar length with rapidfuzz's Levenshtein distance (1 edit up to six
-   letters, 2 beyond); the word being typed also matches as a prefix (``refu`` -> refund).
+   vocabulary words of similar length with rapidfuzz's optimal-string-alignment distance (1 edit
+   up to six letters, 2 beyond). It counts two swapped neighbours as one edit, the commonest slip
+   of fast typing (``refnud``, ``retrun``), where plain Levenshtein counts two and found nothing;
+   the word being typed also matches as a prefix (``refu`` -> refund).
 3. **Pinyin**: titles and tags carry stored pinyin keys (see ``cs_tui.pinyin_keys``). A query of
    latin letters is also looked up as pinyin initials (``tk`` -> 退款) and as full pinyin
    (``tuikuan``, ``tuik``) with one ``str.find`` pass over a joined key text.
@@ -48,7 +50,7 @@ from itertools import islice
 from typing import Any
 
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from cs_tui import pinyin_keys
 
@@ -559,7 +561,7 @@ class SearchIndex:
             for length in range(len(word) - edits, len(word) + edits + 1):
                 pool.extend(self._vocab_by_len.get(length, ()))
             for other, _distance, _ in process.extract(
-                word, pool, scorer=Levenshtein.distance, score_cutoff=edits, limit=8
+                word, pool, scorer=OSA.distance, score_cutoff=edits, limit=8
             ):
                 found.setdefault(other, 0.75)
         return found

@@ -188,3 +188,19 @@ def test_cancelling_a_build_stops_it():
     with pytest.raises(SearchCancelled):
         SearchIndex.build(_shipped_entries(), cancel=lambda: asked.append(1) or len(asked) > 1)
     assert len(asked) == 2
+
+
+@pytest.mark.parametrize(
+    ("query", "category"), [("refnud", "refund"), ("retrun", "return"), ("rfeund", "refund")]
+)
+def test_swapped_letters_find_the_phrases_in_the_shipped_packs(phrases, query, category):
+    """Two neighbouring letters typed the wrong way round are one slip, not two edits."""
+    top = phrases.search(query, 3)
+    assert len(top) == 3
+    assert all(category in h.entry.payload.category or category in h.id for h in top)
+
+
+@pytest.mark.parametrize(("query", "word"), [("refnud", "refund"), ("retrun", "return")])
+def test_swapped_letters_find_knowledge_articles(articles, query, word):
+    top = articles.search(query, 3)
+    assert top and all(word in normalize(h.title + " " + h.entry.body) for h in top)
