@@ -1,8 +1,9 @@
 """Language checks for replies: phrases to avoid, and the elements a good reply has.
 
 ``check(text)`` finds the phrases the service standards tell agents to avoid (a bare refusal,
-sarcasm, passing the buck, presumption, dismissing a feeling, rigid rules, promises beyond
-policy, vague commitments, over-selling, the informal 你), each with a reason and a suggestion.
+sarcasm, passing the buck ("not my job", "I don't know" with nothing offered), presumption,
+dismissing a feeling, rigid rules, promises beyond policy, vague commitments, over-selling, the
+informal 你), each with a reason and a suggestion in the rule's own language.
 The rules live in ``cs_tui/policy/compliance.toml``; a team can load its own file with
 ``load_rules(path)``. A rule may carry an ``unless`` pattern: when that matches the same sentence,
 the rule stays quiet (a refusal followed by an alternative is not a bare refusal).
@@ -197,11 +198,18 @@ def detect_lang(text: str) -> str:
 
 
 def written_lang(text: str) -> str | None:
-    """'zh' when the text holds Chinese characters, 'en' when it holds English words, None when
-    it holds neither (digits, an emoji): the language a reply is plainly written in."""
-    if _HAN_RE.search(text):
-        return "zh"
-    return "en" if _LATIN_RE.search(text) else None
+    """The language a reply is plainly written in: 'zh' or 'en' by which has more (Chinese
+    characters against English words), None when it holds neither (digits, an emoji).
+
+    Counted, not "any Chinese character": an English reply that names the customer (王芳) or
+    quotes a Chinese product name is still an English reply, and a Chinese one that names an
+    iPhone is still Chinese.
+    """
+    han = len(_HAN_RE.findall(text))
+    words = len(_LATIN_RE.findall(text))
+    if not han and not words:
+        return None
+    return "zh" if han >= words else "en"
 
 
 def _langs_for(text: str, lang: str | None) -> set[str]:
