@@ -48,6 +48,7 @@ from cs_tui.safe_text import clean, safe
 from cs_tui.screens.modal import DIALOG_GROUP, CsModal, target_label
 from cs_tui.widgets import labels
 from cs_tui.widgets.composer import Composer
+from cs_tui.widgets.findings import FindingsBar
 from cs_tui.widgets.footer import CsFooter
 from cs_tui.widgets.live import LivePoller
 from cs_tui.widgets.message_view import ConversationHeader, Transcript
@@ -362,7 +363,7 @@ class WorkstationScreen(Screen):
             with Vertical(id="conversation-pane"):
                 yield ConversationHeader(self.clock, self.store.policy, id="conv-header")
                 yield Transcript(self.clock, id="transcript")
-                yield Static("", id="findings")
+                yield FindingsBar(id="findings")
                 yield self._composer
             yield SidePanel(self.store, self.lang, knowledge=self.knowledge, id="side")
         yield CsFooter()
@@ -372,7 +373,6 @@ class WorkstationScreen(Screen):
         self.query_one(Transcript).resend_key = keymap.get("ws.resend", "u").split(",")[0]
         self.query_one(Transcript).full_key = keymap.get("ws.full_message", "v").split(",")[0]
         self.query_one("#queue-filter", Input).display = False
-        self.query_one("#findings", Static).display = False
         self._update_queue_title()
         self.query_one(ConversationHeader).show(None)
         self.reload_queue()
@@ -530,7 +530,7 @@ class WorkstationScreen(Screen):
         self.customer_lang = None
         self.query_one(ConversationHeader).show(None)
         self.query_one(Transcript).show(None)
-        self.query_one("#findings", Static).display = False
+        self.query_one(FindingsBar).show([])
         side = self.query_one(SidePanel)
         side.set_context(None, {}, None)
         side.set_history([], None)
@@ -654,26 +654,8 @@ class WorkstationScreen(Screen):
     @on(Findings)
     def _findings(self, message: Findings) -> None:
         self.findings = message.findings
-        box = self.query_one("#findings", Static)
-        if self.query_one(Composer).mode == "note" or not message.findings:
-            box.display = False
-            return
-        text = Text()
-        for finding in message.findings[:3]:
-            text.append("! ", style="bold yellow")
-            text.append_text(safe(finding.phrase, single_line=True, limit=30, style="bold"))
-            if finding.why:
-                text.append(" — ")
-                text.append_text(safe(finding.why, single_line=True, limit=60))
-            if finding.suggestion:
-                text.append(" → ", style="green")
-                text.append_text(
-                    safe(finding.suggestion, single_line=True, limit=80, style="green")
-                )
-            text.append("\n")
-        text.rstrip()
-        box.update(text)
-        box.display = True
+        note = self.query_one(Composer).mode == "note"
+        self.query_one(FindingsBar).show([] if note else message.findings)
 
     @on(Composer.Submitted)
     def _submitted(self, message: Composer.Submitted) -> None:
