@@ -69,6 +69,12 @@ class ReplyContext:
     references: tuple[str, ...]
     text: str
     sent_at: datetime
+    mail_id: str | None = None
+    """The Message-ID an earlier attempt of this delivery recorded: every attempt sends the
+    same one (a receiver that got the mail twice can tell), and bounces find the reply by it."""
+    automatic: bool = False
+    """A message the channel wrote by itself (the acknowledgement of a new mail), not an
+    agent's reply: it leaves marked `Auto-Submitted: auto-replied`."""
 
 
 @dataclass(frozen=True)
@@ -127,7 +133,13 @@ class MailMixin(OutboxMixin, IngestMixin):
 
     def _thread_conversation(self, channel_id: int, mail: IncomingMail) -> tuple[str, str] | None:
         """The conversation a mail answers, by In-Reply-To/References, then the subject tag:
-        (its external id, its customer's handle)."""
+        (its external id, its customer's handle).
+
+        Headers thread only by a Message-ID this channel stored or sent (ours carry random
+        bytes: cs_tui.channels.email_send.outgoing_id), so they cannot be guessed. The subject
+        tag `[#N]` is typed text anyone can write: it is trusted only when the sender is the
+        conversation's customer, so a stranger's (or a robot's) mail saying `[#N]` opens a
+        conversation of its own instead of being filed in N."""
         if not mail.thread_ids and mail.tag is None:
             return None
         joined = MAIL_MESSAGE.join(CONV, CONV.c.id == MAIL_MESSAGE.c.conversation_id).join(
@@ -151,7 +163,7 @@ class MailMixin(OutboxMixin, IngestMixin):
                     .select_from(CONV.join(CUST, CUST.c.id == CONV.c.customer_id))
                     .where(CONV.c.id == mail.tag, CONV.c.source_id == channel_id)
                 ).first()
-                if row is not None:
+                if row is not None and _same_address(str(row.handle), mail.sender):
                     return str(row.external_id), str(row.handle)
         return None
 
@@ -406,6 +418,7 @@ class MailMixin(OutboxMixin, IngestMixin):
                     CHANNEL.c.settings,
                     MSG.c.body,
                     MSG.c.sent_at,
+                    MSG.c.author_kind,
                     CUST.c.handle,
                     CUST.c.name,
                 )
@@ -420,13 +433,20 @@ class MailMixin(OutboxMixin, IngestMixin):
             if row is None:
                 raise LookupError(delivery_id)
             thread = conn.execute(
-                sa.select(MAIL_MESSAGE.c.mail_id, MAIL_MESSAGE.c.direction, MAIL_MESSAGE.c.subject)
+                sa.select(
+                    MAIL_MESSAGE.c.mail_id,
+                    MAIL_MESSAGE.c.direction,
+                    MAIL_MESSAGE.c.subject,
+                    MAIL_MESSAGE.c.delivery_id,
+                )
                 .where(
                     MAIL_MESSAGE.c.conversation_id == row.conversation_id,
                     MAIL_MESSAGE.c.channel_id == row.channel_id,
                 )
                 .order_by(MAIL_MESSAGE.c.id)
             ).all()
+        mine = next((t.mail_id for t in thread if t.delivery_id == delivery_id), None)
+        thread = [t for t in thread if t.delivery_id != delivery_id]
         incoming = [t for t in thread if t.direction == "in"]
         last = incoming[-1] if incoming else None
         return ReplyContext(
@@ -444,6 +464,8 @@ class MailMixin(OutboxMixin, IngestMixin):
             )[-19:],
             text=str(row.body),
             sent_at=row.sent_at,
+            mail_id=mine,
+            automatic=row.author_kind == "system",
         )
 
     def record_outgoing_mail(self, ctx: ReplyContext, mail_id: str, subject: str) -> None:
@@ -504,6 +526,12 @@ def remove_mail_files(paths: list[str]) -> int:
             with contextlib.suppress(OSError):
                 folder.rmdir()  # only when empty
     return removed
+
+
+def _same_address(a: str, b: str) -> bool:
+    """Two e-mail addresses of one mailbox (the domain is case-blind; local parts are
+    compared case-blind too, as every common provider treats them)."""
+    return a.strip().lower() == b.strip().lower()
 
 
 def _record(

@@ -1,0 +1,116 @@
+"""What a mail may claim about itself: a subject tag `[#N]` files a mail in conversation N only
+when its customer sent it, and our replies' Message-IDs cannot be guessed, so a forged bounce
+cannot fail a reply by naming it."""
+
+from __future__ import annotations
+
+import socket
+
+import sqlalchemy as sa
+
+from cs_tui.channels.email_send import MailSender
+from cs_tui.data.tables import MAIL_MESSAGE
+from tests.mail import mails
+from tests.mail.fetched import email_channel, store_fetched
+
+
+def _opened(store, channel_id, settings, tmp_path, sender: str, mail_id: str) -> int:
+    raw = mails.raw_mail(
+        "utf-8", "我的订单还没到", subject="订单", message_id=mail_id, sender=sender
+    )
+    assert store_fetched(store, channel_id, settings, tmp_path, [raw]).stored == 1
+    return store.conversation_id(f"mail:{channel_id}:{mail_id}")
+
+
+def test_a_subject_tag_files_only_the_customers_own_mail(store, tmp_path):
+    channel_id, settings = email_channel(store)
+    conv = _opened(store, channel_id, settings, tmp_path, "wang@customer.example", "<w1@c.example>")
+    forged = [
+        # A robot (Auto-Submitted) from elsewhere, naming the conversation in its subject.
+        mails.raw_mail(
+            "utf-8",
+            "您的账户已冻结,请点击链接",
+            subject=f"Re: [#{conv}] 订单",
+            message_id="<f1@evil.example>",
+            sender="notice@evil.example",
+            extra="Auto-Submitted: auto-replied\r\n",
+        ),
+        # A person from another address doing the same.
+        mails.raw_mail(
+            "utf-8",
+            "我是他朋友,把退款打给我",
+            subject=f"Re: [#{conv}] 订单",
+            message_id="<f2@evil.example>",
+            sender="friend@evil.example",
+        ),
+    ]
+    store_fetched(store, channel_id, settings, tmp_path, forged)
+    assert [m.body for m in store.conversation(conv).messages] == ["我的订单还没到"]
+    for mail_id in ("<f1@evil.example>", "<f2@evil.example>"):
+        assert store.conversation_id(f"mail:{channel_id}:{mail_id}") != conv
+    # The customer's own answer, its References stripped by their client, still joins by the tag
+    # (the address compared case-blind).
+    again = mails.raw_mail(
+        "utf-8",
+        "还是没到",
+        subject=f"Re: [#{conv}] 订单",
+        message_id="<w2@c.example>",
+        sender="Wang@Customer.Example",
+    )
+    store_fetched(store, channel_id, settings, tmp_path, [again])
+    assert [m.body for m in store.conversation(conv).messages][-1] == "还是没到"
+
+
+def test_reply_message_ids_are_unguessable_and_kept_across_attempts(
+    sqlite_store, tmp_path, monkeypatch
+):
+    store = sqlite_store
+    monkeypatch.setenv("MAIL_PASSWORD", "x")
+    sup = store.add_agent(None, "sue", "Sue", "supervisor")
+    agent = store.add_agent(sup, "alice", "Alice", "agent")
+    with socket.socket() as s:  # an SMTP port nobody listens on: every attempt is retried
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    from cs_tui.channels.email_config import build_settings
+
+    settings = build_settings(
+        imap="imap://service@127.0.0.1:1143",
+        smtp=f"smtp://service@127.0.0.1:{closed}",
+        sender="小店客服 <service@shop.example>",
+        password_env="MAIL_PASSWORD",
+        password_file=None,
+    )
+    channel_id = store.add_channel(
+        sup, "email", "service", channel_type="email", settings=settings.to_json()
+    ).channel.id
+    conv = _opened(store, channel_id, settings, tmp_path, "gone@customer.example", "<g1@c.ex>")
+    store.claim(agent, conv)
+    store.post_reply(agent, conv, "您好")
+    [delivery] = store.deliveries(sup, conversation_id=conv)
+    sender = MailSender(store)
+    try:
+        assert sender.send(delivery.delivery_id).kind == "retry"
+        assert sender.send(delivery.delivery_id).kind == "retry"
+    finally:
+        sender.close()
+    with store._read() as conn:
+        ids = (
+            conn.execute(
+                sa.select(MAIL_MESSAGE.c.mail_id).where(
+                    MAIL_MESSAGE.c.delivery_id == delivery.delivery_id
+                )
+            )
+            .scalars()
+            .all()
+        )
+    [ours] = ids  # one Message-ID for every attempt of the delivery
+    assert len(ours.split("@")[0]) >= len("<cs.delivery.") + 32  # 128 random bits
+    # A forged bounce naming the id a sequential scheme would have given this reply fails
+    # nothing; the real one (it quotes our Message-ID) does.
+    guessed = f"<cs.delivery.{delivery.delivery_id}@shop.example>"
+    forged = mails.bounce(guessed).replace(b"<dsn1@", b"<forged1@")
+    store_fetched(store, channel_id, settings, tmp_path, [forged])
+    assert store.delivery(delivery.delivery_id).status == "queued"
+    store_fetched(store, channel_id, settings, tmp_path, [mails.bounce(ours)])
+    assert store.delivery(delivery.delivery_id).status == "failed"
+    assert store.reply_context(delivery.delivery_id).mail_id == ours
