@@ -62,11 +62,7 @@ def _imap(settings: EmailSettings, password: str, timeout: float) -> Check:
                     f"{where}: logged in, but the --move-to folder "
                     f"{settings.move_to!r} does not exist",
                 )
-        tls = (
-            "TLS"
-            if settings.imap.tls
-            else ("STARTTLS" if isinstance(imap.sock, _ssl_socket()) else "no TLS (not offered)")
-        )
+        tls = _tls_word(settings.imap.tls, isinstance(imap.sock, _ssl_socket()), settings)
         mode = "IDLE" if "IDLE" in imap.capabilities else f"polling every {settings.poll_s:g}s"
         return Check(
             "imap",
@@ -90,17 +86,24 @@ def _smtp(settings: EmailSettings, password: str, timeout: float) -> Check:
     except (smtplib.SMTPException, OSError) as exc:
         return Check("smtp", False, f"{where}: {' '.join(str(exc).split())[:200]}")
     try:
-        tls = (
-            "TLS"
-            if settings.smtp.tls
-            else ("STARTTLS" if isinstance(smtp.sock, _ssl_socket()) else "no TLS (not offered)")
-        )
+        tls = _tls_word(settings.smtp.tls, isinstance(smtp.sock, _ssl_socket()), settings)
         return Check(
             "smtp", True, f"{where}: logged in ({tls}); replies leave from {settings.from_address}"
         )
     finally:
         with contextlib.suppress(Exception):
             smtp.quit()
+
+
+def _tls_word(from_start: bool, upgraded: bool, settings: EmailSettings) -> str:
+    """How the connection is protected, and whether the channel insists on it."""
+    if from_start:
+        word = "TLS"
+    elif upgraded:
+        word = "STARTTLS"
+    else:
+        return "no TLS (not offered)"
+    return f"{word}, required" if settings.require_tls else word
 
 
 def _ssl_socket() -> type:

@@ -7,6 +7,15 @@ variable or file it is read from when `serve` starts). URLs name one account eac
     imaps://USER@HOST:PORT   IMAP over TLS
     smtp://USER@HOST:PORT    SMTP (submission), STARTTLS when offered
     smtps://USER@HOST:PORT   SMTP over TLS
+
+With `require_tls`, imap:// and smtp:// refuse to log in (or send) when the server does not
+offer STARTTLS, instead of going on in the clear: a team that must never send a password or
+a customer's mail unencrypted says so once, and a server (or someone in between) that drops
+STARTTLS stops the channel rather than downgrading it.
+
+`acknowledge` (off unless asked for) makes the channel answer a new conversation's first
+mail by itself, saying when someone will answer (cs_tui.channels.email_ack); `ack_language`
+is its language: "auto" (the mail's), "zh" or "en".
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ IMAP_SCHEMES = {"imap": 143, "imaps": 993}
 SMTP_SCHEMES = {"smtp": 587, "smtps": 465}
 DEFAULT_POLL_S = 30.0
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+ACK_LANGUAGES = ("auto", "zh", "en")
 
 
 class EmailConfigError(ValueError):
@@ -94,6 +104,9 @@ class EmailSettings:
     poll_s: float = DEFAULT_POLL_S
     max_bytes: int = DEFAULT_MAX_BYTES
     move_to: str | None = None  # a folder fetched mail is moved to (else it stays, \Seen)
+    require_tls: bool = False  # imap://, smtp://: refuse to go on without STARTTLS
+    acknowledge: bool = False  # answer a new conversation's first mail by itself
+    ack_language: str = "auto"  # auto (the mail's language) | zh | en
 
     @property
     def domain(self) -> str:
@@ -111,6 +124,9 @@ class EmailSettings:
             "poll_s": self.poll_s,
             "max_bytes": self.max_bytes,
             "move_to": self.move_to,
+            "require_tls": self.require_tls,
+            "acknowledge": self.acknowledge,
+            "ack_language": self.ack_language,
         }
 
     def password(self) -> str:
@@ -142,6 +158,9 @@ def build_settings(
     poll: str | float = DEFAULT_POLL_S,
     max_bytes: int | str = DEFAULT_MAX_BYTES,
     move_to: str | None = None,
+    require_tls: bool = False,
+    acknowledge: bool = False,
+    ack_language: str = "auto",
 ) -> EmailSettings:
     """Checked settings from what `channels add email` was given."""
     if not password_env and not password_file:
@@ -163,6 +182,8 @@ def build_settings(
     if not 1 <= poll_s <= 3600:
         raise EmailConfigError("--poll: between 1s and 1h")
     name, address = parse_from(sender)
+    if ack_language not in ACK_LANGUAGES:
+        raise EmailConfigError("--ack-language: one of " + ", ".join(ACK_LANGUAGES))
     return EmailSettings(
         imap=parse_endpoint(imap, IMAP_SCHEMES, "--imap"),
         smtp=parse_endpoint(smtp, SMTP_SCHEMES, "--smtp"),
@@ -174,6 +195,9 @@ def build_settings(
         poll_s=poll_s,
         max_bytes=size,
         move_to=move_to or None,
+        require_tls=bool(require_tls),
+        acknowledge=bool(acknowledge),
+        ack_language=ack_language,
     )
 
 
@@ -189,6 +213,9 @@ def settings_of(stored: dict[str, Any]) -> EmailSettings:
         poll=float(stored.get("poll_s") or DEFAULT_POLL_S),
         max_bytes=int(stored.get("max_bytes") or DEFAULT_MAX_BYTES),
         move_to=stored.get("move_to") or None,
+        require_tls=stored.get("require_tls") is True,
+        acknowledge=stored.get("acknowledge") is True,
+        ack_language=str(stored.get("ack_language") or "auto"),
     )
 
 

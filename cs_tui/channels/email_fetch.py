@@ -42,6 +42,7 @@ from cs_tui.channels.email_parse import (
     header_message_id,
     parse_mail,
 )
+from cs_tui.channels.email_send import OUR_ID_PREFIX
 from cs_tui.data.errors import NotAllowed, StoreError, StoreUnavailable
 from cs_tui.data.mail_store import IncomingMail
 from cs_tui.data.store import Store
@@ -69,7 +70,8 @@ class FetchStats:
 
 
 def connect_imap(settings: EmailSettings, password: str, timeout: float = 30.0) -> imaplib.IMAP4:
-    """A logged-in IMAP connection."""
+    """A logged-in IMAP connection. With the channel's `require_tls`, an imap:// server that
+    offers no STARTTLS is left before the password is sent."""
     end = settings.imap
     try:
         if end.tls:
@@ -80,6 +82,12 @@ def connect_imap(settings: EmailSettings, password: str, timeout: float = 30.0) 
             imap = imaplib.IMAP4(end.host, end.port, timeout=timeout)
             if "STARTTLS" in imap.capabilities:
                 imap.starttls(ssl.create_default_context())
+            elif settings.require_tls:
+                with contextlib.suppress(Exception):
+                    imap.logout()
+                raise MailboxError(
+                    "the IMAP server offers no STARTTLS and the channel requires TLS: not logged in"
+                )
         imap.login(end.user, password)
     except imaplib.IMAP4.error as exc:
         raise MailboxError(f"IMAP login refused: {_line(exc)}") from None
@@ -360,7 +368,7 @@ class MailFetcher:
             )
             text = f"{text}\n\n{listed}".strip()
         author = "customer"
-        if parsed.mail_id.startswith("<cs.delivery.") and parsed.mail_id.endswith(
+        if parsed.mail_id.startswith(OUR_ID_PREFIX) and parsed.mail_id.endswith(
             f"@{self.settings.domain}>"
         ):
             parsed.automatic = parsed.automatic or "our own reply came back"

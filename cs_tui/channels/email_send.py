@@ -9,6 +9,23 @@ chain, and `[#<conversation id>]` in the subject with one `Re:`.
 Outcomes: 2xx sent; 4xx, a refused connection or one lost mid-way: tried again with the
 outbox's backoff; 5xx: failed with the server's reply. Connections are kept open per channel
 and reused (a new one only when none is idle), so replies leave at the rate the server takes.
+
+**One send, one deadline.** The worker leases a delivery for a while (60 s); were a send to
+outlast the lease, the delivery would be claimed again and sent twice. So the whole send (the
+wait for a connection slot, connecting, every command) has a deadline well inside the lease:
+a timer closes the connection when it passes. What that means depends on how far the mail got:
+
+- before the final `.` of DATA was sent, the server has not taken the mail (SMTP hands over
+  responsibility only with its answer to that dot): it is tried again later, no duplicate;
+- after the dot, an answer that never came (the deadline, or the connection lost) leaves it
+  unknown whether the server took it. Trying again could send the customer the mail twice
+  without anyone knowing, so it is *failed* instead, with a reason that says it may have left:
+  the agent sees it and decides (`u` sends it again, with the same Message-ID, so a receiver
+  that got both can tell).
+
+Message-IDs carry random bytes (`outgoing_id`): a forged bounce or a forged answer cannot name
+one of our replies by guessing. The one an attempt chose is recorded before it is sent and
+reused by every later attempt of the delivery.
 """
 
 from __future__ import annotations
@@ -16,9 +33,12 @@ from __future__ import annotations
 import contextlib
 import html
 import re
+import secrets
 import smtplib
+import socket
 import ssl
 import threading
+import time
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -33,9 +53,48 @@ if TYPE_CHECKING:
 
 _RE = re.compile(r"^\s*((re|aw|sv|fw|fwd|回复|答复|回覆|转发)\s*[:：]\s*)+", re.IGNORECASE)
 _TAG = re.compile(r"\s*\[#\d{1,18}\]\s*")
-TIMEOUT_S = 20.0  # per SMTP command; well inside the worker's 60 s lease
+TIMEOUT_S = 20.0  # per SMTP command; the whole send has its own deadline (SEND_DEADLINE_S)
+SEND_DEADLINE_S = 40.0  # a whole send, slot wait included; inside the worker's 60 s lease
+DATA_RESERVE_S = 0.5  # DATA is not begun with less time than this left
 IDLE_PER_CHANNEL = 8
 CONNECTIONS_PER_CHANNEL = 4  # mail servers limit a client's connections at once
+MAY_HAVE_LEFT = (
+    "no answer from the SMTP server after the whole mail was handed over ({why}): it may "
+    "have been sent; not tried again, so the customer does not get it twice unknowingly"
+)
+
+
+class TlsRequired(smtplib.SMTPException):
+    """The channel requires TLS and the server offers no STARTTLS: nothing was sent (the
+    password neither)."""
+
+
+class _Tracked:
+    """An SMTP connection that knows whether the final `.` of a mail's DATA has been sent:
+    from then on the server may have taken the mail."""
+
+    dot_sent = False
+    _in_data = False
+
+    def data(self, msg: bytes | str) -> tuple[int, bytes]:
+        self._in_data = True
+        try:
+            return super().data(msg)  # type: ignore[misc]
+        finally:
+            self._in_data = False
+
+    def send(self, s: bytes | str) -> None:
+        super().send(s)  # type: ignore[misc]
+        if self._in_data and (s.endswith(b"\r\n.\r\n") if isinstance(s, bytes) else False):
+            self.dot_sent = True
+
+
+class _SMTP(_Tracked, smtplib.SMTP):  # type: ignore[misc]  # (the overrides take both)
+    pass
+
+
+class _SMTPS(_Tracked, smtplib.SMTP_SSL):  # type: ignore[misc]
+    pass
 
 
 @dataclass(frozen=True)
@@ -48,19 +107,22 @@ class SendResult:
 def connect_smtp(
     settings: EmailSettings, password: str, timeout: float = TIMEOUT_S
 ) -> smtplib.SMTP:
-    """A logged-in SMTP connection: TLS from the start (smtps), else STARTTLS when offered."""
+    """A logged-in SMTP connection: TLS from the start (smtps), else STARTTLS when offered;
+    TlsRequired, before anything is sent, when the channel requires TLS and it is not."""
     end = settings.smtp
     context = ssl.create_default_context()
     smtp: smtplib.SMTP
     if end.tls:
-        smtp = smtplib.SMTP_SSL(end.host, end.port, timeout=timeout, context=context)
+        smtp = _SMTPS(end.host, end.port, timeout=timeout, context=context)
     else:
-        smtp = smtplib.SMTP(end.host, end.port, timeout=timeout)
+        smtp = _SMTP(end.host, end.port, timeout=timeout)
     try:
         smtp.ehlo()
         if not end.tls and smtp.has_extn("starttls"):
             smtp.starttls(context=context)
             smtp.ehlo()
+        elif not end.tls and settings.require_tls:
+            raise TlsRequired("the SMTP server offers no STARTTLS and the channel requires TLS")
         if smtp.has_extn("auth"):
             smtp.login(end.user, password)
     except BaseException:
@@ -82,8 +144,13 @@ def reply_subject(subject: str, conversation_id: int) -> str:
     return f"Re: [#{conversation_id}] {base}".rstrip()
 
 
-def outgoing_id(delivery_id: int, domain: str) -> str:
-    return f"<cs.delivery.{delivery_id}@{domain}>"
+OUR_ID_PREFIX = "<cs.delivery."
+
+
+def outgoing_id(domain: str) -> str:
+    """A new Message-ID of ours: 128 random bits, so nobody outside can name one of our
+    replies (a forged bounce failing it, a forged answer joining its conversation)."""
+    return f"{OUR_ID_PREFIX}{secrets.token_hex(16)}@{domain}>"
 
 
 def build_reply(ctx: ReplyContext, settings: EmailSettings) -> EmailMessage:
@@ -95,11 +162,12 @@ def build_reply(ctx: ReplyContext, settings: EmailSettings) -> EmailMessage:
         msg["To"] = ctx.customer
     msg["Subject"] = reply_subject(ctx.subject, ctx.conversation_id)
     msg["Date"] = format_datetime(ctx.sent_at)
-    msg["Message-ID"] = outgoing_id(ctx.delivery_id, settings.domain)
+    msg["Message-ID"] = ctx.mail_id or outgoing_id(settings.domain)
     if ctx.in_reply_to:
         msg["In-Reply-To"] = ctx.in_reply_to
         msg["References"] = " ".join([*ctx.references, ctx.in_reply_to][-20:])
-    msg["Auto-Submitted"] = "no"
+    # RFC 3834: what the channel sends by itself says so, and robots do not answer it.
+    msg["Auto-Submitted"] = "auto-replied" if ctx.automatic else "no"
     msg.set_content(ctx.text, charset="utf-8")
     paragraphs = "".join(
         f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in ctx.text.split("\n\n")
@@ -118,7 +186,11 @@ class MailSender:
         self._passwords: dict[int, str] = {}
         self._slots: dict[int, threading.BoundedSemaphore] = {}
 
-    def send(self, delivery_id: int) -> SendResult:
+    def send(self, delivery_id: int, deadline: float | None = None) -> SendResult:
+        """Send one delivery; `deadline` (time.monotonic()) bounds the whole send, by default
+        SEND_DEADLINE_S from now (see the module's doc for what passing it means)."""
+        if deadline is None:
+            deadline = time.monotonic() + SEND_DEADLINE_S
         try:
             ctx = self.store.reply_context(delivery_id)
         except LookupError:
@@ -129,9 +201,15 @@ class MailSender:
         except EmailConfigError as exc:
             return SendResult("failed", None, f"the channel's mail settings: {exc}")
         msg = build_reply(ctx, settings)
-        self.store.record_outgoing_mail(ctx, str(msg["Message-ID"]), str(msg["Subject"]))
-        with self._slot(ctx.channel_id):
-            return self._send(ctx, settings, password, msg)
+        if ctx.mail_id is None:
+            self.store.record_outgoing_mail(ctx, str(msg["Message-ID"]), str(msg["Subject"]))
+        slot = self._slot(ctx.channel_id)
+        if not slot.acquire(timeout=max(0.0, deadline - time.monotonic() - DATA_RESERVE_S)):
+            return SendResult("retry", None, "no SMTP connection free in time (nothing sent)")
+        try:
+            return self._send(ctx, settings, password, msg, deadline)
+        finally:
+            slot.release()
 
     def _slot(self, channel_id: int) -> threading.BoundedSemaphore:
         with self._lock:
@@ -140,18 +218,34 @@ class MailSender:
             return self._slots[channel_id]
 
     def _send(
-        self, ctx: ReplyContext, settings: EmailSettings, password: str, msg: EmailMessage
+        self,
+        ctx: ReplyContext,
+        settings: EmailSettings,
+        password: str,
+        msg: EmailMessage,
+        deadline: float,
     ) -> SendResult:
         try:
-            smtp = self._connection(ctx.channel_id, settings, password)
+            smtp = self._connection(ctx.channel_id, settings, password, deadline)
+        except TlsRequired as exc:
+            return SendResult("failed", None, f"{exc} (nothing sent)")
         except smtplib.SMTPAuthenticationError as exc:
             return SendResult("failed", exc.smtp_code, _reply("login refused", exc))
         except smtplib.SMTPResponseException as exc:
             return _by_code(exc.smtp_code, _reply("SMTP", exc))
         except (OSError, smtplib.SMTPException) as exc:
             return SendResult("retry", None, f"SMTP connection failed: {_line(exc)}")
+        left = deadline - time.monotonic()
+        if left < DATA_RESERVE_S:
+            self._give_back(ctx.channel_id, smtp)
+            return SendResult("retry", None, "the send's deadline came before DATA (nothing sent)")
+        tracked = smtp if isinstance(smtp, _Tracked) else None
+        if tracked is not None:
+            tracked.dot_sent = False
+        watchdog = _Watchdog(smtp, left)
         try:
-            refused = smtp.send_message(msg, settings.from_address, [ctx.customer])
+            with watchdog:
+                refused = smtp.send_message(msg, settings.from_address, [ctx.customer])
         except smtplib.SMTPRecipientsRefused as exc:
             self._give_back(ctx.channel_id, smtp)
             code, text = next(iter(exc.recipients.values()), (550, b"refused"))
@@ -161,7 +255,10 @@ class MailSender:
             return _by_code(exc.smtp_code, _reply("SMTP", exc))
         except (OSError, smtplib.SMTPException) as exc:
             self._drop(smtp)
-            return SendResult("retry", None, f"SMTP connection lost: {_line(exc)}")
+            why = "the send's deadline passed" if watchdog.fired else _line(exc)
+            if tracked is not None and tracked.dot_sent:
+                return SendResult("failed", None, MAY_HAVE_LEFT.format(why=why))
+            return SendResult("retry", None, f"SMTP connection lost: {why} (nothing sent)")
         self._give_back(ctx.channel_id, smtp)
         if refused:
             code, text = next(iter(refused.values()))
@@ -181,14 +278,23 @@ class MailSender:
                 self._passwords[channel_id] = settings.password()
             return self._passwords[channel_id]
 
-    def _connection(self, channel_id: int, settings: EmailSettings, password: str) -> smtplib.SMTP:
+    def _connection(
+        self, channel_id: int, settings: EmailSettings, password: str, deadline: float
+    ) -> smtplib.SMTP:
+        """An idle connection that still answers, else a new one; each command waits at most
+        TIMEOUT_S and never past the deadline."""
         while True:
+            left = deadline - time.monotonic()
+            if left <= DATA_RESERVE_S:
+                raise TimeoutError("the send's deadline came before DATA (nothing sent)")
             with self._lock:
                 idle = self._idle.get(channel_id) or []
                 smtp = idle.pop() if idle else None
             if smtp is None:
-                return connect_smtp(settings, password)
+                return connect_smtp(settings, password, timeout=min(TIMEOUT_S, left))
             try:
+                if smtp.sock is not None:
+                    smtp.sock.settimeout(min(TIMEOUT_S, left))
                 if smtp.noop()[0] == 250:
                     return smtp
             except (OSError, smtplib.SMTPException):
@@ -206,6 +312,32 @@ class MailSender:
     def _drop(self, smtp: smtplib.SMTP) -> None:
         with contextlib.suppress(Exception):  # already broken
             smtp.close()
+
+
+class _Watchdog:
+    """Closes an SMTP connection's socket when `seconds` have passed (from another thread),
+    so a command that hangs, or a server that answers a byte at a time, ends the send at its
+    deadline whatever the per-command timeouts say."""
+
+    def __init__(self, smtp: smtplib.SMTP, seconds: float) -> None:
+        self.smtp = smtp
+        self.fired = False
+        self._timer = threading.Timer(max(0.0, seconds), self._fire)
+        self._timer.daemon = True
+
+    def _fire(self) -> None:
+        self.fired = True
+        sock = self.smtp.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
 
 
 def _by_code(code: int, reason: str) -> SendResult:

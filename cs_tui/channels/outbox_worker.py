@@ -67,6 +67,9 @@ USER_AGENT = f"cs-tui/{__version__}"
 LANE_SIZE = 2  # connections per pool (see DeliveryWorker._lanes)
 FLUSH_GATHER_S = 0.02  # results wait this long to be written together
 RETRY_STATUSES = frozenset({429})  # plus every 5xx; any other 4xx will not get better
+MAIL_SHARE_OF_LEASE = 2 / 3
+"""An e-mail send must be over by this share of its lease, counted from the claim (40 s of
+60): the rest leaves time to write its outcome before anyone may claim it again."""
 
 
 Lane = httpx.AsyncClient | httpx.AsyncHTTPTransport
@@ -182,13 +185,14 @@ class DeliveryWorker:
                     continue
                 if more:
                     none: list[DeliveryJob] = []
+                    claimed_at = time.monotonic()
                     jobs = await self._blocking(
                         self.store.claim_deliveries, self.owner, free, self.lease_s, default=none
                     )
                     self.stats.claimed += len(jobs)
                     self._came_back_empty = not jobs
                     for job in jobs:
-                        pending.add(asyncio.create_task(self._deliver(lanes, job)))
+                        pending.add(asyncio.create_task(self._deliver(lanes, job, claimed_at)))
                     more = len(jobs) == free
                     if more:
                         continue
@@ -222,11 +226,14 @@ class DeliveryWorker:
 
     # -- one delivery -----------------------------------------------------------------------
 
-    async def _deliver(self, lanes: asyncio.Queue[Lane], job: DeliveryJob) -> None:
+    async def _deliver(
+        self, lanes: asyncio.Queue[Lane], job: DeliveryJob, claimed_at: float
+    ) -> None:
         lane = await lanes.get()  # never waits: there are as many lanes as POSTs at once
         try:
             if job.channel_kind == "email":
-                outcome = await self._send_mail(job)
+                deadline = claimed_at + self.lease_s * MAIL_SHARE_OF_LEASE
+                outcome = await self._send_mail(job, deadline)
             else:
                 outcome = await self._attempt(lane, job)
         except Exception as exc:  # a bug must not kill the worker; the lease brings it back
@@ -282,15 +289,17 @@ class DeliveryWorker:
 
     # -- e-mail channels ----------------------------------------------------------------------
 
-    async def _send_mail(self, job: DeliveryJob) -> Outcome:
+    async def _send_mail(self, job: DeliveryJob, deadline: float) -> Outcome:
         """An e-mail channel's delivery leaves by SMTP (cs_tui.channels.email_send, in a
         thread); its result maps onto a POST's outcomes: sent, retried on the same schedule
-        (4xx, connection lost), or failed with the server's reply (5xx)."""
+        (4xx, connection lost), or failed with the server's reply (5xx). The whole send ends
+        by `deadline` (time.monotonic()), well inside the lease: the delivery cannot be
+        claimed again while this send is still talking to the server."""
         if self._mail is None:
             from cs_tui.channels.email_send import MailSender
 
             self._mail = MailSender(self.store)
-        result = await asyncio.to_thread(self._mail.send, job.delivery_id)
+        result = await asyncio.to_thread(self._mail.send, job.delivery_id, deadline)
         if result.kind == "sent":
             return Outcome(job.delivery_id, "sent", result.status)
         reason = result.reason or "SMTP failed"

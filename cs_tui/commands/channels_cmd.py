@@ -38,7 +38,7 @@ SECRET_SHOWN_ONCE = (
 
 def register(sub: argparse._SubParsersAction) -> None:
     channels = sub.add_parser(
-        "channels", help="gateway channels: add, list, show, rotate, disable, enable"
+        "channels", help="gateway channels: add, list, show, set, rotate, disable, enable"
     )
     csub = channels.add_subparsers(dest="channels_command", metavar="ACTION", required=True)
     p = add_command(
@@ -104,6 +104,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--json", action="store_true")
 
     p = add_command(
+        csub,
+        "set",
+        run_channels_set,
+        help="an email channel: change whether it requires TLS and acknowledges new mail "
+        "(supervisors)",
+    )
+    p.add_argument("name", metavar="NAME")
+    _email_switches(p, default=None)
+    p.add_argument("--json", action="store_true")
+
+    p = add_command(
         sub,
         "deliveries",
         run_deliveries,
@@ -161,6 +172,33 @@ def _email_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--max-size", default="10MB", help="larger mail is not fetched: a note names it (10MB)"
     )
+    _email_switches(g, default=False)
+
+
+def _email_switches(g: Any, default: bool | None) -> None:
+    """The options `channels add email` and `channels set` share (`set` changes only those
+    given: their default is None)."""
+    g.add_argument(
+        "--require-tls",
+        action=argparse.BooleanOptionalAction,
+        default=default,
+        help="imap:// and smtp://: refuse to log in or send without STARTTLS"
+        + (" (default: off)" if default is False else ""),
+    )
+    g.add_argument(
+        "--acknowledge",
+        action=argparse.BooleanOptionalAction,
+        default=default,
+        help="answer a new conversation's first mail by itself, saying when someone will "
+        "answer (service hours of the SLA policy's calendar)"
+        + (" (default: off)" if default is False else ""),
+    )
+    g.add_argument(
+        "--ack-language",
+        choices=("auto", "zh", "en"),
+        default="auto" if default is False else None,
+        help="the acknowledgement's language; auto: the customer's mail's (default)",
+    )
 
 
 EMAIL_OPTIONS = ("imap", "smtp", "sender", "password_env", "password_file")
@@ -174,6 +212,9 @@ def _email_dict(c: ChannelInfo) -> dict[str, Any]:
         poll_s=c.settings.get("poll_s"),
         max_bytes=c.settings.get("max_bytes"),
         move_to=c.settings.get("move_to"),
+        require_tls=c.settings.get("require_tls") is True,
+        acknowledge=c.settings.get("acknowledge") is True,
+        ack_language=c.settings.get("ack_language") or "auto",
     )
     return shown
 
@@ -344,6 +385,9 @@ def _email_settings(args: argparse.Namespace) -> dict[str, Any]:
             poll=args.poll,
             max_bytes=args.max_size,
             move_to=args.move_to,
+            require_tls=args.require_tls,
+            acknowledge=args.acknowledge,
+            ack_language=args.ack_language,
         )
     except EmailConfigError as exc:
         raise UserError(str(exc)) from None
@@ -418,6 +462,42 @@ def run_channels_test(args: argparse.Namespace, store: Store) -> int:
         for c in checks:
             out(f"{c.server.upper():<5} {'ok  ' if c.ok else 'FAIL'}  {c.detail}")
     return 0 if all(c.ok for c in checks) else 1
+
+
+@with_store
+def run_channels_set(args: argparse.Namespace, store: Store) -> int:
+    """Change an email channel's switches; the rest of its settings stay as they are."""
+    from cs_tui.channels.email_config import EmailConfigError, settings_of
+
+    actor = channel_manager(store, args)
+    channel = store.channel(actor, args.name)
+    if channel.kind != "email":
+        raise UserError(
+            f"channel {channel.name} is an {channel.kind} channel: only email "
+            "channels have these settings"
+        )
+    changes = {
+        key: value
+        for key, value in (
+            ("require_tls", args.require_tls),
+            ("acknowledge", args.acknowledge),
+            ("ack_language", args.ack_language),
+        )
+        if value is not None
+    }
+    if not changes:
+        raise UserError("nothing to change: give --require-tls, --acknowledge or --ack-language")
+    try:
+        settings_of({**channel.settings, **changes})
+    except EmailConfigError as exc:
+        raise UserError(f"channel {channel.name}: {exc}") from None
+    changed = store.update_channel_settings(actor, args.name, changes)
+    if args.json:
+        print_json(channel_dict(changed))
+    else:
+        for key in sorted(changes):
+            out(f"channel {changed.name}: {key} = {_email_dict(changed)[key]}")
+    return 0
 
 
 def _set_active(args: argparse.Namespace, store: Store, active: bool) -> int:

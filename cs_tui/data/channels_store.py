@@ -268,6 +268,31 @@ class ChannelsMixin(IngestMixin):
             row = conn.execute(sa.select(CHANNEL).where(CHANNEL.c.id == row.id)).one()
         return channel_info(row)
 
+    def update_channel_settings(
+        self, actor: AgentInfo | None, name: str, changes: Mapping[str, Any]
+    ) -> ChannelInfo:
+        """Some of a channel's settings changed (checked by the caller for its kind), the others
+        kept as they are: merged in the locked row, so two changes at once both hold."""
+        now = self.clock.now()
+        with self._write() as conn:
+            self._channel_manager(conn, actor)
+            row = self._channel_row(conn, name, lock=True)
+            settings = {**dict(row.settings or {}), **dict(changes)}
+            conn.execute(
+                sa.update(CHANNEL)
+                .where(CHANNEL.c.id == row.id)
+                .values(settings=settings, updated_at=now)
+            )
+            self._event(
+                conn,
+                actor.id if actor else None,
+                "channel_changed",
+                None,
+                {"channel": name, "changed": sorted(changes)},
+            )
+            row = conn.execute(sa.select(CHANNEL).where(CHANNEL.c.id == row.id)).one()
+        return channel_info(row)
+
     # -- the server's side ---------------------------------------------------------------------
 
     def channel_by_token(self, token: str) -> ChannelAuth | None:

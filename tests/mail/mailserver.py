@@ -8,6 +8,7 @@ mail client (or the delivery agent) would.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import grp
 import imaplib
@@ -230,7 +231,10 @@ def _logs(root: Path) -> str:
 @dataclass
 class SmtpSink:
     """aiosmtpd in a thread of the test process: keeps every mail it accepts, or refuses
-    with the reply a test sets (`reply`: for example "451 4.3.0 try later")."""
+    with the reply a test sets (`reply`: for example "451 4.3.0 try later"). `rcpt_delay_s`
+    and `data_delay_s` make it slow to answer RCPT TO, or the end of a mail's DATA (then it
+    has kept the mail before it answers, as a server that queued it and whose answer is
+    slow or lost: the case where a client cannot know whether it was taken)."""
 
     host: str = "127.0.0.1"
     port: int = 0
@@ -238,6 +242,8 @@ class SmtpSink:
     reply: str | None = None
     users: dict[str, str] = field(default_factory=dict)
     arrived: threading.Condition = field(default_factory=threading.Condition)
+    rcpt_delay_s: float = 0.0
+    data_delay_s: float = 0.0
 
     def messages(self) -> list[Message]:
         return [message_from_bytes(raw, policy=default_policy) for _, _, raw in self.received]
@@ -257,6 +263,12 @@ def smtp_sink(users: dict[str, str], *, tls: tuple[Path, Path] | None = None) ->
     sink = SmtpSink(users=dict(users))
 
     class Handler:
+        async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+            if sink.rcpt_delay_s:
+                await asyncio.sleep(sink.rcpt_delay_s)
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
         async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
             if sink.reply is not None:
                 return sink.reply
@@ -265,6 +277,8 @@ def smtp_sink(users: dict[str, str], *, tls: tuple[Path, Path] | None = None) ->
                     (envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content))
                 )
                 sink.arrived.notify_all()
+            if sink.data_delay_s:
+                await asyncio.sleep(sink.data_delay_s)
             return "250 OK"
 
     def authenticator(server, session, envelope, mechanism, auth_data):

@@ -140,3 +140,66 @@ def test_a_move_to_folder_that_does_not_exist_is_named(
     assert add_email(capsys, db, dovecot, smtp, "--move-to", "Archive/Nope")[0] == 0
     rc, out, _ = cli(capsys, "channels", "test", "mail", "--db", db, "--agent", "sue")
     assert rc == 1 and "'Archive/Nope' does not exist" in out
+
+
+def test_a_channel_that_requires_tls_refuses_servers_without_starttls(
+    capsys, sqlite_store, dovecot, smtp, monkeypatch, tmp_path
+):
+    """Neither this Dovecot nor this aiosmtpd offers STARTTLS: with --require-tls nothing is
+    logged in to, fetched or sent; `channels set --no-require-tls` lets the channel go on."""
+    from cs_tui.channels.email_config import settings_of
+    from cs_tui.channels.email_fetch import MailboxError, MailFetcher
+    from cs_tui.channels.email_send import MailSender
+    from tests.mail import mails
+
+    monkeypatch.setenv("SHOP_MAIL_PW", IMAP_PASSWORD)
+    smtp.users[SMTP_USER] = IMAP_PASSWORD
+    db = sqlite_store.location
+    rc, out, err = add_email(capsys, db, dovecot, smtp, "--require-tls", "--json")
+    assert rc == 0, err
+    assert json.loads(out)["require_tls"] is True
+    rc, out, _ = cli(capsys, "channels", "test", "mail", "--db", db, "--agent", "sue", "--json")
+    result = json.loads(out)
+    assert rc == 1
+    for server in ("imap", "smtp"):
+        assert not result[server]["ok"]
+        assert "no STARTTLS" in result[server]["detail"], result
+        assert "requires TLS" in result[server]["detail"]
+    # Serve's fetcher and sender refuse the same way.
+    channel = sqlite_store.channel(None, "mail")
+    settings = settings_of(channel.settings)
+    dovecot.append(IMAP_USER, mails.raw_mail("utf-8", "在吗", subject="问"))
+    fetcher = MailFetcher(sqlite_store, channel.id, settings, IMAP_PASSWORD, tmp_path)
+    with pytest.raises(MailboxError, match="requires TLS"):
+        fetcher.fetch_once()
+    fetcher.close()
+    assert sqlite_store.mail_cursor(channel.id, "INBOX") is None  # nothing was read
+    from tests.mail.fetched import store_fetched
+
+    store_fetched(
+        sqlite_store,
+        channel.id,
+        settings,
+        tmp_path,
+        [mails.raw_mail("utf-8", "在吗", subject="问", message_id="<t1@c.example>")],
+    )
+    conv = sqlite_store.conversation_id(f"mail:{channel.id}:<t1@c.example>")
+    sue = sqlite_store.add_agent(None, "sue", "Sue", "supervisor")
+    sqlite_store.claim(sue, conv)
+    sqlite_store.post_reply(sue, conv, "在的")
+    [delivery] = sqlite_store.deliveries(sue, conversation_id=conv)
+    sender = MailSender(sqlite_store)
+    try:
+        result_send = sender.send(delivery.delivery_id)
+    finally:
+        sender.close()
+    assert result_send.kind == "failed" and "requires TLS" in (result_send.reason or "")
+    assert smtp.received == []
+    # Turned off later: the same servers are used again.
+    rc, out, err = cli(
+        capsys, "channels", "set", "mail", "--no-require-tls", "--db", db, "--agent", "sue"
+    )
+    assert rc == 0, err
+    assert "require_tls = False" in out
+    rc, out, _ = cli(capsys, "channels", "test", "mail", "--db", db, "--agent", "sue")
+    assert rc == 0, out
