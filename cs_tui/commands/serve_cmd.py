@@ -63,6 +63,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="a delivery still failing this long after the reply fails for good (default 24h)",
     )
     p.add_argument(
+        "--web-give-up",
+        metavar="DURATION",
+        help="a web chat reply whose visitor has not come back to the page this long after "
+        "it fails, and its conversation shows as undelivered (default: --give-up)",
+    )
+    p.add_argument(
         "--body-timeout",
         default="30s",
         metavar="DURATION",
@@ -89,6 +95,7 @@ def settings_from(args: argparse.Namespace) -> ServerSettings:
         rate = parse_rate(args.rate)
         retry_base = parse_duration(args.retry_base)
         give_up = parse_duration(args.give_up)
+        web_give_up = give_up if args.web_give_up is None else parse_duration(args.web_give_up)
         body_timeout = parse_duration(args.body_timeout)
     except ValueError as exc:
         raise UserError(str(exc)) from None
@@ -96,8 +103,10 @@ def settings_from(args: argparse.Namespace) -> ServerSettings:
         raise UserError("--burst must be at least 1")
     if args.max_connections < 1:
         raise UserError("--max-connections must be at least 1")
-    if retry_base <= 0 or give_up <= 0 or body_timeout <= 0:
-        raise UserError("--retry-base, --give-up and --body-timeout must be above zero")
+    if retry_base <= 0 or give_up <= 0 or web_give_up <= 0 or body_timeout <= 0:
+        raise UserError(
+            "--retry-base, --give-up, --web-give-up and --body-timeout must be above zero"
+        )
     return ServerSettings(
         host=host,
         port=port,
@@ -106,6 +115,7 @@ def settings_from(args: argparse.Namespace) -> ServerSettings:
         deliver=not args.no_deliver,
         retry_base_s=retry_base,
         give_up_s=give_up,
+        web_give_up_s=web_give_up,
         access_log=not args.no_access_log,
         body_timeout_s=body_timeout,
         max_connections=args.max_connections,

@@ -306,6 +306,36 @@ class OutboxMixin(ActionsMixin):
             return
         self._save(conn, before, row, now)
 
+    # -- web chat: replies whose visitor never came back ---------------------------------------
+
+    def give_up_web_deliveries(self, after_s: float, reason: str, limit: int = 500) -> int:
+        """Fail the web chat deliveries still queued `after_s` seconds after their reply (or the
+        agent's retry): their visitor never came back to the page. Each marks its conversation
+        undelivered, as any failed delivery does. Returns how many failed (at most `limit`)."""
+        now = self.clock.now()
+        cutoff = now - timedelta(seconds=after_s)
+        waited = sa.or_(
+            sa.and_(DELIVERY.c.retried_at.is_(None), DELIVERY.c.created_at <= cutoff),
+            DELIVERY.c.retried_at <= cutoff,
+        )
+        with self._write() as conn:
+            rows = conn.execute(
+                sa.select(DELIVERY)
+                .where(
+                    DELIVERY.c.status == "queued",
+                    DELIVERY.c.channel_id.in_(
+                        sa.select(CHANNEL.c.id).where(CHANNEL.c.kind == "web")
+                    ),
+                    waited,
+                )
+                .order_by(DELIVERY.c.id)
+                .limit(max(0, limit))
+                .with_for_update(skip_locked=True)
+            ).all()
+            for row in rows:
+                self._set_failed(conn, row, _error_text(reason), None, now)
+        return len(rows)
+
     # -- receipts from the integration ------------------------------------------------------
 
     def delivery_receipt(

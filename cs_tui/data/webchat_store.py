@@ -21,14 +21,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from cs_tui.data.core import StoreCore
 from cs_tui.data.delivery_rows import delivery_event
+from cs_tui.data.outbox import OutboxMixin
 from cs_tui.data.tables import AGENT, CHANNEL, CONV, DELIVERY, MSG
 
 PAGE_AUTHORS = ("customer", "agent", "system")
 REPLAY_LIMIT = 500
 """Messages sent to a page at once (a longer history arrives over several reads)."""
-_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3}
+_RANK = {"failed": -1, "queued": 0, "sent": 1, "delivered": 2, "read": 3}
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class WebMessage:
     external_id: str | None
 
 
-class WebChatMixin(StoreCore):
+class WebChatMixin(OutboxMixin):
     def web_channel(self, name: str) -> WebChannel | None:
         """The web channel of this name (disabled ones too: the server says so), or None."""
         with self._read() as conn:
@@ -126,7 +126,10 @@ class WebChatMixin(StoreCore):
 
     def web_receipts(self, conversation_id: int, message_ids: Sequence[int], status: str) -> int:
         """Mark the deliveries of these agent messages `sent` (pushed to a page) or `read`
-        (a page showed them); a status never goes back. Returns how many changed."""
+        (a page showed them); a status never goes back. A delivery given up on (its visitor
+        did not come back in time: cs_tui.channels.web_give_up) that a page shows after all
+        is no longer failed, and its conversation no longer undelivered. Returns how many
+        changed."""
         if status not in ("sent", "read") or not message_ids:
             return 0
         now = self.clock.now()
@@ -146,6 +149,8 @@ class WebChatMixin(StoreCore):
             if status == "sent":
                 values["sent_at"] = now
             conn.execute(sa.update(DELIVERY).where(DELIVERY.c.id.in_(ids)).values(**values))
+            if any(r.status == "failed" for r in rows if r.id in ids):
+                self._mark_undelivered(conn, conversation_id, now)
             for delivery_id in ids:
                 delivery_event(self, conn, None, conversation_id, delivery_id, status, now)
         return len(ids)

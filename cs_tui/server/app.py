@@ -4,7 +4,9 @@ Routes: `GET /healthz`, the integration API (cs_tui.server.inbound) and the web 
 (cs_tui.server.webchat). The lifespan runs the
 outbox delivery worker (cs_tui.channels.outbox_worker) beside the routes unless
 `settings.deliver` is off, and on shutdown gives it what is left of the shutdown bound to finish
-its in-flight POSTs. Unknown paths and methods get JSON errors like every other answer.
+its in-flight POSTs. It also fails the web chat replies whose visitor did not come back within
+`settings.web_give_up_s` (cs_tui.channels.web_give_up). Unknown paths and methods get JSON
+errors like every other answer.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
 HEALTH_TIMEOUT_S = 2.0
 WORKER_RESTART_S = 5.0
 CANCEL_GRACE_S = 1.0
+WEB_GIVE_UP_EVERY_S = 60.0
 
 
 async def healthz(request: Request) -> Response:
@@ -94,6 +97,24 @@ async def _run_worker(state: GatewayState) -> None:
             await asyncio.wait_for(state.stop.wait(), WORKER_RESTART_S)
 
 
+async def _run_web_give_up(state: GatewayState) -> None:
+    """Fail the web chat replies whose visitor did not come back within the web give-up time
+    (cs_tui.channels.web_give_up), looking every minute (more often for a short give-up time,
+    so a reply fails at most a quarter of it late). A store that is away is tried again."""
+    from cs_tui.channels.web_give_up import give_up_reason
+    from cs_tui.data.errors import StoreError
+
+    after_s = state.settings.web_give_up_s
+    reason = give_up_reason(after_s)
+    pause = min(WEB_GIVE_UP_EVERY_S, max(0.1, after_s / 4))
+    while not state.stop.is_set():
+        with contextlib.suppress(StoreError):
+            while await to_thread.run_sync(state.store.give_up_web_deliveries, after_s, reason):
+                pass  # a full batch: there may be more
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(state.stop.wait(), pause)
+
+
 async def _run_mail(state: GatewayState) -> None:
     """The e-mail channels' fetchers (cs_tui.channels.email_service), until shutdown."""
     from cs_tui.channels.email_service import run_mail_fetchers
@@ -129,6 +150,7 @@ def create_app(store: Store, settings: ServerSettings) -> Starlette:
         if settings.deliver:
             worker = asyncio.create_task(_run_worker(state), name="delivery-worker")
         mail = asyncio.create_task(_run_mail(state), name="mail-fetchers")
+        web = asyncio.create_task(_run_web_give_up(state), name="web-give-up")
         try:
             yield
         finally:
@@ -136,6 +158,7 @@ def create_app(store: Store, settings: ServerSettings) -> Starlette:
             if worker is not None:
                 await _finish(worker, state.time_left())
             await _finish(mail, state.time_left())
+            await _finish(web, state.time_left())
 
     app = Starlette(
         routes=[Route("/healthz", healthz, methods=["GET"]), *ROUTES, *WEBCHAT_ROUTES],

@@ -24,6 +24,9 @@ class ServerSettings:
     """Run the outbox delivery worker inside this process."""
     retry_base_s: float = 5.0
     give_up_s: float = 24 * 3600.0
+    web_give_up_s: float = 24 * 3600.0
+    """A web chat reply still waiting for its visitor's page this long fails (the visitor did
+    not come back): cs_tui.channels.web_give_up."""
     max_body: int = MAX_BODY
     max_batch: int = MAX_BATCH
     token_cache_s: float = 1.0

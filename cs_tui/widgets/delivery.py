@@ -13,6 +13,7 @@ from __future__ import annotations
 from rich.style import Style
 from rich.text import Text
 
+from cs_tui.channels.web_give_up import reason_seconds, span
 from cs_tui.i18n import N_, _
 from cs_tui.safe_text import safe
 
@@ -61,9 +62,30 @@ def undelivered_label() -> str:
     return f"{UNDELIVERED_MARK} {_(UNDELIVERED)}"
 
 
+SPANS = {"d": N_("{count} d"), "h": N_("{count} h"), "min": N_("{count} min"), "s": N_("{count} s")}
+
+
 def reason_text(reason: str | None) -> Text:
     """Why a delivery failed. The reason can hold a receiver's response bytes, so it is drawn
-    through safe_text: one line, no markup, controls made visible."""
+    through safe_text: one line, no markup, controls made visible. A web chat reply given up on
+    says so in the agent's language, with what to do about it."""
     if not reason:
         return Text(_("no reason was recorded"), style="dim")
+    waited = reason_seconds(reason)
+    if waited is not None:
+        count, unit = span(waited)
+        within = _(SPANS[unit]).format(count=count)
+        return Text(
+            _("visitor did not return within {time}: reach the customer another way").format(
+                time=within
+            )
+        )
     return safe(reason, single_line=True, limit=REASON_LIMIT)
+
+
+def undelivered_notice() -> Text:
+    """The conversation header's word for a conversation with a reply that did not arrive."""
+    return Text(
+        f"{UNDELIVERED_MARK} " + _("a reply did not reach the customer: reach them another way"),
+        style=STYLES["failed"],
+    )

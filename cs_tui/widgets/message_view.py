@@ -183,6 +183,9 @@ class ConversationHeader(Widget):
         line.append(" · ")
         line.append(one_line(row.assignee, limit=64) or _("unassigned"), style="dim")
         second = Text()
+        if row.undelivered:
+            second.append_text(delivery.undelivered_notice())
+            second.append("  ")
         state, shown = clock_badge(self.policy, row, now)
         second.append(f"{SYMBOLS[state]}{shown} {state_word(state)}", style=STYLES[state])
         if row.sla_clock:

@@ -19,6 +19,8 @@ from cs_tui.cli import main
         ("--burst", "0", "--burst"),
         ("--retry-base", "soon", "not a duration"),
         ("--give-up", "0s", "above zero"),
+        ("--web-give-up", "0s", "above zero"),
+        ("--web-give-up", "soon", "not a duration"),
     ],
 )
 def test_bad_options_are_named(tmp_path, capsys, option, value, says):

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from cs_tui.data.store import Store
-from tests.server.conftest import ServeProcess
+from tests.server.conftest import ServeProcess, backend_url
 
 WAIT_S = 15.0
 """How long a test waits for something to show in the page (a condition, not a timing)."""
@@ -89,13 +89,17 @@ class WebGateway:
     server: ServeProcess | None
     secret: str
     name: str = "shop"
+    options: tuple[str, ...] = ()
+    """More options for `serve` (the port is the gateway's)."""
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        self.server = ServeProcess(self.db, self.home, "--bind", f"127.0.0.1:{self.port}")
+        self.server = ServeProcess(
+            self.db, self.home, "--bind", f"127.0.0.1:{self.port}", *self.options
+        )
 
     def kill(self) -> None:
         """SIGKILL: no goodbye to the pages, as when the machine dies."""
@@ -112,6 +116,8 @@ def web_gateway(
     origins: list[str] | None = None,
     settings: dict[str, Any] | None = None,
     policy: str | None = None,
+    options: tuple[str, ...] = (),
+    backend: str = "sqlite",
 ) -> Iterator[WebGateway]:
     """A web channel `shop` and `serve` on it; `policy` is the text of the team's SLA policy
     file, named by the server's config file (`sla_policy`), as a team would set it up."""
@@ -121,7 +127,7 @@ def web_gateway(
         config = tmp_path / "home" / "config"
         config.mkdir(parents=True, exist_ok=True)
         (config / "config.toml").write_text(f'sla_policy = "{policy_file}"\n', encoding="utf-8")
-    db = str(tmp_path / "store.db")
+    db = backend_url(backend, tmp_path)
     store = Store.open(db)
     made = store.add_channel(
         None,
@@ -129,7 +135,9 @@ def web_gateway(
         "shop",
         settings={"origins": origins or ["http://shop.example"], **(settings or {})},
     )
-    gateway = WebGateway(store, db, tmp_path / "home", free_port(), None, made.secret)
+    gateway = WebGateway(
+        store, db, tmp_path / "home", free_port(), None, made.secret, options=options
+    )
     gateway.start()
     try:
         yield gateway
