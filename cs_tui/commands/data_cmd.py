@@ -191,6 +191,8 @@ def run_ingest(args: argparse.Namespace) -> int:
     else:
         with source.open(encoding="utf-8", errors="surrogateescape", newline="") as fh:
             result = ingest_lines(store, fh, rejects, actor=actor)
+    # Index the new messages for "find" now, so no agent's first search waits for them.
+    store.refresh_find_index()
     name = terminal_safe(args.file)
     for rej in rejects:
         print(f"{name}:{rej.line_no}: {rej.reason}", file=sys.stderr)

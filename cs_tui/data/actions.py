@@ -15,6 +15,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cs_tui.data import find_index
 from cs_tui.data.delivery_rows import queue_delivery
 from cs_tui.data.errors import InvalidInput, NotAllowed, NotFound
 from cs_tui.data.queries import QueriesMixin, message_select
@@ -772,6 +773,7 @@ class ActionsMixin(QueriesMixin):
             conn.execute(sa.delete(DELIVERY).where(DELIVERY.c.conversation_id == conversation_id))
             conn.execute(sa.delete(CONV_TAG).where(CONV_TAG.c.conversation_id == conversation_id))
             conn.execute(sa.delete(HANDOVER).where(HANDOVER.c.conversation_id == conversation_id))
+            find_index.forget(conn, self.dialect, conversation_id)
             conn.execute(sa.delete(MSG).where(MSG.c.conversation_id == conversation_id))
             conn.execute(
                 sa.update(EVENT)

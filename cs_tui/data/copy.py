@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cs_tui.data import find_index
 from cs_tui.data.db import explain, reset_sequences
 from cs_tui.data.errors import StoreError
 from cs_tui.data.store import Store
@@ -163,15 +164,14 @@ def _refuse_busy_target(conn: Connection, location: str) -> None:
 
 
 def _copy_meta(read: Connection, write: Connection, where: _Where) -> None:
-    """Demo anchor, early-warning states: everything but the target's own schema version."""
+    """Demo anchor, early-warning states: everything but the target's own schema version and
+    how far its own search index got (the copied messages are indexed on its first search)."""
     where.table = META.name
-    kept = [
-        dict(r)
-        for r in read.execute(sa.select(META).where(META.c.key != "schema_version")).mappings()
-    ]
+    own = ("schema_version", find_index.MARK)
+    kept = [dict(r) for r in read.execute(sa.select(META).where(META.c.key.notin_(own))).mappings()]
     # The target's own entries (the SLA policy fingerprint of its opening) give way to the
     # source's, which describe the rows being copied.
-    write.execute(sa.delete(META).where(META.c.key != "schema_version"))
+    write.execute(sa.delete(META).where(META.c.key.notin_(own)))
     if kept:
         write.execute(sa.insert(META), kept)
 

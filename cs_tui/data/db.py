@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+from cs_tui.data import find_index
 from cs_tui.data.errors import StoreError
 from cs_tui.data.schema import SCHEMA_VERSION
 from cs_tui.data.tables import META
@@ -244,6 +245,7 @@ def _prepare_tables(engines: Engines) -> int:
                     sa.insert(META).values(key="schema_version", value=str(SCHEMA_VERSION))
                 )
                 _install_dialect_extras(conn, engines.dialect)
+                find_index.install(conn, engines.dialect)
                 return SCHEMA_VERSION
             if "schema_meta" not in tables:
                 raise StoreError(

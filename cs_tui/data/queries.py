@@ -16,8 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from cs_tui.data.agents import AgentsMixin
 from cs_tui.data.errors import NotFound
+from cs_tui.data.find import FIND_LIMIT, FindMixin, Found
 from cs_tui.data.slarow import facts_from_row
 from cs_tui.data.tables import (
     AGENT,
@@ -46,10 +46,6 @@ from cs_tui.data.views import (
 
 ASSIGNEE = AGENT.alias("assignee")
 MESSAGE_WINDOW = 500  # newest messages loaded with a conversation; older ones page in
-
-
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _queue_select() -> sa.Select[Any]:
@@ -148,6 +144,17 @@ def _split_tags(joined: str | None) -> tuple[str, ...]:
     return tuple(sorted(joined.split(TAG_SEP))) if joined else ()
 
 
+def queue_rows_by_id(conn: Connection, ids: list[int]) -> list[QueueRow]:
+    """Queue rows for `ids`, in that order. Fetched by primary key: as one statement with
+    `id IN (subquery)` the planner may walk the whole table in urgency order instead."""
+    if not ids:
+        return []
+    rows = list(conn.execute(_rows_by_id(), {"ids": ids}))
+    position = {cid: i for i, cid in enumerate(ids)}
+    rows.sort(key=lambda r: position[r[0]])
+    return [_row_to_queue(r[:-1], _split_tags(r[-1])) for r in rows]
+
+
 def _notes_visible(viewer: AgentInfo | None, assignee: str | None, training: bool) -> bool:
     if viewer is None or sees_in_full(viewer, assignee):
         return True
@@ -159,12 +166,18 @@ def _summary(row: QueueRow) -> QueueRow:
     return dataclasses.replace(row, preview="", tags=())
 
 
-class QueriesMixin(AgentsMixin):
+class QueriesMixin(FindMixin):
     """Reads: the queue window, conversations, customers, history and the audit trail."""
 
     # -- queue ---------------------------------------------------------------------------
 
-    def _queue_conditions(self, viewer: AgentInfo, flt: QueueFilter, now: datetime) -> list:
+    def _queue_conditions(
+        self,
+        viewer: AgentInfo,
+        flt: QueueFilter,
+        now: datetime,
+        found: list[int] | None = None,
+    ) -> list:
         cond = []
         if flt.status:
             cond.append(CONV.c.status == flt.status)
@@ -197,17 +210,17 @@ class QueriesMixin(AgentsMixin):
                     CONV_TAG.c.conversation_id == CONV.c.id, CONV_TAG.c.tag == flt.tag
                 )
             )
-        if flt.text and flt.text.strip():
-            pattern = f"%{_like_escape(flt.text.strip())}%"
-            cond.append(
-                sa.or_(
-                    CONV.c.preview.ilike(pattern, escape="\\"),
-                    CUST.c.name.ilike(pattern, escape="\\"),
-                    CUST.c.handle.ilike(pattern, escape="\\"),
-                    CONV.c.external_id.ilike(pattern, escape="\\"),
-                )
-            )
+        if found is not None:
+            cond.append(CONV.c.id.in_(found))
         return cond
+
+    def _text_matches(
+        self, conn: Connection, viewer: AgentInfo, flt: QueueFilter
+    ) -> list[int] | None:
+        """The ids the filter's text finds (see data/find.py), or None without a text."""
+        if not (flt.text and flt.text.strip()):
+            return None
+        return self._found_ids(conn, viewer, flt.text, flt.training)
 
     def queue(
         self,
@@ -220,14 +233,15 @@ class QueriesMixin(AgentsMixin):
         """One window of the queue, most urgent first (most overdue on top)."""
         flt = flt or QueueFilter()
         now = self.clock.now()
+        if flt.text:
+            self.refresh_find_index()
         with self._read() as conn:
             viewer = self._active(conn, viewer)
+            found = self._text_matches(conn, viewer, flt)
             # Two steps: pick the window's ids from the covering queue index, then fetch them.
-            ids = sa.select(CONV.c.id)
-            if flt.text and flt.text.strip():
-                ids = ids.select_from(CONV.join(CUST, CUST.c.id == CONV.c.customer_id))
             ids = (
-                ids.where(*self._queue_conditions(viewer, flt, now))
+                sa.select(CONV.c.id)
+                .where(*self._queue_conditions(viewer, flt, now, found))
                 .order_by(CONV.c.urgency_at, CONV.c.id)
                 .offset(max(0, offset))
                 .limit(max(0, limit))
@@ -235,12 +249,22 @@ class QueriesMixin(AgentsMixin):
             window = list(conn.execute(ids).scalars())
             if not window:
                 return []
-            # Fetch by primary key and keep the window's order: as one statement with
-            # `id IN (subquery)` the planner may walk the whole table in urgency order instead.
-            rows = list(conn.execute(_rows_by_id(), {"ids": window}))
-        position = {cid: i for i, cid in enumerate(window)}
-        rows.sort(key=lambda r: position[r[0]])
-        return [_row_to_queue(r[:-1], _split_tags(r[-1])) for r in rows]
+            return queue_rows_by_id(conn, window)
+
+    def find(
+        self, viewer: AgentInfo, text: str, *, limit: int = FIND_LIMIT, training: bool = False
+    ) -> list[Found]:
+        """Conversations matching `text` as `viewer` may see them, best match first: by id,
+        order number, customer name or handle, or any part of a message (see data/find.py)."""
+        text = text.strip()
+        if not text or limit <= 0:
+            return []
+        self.refresh_find_index()
+        with self._read() as conn:
+            viewer = self._active(conn, viewer)
+            hits = self._find(conn, viewer, text, limit, training)
+            rows = {r.id: r for r in queue_rows_by_id(conn, list(hits))}
+        return [Found(rows[cid], *hits[cid]) for cid in hits if cid in rows]
 
     def queue_count(
         self, viewer: AgentInfo, flt: QueueFilter | None = None, *, cap: int = 100_000
@@ -248,12 +272,14 @@ class QueriesMixin(AgentsMixin):
         """How many rows the filter holds, counted up to `cap` so a huge store stays cheap."""
         flt = flt or QueueFilter()
         now = self.clock.now()
+        if flt.text:
+            self.refresh_find_index()
         with self._read() as conn:
             viewer = self._active(conn, viewer)
+            found = self._text_matches(conn, viewer, flt)
             inner = (
                 sa.select(CONV.c.id)
-                .select_from(CONV.join(CUST, CUST.c.id == CONV.c.customer_id))
-                .where(*self._queue_conditions(viewer, flt, now))
+                .where(*self._queue_conditions(viewer, flt, now, found))
                 .limit(cap)
                 .subquery()
             )

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from cs_tui.data.coltypes import PortableJSON, UTCDateTime
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 METADATA = sa.MetaData()
 

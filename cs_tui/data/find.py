@@ -1,0 +1,237 @@
+"""Find anything: a conversation by its id, an order number, the customer's name or handle, or any
+part of its messages, as the agent may see it.
+
+What is looked at, best first:
+
+1. exact: the conversation's external or internal id, an `order:NUMBER` tag, a customer handle;
+2. part of a customer's name or handle, part of a conversation id;
+3. part of any message (3 characters or more: the index is made of trigrams, and a shorter
+   piece of Chinese would match a good part of every store), newest message first; a shorter
+   text is looked for in each conversation's newest message (its preview).
+
+Every step is a bounded, indexed read (see find_index), so a search costs milliseconds at
+100,000 conversations whatever the text; a word that is in half the messages stops at the
+newest matches instead of collecting them all.
+
+Who finds what follows the queue: a supervisor (or a trainer) finds every conversation; an
+agent finds their own, the unassigned pool and what they handed over. A private note is found
+only by those who see the conversation in full (views.sees_in_full).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from cs_tui.data import find_index
+from cs_tui.data.agents import AgentsMixin
+from cs_tui.data.tables import CONV, CONV_TAG, CUST, HANDOVER, MSG
+from cs_tui.data.views import AgentInfo, QueueRow
+
+FIND_LIMIT = 30
+"""Conversations a search returns (the palette's list)."""
+
+QUEUE_CAP = 1000
+"""Most conversations the queue filter keeps for a text: the newest matches."""
+
+MIN_TEXT = 3
+"""Shortest text looked for inside messages (the trigram index's unit)."""
+
+ORDER_TAG = "order:"
+_MESSAGES_PER_CONVERSATION = 4  # messages read per conversation wanted, before de-duplicating
+_FTS = sa.table(find_index.FTS, sa.column("rowid", sa.Integer), sa.column("body", sa.Text))
+
+
+@dataclass(frozen=True)
+class Found:
+    """One conversation a search found: its queue row, what matched (id, order, customer or
+    message) and, for a message, its text (untrusted: shown through safe_text)."""
+
+    row: QueueRow
+    matched: str
+    text: str = ""
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _recent() -> Any:
+    return sa.func.coalesce(CONV.c.last_message_at, CONV.c.created_at).desc()
+
+
+class FindMixin(AgentsMixin):
+    """The searches behind Store.find (in QueriesMixin, which turns ids into queue rows) and
+    the id list behind the queue filter's text."""
+
+    def refresh_find_index(self) -> int:
+        """Index the messages stored since the last search (SQLite); how many were added.
+        An import calls it once at its end so that no agent's first search waits for it."""
+        with self._read() as conn:
+            if not find_index.behind(conn, self.dialect):
+                return 0
+        with self._write() as conn:
+            return find_index.catch_up(conn, self.dialect)
+
+    def _found_ids(
+        self, conn: Connection, viewer: AgentInfo, text: str, training: bool
+    ) -> list[int]:
+        """The queue filter's text: ids of up to QUEUE_CAP matching conversations. The caller
+        has refreshed the index (refresh_find_index) before opening its read."""
+        return list(self._find(conn, viewer, text.strip(), QUEUE_CAP, training))
+
+    # -- the steps -------------------------------------------------------------------
+
+    def _find(
+        self, conn: Connection, viewer: AgentInfo, text: str, limit: int, training: bool
+    ) -> dict[int, tuple[str, str]]:
+        found: dict[int, tuple[str, str]] = {}
+        scope = [CONV.c.training.is_(training), *self._visible(viewer)]
+
+        def add(ids: Sequence[int], matched: str) -> bool:
+            for cid in ids:
+                found.setdefault(cid, (matched, ""))
+            return len(found) >= limit
+
+        for matched, query in self._exact(text):
+            if add(conn.execute(query.where(*scope).limit(limit)).scalars().all(), matched):
+                return dict(list(found.items())[:limit])
+        if add(self._partial(conn, text, scope, limit), "customer"):
+            return dict(list(found.items())[:limit])
+        if len(text) >= MIN_TEXT:
+            hits = self._in_messages(conn, viewer, text, scope, limit - len(found))
+        else:
+            hits = self._in_previews(conn, text, scope, limit - len(found))
+        for cid, body in hits:
+            found.setdefault(cid, ("message", body))
+            if len(found) >= limit:
+                break
+        return found
+
+    def _visible(self, viewer: AgentInfo) -> list[Any]:
+        if viewer.role != "agent":
+            return []
+        handed = sa.exists().where(
+            HANDOVER.c.conversation_id == CONV.c.id, HANDOVER.c.from_agent_id == viewer.id
+        )
+        return [sa.or_(CONV.c.assignee_id == viewer.id, CONV.c.assignee_id.is_(None), handed)]
+
+    def _exact(self, text: str) -> list[tuple[str, sa.Select[Any]]]:
+        ids = sa.select(CONV.c.id)
+        out = [("id", ids.where(CONV.c.external_id == text))]
+        if text.isdigit() and int(text) < 2**31:  # ids are 32-bit on PostgreSQL
+            out.append(("id", ids.where(CONV.c.id == int(text))))
+        number = text.removeprefix("#")
+        out.append(
+            (
+                "order",
+                sa.select(CONV_TAG.c.conversation_id)
+                .join(CONV, CONV.c.id == CONV_TAG.c.conversation_id)
+                .where(CONV_TAG.c.tag == f"{ORDER_TAG}{number}"),
+            )
+        )
+        out.append(
+            (
+                "customer",
+                ids.join(CUST, CUST.c.id == CONV.c.customer_id)
+                .where(CUST.c.handle == text)
+                .order_by(_recent()),
+            )
+        )
+        return out
+
+    def _partial(self, conn: Connection, text: str, scope: list[Any], limit: int) -> list[int]:
+        """Conversations of customers whose name or handle holds `text`, then conversations
+        whose external id does: the customers first (a third as many rows to scan), their
+        conversations through the customer index."""
+        pattern = f"%{_like_escape(text)}%"
+        customers = (
+            sa.select(CUST.c.id)
+            .where(
+                sa.or_(
+                    CUST.c.name.ilike(pattern, escape="\\"),
+                    CUST.c.handle.ilike(pattern, escape="\\"),
+                )
+            )
+            .limit(limit)
+        )
+        by_customer = conn.execute(
+            sa.select(CONV.c.id)
+            .where(CONV.c.customer_id.in_(customers), *scope)
+            .order_by(_recent())
+            .limit(limit)
+        ).scalars()
+        by_id = conn.execute(
+            sa.select(CONV.c.id)
+            .where(CONV.c.external_id.ilike(pattern, escape="\\"), *scope)
+            .order_by(_recent())
+            .limit(limit)
+        ).scalars()
+        return [*by_customer, *by_id]
+
+    def _in_previews(
+        self, conn: Connection, text: str, scope: list[Any], want: int
+    ) -> list[tuple[int, str]]:
+        """Text too short for the index (退款, 破损) is looked for in each conversation's newest
+        message only (its preview), as the queue's filter always did."""
+        if want <= 0:
+            return []
+        pattern = f"%{_like_escape(text)}%"
+        rows = conn.execute(
+            sa.select(CONV.c.id, CONV.c.preview)
+            .where(CONV.c.preview.ilike(pattern, escape="\\"), *scope)
+            .order_by(_recent())
+            .limit(want)
+        ).all()
+        return [(cid, preview) for cid, preview in rows]
+
+    def _in_messages(
+        self, conn: Connection, viewer: AgentInfo, text: str, scope: list[Any], want: int
+    ) -> list[tuple[int, str]]:
+        """(conversation id, message text) of the newest messages holding `text`."""
+        if want <= 0:
+            return []
+        cond = [*scope]
+        if not viewer.is_supervisor:
+            # A private note only for those who see the conversation in full.
+            cond.append(
+                sa.or_(
+                    MSG.c.author_kind != "note",
+                    CONV.c.assignee_id == viewer.id,
+                    CONV.c.assignee_id.is_(None),
+                )
+            )
+        pattern = f"%{_like_escape(text)}%"
+        if self.dialect == "sqlite" and find_index.available(conn, self.dialect):
+            # The trigram index answers LIKE without an ESCAPE clause only: a % or _ the agent
+            # typed is then a wildcard there, and instr() keeps only the literal matches.
+            query = (
+                sa.select(MSG.c.conversation_id, MSG.c.body)
+                .select_from(
+                    _FTS.join(MSG, MSG.c.id == _FTS.c.rowid).join(
+                        CONV, CONV.c.id == MSG.c.conversation_id
+                    )
+                )
+                .where(_FTS.c.body.like(f"%{text}%"), *cond)
+                .order_by(_FTS.c.rowid.desc())
+            )
+            if "%" in text or "_" in text:
+                query = query.where(
+                    sa.func.instr(sa.func.lower(MSG.c.body), text.lower()) > 0,
+                )
+        else:
+            query = (
+                sa.select(MSG.c.conversation_id, MSG.c.body)
+                .select_from(MSG.join(CONV, CONV.c.id == MSG.c.conversation_id))
+                .where(MSG.c.body.ilike(pattern, escape="\\"), *cond)
+                .order_by(MSG.c.id.desc())
+            )
+        rows = conn.execute(query.limit(want * _MESSAGES_PER_CONVERSATION)).all()
+        seen: dict[int, str] = {}
+        for cid, body in rows:
+            seen.setdefault(cid, body)
+        return list(seen.items())

@@ -1,0 +1,180 @@
+"""The index behind "find anything": message text found by any substring of 3 characters or more.
+
+SQLite: an FTS5 table with the trigram tokenizer (`find_text`) over the message table's own
+text (external content, so the text is not stored twice), `detail=none` (a `LIKE '%...%'` needs
+no positions; building it is several times cheaper). Trigrams need no word boundaries, so Chinese
+text and order numbers are found by any part of them.
+
+It is kept in step from the message table itself rather than by each write path: every message
+with an id above the mark (`schema_meta.find_indexed`) is added on the next search (`catch_up`),
+or right after an import. A trigger per row cost about 100 µs a message in measurement, which
+would halve the import rate; one `INSERT ... SELECT` over the new ids costs some 8 µs a message.
+Whatever writes messages (ingest, replies, channels, seeding, a copy between backends) is thus
+covered without knowing of the index. The one other change, deleting a conversation, calls
+`forget` in its transaction: an external-content index must be told the text it removes.
+
+PostgreSQL: pg_trgm GIN indexes on the message text, the customer's name and handle and the
+conversation's external id, kept by the server on every write; nothing to catch up.
+
+Where neither is available (SQLite built without FTS5 or older than 3.34, a PostgreSQL role that
+may not create the extension) the search still works, by scanning: `available` says which.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from cs_tui.data.tables import META
+
+MARK = "find_indexed"
+"""schema_meta key: the highest message id in the SQLite index (never copied between stores)."""
+
+FTS = "find_text"
+CATCH_UP_CHUNK = 50_000
+"""Messages indexed per statement while catching up, so a long catch-up reports progress."""
+
+_PG_INDEXES = (
+    ("ix_find_message_body", "message", "body"),
+    ("ix_find_customer_name", "customer", "name"),
+    ("ix_find_customer_handle", "customer", "handle"),
+    ("ix_find_conversation_external", "conversation", "external_id"),
+)
+
+
+def install(conn: Connection, dialect: str) -> None:
+    """Create the index where it is missing and fill it from the rows already stored (a new
+    store, or an existing one being upgraded). Safe to run again."""
+    if dialect == "postgresql":
+        _install_pg(conn)
+        # Every store has the key, so a copy between backends has as many schema_meta rows
+        # on each side; on PostgreSQL it stays 0 (the server keeps its indexes itself).
+        _set_mark(conn, 0, keep=True)
+        return
+    if not _sqlite_has_fts(conn) and not _create_fts(conn):
+        _set_mark(conn, 0, keep=True)
+        return
+    conn.exec_driver_sql(f"INSERT INTO {FTS}({FTS}) VALUES ('rebuild')")
+    top = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM message").scalar_one()
+    _set_mark(conn, int(top))
+
+
+def _create_fts(conn: Connection) -> bool:
+    """Create the FTS5 table; False when this SQLite has no FTS5 or no trigram tokenizer."""
+    try:
+        with conn.begin_nested():
+            conn.exec_driver_sql(
+                f"CREATE VIRTUAL TABLE {FTS} USING fts5(body, content='message', "
+                "content_rowid='id', tokenize='trigram', detail=none)"
+            )
+    except sa.exc.OperationalError:
+        return False
+    return True
+
+
+def _install_pg(conn: Connection) -> None:
+    schema = _pg_trgm_schema(conn)
+    if schema is None:
+        try:
+            with conn.begin_nested():
+                conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        except sa.exc.DBAPIError:
+            return  # no privilege: searches scan instead
+        schema = _pg_trgm_schema(conn)
+        if schema is None:
+            return
+    for name, table, column in _PG_INDEXES:
+        conn.exec_driver_sql(
+            f"CREATE INDEX IF NOT EXISTS {name} ON {table} "
+            f'USING gin ({column} "{schema}".gin_trgm_ops)'
+        )
+
+
+def _pg_trgm_schema(conn: Connection) -> str | None:
+    """Where pg_trgm lives (it is one per database, whichever schema created it first)."""
+    return conn.exec_driver_sql(
+        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+        "WHERE e.extname = 'pg_trgm'"
+    ).scalar()
+
+
+def _sqlite_has_fts(conn: Connection) -> bool:
+    return (
+        conn.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (FTS,)
+        ).first()
+        is not None
+    )
+
+
+def available(conn: Connection, dialect: str) -> bool:
+    """Whether searches of message text can use an index on this store."""
+    if dialect == "postgresql":
+        return (
+            conn.exec_driver_sql(
+                "SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = %s",
+                (_PG_INDEXES[0][0],),
+            ).first()
+            is not None
+        )
+    return _sqlite_has_fts(conn)
+
+
+def _mark(conn: Connection) -> int:
+    value = conn.execute(sa.select(META.c.value).where(META.c.key == MARK)).scalar()
+    return int(value) if value else 0
+
+
+def _set_mark(conn: Connection, value: int, *, keep: bool = False) -> None:
+    """Set the mark; with `keep`, only where the store has none yet."""
+    exists = conn.execute(sa.select(META.c.value).where(META.c.key == MARK)).first()
+    if exists is None:
+        conn.execute(sa.insert(META).values(key=MARK, value=str(value)))
+    elif not keep:
+        conn.execute(sa.update(META).where(META.c.key == MARK).values(value=str(value)))
+
+
+def behind(conn: Connection, dialect: str) -> bool:
+    """Whether messages were stored since the SQLite index last caught up (two indexed reads)."""
+    if dialect != "sqlite" or not _sqlite_has_fts(conn):
+        return False
+    top = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM message").scalar_one()
+    return int(top) > _mark(conn)
+
+
+def catch_up(conn: Connection, dialect: str) -> int:
+    """Index the messages stored since the mark, in the caller's write transaction; return how
+    many. Reads the mark inside the transaction, so two processes never index a row twice."""
+    if dialect != "sqlite" or not _sqlite_has_fts(conn):
+        return 0
+    mark = _mark(conn)
+    top = int(conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM message").scalar_one())
+    done = 0
+    while mark < top:
+        upto = min(top, mark + CATCH_UP_CHUNK)
+        done += conn.exec_driver_sql(
+            f"INSERT INTO {FTS}(rowid, body) SELECT id, body FROM message WHERE id > ? AND id <= ?",
+            (mark, upto),
+        ).rowcount
+        mark = upto
+    _set_mark(conn, top)
+    return done
+
+
+def forget(conn: Connection, dialect: str, conversation_id: int) -> None:
+    """Take a conversation's messages out of the index; call before deleting them, in the same
+    transaction. The mark comes down to the highest id left, since SQLite hands a deleted top id
+    out again."""
+    if dialect != "sqlite" or not _sqlite_has_fts(conn):
+        return
+    mark = _mark(conn)
+    conn.exec_driver_sql(
+        f"INSERT INTO {FTS}({FTS}, rowid, body) SELECT 'delete', id, body FROM message "
+        "WHERE conversation_id = ? AND id <= ?",
+        (conversation_id, mark),
+    )
+    left = conn.exec_driver_sql(
+        "SELECT coalesce(max(id), 0) FROM message WHERE conversation_id != ?", (conversation_id,)
+    ).scalar_one()
+    if int(left) < mark:
+        _set_mark(conn, int(left))
