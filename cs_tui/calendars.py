@@ -298,6 +298,25 @@ def next_opening(calendar: Calendar, at: datetime) -> datetime | None:
     raise ValueError(f"calendar {calendar.name!r} never opens after {at.isoformat()}")
 
 
+@dataclass(frozen=True)
+class Reopening:
+    """When a closed team is back, as customers are told (the web chat's offline note, the
+    e-mail acknowledgement): the instant, the same in the calendar's own zone, and whether it
+    is far enough away (six days or more) that a weekday alone would mislead."""
+
+    at: datetime  # aware UTC
+    local: datetime  # in the calendar's zone
+    far: bool
+
+
+def reopening(calendar: Calendar, now: datetime) -> Reopening | None:
+    """None while the calendar is open at `now`, else when it opens next."""
+    opening = next_opening(calendar, now)
+    if opening is None:
+        return None
+    return Reopening(opening, opening.astimezone(calendar.zone), opening - now >= timedelta(days=6))
+
+
 # ---------------------------------------------------------------------- reading the policy file
 
 

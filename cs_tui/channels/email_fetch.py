@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from cs_tui.channels import email_notes as notes
+from cs_tui.channels.email_ack import ACK_EVERY_S, acknowledgement, language_of
 from cs_tui.channels.email_config import EmailSettings
 from cs_tui.channels.email_parse import (
     MailParseError,
@@ -44,7 +45,7 @@ from cs_tui.channels.email_parse import (
 )
 from cs_tui.channels.email_send import OUR_ID_PREFIX
 from cs_tui.data.errors import NotAllowed, StoreError, StoreUnavailable
-from cs_tui.data.mail_store import IncomingMail
+from cs_tui.data.mail_store import IncomingMail, MailStored
 from cs_tui.data.store import Store
 
 log = logging.getLogger("cs_tui.channels.email")
@@ -211,12 +212,13 @@ class MailFetcher:
             for uid, raw, _ in batch:
                 self._count(stats, self._take(raw, uid))
             return
-        for (uid, raw, _), result in zip(batch, results, strict=True):
+        for (uid, raw, mail), result in zip(batch, results, strict=True):
             if isinstance(result, StoreError):
                 self._quarantine(raw, uid, str(result))
                 stats.quarantined += 1
             else:
                 self._count(stats, result.status)
+                self._acknowledge(mail, result)
 
     def _passed(self, imap: imaplib.IMAP4, done: list[int]) -> None:
         r"""Mark stored mails \Seen and move the cursor past them, a few at a time (one round
@@ -352,7 +354,26 @@ class MailFetcher:
         except StoreError as problem:
             self._quarantine(raw, uid, str(problem))
             return "quarantined"
+        self._acknowledge(mail, done)
         return done.status
+
+    def _acknowledge(self, mail: IncomingMail, stored: MailStored) -> None:
+        """A person's mail that opened a conversation, on a channel that acknowledges: the
+        acknowledgement is queued (cs_tui.channels.email_ack). A failure to queue it is
+        logged and costs nothing else: the mail is stored."""
+        if not self.settings.acknowledge or mail.robot or not stored.opened:
+            return
+        channel_type = self.store.mail_channel_type(self.channel_id)
+        lang = language_of(mail.subject, mail.text, self.settings.ack_language)
+        text = acknowledgement(
+            self.store.policy, channel_type, stored.conversation_id, self.store.clock.now(), lang
+        )
+        try:
+            self.store.queue_mail_ack(
+                self.channel_id, stored.conversation_id, text, every_s=ACK_EVERY_S
+            )
+        except StoreError as exc:
+            log.warning("channel %d: acknowledgement not queued (%s)", self.channel_id, exc.code)
 
     def _incoming(self, parsed: ParsedMail, attachments: list[dict[str, Any]]) -> IncomingMail:
         now = self.store.clock.now()

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from collections.abc import Set
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cs_tui.data.delivery_rows import queue_delivery
 from cs_tui.data.errors import InvalidInput
 from cs_tui.data.ingest import IngestMixin
 from cs_tui.data.outbox import OutboxMixin
@@ -81,6 +83,7 @@ class ReplyContext:
 class MailStored:
     conversation_id: int
     status: str  # stored | duplicate
+    opened: bool = False  # this mail opened the conversation (it was not threaded)
 
 
 class MailMixin(OutboxMixin, IngestMixin):
@@ -180,6 +183,10 @@ class MailMixin(OutboxMixin, IngestMixin):
             known[channel_id] = str(found or "email")
         return known[channel_id]
 
+    def mail_channel_type(self, channel_id: int) -> str:
+        """The SLA channel of the conversations an e-mail channel opens (`--type`)."""
+        return self._mail_channel_type(channel_id)
+
     def store_mail(self, channel_id: int, mail: IncomingMail) -> MailStored:
         """Store one mail in its thread (or a new conversation), once."""
         key = mail_key(channel_id, mail.mail_id)
@@ -192,11 +199,13 @@ class MailMixin(OutboxMixin, IngestMixin):
             tries.append((thread[0], thread[1] if mail.author == "system" else mail.sender))
         tries.append((key, mail.sender))
         result = None
+        opened = False
         for conversation, customer in tries:
             record = _record(mail, key, conversation, channel_type, customer)
             outcome = self.ingest_batch([record], source_id=channel_id)
             if not outcome.refused:
                 result = "duplicate" if outcome.duplicate_records else "stored"
+                opened = result == "stored" and conversation == key
                 break
         if result is None:
             raise InvalidInput("the mail could not be stored in any conversation")
@@ -221,7 +230,7 @@ class MailMixin(OutboxMixin, IngestMixin):
             )
             if mail.robot and result == "stored":
                 self._no_clock_for_robots(conn, int(row.conversation_id))
-        return MailStored(int(row.conversation_id), result)
+        return MailStored(int(row.conversation_id), result, opened)
 
     def store_mails(
         self, channel_id: int, mails: list[IncomingMail]
@@ -236,6 +245,7 @@ class MailMixin(OutboxMixin, IngestMixin):
         records: list[Any] = []
         places: list[int] = []
         here: dict[str, tuple[str, str]] = {}  # threads begun earlier in this batch
+        opening: set[int] = set()  # mails that open a conversation of their own
         for index, mail in enumerate(mails):
             key = mail_key(channel_id, mail.mail_id)
             thread = self._thread_conversation(channel_id, mail)
@@ -251,6 +261,8 @@ class MailMixin(OutboxMixin, IngestMixin):
                 out[index] = exc
                 continue
             places.append(index)
+            if conversation == key:
+                opening.add(index)
             here[mail.mail_id[:300]] = (conversation, customer)
         result = self.ingest_batch(records, source_id=channel_id)
         refused = {id(r) for r, _ in result.refused}
@@ -262,7 +274,7 @@ class MailMixin(OutboxMixin, IngestMixin):
             else:
                 written[index] = "duplicate" if id(record) in result.duplicate_records else "stored"
         if written:
-            self._mail_rows(channel_id, mails, written, out)
+            self._mail_rows(channel_id, mails, written, out, opening)
         for index in alone:
             try:
                 out[index] = self.store_mail(channel_id, mails[index])
@@ -276,6 +288,7 @@ class MailMixin(OutboxMixin, IngestMixin):
         mails: list[IncomingMail],
         written: dict[int, str],
         out: list[MailStored | InvalidInput | None],
+        opening: Set[int] = frozenset(),
     ) -> None:
         """The mail rows of stored messages, in one transaction (idempotent per Message-ID)."""
         keys = {mail_key(channel_id, mails[i].mail_id): i for i in written}
@@ -310,7 +323,11 @@ class MailMixin(OutboxMixin, IngestMixin):
                         "created_at": now,
                     }
                 )
-                out[index] = MailStored(int(row.conversation_id), written[index])
+                out[index] = MailStored(
+                    int(row.conversation_id),
+                    written[index],
+                    written[index] == "stored" and index in opening,
+                )
             if values:
                 conn.execute(
                     self._insert_fn()(MAIL_MESSAGE).on_conflict_do_nothing(
@@ -488,6 +505,55 @@ class MailMixin(OutboxMixin, IngestMixin):
                 )
                 .on_conflict_do_nothing(index_elements=["channel_id", "mail_id"])
             )
+
+    # -- the acknowledgement of a new mail ----------------------------------------------------
+
+    def queue_mail_ack(
+        self, channel_id: int, conversation_id: int, text: str, *, every_s: float
+    ) -> int | None:
+        """Queue the channel's acknowledgement of a conversation's first mail: a system message
+        (it stops no SLA clock: no person has answered) with its delivery, sent by the worker
+        like a reply. At most one per conversation (its message id is derived from the
+        conversation's), and none when this customer's address was acknowledged on this
+        channel within `every_s`: a robot that answers without saying so, each time as a new
+        conversation, gets one acknowledgement, not a loop. The delivery id, or None."""
+        now = self.clock.now()
+        with self._write() as conn:
+            before = self._lock(conn, conversation_id)
+            if before.get("source_id") != channel_id:
+                return None
+            key = f"mail-ack:{channel_id}:{conversation_id}"
+            if conn.execute(sa.select(MSG.c.id).where(MSG.c.external_id == key)).first():
+                return None
+            handle = conn.execute(
+                sa.select(CUST.c.handle).where(CUST.c.id == before["customer_id"])
+            ).scalar_one()
+            since = now - timedelta(seconds=every_s)
+            recent = conn.execute(
+                sa.select(DELIVERY.c.id)
+                .select_from(
+                    DELIVERY.join(MSG, MSG.c.id == DELIVERY.c.message_id)
+                    .join(CONV, CONV.c.id == DELIVERY.c.conversation_id)
+                    .join(CUST, CUST.c.id == CONV.c.customer_id)
+                )
+                .where(
+                    DELIVERY.c.channel_id == channel_id,
+                    DELIVERY.c.created_at >= since,
+                    MSG.c.author_kind == "system",
+                    MSG.c.external_id.like("mail-ack:%"),
+                    sa.func.lower(CUST.c.handle) == str(handle).lower(),
+                )
+                .limit(1)
+            ).first()
+            if recent is not None:
+                return None
+            row = dict(before)
+            message_id = self._insert_message(conn, row, "system", None, text, now, key)
+            row["preview"] = before.get("preview")  # the queue shows the customer's words
+            delivery_id = queue_delivery(self, conn, row, message_id, now)
+            self._save(conn, before, row, now)
+            self._event(conn, None, "mail_ack", conversation_id, {"message_id": message_id})
+            return delivery_id
 
     def email_channels(self) -> list[tuple[int, str, dict[str, Any]]]:
         """Active e-mail channels: (id, name, settings), for `serve`'s fetchers."""

@@ -39,7 +39,6 @@ import contextlib
 import json
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +48,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from cs_tui.calendars import next_opening
+from cs_tui.calendars import reopening
 from cs_tui.channels.web_identity import (
     Visitor,
     good_client_id,
@@ -163,17 +162,14 @@ class ChatState:
         calendar = self.store.policy.calendar_for(channel.channel_type, "", "")
         if calendar is None:
             return None
-        now = self.store.clock.now()
-        opening = next_opening(calendar, now)
-        if opening is None:
+        back = reopening(calendar, self.store.clock.now())
+        if back is None:
             return None
-        local = opening.astimezone(calendar.zone)
-        far = opening - now >= timedelta(days=6)
         return {
-            "at": opening.isoformat(),
-            "weekday": local.weekday(),
-            "time": local.strftime("%H:%M"),
-            "date": local.strftime("%m-%d") if far else None,
+            "at": back.at.isoformat(),
+            "weekday": back.local.weekday(),
+            "time": back.local.strftime("%H:%M"),
+            "date": back.local.strftime("%m-%d") if back.far else None,
         }
 
     async def answer(self, query: str, lang: str) -> dict[str, Any]:
