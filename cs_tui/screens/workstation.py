@@ -297,6 +297,15 @@ class WorkstationScreen(Screen):
         Binding("b,f4", "toggle_side", N_("Side panel"), id="ws.side"),
         Binding("i", "customer_tab", N_("Customer"), show=False, id="ws.customer"),
         Binding("ctrl+k", "knowledge", N_("Knowledge"), id="ws.knowledge"),
+        # ctrl+/ reaches the app as ctrl+_ (0x1f) in most terminals, as ctrl+/ where the
+        # terminal reports keys in full.
+        Binding(
+            "ctrl+slash,ctrl+underscore",
+            "phrases",
+            N_("Phrases at the cursor"),
+            show=False,
+            id="ws.phrases",
+        ),
         Binding("v", "full_message", N_("Whole message"), show=False, id="ws.full_message"),
         Binding("f6", "cycle_pane", N_("Next pane"), show=False, id="ws.next_pane"),
     ]
@@ -591,7 +600,8 @@ class WorkstationScreen(Screen):
             "agent_name": self.agent.display_name or self.agent.handle,
         }
         for msg in reversed(detail.messages):
-            found = ORDER_RE.search(msg.body)
+            # The customer's own words: a number an agent or a note quoted may be another order.
+            found = ORDER_RE.search(msg.body) if msg.author_kind == "customer" else None
             if found:
                 variables["order_id"] = found.group(1)
                 break
@@ -1490,6 +1500,10 @@ class WorkstationScreen(Screen):
 
     def action_knowledge(self) -> None:
         self._show_side("knowledge")
+
+    def action_phrases(self) -> None:
+        """The phrase picker; the phrase chosen goes in at the composer's cursor."""
+        self._show_side("phrases")
 
     def action_customer_tab(self) -> None:
         self._show_side("customer")

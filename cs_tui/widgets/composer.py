@@ -3,8 +3,14 @@
 Enter sends. A newline is ctrl+j (the terminal's own line-feed key: it reaches the app unchanged
 over SSH and in tmux, unlike shift+enter or ctrl+enter which arrive as plain Enter); alt+enter
 works too where the terminal sends it. Escape or Tab leave the composer (Escape arrives ~100 ms
-late over SSH, so it is never the only way out). `/` at the start of an empty composer opens the
-phrase picker.
+late over SSH, so it is never the only way out). `ctrl+/` opens the phrase picker wherever the
+cursor is (and `/` does in an empty composer); the chosen phrase goes in at the cursor, so
+several stack up.
+
+A phrase's unfilled placeholders (`{amount}`) are blanks: drawn highlighted, and while the reply
+has one, `tab` / `shift+tab` select the next / previous blank whole, so typing the value replaces
+it (the phrase's amount takes its digits plus one key). With no blank left, Tab leaves the
+composer as before.
 
 The composer does not talk to the store. It posts `DraftChanged` (debounced) so the screen saves
 the draft, and `Submitted`; the text stays in the composer until the screen says the message is
@@ -15,23 +21,41 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual import events
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import TextArea
+from textual.widgets.text_area import Document, Selection
 
 from cs_tui.i18n import N_, _
 from cs_tui.safe_text import for_composer
+from cs_tui.widgets.blanks import Span, blank_spans, next_blank, previous_blank
 
 DRAFT_DEBOUNCE_S = 0.4
 CHECK_DEBOUNCE_S = 0.3
 
 
 class Composer(TextArea):
+    COMPONENT_CLASSES = TextArea.COMPONENT_CLASSES | {"composer--blank"}
+    DEFAULT_CSS = """
+    Composer > .composer--blank {
+        background: $warning 35%;
+        text-style: bold underline;
+    }
+    """
     BINDINGS = [
         Binding("ctrl+j,alt+enter", "newline", N_("Newline"), id="composer.newline"),
+        Binding("tab", "next_blank", N_("Next blank"), show=False, id="composer.next_blank"),
+        Binding(
+            "shift+tab",
+            "previous_blank",
+            N_("Previous blank"),
+            show=False,
+            id="composer.previous_blank",
+        ),
         Binding("escape", "leave", N_("Leave"), id="composer.leave"),
         Binding("ctrl+n", "toggle_mode", N_("Reply/note"), id="composer.mode"),
         Binding("ctrl+k", "screen.knowledge", N_("Knowledge"), id="composer.knowledge"),
@@ -101,9 +125,57 @@ class Composer(TextArea):
         self.post_message(self.CheckWanted(""))
 
     def insert_text(self, text: str) -> None:
-        """Insert a phrase or an answer at the cursor and take focus."""
-        self.insert(for_composer(text))
+        """Insert a phrase or an answer at the cursor (over the selection, if any) and take
+        focus, the cursor after it: the next phrase chosen goes on from there."""
+        start, end = self.selection
+        result = self.replace(for_composer(text), start, end, maintain_selection_offset=False)
+        self.move_cursor(result.end_location)
         self.focus()
+
+    # -- blanks ----------------------------------------------------------------------------
+
+    def get_line(self, line_index: int) -> Text:
+        """The line as TextArea draws it, with its blanks highlighted (TextArea's documented
+        hook for extra styling; a blank never spans lines)."""
+        line = super().get_line(line_index)
+        spans = blank_spans(line.plain)
+        if spans:
+            style = self.get_component_rich_style("composer--blank", partial=True)
+            for start, end in spans:
+                line.stylize(style, start, end)
+        return line
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Tab is the blank jump only while a blank is left; otherwise it falls through to
+        the app's focus keys and leaves the composer."""
+        if action in ("next_blank", "previous_blank"):
+            return not self.read_only and bool(blank_spans(self.text))
+        return True
+
+    def action_next_blank(self) -> None:
+        self._select_blank(next_blank(self.text, self._selection_offsets()))
+
+    def action_previous_blank(self) -> None:
+        self._select_blank(previous_blank(self.text, self._selection_offsets()))
+
+    @property
+    def _text_document(self) -> Document:
+        document = self.document
+        assert isinstance(document, Document), "a TextArea's document is always a Document"
+        return document
+
+    def _selection_offsets(self) -> Span:
+        document = self._text_document
+        start, end = self.selection
+        return document.get_index_from_location(start), document.get_index_from_location(end)
+
+    def _select_blank(self, span: Span | None) -> None:
+        if span is None:
+            return
+        document = self._text_document
+        self.selection = Selection(
+            document.get_location_from_index(span[0]), document.get_location_from_index(span[1])
+        )
 
     async def on_paste(self, event: events.Paste) -> None:
         """Pasted text arrives from anywhere (a web page, another customer's message): it goes

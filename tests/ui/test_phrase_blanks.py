@@ -1,0 +1,132 @@
+"""Phrases anywhere in a reply, and their blanks: the keystroke flows an agent uses, by key.
+
+The keys are real presses through Pilot; where a flow promises a number of keys, the test counts
+the presses it makes after the phrase is in.
+"""
+
+from __future__ import annotations
+
+from cs_tui.widgets.composer import Composer
+from cs_tui.widgets.side_panel import SidePanel
+from tests.ui.pilot_helpers import app_for, mine, select, settle, type_text, until
+
+REFUND = "您的退款已经成功，{amount}元会在24小时内原路退回到您的支付账户。"
+
+
+def chinese_row(store):
+    """One of alice's open conversations with a customer who writes Chinese."""
+    return next(r for r in mine(store, "open") if not r.customer_name.isascii())
+
+
+async def _reply_to(pilot, store, row=None):
+    """Open one of alice's conversations and put the cursor in the composer."""
+    row = row or chinese_row(store)
+    await settle(pilot)
+    await select(pilot, row)
+    await pilot.press("r")
+    await settle(pilot)
+    composer = pilot.app.screen.query_one(Composer)
+    assert composer.has_focus
+    return row, composer
+
+
+async def _pick(pilot, shortcut: str) -> None:
+    """ctrl+/ from the composer, the phrase's shortcut, Enter: the phrase goes in."""
+    await pilot.press("ctrl+underscore")  # what a terminal sends for ctrl+/
+    await settle(pilot)
+    side = pilot.app.screen.query_one(SidePanel)
+    assert pilot.app.focused is side.query_one("#phrase-search")
+    await type_text(pilot, shortcut)
+    await settle(pilot)
+    await until(pilot, lambda: any(i.shortcut == shortcut for i in side._phrase_items.values()))
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def test_filling_the_refund_amount_takes_its_digits_plus_one_key(store, clock):
+    app = app_for(store, clock, lang="zh")
+    async with app.run_test(size=(120, 40)) as pilot:
+        _row, composer = await _reply_to(pilot, store)
+        await _pick(pilot, "tkcg")  # 退款成功
+        assert composer.has_focus
+        assert composer.text == REFUND
+        keys = ["tab", "1", "2", "8"]
+        await pilot.press(*keys)
+        assert composer.text == REFUND.replace("{amount}", "128")
+        assert len(keys) == len("128") + 1
+
+
+async def test_ctrl_slash_puts_a_phrase_at_the_cursor_mid_reply_and_phrases_stack(store, clock):
+    app = app_for(store, clock, lang="zh")
+    async with app.run_test(size=(120, 40)) as pilot:
+        _row, composer = await _reply_to(pilot, store)
+        await type_text(pilot, "好的。")
+        await pilot.press("left")  # the cursor between 好的 and 。
+        await _pick(pilot, "tkcg")
+        assert composer.text == "好的" + REFUND + "。"
+        # The cursor is after the phrase: the next one goes on from there.
+        await pilot.press("ctrl+slash")  # a terminal that reports ctrl+/ in full
+        await settle(pilot)
+        await type_text(pilot, "tkcg")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert composer.text == "好的" + REFUND + REFUND + "。"
+
+
+async def test_tab_and_shift_tab_walk_the_blanks_and_typing_replaces_the_one_selected(store, clock):
+    app = app_for(store, clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        _row, composer = await _reply_to(pilot, store)
+        composer.insert_text("Refund {amount} for {product}, see {date}.")
+        await pilot.press("tab")  # from the end: round to the first
+        assert composer.selected_text == "{amount}"
+        await pilot.press("tab")
+        assert composer.selected_text == "{product}"
+        await pilot.press("tab", "tab")  # {date}, then round to {amount}
+        assert composer.selected_text == "{amount}"
+        await pilot.press("shift+tab")  # back round to the last
+        assert composer.selected_text == "{date}"
+        await type_text(pilot, "Monday")
+        assert composer.text == "Refund {amount} for {product}, see Monday."
+        await pilot.press("shift+tab")
+        assert composer.selected_text == "{product}"
+        await type_text(pilot, "the kettle")
+        await pilot.press("tab")  # the one blank left
+        await type_text(pilot, "$20")
+        assert composer.text == "Refund $20 for the kettle, see Monday."
+        assert composer.has_focus
+        await pilot.press("tab")  # no blank left: Tab leaves the composer as it always did
+        assert not composer.has_focus
+
+
+async def test_known_values_are_filled_in_and_only_the_rest_left_as_blanks(store, clock):
+    """{customer_name} from the customer, {order_id} from an order number the customer wrote:
+    the confirm phrase needs no blank filled, so Tab leaves the composer."""
+    row = chinese_row(store)
+    store.post_customer_message(row.id, "我的订单号是 5024549505020500,退款还没到")
+    app = app_for(store, clock, lang="zh")
+    async with app.run_test(size=(120, 40)) as pilot:
+        _row, composer = await _reply_to(pilot, store, row)
+        await _pick(pilot, "hddd")  # 跟您核对一下：订单号{order_id}，收货人{customer_name}，对吗？
+        assert composer.text == (
+            f"跟您核对一下：订单号5024549505020500，收货人{row.customer_name}，对吗？"
+        )
+        await pilot.press("tab")
+        assert not composer.has_focus
+
+
+def test_snapshot_composer_with_blanks(snap_compare, store, clock):
+    """Two phrases in a reply: the blanks they leave drawn highlighted, the first one selected
+    by Tab, ready to be typed over."""
+    app = app_for(store, clock, lang="zh")
+
+    async def fill(pilot):
+        _row, composer = await _reply_to(pilot, store)
+        composer.cursor_blink = False
+        await _pick(pilot, "tkcg")
+        composer.insert_text("\n预计{date}到达，快递单号{tracking_no}。")
+        await pilot.press("tab")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=fill)
