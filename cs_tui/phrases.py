@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -54,10 +54,12 @@ __all__ = [
     "CATEGORY_LABELS",
     "EMOTIONS",
     "KNOWN_VARIABLES",
+    "PERSONAL",
     "Phrase",
     "PhraseLibrary",
     "Problem",
     "check_paths",
+    "personal_phrase",
     "placeholder_spans",
     "render",
 ]
@@ -107,8 +109,13 @@ CATEGORY_LABELS: dict[str, str] = {
     "auto_reply": N_("Auto-reply menu"),
     "outage": N_("Outage notice"),
     "compensation": N_("Compensation"),
+    "personal": N_("My phrases"),
 }
 """Category names in English; a phrase shows its own in the language it is written in."""
+
+PERSONAL = "personal"
+"""The category of an agent's own phrases kept in the store: not one a pack may use, listed
+first in the picker."""
 
 EMOTIONS = ("angry", "anxious", "satisfied", "neutral")
 LANGS = ("zh", "en")
@@ -543,8 +550,9 @@ class PhraseLibrary:
         return [p for p in self.phrases if lang is None or p.lang == lang]
 
     def by_category(self, lang: str | None = None) -> dict[str, list[Phrase]]:
-        """Category -> phrases, categories in CATEGORIES order, empty ones left out."""
-        grouped: dict[str, list[Phrase]] = {c: [] for c in CATEGORIES}
+        """Category -> phrases: the agent's own first, then CATEGORIES order, empty ones left
+        out."""
+        grouped: dict[str, list[Phrase]] = {c: [] for c in (PERSONAL, *CATEGORIES)}
         for phrase in self.for_lang(lang):
             grouped.setdefault(phrase.category, []).append(phrase)
         return {c: items for c, items in grouped.items() if items}
@@ -597,8 +605,37 @@ class PhraseLibrary:
             merged[phrase.id] = phrase
         library = PhraseLibrary(list(merged.values()), list(self.skipped))
         library._by_id = merged
-        library._by_shortcut = {p.shortcut.casefold(): p for p in merged.values()}
+        library._by_shortcut = {p.shortcut.casefold(): p for p in merged.values() if p.shortcut}
         return library
+
+    def with_personal(self, phrases: Iterable[Phrase]) -> PhraseLibrary:
+        """A copy with the agent's own phrases from the store (see `personal_phrase`). The
+        packs keep their shortcuts: an own phrase whose shortcut a pack phrase already has is
+        still listed and found by search, without the shortcut."""
+        taken = set(self._by_shortcut)
+        kept = []
+        for phrase in phrases:
+            key = phrase.shortcut.casefold()
+            if key in taken:
+                phrase = replace(phrase, shortcut="")
+            elif key:
+                taken.add(key)
+            kept.append(phrase)
+        return self.with_phrases(kept)
+
+
+def personal_phrase(number: int, title: str, body: str, shortcut: str | None, lang: str) -> Phrase:
+    """One of an agent's own phrases kept in the store, as the library holds it."""
+    return Phrase(
+        id=f"mine.{number}",
+        shortcut=shortcut or "",
+        category=PERSONAL,
+        title=title,
+        body=body,
+        lang=lang if lang in LANGS else "zh",
+        source="store",
+        layer="personal",
+    )
 
 
 def check_paths(

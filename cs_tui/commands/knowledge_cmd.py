@@ -49,6 +49,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing.add_argument("--lang", choices=("zh", "en"), help="only phrases in this language")
     listing.add_argument("--json", action="store_true", help="print JSON")
 
+    add = add_command(
+        phrase_sub,
+        "add",
+        cmd_phrases_add,
+        help="save a personal phrase (--mine)",
+        description="Save a quick reply of your own in the store: it is offered next to the "
+        "team's phrases in the picker, marked as yours, on any terminal you sign in at. "
+        "Placeholders such as {amount} become blanks to fill in. The team's phrases live in "
+        "pack files (team_phrases in the config), so --mine is required.",
+    )
+    add.add_argument("text", metavar="TEXT", help="the phrase's text; - reads standard input")
+    add.add_argument("--mine", action="store_true", help="a phrase of your own (required)")
+    add.add_argument("--title", required=True, help="what the picker lists it as")
+    add.add_argument("--shortcut", help="a word to find it by, unique among your phrases")
+    add.add_argument("--lang", choices=("zh", "en"), help="its language (default: from the text)")
+
+    mine = add_command(phrase_sub, "mine", cmd_phrases_mine, help="list your personal phrases")
+    mine.add_argument("--json", action="store_true", help="print JSON")
+
+    remove = add_command(
+        phrase_sub, "remove", cmd_phrases_remove, help="delete one of your personal phrases"
+    )
+    remove.add_argument("id", type=int, metavar="ID", help="its number (see phrases mine)")
+    remove.add_argument("--mine", action="store_true", help="a phrase of your own (required)")
+
     kb = subparsers.add_parser("kb", help="the knowledge base")
     kb_sub = kb.add_subparsers(dest="kb_command", metavar="ACTION", required=True)
 
@@ -206,6 +231,68 @@ def cmd_phrases_list(args: argparse.Namespace) -> int:
         _out(f"{category} ({len(items)})")
         for phrase in items:
             _out(f"  {phrase.shortcut:<14} {_one_line(phrase.title, 40)}")
+    return 0
+
+
+def _require_mine(args: argparse.Namespace) -> None:
+    if not args.mine:
+        raise UserError(
+            "only personal phrases are kept in the store: add --mine (the team's phrases "
+            "live in pack files named by team_phrases in the config)"
+        )
+
+
+def cmd_phrases_add(args: argparse.Namespace) -> int:
+    from cs_tui.commands.common import current_agent, open_store
+
+    _require_mine(args)
+    text = sys.stdin.read() if args.text == "-" else args.text
+    with open_store(args) as store:
+        agent = current_agent(store, args)
+        phrase = store.add_personal_phrase(
+            agent, args.title, text, shortcut=args.shortcut, lang=args.lang
+        )
+    shortcut = f" (/{phrase.shortcut})" if phrase.shortcut else ""
+    _out(f"saved personal phrase #{phrase.id} {_one_line(phrase.title, 40)}{shortcut}")
+    return 0
+
+
+def cmd_phrases_mine(args: argparse.Namespace) -> int:
+    from cs_tui.commands.common import current_agent, open_store
+
+    with open_store(args) as store:
+        agent = current_agent(store, args)
+        phrases = store.personal_phrases(agent.id)
+    if args.json:
+        _json(
+            [
+                {
+                    "id": p.id,
+                    "title": p.title,
+                    "body": p.body,
+                    "shortcut": p.shortcut,
+                    "lang": p.lang,
+                }
+                for p in phrases
+            ]
+        )
+        return 0
+    if not phrases:
+        _out("no personal phrases yet (cs-tui phrases add --mine --title TITLE TEXT)")
+    for phrase in phrases:
+        shortcut = phrase.shortcut or "-"
+        _out(f"#{phrase.id:<5} {shortcut:<14} {_one_line(phrase.title, 40)}")
+        _out(f"       {_one_line(phrase.body, 72)}")
+    return 0
+
+
+def cmd_phrases_remove(args: argparse.Namespace) -> int:
+    from cs_tui.commands.common import current_agent, open_store
+
+    _require_mine(args)
+    with open_store(args) as store:
+        store.remove_personal_phrase(current_agent(store, args), args.id)
+    _out(f"removed personal phrase #{args.id}")
     return 0
 
 

@@ -52,6 +52,16 @@ MESSAGES: dict[str, str] = {
     "unknown_choice": "unknown {field} {value!r} (known: {known})",
     "unknown_channel": "unknown channel {channel!r}",
     "conversation_exists": "conversation {external_id!r} already exists",
+    # personal phrases
+    "phrase_title_empty": N_("a phrase needs a title"),
+    "phrase_title_line": N_("a phrase's title is one line without control characters"),
+    "phrase_title_too_long": N_("a phrase's title has at most {limit} characters"),
+    "phrase_body_empty": N_("a phrase needs a text"),
+    "phrase_control": N_("a phrase's text cannot hold control characters"),
+    "phrase_body_too_long": N_("a phrase's text has at most {limit} characters"),
+    "phrase_shortcut": N_("a shortcut is one word of at most {limit} characters"),
+    "phrase_shortcut_taken": N_("you already have a phrase with the shortcut {shortcut}"),
+    "no_personal_phrase": N_("you have no phrase #{phrase_id}"),
     # agents
     "bad_handle": (
         "{handle!r} is not a usable agent handle: letters, digits, '.', '_', '-', '@', "

@@ -19,7 +19,7 @@ from sqlmodel import Field, SQLModel
 # importing SQLModel); the models name the same classes, so both describe one type.
 from cs_tui.data.coltypes import PortableJSON, UTCDateTime
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 def _json():
@@ -292,6 +292,25 @@ class Handover(SQLModel, table=True):
     to_agent_id: int = Field(foreign_key="agent.id")
     note: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
     at: datetime = utc_col(nullable=False)
+
+
+class PersonalPhrase(SQLModel, table=True):
+    """A quick reply of one agent's own (schema 7), next to the team's packs in the picker.
+
+    Kept in the store, not in a file, so it follows the agent to any terminal of the team. A
+    shortcut, when given, is unique among the agent's own phrases; one that a team pack already
+    uses is kept but not offered as a shortcut (the pack's phrase keeps it).
+    """
+
+    __tablename__ = "personal_phrase"
+    __table_args__ = (sa.Index("ux_personal_phrase_shortcut", "agent_id", "shortcut", unique=True),)
+    id: int | None = Field(default=None, primary_key=True)
+    agent_id: int = Field(foreign_key="agent.id")
+    title: str = Field(max_length=200)
+    body: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    shortcut: str | None = Field(default=None, max_length=32)
+    lang: str = Field(default="zh", max_length=8)
+    created_at: datetime = utc_col(nullable=False)
 
 
 class Draft(SQLModel, table=True):

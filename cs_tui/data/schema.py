@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from cs_tui.data.coltypes import PortableJSON, UTCDateTime
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 METADATA = sa.MetaData()
 
@@ -259,6 +259,19 @@ HANDOVER = sa.Table(
     sa.Column("at", UTCDateTime(), nullable=False),
     sa.Index("ix_handover_conv", "conversation_id", "id"),
     sa.Index("ix_handover_from", "from_agent_id", "conversation_id"),
+)
+
+PERSONAL_PHRASE = sa.Table(
+    "personal_phrase",
+    METADATA,
+    sa.Column("id", sa.Integer(), primary_key=True, nullable=False),
+    sa.Column("agent_id", sa.Integer(), sa.ForeignKey("agent.id"), nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("body", sa.Text(), nullable=False),
+    sa.Column("shortcut", sa.String(32), nullable=True),
+    sa.Column("lang", sa.String(8), nullable=False, default="zh"),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Index("ux_personal_phrase_shortcut", "agent_id", "shortcut", unique=True),
 )
 
 DRAFT = sa.Table(

@@ -20,6 +20,7 @@ from cs_tui.data.kb_store import KnowledgeStore
 from cs_tui.data.kpi_queries import KpiQueriesMixin
 from cs_tui.data.mail_store import MailMixin
 from cs_tui.data.outbox import OutboxMixin
+from cs_tui.data.phrases_store import PersonalPhrasesMixin
 from cs_tui.data.queries import QueriesMixin
 from cs_tui.data.training_store import TrainingStoreMixin
 from cs_tui.data.webchat_store import WebChatMixin
@@ -40,6 +41,7 @@ class Store(
     AgentsMixin,
     KpiQueriesMixin,
     KnowledgeStore,
+    PersonalPhrasesMixin,
 ):
     """Every read and write of the app; the mixins share StoreCore (connections, clock, policy)."""
 

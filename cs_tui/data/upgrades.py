@@ -15,6 +15,7 @@ from cs_tui.data.tables import (
     HANDOVER,
     MAIL_CURSOR,
     MAIL_MESSAGE,
+    PERSONAL_PHRASE,
     SESSION,
 )
 
@@ -60,12 +61,18 @@ def _v5_to_v6(conn: Connection, dialect: str) -> None:
     find_index.install(conn, dialect)
 
 
+def _v6_to_v7(conn: Connection, dialect: str) -> None:
+    """Schema 7 adds the agents' personal phrases."""
+    PERSONAL_PHRASE.create(conn, checkfirst=True)
+
+
 STEPS: dict[int, Callable[[Connection, str], None]] = {
     1: _v1_to_v2,
     2: _v2_to_v3,
     3: _v3_to_v4,
     4: _v4_to_v5,
     5: _v5_to_v6,
+    6: _v6_to_v7,
 }
 
 

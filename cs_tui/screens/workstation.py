@@ -868,7 +868,7 @@ class WorkstationScreen(Screen):
 
     @work(thread=True, group="phrases", exit_on_error=False)
     def _phrases_worker(self) -> None:
-        self.post_message(PhrasesLoaded(load_phrases(self.settings)))
+        self.post_message(PhrasesLoaded(load_phrases(self.settings, self.store, self.agent.id)))
 
     @on(PhrasesLoaded)
     def _phrases_loaded(self, message: PhrasesLoaded) -> None:

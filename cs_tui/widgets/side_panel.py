@@ -381,9 +381,12 @@ class SidePanel(Vertical):
         text = Text()
         if item.emotion and item.emotion == self.emotion:
             text.append("* ", style="bold magenta")
+        if item.personal:
+            text.append(_("mine") + " ", style="bold green")
         text.append_text(safe(item.title, single_line=True, limit=60, style="bold"))
-        text.append(" ")
-        text.append_text(safe("/" + item.shortcut, single_line=True, limit=20, style="dim"))
+        if item.shortcut:
+            text.append(" ")
+            text.append_text(safe("/" + item.shortcut, single_line=True, limit=20, style="dim"))
         return Option(text, id=key)
 
     @on(OptionList.OptionHighlighted, "#phrase-list")

@@ -35,6 +35,8 @@ class PhraseItem:
     title: str
     body: str
     emotion: str | None = None
+    personal: bool = False
+    """The agent's own (the store's, or a personal pack's), marked as such in the picker."""
 
 
 @dataclass
@@ -86,16 +88,32 @@ def _phrase_item(phrase: Phrase) -> PhraseItem:
         title=phrase.title,
         body=phrase.body,
         emotion=phrase.emotion,
+        personal=phrase.layer == "personal",
     )
 
 
-def load_phrases(settings: Settings | None = None) -> PhraseSource:
-    """The merged phrase library; a broken pack is reported, the good ones still load."""
-    from cs_tui.phrases import PhraseLibrary
+def load_phrases(
+    settings: Settings | None = None, store: Store | None = None, agent_id: int | None = None
+) -> PhraseSource:
+    """The merged phrase library, with the agent's own phrases from the store when given one;
+    a broken pack is reported, the good ones still load, and a store that cannot be read now
+    leaves out only the agent's own phrases."""
+    from cs_tui.data.errors import StoreError
+    from cs_tui.phrases import PhraseLibrary, personal_phrase
 
-    library, problems = PhraseLibrary.load(settings)
+    library, found = PhraseLibrary.load(settings)
+    problems = [str(p) for p in found]
+    if store is not None and agent_id is not None:
+        try:
+            own = store.personal_phrases(agent_id)
+        except StoreError as exc:
+            problems.append(str(exc))
+        else:
+            library = library.with_personal(
+                personal_phrase(p.id, p.title, p.body, p.shortcut, p.lang) for p in own
+            )
     library.index()  # build the search index now, in the worker, not on the first keystroke
-    return PhraseSource(library, tuple(str(p) for p in problems))
+    return PhraseSource(library, tuple(problems))
 
 
 # -- knowledge base -------------------------------------------------------------------------
