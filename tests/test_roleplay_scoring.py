@@ -238,3 +238,44 @@ def test_odd_text_never_breaks_the_scorer(text):
     card = score([c(0, text), a(5, text)], Rubric.default())
     assert card.replies == 1
     assert card.to_json()["items"]
+
+
+def test_a_missed_element_points_at_the_reply_where_it_was_expected():
+    lines = [
+        c(0, "My parcel is three days late, this is ridiculous!"),  # 0
+        a(15, "Let me check the tracking."),  # 1: no greeting, no empathy
+        c(30, "And? I want compensation."),  # 2
+        a(50, "It is in the depot."),  # 3: no hand-over, no time, no closing
+    ]
+    rubric = Rubric(
+        weights={
+            "greeting": 20,
+            "confirm": 10,
+            "empathy": 20,
+            "time_commitment": 20,
+            "escalation": 10,
+            "closing": 20,
+        },
+        lang="en",
+        emotion="angry",
+        beyond_policy=None,
+    )
+    card = score(lines, rubric)
+    pointed = {
+        i.criterion: [(e.message, e.note) for e in i.evidence if e.note == "expected in this reply"]
+        for i in card.items
+    }
+    assert pointed == {
+        "greeting": [(1, "expected in this reply")],  # the first reply
+        "confirm": [(1, "expected in this reply")],
+        "empathy": [(1, "expected in this reply")],  # the first reply after the anger
+        "time_commitment": [(3, "expected in this reply")],  # the last reply
+        "escalation": [(3, "expected in this reply")],  # the first reply after the demand
+        "closing": [(3, "expected in this reply")],
+    }
+    assert card.item("greeting").evidence[0].text == "Let me check the tracking."
+    md = render_markdown(card.to_json())
+    assert "- **Greeting**: message 2 “Let me check the tracking.” — expected in this reply" in md
+    # Found elements keep their span as evidence, and nothing is pointed at.
+    good = score([c(0, "hi"), a(5, "Hello! Anything else I can help with?")], rubric)
+    assert all(e.note != "expected in this reply" for e in good.item("greeting").evidence)

@@ -23,6 +23,11 @@ Items (``CRITERIA``), each worth the rubric's weight:
   Scored only when the request is beyond policy (the scenario says so, or the customer demands
   compensation or a supervisor).
 
+An item missed because something was never said points at the reply where it was expected: the
+greeting and the paraphrase in the first reply, the closing and the time commitment in the
+last, the empathy in the first reply after the customer was upset, the options in the first
+reply, the hand-over in the first reply after the demand.
+
 Items that do not apply drop out of ``max``; a scenario's weights add up to 100, so a played
 scenario is scored out of 100. Every item carries its evidence: the message (its index in the
 transcript and its store id or file line) and the span of text that decided it.
@@ -191,6 +196,7 @@ _NOTES: dict[str, str] = {
     "not_escalated": N_("the request was not handed on"),
     "escalated_at": N_("escalated in the store at {at}"),
     "beyond_here": N_("the request goes beyond policy"),
+    "expected_here": N_("expected in this reply"),
 }
 """The notes a scorecard gives, in English; `note()` renders them in the card's language."""
 
@@ -493,11 +499,21 @@ class _Scorer:
         return None
 
     def _element_item(
-        self, criterion: str, weight: float, among: Sequence[tuple[int, Line]], missing: str
+        self,
+        criterion: str,
+        weight: float,
+        among: Sequence[tuple[int, Line]],
+        missing: str,
+        expected: tuple[int, Line] | None = None,
     ) -> Item:
+        """Passed with the span that has the element, or missed: then the evidence is the
+        reply where it was ``expected`` (when there is one), so the trainee can look there."""
         found = self._find(criterion, among)
         if found is None:
-            return Item(criterion, False, 0.0, weight, note=missing)
+            evidence: tuple[Evidence, ...] = ()
+            if expected is not None:
+                evidence = (self._message_evidence(expected[0], self._t("expected_here")),)
+            return Item(criterion, False, 0.0, weight, evidence=evidence, note=missing)
         index, span = found
         return Item(criterion, True, weight, weight, evidence=(self._span_evidence(index, span),))
 
@@ -586,16 +602,31 @@ class _Scorer:
     def greeting(self, weight: float) -> Item:
         if not self.replies:
             return Item("greeting", False, 0.0, weight, note=self._t("no_replies"))
-        return self._element_item("greeting", weight, self.replies[:1], self._t("no_greeting"))
+        first = self.replies[0]
+        return self._element_item(
+            "greeting", weight, self.replies[:1], self._t("no_greeting"), first
+        )
+
+    def _first_reply(self) -> tuple[int, Line] | None:
+        return self.replies[0] if self.replies else None
+
+    def _last_reply(self) -> tuple[int, Line] | None:
+        return self.replies[-1] if self.replies else None
 
     def confirm(self, weight: float) -> Item:
-        return self._element_item("confirm", weight, self.replies, self._t("no_confirm"))
+        return self._element_item(
+            "confirm", weight, self.replies, self._t("no_confirm"), self._first_reply()
+        )
 
     def time_commitment(self, weight: float) -> Item:
-        return self._element_item("time_commitment", weight, self.replies, self._t("no_time"))
+        return self._element_item(
+            "time_commitment", weight, self.replies, self._t("no_time"), self._last_reply()
+        )
 
     def closing(self, weight: float) -> Item:
-        return self._element_item("closing", weight, self.replies, self._t("no_closing"))
+        return self._element_item(
+            "closing", weight, self.replies, self._t("no_closing"), self._last_reply()
+        )
 
     def empathy(self, weight: float) -> Item:
         upset_at = None
@@ -610,13 +641,17 @@ class _Scorer:
         if upset_at is None:
             return self._not_applicable("empathy", weight, self._t("calm"))
         after = [(i, line) for i, line in self.replies if line.at >= upset_at[1].at]
-        item = self._element_item("empathy", weight, after, self._t("no_empathy"))
+        item = self._element_item(
+            "empathy", weight, after, self._t("no_empathy"), after[0] if after else None
+        )
         return _with_cause(item, self._message_evidence(upset_at[0], self._t("upset_here")))
 
     def options(self, weight: float) -> Item:
         if self.rubric.category != "pre_sale":
             return self._not_applicable("options", weight, self._t("not_presale"))
-        return self._element_item("options", weight, self.replies, self._t("no_options"))
+        return self._element_item(
+            "options", weight, self.replies, self._t("no_options"), self._first_reply()
+        )
 
     def escalation(self, weight: float) -> Item:
         cause = None
@@ -634,8 +669,16 @@ class _Scorer:
                 return self._not_applicable("escalation", weight, self._t("within_policy"))
         elif not self.rubric.beyond_policy:
             return self._not_applicable("escalation", weight, self._t("within_policy"))
-        item = self._element_item("escalation", weight, self.replies, self._t("not_escalated"))
-        if not item.passed and self.escalated_at is not None:
+        asked_at = cause.message if cause is not None and cause.message is not None else -1
+        after = [(i, line) for i, line in self.replies if i > asked_at]
+        item = self._element_item(
+            "escalation",
+            weight,
+            self.replies,
+            self._t("not_escalated"),
+            after[0] if after else self._first_reply(),
+        )
+        if not item.passed and self.escalated_at is not None:  # the store's hand-over counts
             note = self._t("escalated_at", at=self.escalated_at.isoformat())
             item = Item(
                 "escalation",

@@ -120,11 +120,15 @@ def render_card(card: dict, lang: str) -> Text:
             out.append("      ")
             if ev.get("message") is not None:
                 out.append(f"#{ev['message'] + 1} ", style="dim")
-            if ev.get("text"):
-                out.append_text(safe(cut(f"“{ev['text']}”", 60), single_line=True))
+            note = ""
             if ev.get("note") and ev.get("note") != item.get("note"):
+                note = cut(ev["note"], 60)
+            if ev.get("text"):  # shortened so that the note fits on the line at 80 columns
+                room = max(20, 60 - cell_len(note)) if note else 60
+                out.append_text(safe(cut(f"“{ev['text']}”", room), single_line=True))
+            if note:
                 out.append("  ")
-                out.append_text(safe(cut(ev["note"], 60), single_line=True, style="italic"))
+                out.append_text(safe(note, single_line=True, style="italic"))
             out.append("\n")
     times = card.get("response_times") or []
     if times:
