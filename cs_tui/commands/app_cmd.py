@@ -91,6 +91,7 @@ def _run(store: Store, args: argparse.Namespace) -> int:
         except ScenarioError:
             scenario = None
         if scenario is not None:
+            session = store.join_session(session.id, scenario, agent)  # the clock starts now
             trainee = TraineeApp(
                 store, agent, session, scenario, lang=lang, settings=settings, locked=True
             )

@@ -306,7 +306,10 @@ def cmd_join(args: argparse.Namespace) -> int:
         if session.finished:
             raise UserError(f"session #{session.id} has ended; see `cs-tui roleplay report`")
         scenario = _scenario(session.scenario_id, args)
-        return _play("trainee", store, agent, session, scenario, args, settings)
+        session = store.join_session(session.id, scenario, agent)  # the clock starts now
+        code = _play("trainee", store, agent, session, scenario, args, settings)
+        _after(store, session.id)
+        return code
     finally:
         store.dispose()
 
@@ -328,13 +331,31 @@ def cmd_trainer(args: argparse.Namespace) -> int:
             if trainee is None:
                 raise UserError(f"no agent {args.trainee!r}")
             session = store.start_session(trainee, scenario, "live", trainer=agent)
-            print(
-                f"session #{session.id}: ask {trainee.handle} to run `cs-tui roleplay join`",
-                file=sys.stderr,
-            )
-        return _play("trainer", store, agent, session, scenario, args, settings)
+            _tell_join_hint(session)
+        code = _play("trainer", store, agent, session, scenario, args, settings)
+        _after(store, session.id)
+        return code
     finally:
         store.dispose()
+
+
+def join_hint(session: TrainingSessionView) -> str:
+    """What the trainer tells the trainee (also shown in the console while it waits)."""
+    return f"ask {session.trainee} to run `cs-tui roleplay join {session.id}`"
+
+
+def _tell_join_hint(session: TrainingSessionView) -> None:
+    """Say how the trainee joins before the console takes the screen (the alternate screen
+    would hide a line printed just before it): on a terminal, wait for Enter."""
+    print(f"session #{session.id}: {join_hint(session)}", file=sys.stderr, flush=True)
+    if sys.stdin.isatty() and sys.stderr.isatty():
+        print(
+            f"press Enter to open the trainer's console (ctrl+c: later, with "
+            f"`cs-tui roleplay trainer --session {session.id}`)",
+            file=sys.stderr,
+            flush=True,
+        )
+        sys.stdin.readline()
 
 
 def _after(store: Store, session_id: int) -> None:

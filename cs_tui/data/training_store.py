@@ -152,8 +152,13 @@ class TrainingStoreMixin(ActionsMixin, IngestMixin):
         mode: str = "solo",
         trainer: AgentInfo | None = None,
     ) -> TrainingSessionView:
-        """A new session on a new training conversation assigned to the trainee; the customer
-        has said the scenario's opening. ``scenario`` is a ``cs_tui.roleplay.Scenario``."""
+        """A new session on a new training conversation assigned to the trainee.
+        ``scenario`` is a ``cs_tui.roleplay.Scenario``.
+
+        Solo: the customer has said the scenario's opening, and the clock runs. Live: nothing
+        is said and no clock runs until the trainee joins (``join_session``), so the minutes a
+        trainee takes to open the session count neither against the time limit nor against the
+        first reply."""
         if mode not in MODES:
             raise InvalidInput(code="unknown_mode", mode=mode)
         if not trainee.active:
@@ -211,7 +216,37 @@ class TrainingStoreMixin(ActionsMixin, IngestMixin):
                     "trainee": trainee.handle,
                 },
             )
-        self.post_turn(conversation_id, "opening", scenario.opening, actor=trainer or trainee)
+        if mode == "solo":
+            self.post_turn(conversation_id, "opening", scenario.opening, actor=trainee)
+        return self.session(session_id)
+
+    def join_session(
+        self, session_id: int, scenario: Any, trainee: AgentInfo
+    ) -> TrainingSessionView:
+        """The trainee opens a live session: the first time, the customer says the opening and
+        the session's clock starts now (``started_at`` moves to the opening's time). Joining
+        again (a resumed app, a second terminal) changes nothing: the opening is said once,
+        whoever tries (its external id is unique)."""
+        view = self.session(session_id)
+        if view.trainee != trainee.handle:
+            raise NotAllowed(code="session_not_yours")
+        if view.finished or view.mode != "live":
+            return view
+        conversation_id = view.conversation_id
+        if conversation_id is None:
+            raise NotFound(code="no_session", session_id=session_id)
+        opening = self.post_turn(conversation_id, "opening", scenario.opening, actor=trainee)
+        if opening is None:
+            return view  # joined before
+        with self._write() as conn:
+            conn.execute(
+                sa.update(SESSION)
+                .where(SESSION.c.id == session_id)
+                .values(started_at=opening.sent_at)
+            )
+            self._event(
+                conn, trainee.id, "training_joined", conversation_id, {"session": session_id}
+            )
         return self.session(session_id)
 
     # -- playing --------------------------------------------------------------------------

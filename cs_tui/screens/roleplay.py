@@ -56,7 +56,13 @@ from cs_tui.screens.workstation import WorkstationScreen
 from cs_tui.widgets.footer import CsFooter
 from cs_tui.widgets.live import LivePoller
 from cs_tui.widgets.message_view import Transcript
-from cs_tui.widgets.roleplay_panels import RolePlayBar, RubricPanel, cut, rubric_label
+from cs_tui.widgets.roleplay_panels import (
+    BriefPanel,
+    RolePlayBar,
+    RubricPanel,
+    cut,
+    rubric_label,
+)
 from cs_tui.widgets.store_messages import store_message
 
 if TYPE_CHECKING:
@@ -191,6 +197,7 @@ class SessionEnded(Message):
 class TranscriptLoaded(Message):
     detail: ConversationDetail
     finished: bool
+    session: TrainingSessionView | None = None
 
 
 @dataclass
@@ -212,6 +219,11 @@ class SessionScreen(Screen[None]):
     lang: str
     ended = False
     """The session has ended here or elsewhere, or its ending is under way."""
+
+    def action_toggle_brief(self) -> None:
+        """F1: hide the brief, or show it again."""
+        for panel in self.query(BriefPanel):
+            panel.display = not panel.display
 
     def end_session(self, actor: AgentInfo) -> None:
         if not self.ended:
@@ -246,6 +258,7 @@ class RolePlayWorkstation(WorkstationScreen, SessionScreen):
     CSS_PATH = ["workstation.tcss", "roleplay.tcss"]
     BINDINGS = [
         Binding("f8", "end_roleplay", N_("End role-play"), id="rp.end"),
+        Binding("f1", "toggle_brief", N_("Brief"), id="rp.brief"),
     ]
 
     def __init__(
@@ -268,13 +281,13 @@ class RolePlayWorkstation(WorkstationScreen, SessionScreen):
 
     def compose(self) -> ComposeResult:
         yield RolePlayBar(self.scenario, self.session, self.clock, id="rp-bar")
+        if self.scenario.brief:
+            yield BriefPanel(self.scenario.brief, id="rp-brief")
         yield from super().compose()
 
     def on_mount(self) -> None:
         # WorkstationScreen.on_mount runs as well (Textual calls each class's handler).
         self.set_interval(1.0, self.roleplay_tick, name="roleplay")
-        if self.scenario.brief:
-            self.notify(self.scenario.brief, title=_("Role-play"), markup=False, timeout=15)
 
     def roleplay_tick(self) -> None:
         """Once a second on the app clock: the bar, and in solo mode the scripted customer."""
@@ -380,6 +393,13 @@ def _patterns(patterns: Iterable[Pattern]) -> str:
     return " | ".join(p.source if len(p.source) <= 24 else p.source[:23] + "…" for p in patterns)
 
 
+def join_waiting(session: TrainingSessionView) -> str:
+    """What the console says until the trainee joins: who, and the command they run."""
+    return _("Waiting for {trainee}: they join with `cs-tui roleplay join {id}`").format(
+        trainee=one_line(session.trainee, limit=64), id=session.id
+    )
+
+
 def describe_turn(turn: Turn) -> str:
     """When a scripted turn is said, in a line the trainer reads at a glance."""
     if turn.when == "silence":
@@ -404,6 +424,7 @@ class TrainerScreen(SessionScreen):
         Binding("f2", "toggle_auto", N_("Auto script"), id="rp.trainer.auto"),
         Binding("f3", "focus_turns", N_("Scripted turns"), id="rp.trainer.turns"),
         Binding("f4", "focus_say", N_("Type as customer"), show=False, id="rp.trainer.say"),
+        Binding("f1", "toggle_brief", N_("Brief"), id="rp.trainer.brief"),
         *[
             Binding(str(n), f"say_turn('{n}')", N_("Say turn"), show=False, id=f"rp.turn{n}")
             for n in range(1, 10)
@@ -439,6 +460,8 @@ class TrainerScreen(SessionScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(self._head(), id="rp-head")
+        if self.scenario.brief:
+            yield BriefPanel(self.scenario.brief, id="rp-brief")
         with Horizontal(id="rp-panes"):
             with Vertical(id="rp-left"):
                 yield Transcript(self.clock, id="rp-transcript")
@@ -453,10 +476,14 @@ class TrainerScreen(SessionScreen):
         s = self.scenario
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(_("Live role-play") + f" #{self.session.id}", style="bold")
-        left = time_left(s, self.session.started_at, self.clock.now())
-        text.append(
-            f"  ⏱ {format_countdown(max(0.0, left))}", style="bold red" if left < 60 else ""
-        )
+        if self.joined:
+            left = time_left(s, self.session.started_at, self.clock.now())
+            text.append(
+                f"  ⏱ {format_countdown(max(0.0, left))}", style="bold red" if left < 60 else ""
+            )
+        else:  # the clock starts when the trainee joins
+            text.append(f"  ⏱ {format_countdown(s.time_limit_s)}  ", style="dim")
+            text.append(_("waiting for the trainee"), style="bold yellow")
         if self.auto:
             text.append("  " + _("auto script on"), style="bold magenta")
         text.append("  " + _("trainee") + f": {one_line(self.session.trainee, limit=64)}  ")
@@ -470,8 +497,6 @@ class TrainerScreen(SessionScreen):
     def on_mount(self) -> None:
         self.reload()
         self.set_interval(1.0, self.tick, name="rp-trainer-tick")
-        if self.scenario.brief:
-            self.notify(self.scenario.brief, title=_("Live role-play"), markup=False, timeout=15)
         if self.live_enabled:
             self._live = LivePoller(self, self.store)
             self._live.start()
@@ -486,17 +511,28 @@ class TrainerScreen(SessionScreen):
         """Read the transcript again (after a change in the store)."""
         self._load_worker()
 
+    @property
+    def joined(self) -> bool:
+        """The trainee has opened the session (the customer's opening is said on joining)."""
+        return any(line.turn == "opening" for line in self.lines)
+
     @work(thread=True, exclusive=True, group="rp-load", exit_on_error=False)
     def _load_worker(self) -> None:
         conversation_id = play.session_conversation(self.session)
         detail = self.store.conversation(conversation_id, message_limit=5000)
-        finished = self.store.session(self.session.id).finished
-        self.post_message(TranscriptLoaded(detail, finished))
+        session = self.store.session(self.session.id)
+        self.post_message(TranscriptLoaded(detail, session.finished, session))
 
     @on(TranscriptLoaded)
     def _loaded(self, message: TranscriptLoaded) -> None:
         self.detail = message.detail
+        if message.session is not None:
+            self.session = message.session  # joining moves its start
         self.lines = lines_from_messages(message.detail.messages, turn_of)
+        for panel in self.query(BriefPanel):
+            panel.waiting = "" if self.joined else join_waiting(self.session)
+            panel.refresh(layout=True)
+        self.query_one("#rp-head", Static).update(self._head())
         self.query_one(Transcript).show(message.detail)
         self.query_one(Transcript).scroll_end(animate=False)
         self._redraw()
@@ -513,7 +549,7 @@ class TrainerScreen(SessionScreen):
         """Once a second: time left, turn countdowns, the rubric; in auto mode, the script."""
         self.query_one("#rp-head", Static).update(self._head())
         self._redraw()
-        if self.ended:
+        if self.ended or not self.joined:
             return
         now = self.clock.now()
         if not self._told_time_up and time_left(self.scenario, self.session.started_at, now) <= 0:
@@ -564,7 +600,8 @@ class TrainerScreen(SessionScreen):
         text = event.value
         if not text.strip() or self.ended:
             return
-        self._type_worker(text)
+        if not self._tell_if_waiting():
+            self._type_worker(text)
 
     @work(thread=True, group="rp-say", exit_on_error=False)
     def _type_worker(self, text: str) -> None:
@@ -582,7 +619,7 @@ class TrainerScreen(SessionScreen):
 
     def action_say_turn(self, key: str) -> None:
         turn = self.scenario.turn_by_key(key)
-        if turn is None or self.ended:
+        if turn is None or self.ended or self._tell_if_waiting():
             return
         if any(line.turn == turn.id for line in self.lines):
             self.notify(_("Turn {key} was said already.").format(key=key), markup=False)
@@ -594,6 +631,13 @@ class TrainerScreen(SessionScreen):
         turn = self.scenario.turn(event.option.id or "")
         if turn is not None:
             self.action_say_turn(turn.key)
+
+    def _tell_if_waiting(self) -> bool:
+        """Before the trainee joins, the customer says nothing (the opening comes first)."""
+        if self.joined:
+            return False
+        self.notify(join_waiting(self.session), markup=False)
+        return True
 
     def _say(self, turn_id: str, body: str) -> None:
         self._busy_turn = True
