@@ -213,10 +213,20 @@ class CsApp(CsAppBase):
             open_id = screen.detail.row.id
         self.switch_screen(self._workstation(open_id))
 
+    def action_find_conversation(self) -> None:
+        from cs_tui.screens.find import find_palette
+
+        self.push_screen(find_palette())
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         from cs_tui.screens.workstation import WorkstationScreen
 
         if isinstance(screen, WorkstationScreen):
+            yield SystemCommand(
+                _("Find conversation"),
+                _("By id, order number, customer name or handle, or words of a message"),
+                self.action_find_conversation,
+            )
             for title, key, action in screen.palette_commands():
                 yield SystemCommand(
                     title,
