@@ -151,11 +151,19 @@ def test_two_processes_starting_at_once_recompute_once(store_url):
     assert _due(store_url, with_holiday("2026-11-16"))["MAIL-1"] == sh(2026, 11, 19, 13, 30)
 
 
-def test_recomputed_columns_equal_a_fresh_computation_for_every_state(store_url):
+@pytest.mark.parametrize("batch", [5000, 7])
+def test_recomputed_columns_equal_a_fresh_computation_for_every_state(
+    store_url, batch, monkeypatch
+):
     """The demo floor (new, open, pending, snoozed, escalated, resolved with follow-ups, paused
     and woken again) opened with a changed policy: every conversation's stored SLA columns are
-    what the engine computes from its row under the new policy."""
+    what the engine computes from its row under the new policy. In batches of 7 too: on
+    PostgreSQL one batch is written while the next is computed, and none may be lost."""
     import sqlalchemy as sa
+
+    from cs_tui.data import recompute
+
+    monkeypatch.setattr(recompute, "BATCH", batch)
 
     from cs_tui.data import seed
     from cs_tui.data.slarow import sla_columns
