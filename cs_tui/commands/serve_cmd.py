@@ -81,11 +81,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="connections served at once, web chat sockets included; more get 503 (default 1000)",
     )
+    p.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        metavar="CIDR",
+        help="a reverse proxy (address or network) whose X-Forwarded-For names the client, "
+        "for the per-address limits and the access log; repeatable (default: none, the header "
+        "is ignored)",
+    )
     p.add_argument("--no-access-log", action="store_true", help="no line per request on stderr")
 
 
 def settings_from(args: argparse.Namespace) -> ServerSettings:
     from cs_tui.durations import parse_duration
+    from cs_tui.server.forwarded import parse_network
     from cs_tui.server.limits import parse_rate
     from cs_tui.server.serve import parse_bind
     from cs_tui.server.settings import ServerSettings
@@ -97,6 +107,7 @@ def settings_from(args: argparse.Namespace) -> ServerSettings:
         give_up = parse_duration(args.give_up)
         web_give_up = give_up if args.web_give_up is None else parse_duration(args.web_give_up)
         body_timeout = parse_duration(args.body_timeout)
+        proxies = tuple(str(parse_network(text)) for text in args.trusted_proxy)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     if args.burst < 1:
@@ -119,6 +130,7 @@ def settings_from(args: argparse.Namespace) -> ServerSettings:
         access_log=not args.no_access_log,
         body_timeout_s=body_timeout,
         max_connections=args.max_connections,
+        trusted_proxies=proxies,
     )
 
 

@@ -30,7 +30,8 @@ def format_line(
     client: str, method: str, path: str, status: int, duration_s: float, size: int
 ) -> str:
     return (
-        f"{client} {method} {one_line(path, PATH_LIMIT)} {status} {duration_s * 1000:.1f}ms {size}B"
+        f"{one_line(client, 64)} {method} {one_line(path, PATH_LIMIT)} {status} "
+        f"{duration_s * 1000:.1f}ms {size}B"
     )
 
 

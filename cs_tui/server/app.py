@@ -30,6 +30,7 @@ from starlette.routing import Route
 
 from cs_tui.safe_text import one_line
 from cs_tui.server.access_log import AccessLog
+from cs_tui.server.forwarded import ForwardedFor, parse_network
 from cs_tui.server.inbound import ROUTES
 from cs_tui.server.responses import JsonResponse, error
 from cs_tui.server.settings import ServerSettings
@@ -162,7 +163,13 @@ def create_app(store: Store, settings: ServerSettings) -> Starlette:
 
     app = Starlette(
         routes=[Route("/healthz", healthz, methods=["GET"]), *ROUTES, *WEBCHAT_ROUTES],
-        middleware=[Middleware(AccessLog, enabled=settings.access_log)],
+        middleware=[
+            Middleware(
+                ForwardedFor,
+                trusted=tuple(parse_network(net) for net in settings.trusted_proxies),
+            ),
+            Middleware(AccessLog, enabled=settings.access_log),
+        ],
         exception_handlers={HTTPException: _http_error},
         lifespan=lifespan,
     )

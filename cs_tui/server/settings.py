@@ -39,3 +39,6 @@ class ServerSettings:
     max_connections: int = 1000
     """Connections served at once; above it new requests get 503 from uvicorn."""
     access_log: bool = True
+    trusted_proxies: tuple[str, ...] = ()
+    """Networks (CIDR) of the reverse proxies whose X-Forwarded-For names the client
+    (cs_tui.server.forwarded); empty: the header is ignored."""
