@@ -152,6 +152,14 @@ def test_queue_filter_text_finds_messages_not_only_the_preview(store, team, shop
     assert set(ext(store.queue(boss, QueueFilter(text="在吗")))) == {"WX-20", "WX-21", "WX-22"}
 
 
+def test_conversations_stored_after_a_search_are_found_by_name_handle_and_id(store, team, shop):
+    boss = team["boss"]
+    store.find(boss, "x")  # the index is current
+    chat(store, "LATE-9001", "欧阳娜娜", "wx-ouyang", "hello")
+    for text in ("欧阳娜娜", "娜娜", "wx-ouyang", "ouyang", "LATE-90", "LATE-9001"):
+        assert ext(store.find(boss, text)) == ["LATE-9001"], text
+
+
 def test_a_deleted_conversation_is_no_longer_found_and_ids_reused_are(store, team, shop):
     boss = team["boss"]
     store.find(boss, "x")  # index everything so far
@@ -160,9 +168,12 @@ def test_a_deleted_conversation_is_no_longer_found_and_ids_reused_are(store, tea
     store.find(boss, "TOP-MESSAGE-1")
     store.delete_conversation(boss, last)
     assert store.find(boss, "TOP-MESSAGE-1") == []
+    assert store.find(boss, "WX-22") == []
     # SQLite hands the deleted top message ids out again: they must be indexed anew.
     cid = chat(store, "WX-NEW", "新客户", "wx-new", "REUSED-ID-TEXT")
     assert ext(store.find(boss, "REUSED-ID-TEXT")) == ["WX-NEW"]
+    assert ext(store.find(boss, "新客户")) == ["WX-NEW"]
+    assert ext(store.find(boss, "WX-NE")) == ["WX-NEW"]
     assert store.conversation(cid).messages[0].body == "REUSED-ID-TEXT"
 
 
@@ -194,6 +205,7 @@ def test_an_older_store_gets_the_index_filled_when_upgraded(tmp_path, clock):
     store.dispose()
     raw = sqlite3.connect(path, isolation_level=None)
     raw.execute("DROP TABLE find_text")
+    raw.execute("DROP TABLE find_keys")
     raw.execute("DELETE FROM schema_meta WHERE key = 'find_indexed'")
     raw.execute("UPDATE schema_meta SET value = '5' WHERE key = 'schema_version'")
     raw.close()
@@ -201,7 +213,9 @@ def test_an_older_store_gets_the_index_filled_when_upgraded(tmp_path, clock):
     try:
         with store._read() as conn:
             assert conn.exec_driver_sql("SELECT count(*) FROM find_text").scalar() == 1
+            assert conn.exec_driver_sql("SELECT count(*) FROM find_keys").scalar() == 1
         assert ext(store.find(boss, ORDER)) == ["OLD-1"]
+        assert ext(store.find(boss, "OLD-")) == ["OLD-1"]
     finally:
         store.dispose()
 

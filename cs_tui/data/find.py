@@ -4,7 +4,7 @@ part of its messages, as the agent may see it.
 What is looked at, best first:
 
 1. exact: the conversation's external or internal id, an `order:NUMBER` tag, a customer handle;
-2. part of a customer's name or handle, part of a conversation id;
+2. part of a customer's name or handle, part of a conversation id (from 3 characters on);
 3. part of any message (3 characters or more: the index is made of trigrams, and a shorter
    piece of Chinese would match a good part of every store), newest message first; a shorter
    text is looked for in each conversation's newest message (its preview).
@@ -44,6 +44,7 @@ MIN_TEXT = 3
 ORDER_TAG = "order:"
 _MESSAGES_PER_CONVERSATION = 4  # messages read per conversation wanted, before de-duplicating
 _FTS = sa.table(find_index.FTS, sa.column("rowid", sa.Integer), sa.column("body", sa.Text))
+_KEYS = sa.table(find_index.KEYS, sa.column("rowid", sa.Integer), sa.column("body", sa.Text))
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,16 @@ class Found:
 
 def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _fts_like(column: Any, text: str) -> list[Any]:
+    """`column` of a trigram table holds `text`, any case. The index answers LIKE only without
+    an ESCAPE clause, so a % or _ the agent typed is a wildcard there, and instr() then keeps
+    the literal matches alone."""
+    cond = [column.like(f"%{text}%")]
+    if "%" in text or "_" in text:
+        cond.append(sa.func.instr(sa.func.lower(column), text.lower()) > 0)
+    return cond
 
 
 def _recent() -> Any:
@@ -145,10 +156,19 @@ class FindMixin(AgentsMixin):
         return out
 
     def _partial(self, conn: Connection, text: str, scope: list[Any], limit: int) -> list[int]:
-        """Conversations of customers whose name or handle holds `text`, then conversations
-        whose external id does. Each side first picks at most `limit` matching keys from the
-        narrowest place that holds them (the customer table, a third as many rows; the external
-        id's own index), then their conversations by index, newest first."""
+        """Conversations whose customer's name or handle, or whose external id, holds `text`.
+        On SQLite from 3 characters on, the trigram table of those keys answers; otherwise the
+        customer table (a third as many rows) is scanned and their conversations read by
+        index, and, from 3 characters on, the external id's own index."""
+        if len(text) >= MIN_TEXT and self._indexed(conn):
+            keys = (
+                sa.select(CONV.c.id)
+                .select_from(_KEYS.join(CONV, CONV.c.id == _KEYS.c.rowid))
+                .where(*_fts_like(_KEYS.c.body, text), *scope)
+                .order_by(_KEYS.c.rowid.desc())
+                .limit(limit)
+            )
+            return list(conn.execute(keys).scalars())
         pattern = f"%{_like_escape(text)}%"
         customers = (
             sa.select(CUST.c.id)
@@ -161,6 +181,10 @@ class FindMixin(AgentsMixin):
             .order_by(_recent())
             .limit(limit)
         ).scalars()
+        if len(text) < MIN_TEXT:
+            # A piece of an id this short is in thousands of ids: the exact id is looked up
+            # (see _exact), pieces of it only from 3 characters on.
+            return list(by_customer)
         # Only the id and the external id: SQLite reads them from the external id's index alone.
         named = list(
             conn.execute(
@@ -171,6 +195,10 @@ class FindMixin(AgentsMixin):
             sa.select(CONV.c.id).where(CONV.c.id.in_(named), *scope).order_by(_recent())
         ).scalars()
         return [*by_customer, *by_id]
+
+    def _indexed(self, conn: Connection) -> bool:
+        """SQLite with its trigram tables (PostgreSQL's indexes serve plain ILIKE)."""
+        return self.dialect == "sqlite" and find_index.available(conn, self.dialect)
 
     def _holds(self, column: Any, pattern: str) -> Any:
         """`column` holds the (escaped) pattern, any case. SQLite's own LIKE already ignores
@@ -215,9 +243,7 @@ class FindMixin(AgentsMixin):
                 )
             )
         pattern = f"%{_like_escape(text)}%"
-        if self.dialect == "sqlite" and find_index.available(conn, self.dialect):
-            # The trigram index answers LIKE without an ESCAPE clause only: a % or _ the agent
-            # typed is then a wildcard there, and instr() keeps only the literal matches.
+        if self._indexed(conn):
             query = (
                 sa.select(MSG.c.conversation_id, MSG.c.body)
                 .select_from(
@@ -225,13 +251,9 @@ class FindMixin(AgentsMixin):
                         CONV, CONV.c.id == MSG.c.conversation_id
                     )
                 )
-                .where(_FTS.c.body.like(f"%{text}%"), *cond)
+                .where(*_fts_like(_FTS.c.body, text), *cond)
                 .order_by(_FTS.c.rowid.desc())
             )
-            if "%" in text or "_" in text:
-                query = query.where(
-                    sa.func.instr(sa.func.lower(MSG.c.body), text.lower()) > 0,
-                )
         else:
             query = (
                 sa.select(MSG.c.conversation_id, MSG.c.body)
