@@ -107,11 +107,36 @@ def register(sub: argparse._SubParsersAction) -> None:
         csub,
         "set",
         run_channels_set,
-        help="an email channel: change whether it requires TLS and acknowledges new mail "
-        "(supervisors)",
+        help="change a channel: an email channel's TLS and acknowledgement, a web channel's "
+        "pre-chat form and origins (supervisors)",
+        description="Only what is given changes. A web channel's pages see the change when "
+        "they are next loaded (a running `cs-tui serve` reads it again within a second).",
     )
     p.add_argument("name", metavar="NAME")
     _email_switches(p, default=None)
+    web = p.add_argument_group("web channels")
+    web.add_argument(
+        "--pre-chat",
+        choices=("on", "off"),
+        default=None,
+        help="ask the visitor's name and order number before the first message, or not",
+    )
+    web.add_argument(
+        "--add-origin",
+        dest="add_origins",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="one more site whose pages may open the chat (repeat it)",
+    )
+    web.add_argument(
+        "--remove-origin",
+        dest="remove_origins",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a site whose pages may no longer open the chat (repeat it)",
+    )
     p.add_argument("--json", action="store_true")
 
     p = add_command(
@@ -464,17 +489,29 @@ def run_channels_test(args: argparse.Namespace, store: Store) -> int:
     return 0 if all(c.ok for c in checks) else 1
 
 
+_WEB_SET = ("--pre-chat", "--add-origin", "--remove-origin")
+_EMAIL_SET = ("--require-tls", "--acknowledge", "--ack-language")
+
+
 @with_store
 def run_channels_set(args: argparse.Namespace, store: Store) -> int:
-    """Change an email channel's switches; the rest of its settings stay as they are."""
+    """Change a channel's settings; the rest of them stay as they are."""
     from cs_tui.channels.email_config import EmailConfigError, settings_of
 
     actor = channel_manager(store, args)
     channel = store.channel(actor, args.name)
+    web_given = args.pre_chat is not None or args.add_origins or args.remove_origins
+    if channel.kind == "web":
+        return _set_web(args, store, actor, channel)
+    if web_given:
+        raise UserError(
+            f"channel {channel.name} is an {channel.kind} channel: "
+            f"{', '.join(_WEB_SET)} are for web channels"
+        )
     if channel.kind != "email":
         raise UserError(
-            f"channel {channel.name} is an {channel.kind} channel: only email "
-            "channels have these settings"
+            f"channel {channel.name} is an {channel.kind} channel: only email and web "
+            "channels have settings to change"
         )
     changes = {
         key: value
@@ -497,6 +534,76 @@ def run_channels_set(args: argparse.Namespace, store: Store) -> int:
     else:
         for key in sorted(changes):
             out(f"channel {changed.name}: {key} = {_email_dict(changed)[key]}")
+    return 0
+
+
+def _origins(given: list[str]) -> list[str]:
+    from cs_tui.channels.web_identity import normalize_origin
+
+    found: list[str] = []
+    for text in given:
+        try:
+            origin = normalize_origin(text)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        if origin not in found:
+            found.append(origin)
+    return found
+
+
+def _set_web(
+    args: argparse.Namespace, store: Store, actor: AgentInfo | None, channel: ChannelInfo
+) -> int:
+    """A web channel's pre-chat form and origins. The origins are added and removed in the
+    locked row, so two supervisors changing them at once both get their change."""
+    email_given = [
+        option
+        for option, value in zip(
+            _EMAIL_SET, (args.require_tls, args.acknowledge, args.ack_language), strict=True
+        )
+        if value is not None
+    ]
+    if email_given:
+        raise UserError(
+            f"channel {channel.name} is a web channel: {email_given[0]} is for email channels"
+        )
+    add, remove = _origins(args.add_origins), _origins(args.remove_origins)
+    if set(add) & set(remove):
+        raise UserError(f"{sorted(set(add) & set(remove))[0]} is both added and removed")
+    changes: dict[str, Any] = {}
+    if args.pre_chat is not None:
+        changes["pre_chat"] = args.pre_chat == "on"
+    if not changes and not add and not remove:
+        raise UserError(
+            "nothing to change: give --pre-chat on|off, --add-origin ORIGIN or "
+            "--remove-origin ORIGIN"
+        )
+
+    def edit(settings: dict[str, Any]) -> dict[str, Any]:
+        if not add and not remove:
+            return {}
+        origins = [o for o in settings.get("origins") or [] if isinstance(o, str)]
+        missing = [o for o in remove if o not in origins]
+        if missing:
+            raise UserError(f"channel {channel.name} has no origin {missing[0]}")
+        kept = [o for o in origins if o not in remove]
+        kept += [o for o in add if o not in kept]
+        if not kept:
+            raise UserError(
+                f"channel {channel.name} needs at least one origin: add another before "
+                "removing the last (or disable the channel)"
+            )
+        return {"origins": kept}
+
+    changed = store.update_channel_settings(actor, args.name, changes, edit=edit)
+    shown = channel_dict(changed)
+    if args.json:
+        print_json(shown)
+        return 0
+    if "pre_chat" in changes:
+        out(f"channel {changed.name}: pre-chat = {'on' if shown['pre_chat'] else 'off'}")
+    if add or remove:
+        out(f"channel {changed.name}: origins = {' '.join(shown['origins'])}")
     return 0
 
 

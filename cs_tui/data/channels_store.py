@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -269,15 +269,25 @@ class ChannelsMixin(IngestMixin):
         return channel_info(row)
 
     def update_channel_settings(
-        self, actor: AgentInfo | None, name: str, changes: Mapping[str, Any]
+        self,
+        actor: AgentInfo | None,
+        name: str,
+        changes: Mapping[str, Any],
+        *,
+        edit: Callable[[dict[str, Any]], Mapping[str, Any]] | None = None,
     ) -> ChannelInfo:
         """Some of a channel's settings changed (checked by the caller for its kind), the others
-        kept as they are: merged in the locked row, so two changes at once both hold."""
+        kept as they are: merged in the locked row, so two changes at once both hold. `edit`
+        derives more changes from the settings as they are in the locked row (a web channel's
+        origins added and removed); what it raises leaves the channel as it was."""
         now = self.clock.now()
         with self._write() as conn:
             self._channel_manager(conn, actor)
             row = self._channel_row(conn, name, lock=True)
-            settings = {**dict(row.settings or {}), **dict(changes)}
+            current = dict(row.settings or {})
+            derived = dict(edit(current)) if edit is not None else {}
+            changes = {**dict(changes), **derived}
+            settings = {**current, **changes}
             conn.execute(
                 sa.update(CHANNEL)
                 .where(CHANNEL.c.id == row.id)

@@ -199,3 +199,81 @@ def test_a_forged_signature_with_any_characters_is_refused_not_raised():
     """compare_digest raises on non-ASCII text: a forged token or hash must just fail."""
     assert visitor_from_token("shop", "s" * 64, "v1.aaaaaaaaaaaaaaaaaaaa.é") is None
     assert identified_visitor("s" * 64, "wang.fang", "é" * 64) is None
+
+
+def test_a_supervisor_switches_the_pre_chat_form_and_the_origins_of_a_web_channel(capsys, db):
+    base = ("--db", db, "--agent", "boss")
+    rc, _, _ = cli(capsys, "channels", "add", "web", "shop", "--origin", "https://a.example", *base)
+    assert rc == 0
+    rc, out, _ = cli(capsys, "channels", "set", "shop", "--pre-chat", "on", *base)
+    assert (rc, out) == (0, "channel shop: pre-chat = on\n")
+    rc, out, _ = cli(capsys, "channels", "show", "shop", *base)
+    assert "pre-chat: on (name, order number)" in out
+    rc, out, _ = cli(
+        capsys,
+        *("channels", "set", "shop", "--add-origin", "https://B.example:443/"),
+        *("--add-origin", "http://localhost:8000", "--remove-origin", "https://a.example"),
+        *("--pre-chat", "off", "--json", *base),
+    )
+    assert rc == 0
+    shown = json.loads(out)
+    assert shown["pre_chat"] is False
+    assert shown["origins"] == ["https://b.example", "http://localhost:8000"]
+    # The secret and the rest of the settings are kept.
+    rc, out, _ = cli(capsys, "channels", "show", "shop", "--json", *base)
+    assert json.loads(out) == {**shown, "updated_at": json.loads(out)["updated_at"]}
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        ((), "nothing to change"),
+        (("--pre-chat", "maybe"), "invalid choice"),
+        (("--add-origin", "https://a.example/path"), "is not an origin"),
+        (("--remove-origin", "https://z.example"), "channel shop has no origin https://z.example"),
+        (("--remove-origin", "https://a.example"), "needs at least one origin"),
+        (("--require-tls",), "--require-tls is for email channels"),
+    ],
+)
+def test_bad_web_channel_changes_are_named_and_change_nothing(capsys, db, argv, said):
+    base = ("--db", db, "--agent", "boss")
+    rc, _, _ = cli(capsys, "channels", "add", "web", "shop", "--origin", "https://a.example", *base)
+    assert rc == 0
+    try:
+        rc, _out, err = cli(capsys, "channels", "set", "shop", *argv, *base)
+    except SystemExit as exit_:  # argparse's own refusal (a bad choice)
+        rc, err = int(exit_.code or 0), capsys.readouterr().err
+    assert rc == 2 and said in err and "Traceback" not in err
+    rc, out, _ = cli(capsys, "channels", "show", "shop", "--json", *base)
+    assert json.loads(out)["origins"] == ["https://a.example"]
+    assert json.loads(out)["pre_chat"] is False
+
+
+def test_only_a_supervisor_changes_a_web_channel_and_api_channels_have_no_pre_chat(capsys, db):
+    base = ("--db", db)
+    cli(
+        capsys,
+        "channels",
+        "add",
+        "web",
+        "shop",
+        "--origin",
+        "https://a.example",
+        *base,
+        "--agent",
+        "boss",
+    )
+    rc, _, err = cli(
+        capsys, "channels", "set", "shop", "--pre-chat", "on", *base, "--agent", "alice"
+    )
+    assert rc != 0 and "supervisor" in err
+    cli(
+        capsys,
+        *("channels", "add", "api", "hook", "--webhook-url", "https://x.example/h"),
+        *base,
+        *("--agent", "boss"),
+    )
+    rc, _, err = cli(
+        capsys, "channels", "set", "hook", "--pre-chat", "on", *base, "--agent", "boss"
+    )
+    assert rc == 2 and "are for web channels" in err
