@@ -375,18 +375,24 @@ class MailFetcher:
         except StoreError as exc:
             log.warning("channel %d: acknowledgement not queued (%s)", self.channel_id, exc.code)
 
-    def _incoming(self, parsed: ParsedMail, attachments: list[dict[str, Any]]) -> IncomingMail:
+    def _incoming(
+        self,
+        parsed: ParsedMail,
+        attachments: list[dict[str, Any]],
+        note: notes.Note | None = None,
+    ) -> IncomingMail:
+        """The mail as the store takes it; `note` already holds what the caller wrote into
+        its text (the size-limit stub)."""
+        note = note or notes.Note()
         now = self.store.clock.now()
         sent_at = parsed.sent_at or now
         if sent_at > now or sent_at.year < 1990:
             sent_at = now
         text = parsed.new_text
         if parsed.full_text.strip() != parsed.new_text.strip():
-            text = f"{text}\n\n{notes.QUOTED}".strip()  # `v` shows the whole mail
+            text = f"{text}\n\n{note.quoted()}".strip()  # `v` shows the whole mail
         if attachments:
-            listed = notes.attachments_block(
-                [f"{a['name']} ({_size(a['size'])})" for a in attachments]
-            )
+            listed = note.attachments([f"{a['name']} ({_size(a['size'])})" for a in attachments])
             text = f"{text}\n\n{listed}".strip()
         author = "customer"
         if parsed.mail_id.startswith(OUR_ID_PREFIX) and parsed.mail_id.endswith(
@@ -397,7 +403,7 @@ class MailFetcher:
             author = "system"
             why = parsed.automatic or "delivery report"
             reason = parsed.bounce.reason if parsed.bounce else None
-            text = f"{notes.automatic(parsed.sender, why, reason)}\n\n{text}".strip()
+            text = f"{note.automatic(parsed.sender, why, reason)}\n\n{text}".strip()
         return IncomingMail(
             mail_id=parsed.mail_id,
             sender=parsed.sender,
@@ -414,6 +420,7 @@ class MailFetcher:
             tag=parsed.conversation_tag,
             attachments=tuple(attachments),
             robot=author == "system",
+            note=note.get(),
         )
 
     def _save_attachments(self, parsed: ParsedMail) -> list[dict[str, Any]]:
@@ -448,11 +455,12 @@ class MailFetcher:
             self._quarantine(head, uid, "a mail over the size limit without a readable sender")
             return
         parsed.mail_id = mail_id or parsed.mail_id
-        parsed.new_text = parsed.full_text = notes.too_big(
+        note = notes.Note()
+        parsed.new_text = parsed.full_text = note.too_big(
             _size(size), _size(self.settings.max_bytes)
         )
         parsed.attachments = []
-        self.store.store_mail(self.channel_id, self._incoming(parsed, []))
+        self.store.store_mail(self.channel_id, self._incoming(parsed, [], note))
 
     def _quarantine(self, raw: bytes, uid: int, why: str) -> None:
         """The mail saved whole, and a system message naming the file."""
@@ -463,13 +471,14 @@ class MailFetcher:
         found = _SENDER.search(raw[:65536])
         sender = found.group(1).decode("ascii").lower() if found else "unknown-sender@invalid"
         now = self.store.clock.now()
+        note = notes.Note()
         mail = IncomingMail(
             mail_id=derived_id(raw),
             sender=sender,
             sender_name=None,
             subject="",
             sent_at=now,
-            text=notes.quarantined(why[:200], str(path)),
+            text=note.quarantined(why[:200], str(path)),
             full_text="",
             author="system",
             thread_ids=(),
@@ -484,6 +493,7 @@ class MailFetcher:
                     "quarantined": True,
                 },
             ),
+            note=note.get(),
         )
         try:
             self.store.store_mail(self.channel_id, mail)

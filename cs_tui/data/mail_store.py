@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Set
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,8 +24,9 @@ from cs_tui.data.delivery_rows import queue_delivery
 from cs_tui.data.errors import InvalidInput
 from cs_tui.data.ingest import IngestMixin
 from cs_tui.data.outbox import OutboxMixin
+from cs_tui.data.queries import MESSAGE_WINDOW
 from cs_tui.data.tables import CHANNEL, CONV, CUST, DELIVERY, MAIL_CURSOR, MAIL_MESSAGE, MSG
-from cs_tui.data.views import AgentInfo
+from cs_tui.data.views import AgentInfo, ConversationDetail
 from cs_tui.jsonl_lines import LineError, check_line
 
 
@@ -53,6 +54,7 @@ class IncomingMail:
     tag: int | None  # the [#id] in the subject
     attachments: tuple[dict[str, Any], ...] = ()
     robot: bool = False  # sent by a machine (absence note, bounce, list): no answer is owed
+    note: dict[str, Any] | None = None  # the channel's notes in `text`, as codes (email_notes)
 
 
 @dataclass(frozen=True)
@@ -224,6 +226,7 @@ class MailMixin(OutboxMixin, IngestMixin):
                     subject=mail.subject[:1000],
                     full_text=mail.full_text,
                     attachments=list(mail.attachments),
+                    note=mail.note,
                     created_at=self.clock.now(),
                 )
                 .on_conflict_do_nothing(index_elements=["channel_id", "mail_id"])
@@ -320,6 +323,7 @@ class MailMixin(OutboxMixin, IngestMixin):
                         "subject": mail.subject[:1000],
                         "full_text": mail.full_text,
                         "attachments": list(mail.attachments),
+                        "note": mail.note,
                         "created_at": now,
                     }
                 )
@@ -357,6 +361,29 @@ class MailMixin(OutboxMixin, IngestMixin):
         self._save(conn, before, row, now)
         self._event(conn, None, "close", conversation_id, {"reason": "automatic mail"})
 
+    def conversation(
+        self,
+        conversation_id: int,
+        *,
+        viewer: AgentInfo | None = None,
+        message_limit: int = MESSAGE_WINDOW,
+    ) -> ConversationDetail:
+        """As every conversation, with the e-mail channel's notes in the mails shown (as
+        codes: the transcript translates them); one indexed read, only when mails are shown."""
+        detail = super().conversation(conversation_id, viewer=viewer, message_limit=message_limit)
+        shown = [m.id for m in detail.messages if (m.external_id or "").startswith("mail:")]
+        if not shown:
+            return detail
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(MAIL_MESSAGE.c.message_id, MAIL_MESSAGE.c.note).where(
+                    MAIL_MESSAGE.c.conversation_id == conversation_id,
+                    MAIL_MESSAGE.c.message_id.in_(shown),
+                )
+            ).all()
+        notes = {int(r.message_id): r.note for r in rows if isinstance(r.note, dict)}
+        return replace(detail, mail_notes=notes) if notes else detail
+
     def mail_texts(
         self, message_id: int, conversation_id: int | None = None
     ) -> dict[str, Any] | None:
@@ -370,7 +397,10 @@ class MailMixin(OutboxMixin, IngestMixin):
         with self._read() as conn:
             row = conn.execute(
                 sa.select(
-                    MAIL_MESSAGE.c.subject, MAIL_MESSAGE.c.full_text, MAIL_MESSAGE.c.attachments
+                    MAIL_MESSAGE.c.subject,
+                    MAIL_MESSAGE.c.full_text,
+                    MAIL_MESSAGE.c.attachments,
+                    MAIL_MESSAGE.c.note,
                 ).where(*where)
             ).first()
         if row is None:
@@ -379,6 +409,7 @@ class MailMixin(OutboxMixin, IngestMixin):
             "subject": row.subject,
             "full_text": row.full_text,
             "attachments": list(row.attachments or []),
+            "note": row.note if isinstance(row.note, dict) else None,
         }
 
     # -- deleting ---------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from sqlmodel import Field, SQLModel
 # importing SQLModel); the models name the same classes, so both describe one type.
 from cs_tui.data.coltypes import PortableJSON, UTCDateTime
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 def _json():
@@ -270,6 +270,9 @@ class MailMessage(SQLModel, table=True):
         default_factory=list, sa_column=sa.Column(MutableList.as_mutable(_json()))
     )
     created_at: datetime = utc_col(nullable=False)
+    # Schema 8: the notes the channel wrote into the message, as codes and parameters
+    # (cs_tui.channels.email_notes), translated when shown; NULL for a mail stored before.
+    note: dict | None = Field(default=None, sa_column=sa.Column(_json(), nullable=True))
 
 
 class Handover(SQLModel, table=True):

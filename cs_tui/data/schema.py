@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from cs_tui.data.coltypes import PortableJSON, UTCDateTime
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 METADATA = sa.MetaData()
 
@@ -243,6 +243,7 @@ MAIL_MESSAGE = sa.Table(
     sa.Column("full_text", sa.Text(), nullable=False),
     sa.Column("attachments", PortableJSON(), nullable=True),
     sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("note", PortableJSON(), nullable=True),
     sa.Index("ix_mail_message_conv", "conversation_id", "id"),
     sa.Index("ux_mail_message_id", "channel_id", "mail_id", unique=True),
 )

@@ -66,6 +66,16 @@ def _v6_to_v7(conn: Connection, dialect: str) -> None:
     PERSONAL_PHRASE.create(conn, checkfirst=True)
 
 
+def _v7_to_v8(conn: Connection, dialect: str) -> None:
+    """Schema 8 adds mail_message.note: the e-mail channel's notes in a mail as codes and
+    parameters, translated when shown. Mails stored before keep NULL (their English notes are
+    still recognised and shown translated)."""
+    present = {c["name"] for c in sa.inspect(conn).get_columns("mail_message")}
+    if "note" not in present:
+        kind = "JSONB" if dialect == "postgresql" else "JSON"
+        conn.exec_driver_sql(f"ALTER TABLE mail_message ADD COLUMN note {kind}")
+
+
 STEPS: dict[int, Callable[[Connection, str], None]] = {
     1: _v1_to_v2,
     2: _v2_to_v3,
@@ -73,6 +83,7 @@ STEPS: dict[int, Callable[[Connection, str], None]] = {
     4: _v4_to_v5,
     5: _v5_to_v6,
     6: _v6_to_v7,
+    7: _v7_to_v8,
 }
 
 

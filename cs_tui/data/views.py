@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -132,6 +133,9 @@ class ConversationDetail:
     # The latest handover, while the agent it went to still holds the conversation (and the
     # viewer may read its notes); None otherwise.
     handover: HandoverView | None = None
+    # The e-mail channel's notes in its mails, as codes (cs_tui.channels.email_notes) by
+    # message id: what the transcript translates. Empty for other channels and older mails.
+    mail_notes: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -131,11 +131,13 @@ class FullMessageScreen(CsModal[None]):
             widget.update(line)
             widget.display = True
         whole = str(mail.get("full_text") or "")
+        note = mail.get("note") if isinstance(mail.get("note"), dict) else None
         if whole.strip():
             system = self.message.author_kind == "system"
-            text = email_notes.localize(whole, system, _)
+            text = email_notes.whole_text(whole, note, system, _)
             if system:  # the channel's note on the automatic mail (an absence, a bounce)
-                text = shown_body(self.message).split("\n", 1)[0] + "\n\n" + text
+                lead = shown_body(self.message, note=note).split("\n", 1)[0]
+                text = lead + "\n\n" + text
             self.query_one("#whole-text", Static).update(safe(text, limit=FULL_LIMIT))
             self._title(self.query_one(VerticalScroll), len(whole))
         items = [a for a in mail.get("attachments") or [] if isinstance(a, dict)]

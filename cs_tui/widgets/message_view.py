@@ -8,6 +8,7 @@ brackets stay brackets, escape codes are shown as symbols and a huge message is 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -60,12 +61,16 @@ def author_label(message: MessageView, customer_name: str) -> Text:
     return Text(_("System"))
 
 
-def shown_body(message: MessageView, full_key: str = "v") -> str:
+def shown_body(
+    message: MessageView, full_key: str = "v", note: Mapping[str, Any] | None = None
+) -> str:
     """The body as the transcript draws it: the notes the e-mail channel wrote into a mail
-    (stored in English for export) in the interface's language."""
+    (stored in English for export, and as codes in `note`) in the interface's language."""
     if not email_notes.is_mail(message.external_id):
         return message.body
-    return email_notes.localize(message.body, message.author_kind == "system", _, full_key)
+    return email_notes.localize(
+        message.body, message.author_kind == "system", _, full_key, note=note
+    )
 
 
 def render_message(
@@ -74,6 +79,7 @@ def render_message(
     now: datetime,
     resend_key: str = "u",
     full_key: str = "v",
+    note: Mapping[str, Any] | None = None,
 ) -> Text:
     kind = message.author_kind
     head = Text()
@@ -90,7 +96,7 @@ def render_message(
         head.append("  ")
         head.append_text(delivery.status_text(status))
     body_style = {"system": "dim italic", "note": "yellow"}.get(kind, "")
-    body = safe(shown_body(message, full_key), style=body_style, limit=BODY_LIMIT)
+    body = safe(shown_body(message, full_key, note), style=body_style, limit=BODY_LIMIT)
     indent = Text("  ")
     out = Text()
     out.append_text(head)
@@ -219,6 +225,7 @@ class Transcript(VerticalScroll, can_focus=True):
         super().__init__(**kwargs)
         self.clock = clock
         self.messages: list[MessageView] = []
+        self.mail_notes: Mapping[int, Mapping[str, Any]] = {}
         self.customer_name = ""
         self.hidden_before = 0
         self.resend_key = "u"
@@ -233,10 +240,12 @@ class Transcript(VerticalScroll, can_focus=True):
     def show(self, detail: ConversationDetail | None) -> None:
         if detail is None:
             self.messages = []
+            self.mail_notes = {}
             self.customer_name = ""
             self.hidden_before = 0
         else:
             self.messages = list(detail.messages)
+            self.mail_notes = detail.mail_notes
             self.customer_name = detail.customer.name
             self.hidden_before = max(0, detail.message_count - len(detail.messages))
         self._redraw()
@@ -267,7 +276,14 @@ class Transcript(VerticalScroll, can_focus=True):
             )
         for message in self.messages:
             parts.append(
-                render_message(message, self.customer_name, now, self.resend_key, self.full_key)
+                render_message(
+                    message,
+                    self.customer_name,
+                    now,
+                    self.resend_key,
+                    self.full_key,
+                    self.mail_notes.get(message.id),
+                )
             )
         self._body.update(Group(*parts) if parts else Text(""))
         self.call_after_refresh(self.scroll_end, animate=False)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from cs_tui.channels import email_notes
 from cs_tui.data.errors import NotAllowed
-from cs_tui.data.tables import MSG
+from cs_tui.data.tables import MAIL_MESSAGE, MSG
 from cs_tui.i18n import set_language, translate
 from tests.mail import mails
 from tests.mail.fetched import email_channel, store_fetched
@@ -166,3 +166,101 @@ def test_a_deleted_conversation_takes_its_attachments_and_quarantined_mail(store
     store.delete_conversation(sup, held_conv)
     assert not held.exists()
     assert other.exists()
+
+
+def _shown(store, conversation_id: int) -> list[str]:
+    """The transcript's bodies as the workstation draws them (notes from their codes)."""
+    from cs_tui.widgets.message_view import shown_body
+
+    detail = store.conversation(conversation_id)
+    return [shown_body(m, "v", detail.mail_notes.get(m.id)) for m in detail.messages]
+
+
+def test_notes_are_kept_as_codes_so_neither_wording_nor_customers_can_fake_them(store, tmp_path):
+    channel_id, settings = email_channel(store)
+    # A customer whose own words end like our notes: no quoted text, no attachment.
+    mimic = mails.raw_mail(
+        "utf-8",
+        "请看下面\n\n(quoted text not shown)\n\nAttachments:\n- 退款单.pdf (1 KB)",
+        subject="退款",
+        message_id="<mimic@example.com>",
+        sender="mimic@example.com",
+    )
+    store_fetched(
+        store,
+        channel_id,
+        settings,
+        tmp_path,
+        [quoted_with_attachment(), out_of_office_in_thread(), mimic],
+    )
+    conv = store.conversation_id(f"mail:{channel_id}:<q1@example.com>")
+    with store._read() as conn:
+        notes = dict(
+            conn.execute(
+                sa.select(MAIL_MESSAGE.c.mail_id, MAIL_MESSAGE.c.note).where(
+                    MAIL_MESSAGE.c.channel_id == channel_id
+                )
+            ).all()
+        )
+    assert notes["<q1@example.com>"] == {"quoted": True, "attachments": 1}
+    assert notes["<ooo-q1@example.com>"] == {
+        "lead": {
+            "code": "automatic",
+            "sender": "wangfang@example.com",
+            "why": "Auto-Submitted: auto-replied",
+        }
+    }
+    assert notes["<mimic@example.com>"] == {}  # no notes (an older mail's would be NULL)
+    set_language("zh")
+    customer, robot = _shown(store, conv)
+    assert (
+        "(引用内容未显示:按 v 查看整封邮件)" in customer and "附件:\n- 碎杯.jpg (3 KB)" in customer
+    )
+    assert robot.startswith("自动邮件,来自 wangfang@example.com(Auto-Submitted: auto-replied)")
+    # The customer's look-alike lines are theirs: shown as written, untranslated.
+    [mimicked] = _shown(store, store.conversation_id(f"mail:{channel_id}:<mimic@example.com>"))
+    assert mimicked.endswith("(quoted text not shown)\n\nAttachments:\n- 退款单.pdf (1 KB)")
+    # The codes, not the English words, are what is translated: a note whose stored English
+    # reads otherwise (a later version's wording) is still shown in Chinese.
+    with store._write() as conn:
+        conn.execute(
+            sa.update(MSG)
+            .where(MSG.c.external_id == f"mail:{channel_id}:<ooo-q1@example.com>")
+            .values(body="Robot mail from wangfang@example.com, Auto-Submitted\n\n我休假到下周。")
+        )
+    assert _shown(store, conv)[1].startswith("自动邮件,来自 wangfang@example.com")
+
+
+def test_notes_of_mails_stored_before_the_codes_are_still_translated(store, tmp_path):
+    channel_id, settings = email_channel(store)
+    store_fetched(
+        store, channel_id, settings, tmp_path, [quoted_with_attachment(), out_of_office_in_thread()]
+    )
+    with store._write() as conn:  # as an older version stored them: no codes
+        conn.execute(sa.update(MAIL_MESSAGE).values(note=None))
+    conv = store.conversation_id(f"mail:{channel_id}:<q1@example.com>")
+    set_language("zh")
+    customer, robot = _shown(store, conv)
+    assert "(引用内容未显示:按 v 查看整封邮件)" in customer and "附件:" in customer
+    assert robot.startswith("自动邮件,来自 wangfang@example.com")
+
+
+def test_a_schema_7_store_is_upgraded_and_its_mails_keep_their_notes(store_url, clock, tmp_path):
+    from cs_tui.data.store import Store
+    from tests.test_upgrade import _set_version
+
+    store = Store.open(store_url, clock=clock)
+    channel_id, settings = email_channel(store)
+    store_fetched(store, channel_id, settings, tmp_path, [quoted_with_attachment()])
+    with store._write() as conn:  # schema 7 had no note column
+        conn.exec_driver_sql("ALTER TABLE mail_message DROP COLUMN note")
+    store.dispose()
+    _set_version(store_url, 7)
+    store = Store.open(store_url, clock=clock)
+    try:
+        conv = store.conversation_id(f"mail:{channel_id}:<q1@example.com>")
+        set_language("zh")
+        [customer] = _shown(store, conv)
+        assert customer.startswith("收到的杯子碎了") and "附件:\n- 碎杯.jpg (3 KB)" in customer
+    finally:
+        store.dispose()
