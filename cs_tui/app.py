@@ -230,7 +230,7 @@ class CsApp(CsAppBase):
             for title, key, action in screen.palette_commands():
                 yield SystemCommand(
                     title,
-                    _("Key: {key}").format(key=key),
+                    _("Key: {key}").format(key=key) if key else _("From the palette"),
                     lambda action=action, screen=screen: screen.run_action(action),
                 )
         if self.agent.is_supervisor:

@@ -1505,6 +1505,24 @@ class WorkstationScreen(Screen):
         """The phrase picker; the phrase chosen goes in at the composer's cursor."""
         self._show_side("phrases")
 
+    def action_save_phrase(self) -> None:
+        """The palette's "save selection as phrase": the composer's selection becomes a phrase
+        of the agent's own."""
+        text = self.query_one(Composer).selected_text
+        if not text.strip():
+            self._say(_("Select text in the composer first (shift+arrow keys)."))
+            return
+        self._save_phrase_flow(text)
+
+    @dialog_flow
+    async def _save_phrase_flow(self, text: str) -> None:
+        from cs_tui.screens.save_phrase import ask_and_save
+
+        saved = await ask_and_save(self._ask, self.store, self.agent, text)
+        if saved is not None:
+            self.notify(_("Saved as your phrase."), timeout=3)
+            self._load_phrases()
+
     def action_customer_tab(self) -> None:
         self._show_side("customer")
 
@@ -1551,6 +1569,13 @@ class WorkstationScreen(Screen):
         kb_changed = any(event.kind == "kb_import" for event in message.events)
         if kb_changed and self.knowledge.invalidate():
             self.query_one(SidePanel).knowledge_changed()
+        # The agent's own phrases changed elsewhere (`cs-tui phrases add --mine`, another
+        # terminal of theirs): the picker offers them from now on.
+        if any(
+            event.kind.startswith("personal_phrase_") and event.actor == self.agent.handle
+            for event in message.events
+        ):
+            self._load_phrases()
         if self.agent.is_supervisor:
             for event in message.events:
                 if event.kind == "early_warning" and event.payload.get("state") == "raised":
@@ -1613,4 +1638,5 @@ class WorkstationScreen(Screen):
             if self._applies(binding.action.split("(")[0]) is False:
                 continue
             out.append((_(binding.description), binding.key, binding.action))
+        out.append((_("Save selection as phrase"), "", "save_phrase"))
         return out

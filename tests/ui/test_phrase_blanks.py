@@ -130,3 +130,94 @@ def test_snapshot_composer_with_blanks(snap_compare, store, clock):
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=fill)
+
+
+# --------------------------------------------------------------------------- personal phrases
+
+
+async def test_save_selection_as_phrase_then_find_it_marked_mine_and_insert_it(store, clock):
+    """Palette "save selection as phrase" keeps the composer's selection as alice's own phrase;
+    the picker then finds it by its shortcut, marks it as hers, and Enter puts it in."""
+    from textual.command import CommandPalette
+
+    alice = store.get_agent("alice")
+    app = app_for(store, clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        _row, composer = await _reply_to(pilot, store)
+        await type_text(pilot, "亲,周末仓库休息,{date}发货。")
+        await pilot.press("shift+home")  # select the line
+        assert composer.selected_text == "亲,周末仓库休息,{date}发货。"
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(pilot.app.screen, CommandPalette))
+        await type_text(pilot, "Save selection as phrase")
+        await settle(pilot)
+        await pilot.press("enter")
+        await until(pilot, lambda: pilot.app.screen.query("#phrase-title"))
+        await pilot.press("enter")  # no title yet: refused in the dialog, nothing saved
+        assert pilot.app.screen.query("#phrase-title")
+        await type_text(pilot, "周末仓库说明")
+        await pilot.press("tab")
+        await type_text(pilot, "zmck")
+        await pilot.press("enter")
+        await until(pilot, lambda: store.personal_phrases(alice.id))
+        [saved] = store.personal_phrases(alice.id)
+        assert (saved.title, saved.body, saved.shortcut) == (
+            "周末仓库说明",
+            "亲,周末仓库休息,{date}发货。",
+            "zmck",
+        )
+        await settle(pilot)
+        composer.focus()
+        composer.text = ""
+        await _pick(pilot, "zmck")
+        assert composer.text == "亲,周末仓库休息,{date}发货。"
+        side = pilot.app.screen.query_one(SidePanel)
+        [item] = [i for i in side._phrase_items.values() if i.shortcut == "zmck"]
+        assert item.personal
+
+
+def problem_shown(pilot) -> str:
+    found = pilot.app.screen.query("#phrase-problem")
+    return str(found.first().render()) if found else ""
+
+
+async def test_a_refused_shortcut_brings_the_dialog_back_with_the_reason(store, clock):
+    alice = store.get_agent("alice")
+    store.add_personal_phrase(alice, "旧的", "旧话术", shortcut="zmck")
+    app = app_for(store, clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        _row, composer = await _reply_to(pilot, store)
+        await type_text(pilot, "新的话术")
+        await pilot.press("shift+home")
+        await pilot.app.screen.run_action("save_phrase")
+        await until(pilot, lambda: pilot.app.screen.query("#phrase-title"))
+        await type_text(pilot, "新的")
+        await pilot.press("tab")
+        await type_text(pilot, "zmck")
+        await pilot.press("enter")
+        await until(pilot, lambda: "zmck" in problem_shown(pilot))
+        assert pilot.app.screen.query_one("#phrase-title").value == "新的"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert [p.title for p in store.personal_phrases(alice.id)] == ["旧的"]
+
+
+async def test_a_personal_phrase_with_markup_is_drawn_as_written(store, clock):
+    """Markup in an agent's own phrase is text: listed literally, no crash on `[/]`, no action."""
+    alice = store.get_agent("alice")
+    store.add_personal_phrase(alice, "周末 [/] [@click=app.quit]退出[/]", "亲 [b]周末[/b] [/]")
+    app = app_for(store, clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        _row, composer = await _reply_to(pilot, store)
+        await pilot.press("ctrl+underscore")
+        await type_text(pilot, "周末")
+        await settle(pilot)
+        side = pilot.app.screen.query_one(SidePanel)
+        listing = side.query_one("#phrase-list")
+        shown = [str(listing.get_option_at_index(i).prompt) for i in range(listing.option_count)]
+        assert any("周末 [/] [@click=app.quit]退出[/]" in line for line in shown)
+        await until(pilot, lambda: any(i.personal for i in side._phrase_items.values()))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert composer.text == "亲 [b]周末[/b] [/]"
+        assert pilot.app.is_running
