@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from cs_tui.data.store import Store
-from tests.server.conftest import ServeProcess, backend_url
+from tests.server.conftest import ServeProcess, backend, backend_url
 
 WAIT_S = 15.0
 """How long a test waits for something to show in the page (a condition, not a timing)."""
@@ -150,6 +150,16 @@ def web_gateway(
 @pytest.fixture
 def gateway(tmp_path) -> Iterator[WebGateway]:
     yield from web_gateway(tmp_path)
+
+
+@pytest.fixture
+def any_gateway(tmp_path, backend) -> Iterator[WebGateway]:
+    """The gateway on each store: SQLite, and PostgreSQL when CS_TUI_TEST_PG names a server
+    (a schema of its own; the LISTEN/NOTIFY change feed instead of SQLite's data_version)."""
+    yield from web_gateway(tmp_path, backend=backend)
+
+
+__all__ = ["backend"]  # the store fixture `any_gateway` is parametrised by (tests.server)
 
 
 class ShopSite:

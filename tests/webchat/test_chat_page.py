@@ -1,7 +1,7 @@
 """The chat page in a real browser against a real `cs-tui serve`: a visitor's message lands in
 the store, an agent's reply lands in the page (with the agent's display name, never the handle),
 a reload continues the same conversation, and a reply sent while the server was down arrives
-exactly once after it comes back."""
+exactly once after it comes back. The round trip and the replay run on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -47,7 +47,8 @@ def wait_for(condition, what: str, seconds: float = 15.0):
     raise AssertionError(what)
 
 
-def test_visitor_and_agent_talk_and_a_reload_continues_the_conversation(gateway, browser):
+def test_visitor_and_agent_talk_and_a_reload_continues_the_conversation(any_gateway, browser):
+    gateway = any_gateway
     _sam, alice = team(gateway.store)
     page = ChatPage(browser()).open(f"{gateway.url}/chat/shop")
     page.wait_online()
@@ -83,7 +84,8 @@ def test_visitor_and_agent_talk_and_a_reload_continues_the_conversation(gateway,
     assert [m.text for m in gateway.store.web_messages(conversation)][-1] == "Thanks!"
 
 
-def test_a_reply_sent_while_serve_was_down_arrives_once_after_restart(gateway, browser):
+def test_a_reply_sent_while_serve_was_down_arrives_once_after_restart(any_gateway, browser):
+    gateway = any_gateway
     _sam, alice = team(gateway.store)
     page = ChatPage(browser()).open(f"{gateway.url}/chat/shop")
     page.wait_online()

@@ -1,6 +1,6 @@
 """The whole way round: a visitor writes in the browser, the conversation appears in a running
 workstation (Pilot, live change feed), the agent claims it and replies by keys, and the reply
-appears in the visitor's page under the agent's display name."""
+appears in the visitor's page under the agent's display name. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ def web_rows(pilot) -> list:
 
 
 async def test_a_visitor_message_reaches_the_workstation_and_the_reply_reaches_the_page(
-    gateway, browser
+    any_gateway, browser
 ):
+    gateway = any_gateway
     team(gateway.store)
     page = ChatPage(browser()).open(f"{gateway.url}/chat/shop")
     page.wait_online()

@@ -30,8 +30,10 @@ def wait_for(condition, what: str):
     raise AssertionError(what)
 
 
-def test_serve_gives_up_on_a_visitor_who_left_and_the_visitor_still_gets_it_later(tmp_path):
-    gateways = web_gateway(tmp_path, options=("--web-give-up", "2s"))
+def test_serve_gives_up_on_a_visitor_who_left_and_the_visitor_still_gets_it_later(
+    tmp_path, backend
+):
+    gateways = web_gateway(tmp_path, options=("--web-give-up", "2s"), backend=backend)
     gateway = next(gateways)
     try:
         _sam, alice = team(gateway.store)
