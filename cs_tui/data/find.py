@@ -35,8 +35,10 @@ from cs_tui.data.views import AgentInfo, QueueRow
 FIND_LIMIT = 30
 """Conversations a search returns (the palette's list)."""
 
-QUEUE_CAP = 1000
-"""Most conversations the queue filter keeps for a text: the newest matches."""
+QUEUE_CAP = 300
+"""Most conversations the queue filter keeps for a text, the best matches (ids, customers)
+first, then the newest messages: three screens of queue rows. A text in more conversations than
+that wants a longer text; collecting every match of a common word would cost ten times more."""
 
 MIN_TEXT = 3
 """Shortest text looked for inside messages (the trigram index's unit)."""

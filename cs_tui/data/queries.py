@@ -171,13 +171,7 @@ class QueriesMixin(FindMixin):
 
     # -- queue ---------------------------------------------------------------------------
 
-    def _queue_conditions(
-        self,
-        viewer: AgentInfo,
-        flt: QueueFilter,
-        now: datetime,
-        found: list[int] | None = None,
-    ) -> list:
+    def _queue_conditions(self, viewer: AgentInfo, flt: QueueFilter, now: datetime) -> list:
         cond = []
         if flt.status:
             cond.append(CONV.c.status == flt.status)
@@ -210,9 +204,35 @@ class QueriesMixin(FindMixin):
                     CONV_TAG.c.conversation_id == CONV.c.id, CONV_TAG.c.tag == flt.tag
                 )
             )
-        if found is not None:
-            cond.append(CONV.c.id.in_(found))
         return cond
+
+    def _found_in_queue(
+        self,
+        conn: Connection,
+        viewer: AgentInfo,
+        flt: QueueFilter,
+        now: datetime,
+        found: list[int],
+    ) -> list[int]:
+        """Which of a text's matches the rest of the filter keeps, most urgent first. Read by
+        primary key, joined from a list of values (the one order SQLite's planner takes for
+        it: with `id IN (...)` it walks the whole queue index), and sorted here."""
+        if not found:
+            return []
+        listed = (
+            sa.values(sa.column("fid", sa.Integer), name="found")
+            .data([(cid,) for cid in found])
+            .cte("found")
+        )
+        kept = list(
+            conn.execute(
+                sa.select(CONV.c.id, CONV.c.urgency_at)
+                .select_from(listed.join(CONV, CONV.c.id == listed.c.fid))
+                .where(*self._queue_conditions(viewer, flt, now))
+            )
+        )
+        kept.sort(key=lambda r: (r[1], r[0]))
+        return [r[0] for r in kept]
 
     def _text_matches(
         self, conn: Connection, viewer: AgentInfo, flt: QueueFilter
@@ -238,15 +258,22 @@ class QueriesMixin(FindMixin):
         with self._read() as conn:
             viewer = self._active(conn, viewer)
             found = self._text_matches(conn, viewer, flt)
-            # Two steps: pick the window's ids from the covering queue index, then fetch them.
-            ids = (
-                sa.select(CONV.c.id)
-                .where(*self._queue_conditions(viewer, flt, now, found))
-                .order_by(CONV.c.urgency_at, CONV.c.id)
-                .offset(max(0, offset))
-                .limit(max(0, limit))
-            )
-            window = list(conn.execute(ids).scalars())
+            if found == []:
+                return []
+            if found is not None:
+                kept = self._found_in_queue(conn, viewer, flt, now, found)
+                window = kept[max(0, offset) : max(0, offset) + max(0, limit)]
+            else:
+                conds = self._queue_conditions(viewer, flt, now)
+                # Two steps: pick the window's ids from the covering queue index, then fetch them.
+                ids = (
+                    sa.select(CONV.c.id)
+                    .where(*conds)
+                    .order_by(CONV.c.urgency_at, CONV.c.id)
+                    .offset(max(0, offset))
+                    .limit(max(0, limit))
+                )
+                window = list(conn.execute(ids).scalars())
             if not window:
                 return []
             return queue_rows_by_id(conn, window)
@@ -277,9 +304,11 @@ class QueriesMixin(FindMixin):
         with self._read() as conn:
             viewer = self._active(conn, viewer)
             found = self._text_matches(conn, viewer, flt)
+            if found is not None:
+                return min(cap, len(self._found_in_queue(conn, viewer, flt, now, found)))
             inner = (
                 sa.select(CONV.c.id)
-                .where(*self._queue_conditions(viewer, flt, now, found))
+                .where(*self._queue_conditions(viewer, flt, now))
                 .limit(cap)
                 .subquery()
             )
