@@ -6,6 +6,10 @@ Targets (issue #2): ingest >= 50,000 messages/s; queue window and conversation o
 at 100,000 open conversations. The reference ceiling for ingest is raw sqlite3.executemany of
 the same message rows into a bare table.
 
+Find anything (issue #14): `Store.find` and the queue filter's text p95 <= 50 ms at 100,000
+conversations, next to one scan of the message text (`--find-only [--pg URL]` runs just that; see
+bench/find_bench.py).
+
 Service hours (issue #15): a deadline on a calendar with 40 holidays, p95 <= 20 µs a call; the
 reference is the same deadline around the clock, in the same run. Recomputing the stored deadlines
 of 100,000 open conversations after a policy change <= 5 s (`--recompute-only [--pg URL]` runs just
@@ -21,6 +25,7 @@ import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 
+from bench import find_bench
 from bench.common import cache_dir, ms, peak_rss_mb, percentile, print_table, time_calls
 from cs_tui.data import seed
 from cs_tui.data.io import ingest_lines
@@ -39,6 +44,7 @@ def build_store(conversations: int, messages_per: int) -> tuple[str, float]:
     store = Store.open(str(tmp))
     start = time.perf_counter()
     seed.synthetic(store, conversations=conversations, messages_per=messages_per)
+    store.refresh_find_index()
     elapsed = time.perf_counter() - start
     store.dispose()
     conn = sqlite3.connect(tmp)
@@ -262,6 +268,36 @@ def _pg_store(url: str, conversations: int, messages_per: int) -> tuple[str, str
     return target, schema
 
 
+def _supervisor(store: Store):
+    boss = store.ensure_agent("bench-supervisor", role="supervisor")
+    return boss if boss.role == "supervisor" else store.set_role(boss, boss.handle, "supervisor")
+
+
+def _find_only(args: argparse.Namespace) -> list[tuple[str, str, str, str]]:
+    path, _ = build_store(args.conversations, args.messages_per)
+    store = Store.open(path)
+    try:
+        boss = _supervisor(store)
+        agent = store.get_agent("agent001") or boss
+        rows = find_bench.figures(store, boss, agent, args.conversations, "SQLite")
+    finally:
+        store.dispose()
+    if args.pg:
+        target, schema = _pg_store(args.pg, args.conversations, args.messages_per)
+        store = Store.open(target)
+        try:
+            with store._read() as conn:
+                messages = conn.exec_driver_sql("SELECT count(*) FROM message").scalar_one()
+            boss = _supervisor(store)
+            agent = store.get_agent("agent001") or boss
+            rows += find_bench.figures(store, boss, agent, args.conversations, "PostgreSQL")
+            rows.append(("PostgreSQL store", f"{messages:,} messages", "", "a new schema"))
+        finally:
+            store.dispose()
+            _drop_schema(args.pg, schema)
+    return rows
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench store")
     parser.add_argument("--conversations", type=int, default=100_000)
@@ -276,8 +312,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--recompute-only", action="store_true", help="only the deadline recompute figures"
     )
+    parser.add_argument("--find-only", action="store_true", help="only the find-anything figures")
     parser.add_argument(
-        "--pg", metavar="URL", help="with --recompute-only: also on PostgreSQL (a new schema)"
+        "--pg",
+        metavar="URL",
+        help="with --recompute-only or --find-only: also on PostgreSQL (a new schema)",
     )
     args = parser.parse_args(argv)
     if args.calendar_only:
@@ -296,6 +335,9 @@ def main(argv: list[str]) -> int:
         return 0
     if args.quick:
         args.conversations, args.ingest_messages = 10_000, 20_000
+    if args.find_only:
+        print_table(_find_only(args))
+        return 0
 
     path, seed_s = build_store(args.conversations, args.messages_per)
     store = Store.open(path)
@@ -313,6 +355,7 @@ def main(argv: list[str]) -> int:
         200,
     )
     mine_agent = store.get_agent("agent001") or boss
+    searches = find_bench.figures(store, boss, mine_agent, counts["conversation"], "SQLite")
     mine = time_calls(lambda: store.queue(mine_agent, QueueFilter(scope="mine"), limit=100), 200)
     rng = random.Random(5)
     max_id = counts["conversation"]
@@ -344,6 +387,7 @@ def main(argv: list[str]) -> int:
     store_only_s = time.perf_counter() - start
     only.dispose()
     assert again.imported == 0
+    catch_up = find_bench.catch_up_figure(target, len(lines))
     target.dispose()
     raw_s = raw_reference(lines, cache_dir() / "raw-ref.db")
 
@@ -400,6 +444,8 @@ def main(argv: list[str]) -> int:
             "p95 <= 5 ms",
             "one agent's work",
         ),
+        catch_up,
+        *searches,
         (
             "conversation open p50/p95",
             f"{ms(percentile(opens, 50))} / {ms(percentile(opens, 95))}",
