@@ -46,7 +46,9 @@ class HelpScreen(CsModal[None]):
                 Text(
                     _(
                         "In the composer, Enter sends and ctrl+j starts a new line (works over "
-                        "SSH and tmux). Tab or Escape leaves the composer. Every key can be "
+                        "SSH and tmux). ctrl+/ puts a quick reply in at the cursor; Tab and "
+                        "shift+Tab select its blanks one by one (type to fill), and with no "
+                        "blank left Tab or Escape leaves the composer. Every key can be "
                         "changed in the config file's [keymap] table, by binding id."
                     ),
                     style="dim",
