@@ -157,6 +157,10 @@ def test_cli_adds_lists_and_removes_a_personal_phrase(capsys, tmp_path, monkeypa
         ("Late parcel", None, "en"),
     ]
     assert listed[1]["body"] == "Sorry, your parcel {tracking_no} is late."
+    status, out, _ = run(capsys, *base, "phrases", "search", "大促发货说明", "--json")
+    assert json.loads(out)[0]["title"] == "大促发货说明"
+    status, out, _ = run(capsys, *base, "phrases", "search", "dcfh")
+    assert "大促发货说明  (mine)" in out.splitlines()[0]
     status, out, _ = run(capsys, *base, "phrases", "remove", "--mine", "1")
     assert status == 0 and "removed" in out
     status, out, _ = run(capsys, *base, "phrases", "mine")

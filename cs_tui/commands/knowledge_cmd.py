@@ -171,28 +171,35 @@ def _library(args: argparse.Namespace) -> PhraseLibrary:
     return library
 
 
-def _boost_for(args: argparse.Namespace) -> dict[str, float]:
-    """The agent's recent phrase use, when a store is reachable; search works without it."""
+def _with_store(
+    args: argparse.Namespace, library: PhraseLibrary
+) -> tuple[PhraseLibrary, dict[str, float]]:
+    """The agent's own phrases and recent phrase use, when a store is named and reachable;
+    search works without them."""
     import os
 
+    from cs_tui.phrases import personal_phrase
     from cs_tui.search import recency_boost
 
     if not (getattr(args, "db", None) or os.environ.get("CS_TUI_DB")):
-        return {}  # no store named: do not create the default one just to rank phrases
+        return library, {}  # no store named: do not create the default one just to rank
     try:
         from cs_tui.commands.common import current_agent, open_store
 
         with open_store(args) as store:
             agent = current_agent(store, args)
-            return recency_boost(store.recent_phrase_uses(agent.id), store.clock.now())
-    except Exception:  # ranking is a nicety: never fail a search for it
-        return {}
+            own = store.personal_phrases(agent.id)
+            boost = recency_boost(store.recent_phrase_uses(agent.id), store.clock.now())
+    except Exception:  # the store is a nicety here: never fail a search for it
+        return library, {}
+    mine = (personal_phrase(p.id, p.title, p.body, p.shortcut, p.lang) for p in own)
+    return library.with_personal(mine), boost
 
 
 def cmd_phrases_search(args: argparse.Namespace) -> int:
     limit = _limit(args)
-    library = _library(args)
-    hits = library.search(args.query, limit, lang=args.lang, boost=_boost_for(args))
+    library, boost = _with_store(args, _library(args))
+    hits = library.search(args.query, limit, lang=args.lang, boost=boost)
     if args.json:
         _json([hit.to_json() for hit in hits])
         return 0
@@ -201,7 +208,8 @@ def cmd_phrases_search(args: argparse.Namespace) -> int:
         return 0
     for hit in hits:
         phrase = hit.entry.payload
-        _out(f"{hit.score:5.1f}  {phrase.shortcut:<14} {_one_line(phrase.title, 24)}")
+        mine = "  (mine)" if phrase.layer == "personal" else ""
+        _out(f"{hit.score:5.1f}  {phrase.shortcut:<14} {_one_line(phrase.title, 24)}{mine}")
         _out(f"       {_one_line(phrase.body, 72)}")
     return 0
 

@@ -150,7 +150,7 @@ class Composer(TextArea):
         the app's focus keys and leaves the composer."""
         if action in ("next_blank", "previous_blank"):
             return not self.read_only and bool(blank_spans(self.text))
-        return True
+        return super().check_action(action, parameters)
 
     def action_next_blank(self) -> None:
         self._select_blank(next_blank(self.text, self._selection_offsets()))
