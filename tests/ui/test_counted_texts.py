@@ -21,7 +21,9 @@ class _TranscriptApp(App):
 
 def _detail(hidden: int) -> SimpleNamespace:
     """A conversation whose older messages did not fit the transcript's window."""
-    return SimpleNamespace(messages=[], customer=SimpleNamespace(name="Ann"), message_count=hidden)
+    return SimpleNamespace(
+        messages=[], customer=SimpleNamespace(name="Ann"), message_count=hidden, mail_notes={}
+    )
 
 
 @pytest.mark.parametrize(
