@@ -292,8 +292,8 @@ def _recompute_pg(conn: Connection, policy: SlaPolicy) -> int:
     Measured at 100,000 open conversations (40,000 deadlines changed) on two otherwise idle
     cores: reading costs about 0.9 s of CPU (both sides), the deadlines 1.2 s (Python), the
     update 2.2 s (the server, mostly the five queue indexes every changed row is entered into
-    again; rebuilding them instead costs as much). One after the other that was 4.4 s; side by
-    side 3.7 s, the update now being most of it. The reading connection sees what was
+    again; rebuilding them instead costs as much). One after the other that was 4.5-5.1 s; side
+    by side 3.6-3.8 s, the update now being most of it. The reading connection sees what was
     committed when its cursor opened, as the transaction's own would (READ COMMITTED), never
     this pass's updates; at most two computed batches wait for the writer, so memory stays that
     of a few batches."""
