@@ -1,7 +1,11 @@
 """The command line. Parses arguments, then hands over to one module in cs_tui.commands.
 
 Every subcommand module exposes `register(subparsers)`; each parser sets `handler` to a function
-taking the parsed arguments and returning an exit status. Errors meant for the user are raised as
+taking the parsed arguments and returning an exit status. `COMMANDS` says which module declares
+which top-level commands, so a command line naming one loads and builds only that module's
+parsers (declaring all of them cost about as much as the rest of a `queue` call besides the
+imports); without a known command (help, a typo, the workstation) every module is loaded, so help
+and errors read the same. A test keeps the table equal to what the modules register. Errors meant for the user are raised as
 `UserError` (or StoreError/PolicyError) and printed as one line, never as a traceback. Any other
 exception is a bug: its message may quote customer text (an SQL error repeats its parameters), so
 it goes to a crash report without messages or locals (`cs_tui.crash`), and stderr gets one line
@@ -22,17 +26,18 @@ TYPE_CHECKING = False  # not typing's: `cs-tui --version` does not import typing
 if TYPE_CHECKING:
     from typing import NoReturn
 
-COMMAND_MODULES = (
-    "cs_tui.commands.app_cmd",
-    "cs_tui.commands.data_cmd",
-    "cs_tui.commands.knowledge_cmd",
-    "cs_tui.commands.team_cmd",
-    "cs_tui.commands.training_cmd",
-    "cs_tui.commands.report_cmd",
-    "cs_tui.commands.channels_cmd",
-    "cs_tui.commands.serve_cmd",
-    "cs_tui.commands.calendar_cmd",
-)
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "cs_tui.commands.app_cmd": ("demo",),
+    "cs_tui.commands.data_cmd": ("seed", "ingest", "export", "queue", "db"),
+    "cs_tui.commands.knowledge_cmd": ("phrases", "kb", "check"),
+    "cs_tui.commands.team_cmd": ("take", "claim", "assign", "reply", "audit-log", "agents"),
+    "cs_tui.commands.training_cmd": ("roleplay", "audit"),
+    "cs_tui.commands.report_cmd": ("report",),
+    "cs_tui.commands.channels_cmd": ("channels", "deliveries"),
+    "cs_tui.commands.serve_cmd": ("serve",),
+    "cs_tui.commands.calendar_cmd": ("calendar",),
+}
+"""Each command module and the top-level commands it registers, in the order help lists them."""
 
 
 def add_global_options(parser: argparse.ArgumentParser) -> None:
@@ -52,14 +57,16 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(db=None, agent=None)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with the name of a known `command`, only the module that declares it."""
     parser = argparse.ArgumentParser(
         prog="cs-tui",
         description="A keyboard-only terminal workstation for customer-service agents.",
     )
     add_global_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    modules = [m for m, names in COMMANDS.items() if command in names] or list(COMMANDS)
+    for name in modules:
         importlib.import_module(name).register(sub)
     return parser
 
@@ -73,32 +80,36 @@ class _GlobalOptionsParser(argparse.ArgumentParser):
         raise _NotGlobalOptions(message)
 
 
-def answer_version_early(argv: list[str]) -> None:
-    """`cs-tui --version` exits here, before the subcommands' modules load: they import the data
-    layer (SQLAlchemy, the tables), which costs several times Python's own start. Everything else,
-    including any error in the arguments, is left to the full parser."""
+def read_command(argv: list[str]) -> str | None:
+    """The command the arguments name after the global options (None: none, or they do not
+    parse as global options alone, which the full parser then explains).
+
+    `cs-tui --version` exits here, before the subcommands' modules load: they import the data
+    layer (SQLAlchemy, the tables), which costs several times Python's own start."""
     parser = _GlobalOptionsParser(prog="cs-tui", add_help=False)
     add_global_options(parser)
     parser.add_argument("rest", nargs=argparse.REMAINDER)
     try:
-        parser.parse_known_args(argv)
+        known, _unknown = parser.parse_known_args(argv)
     except _NotGlobalOptions:
-        return
+        return None
+    return known.rest[0] if known.rest else None
 
 
 def main(argv: list[str] | None = None) -> int:
-    answer_version_early(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    command = read_command(argv)
     try:
-        return _main(argv)
+        return _main(argv, command)
     except Exception as exc:  # noqa: BLE001 - every bug ends in a report, never a traceback
         return _crashed(exc)
 
 
-def _main(argv: list[str] | None) -> int:
+def _main(argv: list[str], command: str | None) -> int:
     from cs_tui.data.errors import StoreError
     from cs_tui.sla import PolicyError
 
-    parser = build_parser()
+    parser = build_parser(command)
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
     if handler is None:

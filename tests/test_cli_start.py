@@ -77,3 +77,38 @@ def test_queue_reads_the_store_without_sqlmodel_pydantic_or_the_orm(tmp_path):
     *printed, last = out.strip().splitlines()
     assert json.loads(last) == {"code": 0, "loaded": []}
     assert len(json.loads("\n".join(printed))) == 1
+
+
+def test_the_command_table_is_what_the_modules_register():
+    """`cli.COMMANDS` decides which module a command line loads: it must name every command
+    each module declares, and nothing else, in the order help lists them."""
+    import argparse
+    import importlib
+
+    from cs_tui import cli
+
+    for module, names in cli.COMMANDS.items():
+        parser = argparse.ArgumentParser()
+        sub = parser.add_subparsers()
+        importlib.import_module(module).register(sub)
+        assert tuple(sub.choices) == names, module
+    full = cli.build_parser()
+    listed = next(a for a in full._actions if isinstance(a, argparse._SubParsersAction))
+    assert tuple(listed.choices) == tuple(n for names in cli.COMMANDS.values() for n in names)
+
+
+def test_a_command_loads_only_its_own_module_and_help_still_lists_every_command(tmp_path):
+    printed, seen = run("--db", str(tmp_path / "none.db"), "queue", "--help")
+    assert printed.startswith("usage: cs-tui queue")
+    assert [m for m in seen["loaded"] if m.endswith("_cmd")] == ["cs_tui.commands.data_cmd"]
+    out = subprocess.run(
+        [sys.executable, "-m", "cs_tui", "--help"], capture_output=True, text=True, timeout=60
+    ).stdout
+    for command in ("queue", "roleplay", "serve", "calendar", "demo", "audit-log"):
+        assert command in out
+    # A mistyped command is explained by the full parser, as before.
+    typo = subprocess.run(
+        [sys.executable, "-m", "cs_tui", "queu"], capture_output=True, text=True, timeout=60
+    )
+    assert typo.returncode == 2 and "invalid choice: 'queu'" in typo.stderr
+
