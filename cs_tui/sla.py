@@ -79,6 +79,8 @@ TARGET_KEYS = tuple(c.value for c in SlaClock)
 
 @dataclass(frozen=True)
 class Override:
+    """A policy rule: other targets (and calendar) for a channel, category or priority."""
+
     channel: str | None
     category: str | None
     priority: str | None
@@ -443,6 +445,8 @@ class ConversationFacts:
 
 @dataclass(frozen=True)
 class Deadline:
+    """The clock that runs for a conversation now, and when it is due."""
+
     clock: SlaClock
     started_at: datetime
     due_at: datetime | None  # None while the clock is paused with no known end
@@ -454,6 +458,8 @@ class Deadline:
 
 @dataclass(frozen=True)
 class SlaStatus:
+    """A conversation's countdown as the queue draws it: which clock, how long, how late."""
+
     clock: SlaClock | None
     due_at: datetime | None
     remaining_s: float | None

@@ -112,3 +112,25 @@ def test_a_command_loads_only_its_own_module_and_help_still_lists_every_command(
     )
     assert typo.returncode == 2 and "invalid choice: 'queu'" in typo.stderr
 
+
+def test_the_data_layer_dataclasses_have_docstrings():
+    """A dataclass without a docstring gets one made from `inspect.signature` of its new
+    `__init__` while its module is imported: a cost every command paid for twenty classes."""
+    import dataclasses
+    import inspect
+
+    import cs_tui.commands.common
+    import cs_tui.data.store
+    import cs_tui.sla  # noqa: F401
+
+    made = [
+        f"{module}.{name}"
+        for module, loaded in sorted(sys.modules.items())
+        if module.startswith(("cs_tui.data", "cs_tui.sla", "cs_tui.config", "cs_tui.calendars"))
+        for name, obj in vars(loaded).items()
+        if inspect.isclass(obj)
+        and dataclasses.is_dataclass(obj)
+        and obj.__module__ == module
+        and (obj.__dict__.get("__doc__") or "").startswith(f"{obj.__name__}(")
+    ]
+    assert made == []

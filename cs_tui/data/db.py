@@ -57,6 +57,8 @@ class WriteStats:
 
 @dataclass(frozen=True)
 class Engines:
+    """The store's engines: one for reads and one for writes (on PostgreSQL the same one)."""
+
     url: str
     read: Engine
     write: Engine

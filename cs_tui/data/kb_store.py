@@ -21,6 +21,8 @@ _CHUNK = 500
 
 @dataclass(frozen=True)
 class ArticleView:
+    """A knowledge-base article as the store keeps it, detached from any session."""
+
     id: int
     slug: str
     title: str

@@ -69,6 +69,8 @@ class _Business:
 
 @dataclass(frozen=True)
 class AgentKpiRow:
+    """One agent's line in the KPI report over a period."""
+
     handle: str
     display_name: str
     conversations: int
@@ -89,6 +91,8 @@ class LiveCounts:
 
 @dataclass(frozen=True)
 class AgentLoad:
+    """One agent on the supervisor's dashboard: what they hold, how much is late, the oldest."""
+
     handle: str
     display_name: str
     role: str
@@ -102,6 +106,8 @@ class AgentLoad:
 
 @dataclass(frozen=True)
 class Trend:
+    """Conversations per hour since `start`, and how many of them missed the first reply."""
+
     start: datetime
     volume: list[int]  # conversations created per hour
     breaches: list[int]  # of those, first response missed (late, or unanswered past due)
@@ -109,6 +115,8 @@ class Trend:
 
 @dataclass(frozen=True)
 class WarningState:
+    """The last state of one early-warning metric (raised or cleared), so it is told once."""
+
     metric: str
     state: str  # raised | cleared
     value: float | None

@@ -83,6 +83,8 @@ class ReplyContext:
 
 @dataclass(frozen=True)
 class MailStored:
+    """What became of one fetched mail in the store."""
+
     conversation_id: int
     status: str  # stored | duplicate
     opened: bool = False  # this mail opened the conversation (it was not threaded)

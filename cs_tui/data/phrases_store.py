@@ -32,6 +32,8 @@ _HAN = re.compile(r"[\u3400-\u9fff]")
 
 @dataclass(frozen=True)
 class PersonalPhraseView:
+    """One of an agent's own quick replies, as the picker lists it beside the team's."""
+
     id: int
     agent_id: int
     title: str

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Story:
+    """One demo conversation as written: its turns, tags and priority."""
+
     key: str
     lang: str
     category: str

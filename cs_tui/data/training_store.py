@@ -54,6 +54,8 @@ def turn_of(message: Any) -> str | None:
 
 @dataclass(frozen=True)
 class TrainingSessionView:
+    """A role-play session: who, which scenario, when, and its scorecard once finished."""
+
     id: int
     scenario_id: str
     scenario_title: str

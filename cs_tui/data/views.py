@@ -17,6 +17,8 @@ ROLES = ("agent", "supervisor", "trainer")
 
 @dataclass(frozen=True)
 class AgentInfo:
+    """An agent as every screen and command knows them: handle, name, role."""
+
     id: int
     handle: str
     display_name: str
@@ -38,6 +40,8 @@ def sees_in_full(viewer: AgentInfo, assignee: str | None) -> bool:
 
 @dataclass(frozen=True)
 class CustomerInfo:
+    """A customer with their tier and tags, for the side panel and the history."""
+
     id: int
     handle: str
     name: str
@@ -65,6 +69,8 @@ class QueueFilter:
 
 @dataclass(frozen=True)
 class QueueRow:
+    """One conversation as the queue shows it, with its running SLA clock."""
+
     id: int
     external_id: str
     channel: str
@@ -89,6 +95,8 @@ class QueueRow:
 
 @dataclass(frozen=True)
 class MessageView:
+    """One message of a transcript, as the transcript draws it."""
+
     id: int
     conversation_id: int
     author_kind: str
@@ -115,6 +123,8 @@ class HandoverView:
 
 @dataclass(frozen=True)
 class ConversationDetail:
+    """One conversation opened: its row, its customer and its transcript, with the times."""
+
     row: QueueRow
     customer: CustomerInfo
     messages: tuple[MessageView, ...]
@@ -140,6 +150,8 @@ class ConversationDetail:
 
 @dataclass(frozen=True)
 class EventView:
+    """One entry of the audit log, with the acting agent's handle."""
+
     id: int
     at: datetime
     actor: str | None
@@ -150,6 +162,8 @@ class EventView:
 
 @dataclass
 class IngestResult:
+    """What an import did, added up over its batches."""
+
     lines: int = 0
     imported: int = 0
     duplicates: int = 0
@@ -245,6 +259,8 @@ class DeliveryJob:
 
 @dataclass(frozen=True)
 class DeliveryView:
+    """One agent reply on its way to a channel: where it is and how many tries it took."""
+
     delivery_id: int
     conversation_id: int
     conversation_external_id: str

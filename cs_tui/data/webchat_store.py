@@ -48,6 +48,8 @@ class WebChannel:
 
 @dataclass(frozen=True)
 class WebMessage:
+    """One message as the web chat page shows it to the visitor."""
+
     seq: int
     author: str
     text: str
