@@ -65,7 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_agent_option(p)
     p.add_argument("--json", action="store_true", help="JSON array instead of a table")
     p.add_argument("--limit", type=int, default=50, metavar="N")
-    p.add_argument("--scope", choices=("all", "mine", "unassigned"), default="all")
+    p.add_argument("--scope", choices=("all", "mine", "unassigned", "handed"), default="all")
     p.add_argument("--channel")
     p.add_argument("--status")
     p.add_argument("--tag")

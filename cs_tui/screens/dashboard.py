@@ -470,9 +470,11 @@ class DashboardScreen(Screen[int | None]):
             if a.last_seen_at is not None
             and (self.clock.now() - a.last_seen_at).total_seconds() <= ONLINE_S
         }
-        handle = await self.app.push_screen_wait(TransferScreen(agents, online, self.agent.handle))
-        if handle:
-            self.reassign(cid, handle)
+        loads = {a.handle: a.load for a in (self.live.agents if self.live else [])}
+        dialog = TransferScreen(agents, online, self.agent.handle, loads=loads)
+        choice = await self.app.push_screen_wait(dialog)
+        if choice:
+            self.reassign(cid, choice.handle)
 
     @work(thread=True, exit_on_error=False, group="dash-write")
     def reassign(self, conversation_id: int, handle: str) -> None:

@@ -1,4 +1,4 @@
-"""Filter the queue: scope (mine / unassigned / all), channel, status and tag.
+"""Filter the queue: scope (all / mine / unassigned / handed over), channel, status and tag.
 
 Free text is typed straight into the queue (`/`); this screen sets the rest. Enter in the tag
 field or ctrl+s applies; Escape cancels.
@@ -43,16 +43,17 @@ class FilterScreen(CsModal[QueueFilter]):
     CSS_PATH = ["modal.tcss", "filter.tcss"]
     BINDINGS = [Binding("ctrl+s", "apply", N_("Apply"), id="filter.apply")]
 
-    def __init__(self, current: QueueFilter) -> None:
+    def __init__(self, current: QueueFilter, *, supervisor: bool = False) -> None:
         super().__init__()
         self.current = current
+        self.supervisor = supervisor
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="box") as box:
             box.border_title = _("Filter the queue")
             yield Label(_("Whose"))
             yield Select(
-                [(labels.label(labels.SCOPES, s), s) for s in ("all", "mine", "unassigned")],
+                [(labels.scope_label(s, self.supervisor), s) for s in labels.SCOPE_ORDER],
                 value=self.current.scope,
                 allow_blank=False,
                 id="scope",

@@ -50,8 +50,10 @@ from cs_tui.widgets import labels
 from cs_tui.widgets.composer import Composer
 from cs_tui.widgets.findings import FindingsBar
 from cs_tui.widgets.footer import CsFooter
+from cs_tui.widgets.handover import HandoverBanner
 from cs_tui.widgets.live import LivePoller
 from cs_tui.widgets.message_view import ConversationHeader, Transcript
+from cs_tui.widgets.queue_empty import QueueEmpty
 from cs_tui.widgets.queue_list import WINDOW, QueueList
 from cs_tui.widgets.side_panel import SidePanel
 from cs_tui.widgets.side_sources import (
@@ -104,6 +106,7 @@ TYPING_HIDDEN = CONVERSATION_ACTIONS | {
     "filter_text",
     "filter",
     "scope",
+    "clear_filters",
     "toggle_side",
     "customer_tab",
 }
@@ -293,7 +296,9 @@ class WorkstationScreen(Screen):
         Binding("f", "filter", N_("Filter by…"), show=False, id="ws.filter"),
         Binding("1", "scope('mine')", N_("Mine"), show=False, id="ws.scope_mine"),
         Binding("2", "scope('unassigned')", N_("Unassigned"), show=False, id="ws.scope_unassigned"),
-        Binding("3", "scope('all')", N_("All"), show=False, id="ws.scope_all"),
+        Binding("3", "scope('all')", N_("All I may see"), show=False, id="ws.scope_all"),
+        Binding("4", "scope('handed')", N_("Handed over"), show=False, id="ws.scope_handed"),
+        Binding("0", "clear_filters", N_("Clear all filters"), show=False, id="ws.clear_filters"),
         Binding("b,f4", "toggle_side", N_("Side panel"), id="ws.side"),
         Binding("i", "customer_tab", N_("Customer"), show=False, id="ws.customer"),
         Binding("ctrl+k", "knowledge", N_("Knowledge"), id="ws.knowledge"),
@@ -368,9 +373,11 @@ class WorkstationScreen(Screen):
             with Vertical(id="queue-pane"):
                 yield Static("", id="queue-title")
                 yield Input(placeholder=_("Filter: name, text, order…"), id="queue-filter")
+                yield QueueEmpty(id="queue-empty")
                 yield QueueList(self.clock, self.store.policy, id="queue")
             with Vertical(id="conversation-pane"):
                 yield ConversationHeader(self.clock, self.store.policy, id="conv-header")
+                yield HandoverBanner(self.clock, id="handover")
                 yield Transcript(self.clock, id="transcript")
                 yield FindingsBar(id="findings")
                 yield self._composer
@@ -459,6 +466,8 @@ class WorkstationScreen(Screen):
         if message.generation != self._generation:
             return
         self.query_one(QueueList).set_window(message.offset, message.rows, message.total)
+        if message.total is not None:
+            self._explain_empty()
         self._settle_pane()
         if not self._phrases_started:
             # Phrase packs (and their pinyin keys) load after the queue is on screen, so the
@@ -480,6 +489,14 @@ class WorkstationScreen(Screen):
         status.queue_total = message.total
         status.refresh()
         self._update_queue_title()
+        self._explain_empty()
+
+    def _explain_empty(self) -> None:
+        """An empty queue names the filters that hide its rows and the key that clears them."""
+        queue = self.query_one(QueueList)
+        key = getattr(self.app, "keymap", {}).get("ws.clear_filters", "0").split(",")[0]
+        empty = self.filter if queue.loaded and queue.total == 0 else None
+        self.query_one(QueueEmpty).show(empty, self.agent.is_supervisor, key)
 
     @on(QueueList.WindowWanted)
     def _window_wanted(self, message: QueueList.WindowWanted) -> None:
@@ -503,7 +520,7 @@ class WorkstationScreen(Screen):
     def _update_queue_title(self) -> None:
         flt = self.filter
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(labels.label(labels.SCOPES, flt.scope), style="bold")
+        text.append(labels.scope_label(flt.scope, self.agent.is_supervisor), style="bold")
         for value, table in ((flt.channel, labels.CHANNELS), (flt.status, labels.STATUSES)):
             if value:
                 text.append(" · " + labels.label(table, value))
@@ -538,6 +555,7 @@ class WorkstationScreen(Screen):
         self.detail = None
         self.customer_lang = None
         self.query_one(ConversationHeader).show(None)
+        self.query_one(HandoverBanner).show(None)
         self.query_one(Transcript).show(None)
         self.query_one(FindingsBar).show([])
         side = self.query_one(SidePanel)
@@ -575,6 +593,7 @@ class WorkstationScreen(Screen):
         self.detail = detail
         self.customer_lang = message.customer_lang
         self.query_one(ConversationHeader).show(detail, message.emotion)
+        self.query_one(HandoverBanner).show(detail.handover)
         self.query_one(Transcript).show(detail)
         composer = self.query_one(Composer)
         if composer.conversation_id != detail.row.id:
@@ -990,13 +1009,14 @@ class WorkstationScreen(Screen):
         self,
         fn: Callable[..., object],
         *args: object,
-        done: str,
+        done: str | Callable[[QueueRow], str],
         conversation_id: int | None,
         open_after: bool = False,
         focus_composer: bool = False,
         follow: str = "keep",
     ) -> None:
-        """Run a store action in a worker; `done` is the notification on success."""
+        """Run a store action in a worker; `done` is the notification on success (or makes it
+        from the row the action returned, when only the store knows which one it was)."""
         self._action_worker(fn, args, done, conversation_id, (open_after, focus_composer, follow))
 
     @work(thread=True, group="action", exit_on_error=False)
@@ -1004,7 +1024,7 @@ class WorkstationScreen(Screen):
         self,
         fn: Callable[..., object],
         args: tuple[object, ...],
-        done: str,
+        done: str | Callable[[QueueRow], str],
         conversation_id: int | None,
         after: tuple[bool, bool, str],
     ) -> None:
@@ -1022,7 +1042,11 @@ class WorkstationScreen(Screen):
             return
         if isinstance(result, QueueRow):
             conversation_id = result.id
-        self.post_message(ActionDone(conversation_id, done, *after))
+            if callable(done):
+                done = done(result)
+        self.post_message(
+            ActionDone(conversation_id, done if isinstance(done, str) else "", *after)
+        )
 
     @on(ActionDone)
     def _action_done(self, message: ActionDone) -> None:
@@ -1108,7 +1132,9 @@ class WorkstationScreen(Screen):
     def action_take_next(self) -> None:
         self._act(
             self.store.take_next,
-            done=_("Took the most urgent unassigned conversation"),
+            done=lambda row: _("Took {target}, the most urgent unassigned conversation").format(
+                target=target_label(row.external_id, row.customer_name)
+            ),
             conversation_id=None,
             open_after=True,
             focus_composer=True,
@@ -1208,26 +1234,31 @@ class WorkstationScreen(Screen):
         if row is not None:
             self._transfer_flow(row)
 
-    def _team(self) -> tuple[list[AgentInfo], set[str]]:
+    def _team(self) -> tuple[list[AgentInfo], set[str], dict[str, int]]:
+        """Who can take a conversation: the active agents, who of them is online (their
+        workstation's heartbeat) and how many open conversations each holds."""
         agents = self.store.list_agents(include_disabled=False)
-        return agents, {a.handle for a in self.store.online_agents()}
+        online = {a.handle for a in self.store.online_agents()}
+        return agents, online, {load.handle: load.load for load in self.store.agent_loads()}
 
     @dialog_flow
     async def _transfer_flow(self, row: QueueRow) -> None:
         from cs_tui.screens.transfer import TransferScreen
 
-        agents, online = await self._fetch(self._team)
+        agents, online, loads = await self._fetch(self._team)
         label = target_label(row.external_id, row.customer_name)
-        dialog = TransferScreen(agents, online, self.agent.handle, label)
-        handle = await self._ask(dialog)
-        if not handle:
+        dialog = TransferScreen(
+            agents, online, self.agent.handle, label, loads=loads, ask_note=True
+        )
+        choice = await self._ask(dialog)
+        if not choice:
             return
         self._act(
-            self.store.assign,
+            partial(self.store.assign, note=choice.note),
             row.id,
-            handle,
+            choice.handle,
             done=_("Transferred {target} to {agent}").format(
-                target=label, agent=clean(handle, single_line=True)
+                target=label, agent=clean(choice.handle, single_line=True)
             ),
             conversation_id=row.id,
             follow="settle",
@@ -1480,12 +1511,21 @@ class WorkstationScreen(Screen):
     async def _filter_flow(self) -> None:
         from cs_tui.screens.filter import FilterScreen
 
-        chosen = await self._ask(FilterScreen(self.filter))
+        chosen = await self._ask(FilterScreen(self.filter, supervisor=self.agent.is_supervisor))
         if chosen is not None:
             self.set_filter(chosen)
 
     def action_scope(self, scope: str) -> None:
         self.set_filter(replace(self.filter, scope=scope))
+
+    def action_clear_filters(self) -> None:
+        """Back to everything the agent may see: no scope, channel, status, tag or text."""
+        box = self.query_one("#queue-filter", Input)
+        box.value = ""
+        box.display = False
+        if self._text_timer is not None:
+            self._text_timer.stop()
+        self.set_filter(QueueFilter(training=self.filter.training))
 
     # -- panes -------------------------------------------------------------------------------
 

@@ -47,7 +47,14 @@ CLOCKS = {
     "transfer": N_("transfer"),
     "follow_up": N_("follow-up"),
 }
-SCOPES = {"mine": N_("mine"), "unassigned": N_("unassigned"), "all": N_("all")}
+SCOPES = {
+    "mine": N_("mine"),
+    "unassigned": N_("unassigned"),
+    "all": N_("mine + unassigned"),
+    "handed": N_("handed over"),
+}
+"""What each queue scope holds, as an agent sees it; see scope_label for a supervisor's "all"."""
+SCOPE_ORDER = ("all", "mine", "unassigned", "handed")
 TIERS = {"vip": N_("VIP"), "standard": N_("standard")}
 EMOTIONS = {
     "angry": N_("angry"),
@@ -68,3 +75,11 @@ def label(table: dict[str, str], code: str | None) -> str:
         return "-"
     msgid = table.get(code)
     return _(msgid) if msgid else one_line(code, limit=32)
+
+
+def scope_label(scope: str, supervisor: bool) -> str:
+    """A scope named by what it shows the viewer: an agent's "all" is their own work and the
+    unassigned pool, a supervisor's is every queue."""
+    if scope == "all" and supervisor:
+        return _("all queues")
+    return label(SCOPES, scope)

@@ -252,12 +252,17 @@ class SidePanel(Vertical):
         emotion: str | None,
         content_lang: str | None = None,
     ) -> None:
+        before = self._detail.row.id if self._detail is not None else None
         self.variables = variables
         self.emotion = emotion
         self.content_lang = content_lang or self.lang
         self._detail = detail
         if not self.ready:
             return
+        if before is not None and before != (detail.row.id if detail is not None else None):
+            # A knowledge search is about one customer's case (their order, their product):
+            # the next conversation starts from an empty search, not the last one's hits.
+            self.query_one("#kb-search", Input).value = ""
         self._show_customer(detail)
         if self.phrases is not None:
             self.search_phrases(self.query_one("#phrase-search", Input).value)

@@ -52,3 +52,24 @@ def test_snapshot_dialog(snap_compare, store, clock, key):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=open_dialog)
+
+
+def test_snapshot_transfer_picker(snap_compare, store, clock):
+    """The picker as an agent meets it: who is online (carol's workstation is running), how
+    many open conversations each one holds, and the handover note being written for carol."""
+    row = with_history(store)
+    store.heartbeat(store.get_agent("carol").id)
+    app = app_for(store, clock)
+
+    async def write_note(pilot):
+        await settle(pilot)
+        await open_row(pilot, row)
+        await pilot.press("t")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ModalScreen))
+        for field in pilot.app.screen.query(Input).results():
+            field.cursor_blink = False
+        await pilot.press("enter")  # carol, online and first in the list
+        await pilot.press(*"refund approved, tell her it arrives within 24 h")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=write_note)

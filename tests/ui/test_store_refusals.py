@@ -7,7 +7,7 @@ in English to a Chinese-speaking agent.
 
 from __future__ import annotations
 
-from tests.ui.pilot_helpers import app_for, mine, select, settle
+from tests.ui.pilot_helpers import app_for, mine, select, settle, type_text
 
 
 def supervisor(store):
@@ -24,6 +24,8 @@ async def test_a_transfer_to_an_agent_disabled_meanwhile_is_refused_in_chinese(s
         await settle(pilot)
         store.set_active(supervisor(store), "carol", False)  # a supervisor, elsewhere
         await pilot.press("c", "a", "r")
+        await pilot.press("enter")
+        await type_text(pilot, "refund pending")
         await pilot.press("enter")
         await settle(pilot)
         shown = " ".join(str(n.message) for n in pilot.app._notifications)

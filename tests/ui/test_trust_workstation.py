@@ -88,6 +88,8 @@ async def test_after_a_transfer_the_pane_and_the_cursor_agree(store, clock):
         assert row.external_id in border_title(pilot)
         await type_text(pilot, "carol")
         await pilot.press("enter")
+        await type_text(pilot, "order checked, refund pending")
+        await pilot.press("enter")
         await settle(pilot)
         assert store.queue_row(row.id).assignee == "carol"
         shown, cursor_row = screen(pilot).detail, queue(pilot).current_row

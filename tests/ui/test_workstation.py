@@ -163,6 +163,8 @@ async def test_transfer_with_fuzzy_picker(store, clock):
         await pilot.press("t")
         await settle(pilot)
         await pilot.press("c", "a", "r")  # carol
+        await pilot.press("enter")  # to the handover note
+        await type_text(pilot, "wants a call back")
         await pilot.press("enter")
         await settle(pilot)
         assert store.queue_row(row.id).assignee == "carol"
