@@ -7,7 +7,6 @@ Precedence: command line > environment > config file > defaults.
 
 from __future__ import annotations
 
-import getpass
 import locale
 import os
 from dataclasses import dataclass, field
@@ -52,6 +51,8 @@ def personal_phrase_dir() -> Path:
 
 
 def login_name() -> str:
+    import getpass  # only when no agent is given: it loads termios for its password prompt
+
     try:
         return getpass.getuser()
     except Exception:

@@ -25,7 +25,6 @@ import hashlib
 import json
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +37,8 @@ from cs_tui.data.slarow import SLA_COLUMNS, sla_columns
 from cs_tui.data.tables import CONV, EVENT, META
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from cs_tui.calendars import Calendar
     from cs_tui.data.db import Engines
     from cs_tui.sla import SlaPolicy
@@ -314,6 +315,9 @@ def _recompute_pg(conn: Connection, policy: SlaPolicy) -> int:
             cursor.execute(f"ANALYZE {_TMP.name}")
             cursor.execute(update_sql)
             cursor.execute(f"TRUNCATE {_TMP.name}")
+
+    # Here, not at the top: every store open imports this module, and only this runs a thread.
+    from concurrent.futures import ThreadPoolExecutor
 
     changed = 0
     with (
