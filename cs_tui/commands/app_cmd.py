@@ -52,10 +52,15 @@ def run_demo(args: argparse.Namespace) -> int:
         args.db = str(demo_store_path())
     if not getattr(args, "agent", None):
         args.agent = DEMO_AGENT
+    from cs_tui.data.demo_lease import DemoLease
+
     store = open_store(args)
     try:
-        seed.write_demo(store)
-        return _run(store, args)
+        # Held while the demo runs: a second launch meanwhile leaves this one's times alone.
+        with DemoLease(store) as lease:
+            seed.write_demo(store, lease=lease)
+            lease.share()
+            return _run(store, args)
     finally:
         store.dispose()
 

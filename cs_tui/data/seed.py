@@ -29,6 +29,7 @@ from cs_tui.kb import sample_articles
 from cs_tui.sla import CATEGORIES, CHANNELS, SlaPolicy
 
 if TYPE_CHECKING:
+    from cs_tui.data.demo_lease import DemoLease
     from cs_tui.data.store import Store
 
 
@@ -649,10 +650,14 @@ def _policy() -> SlaPolicy:
 DEMO_ANCHOR = "demo_anchor"
 
 
-def write_demo(store: Store, *, count: int = 300) -> None:
+def write_demo(store: Store, *, count: int = 300, lease: DemoLease | None = None) -> None:
     """Fill an empty store with the demo. On later opens the demo's times move forward by the
-    time that has passed, so it opens with the same mix of breaches, warnings and fresh work
-    (and whatever the user did in it) instead of everything days overdue."""
+    time that has passed since it was last used, so it opens with the same mix of breaches,
+    warnings and fresh work (and whatever the user did in it) instead of everything days
+    overdue; but only when no other process is showing it (`lease`, and no recent heartbeat,
+    see demo_lease), which would otherwise see its own work rewritten under it."""
+    from cs_tui.data.demo_lease import last_used, someone_online
+
     global _POLICY
     _POLICY = store.policy
     with store._read() as conn:
@@ -660,8 +665,9 @@ def write_demo(store: Store, *, count: int = 300) -> None:
         anchor = conn.execute(sa.select(META.c.value).where(META.c.key == DEMO_ANCHOR)).scalar()
     now = store.clock.now()
     if has_rows:
-        if anchor is not None:
-            rebase(store, now - datetime.fromisoformat(anchor))
+        alone = lease is None or lease.alone
+        if anchor is not None and alone and not someone_online(store):
+            rebase(store, now - last_used(store, datetime.fromisoformat(anchor)))
         return
     rows = demo_rows(now, count=count)
     _bulk_write(store, rows)
@@ -673,7 +679,9 @@ def write_demo(store: Store, *, count: int = 300) -> None:
 def rebase(store: Store, delta: timedelta) -> None:
     """Shift every stored time by `delta` (the demo's way of standing still while time passes).
 
-    Meant for the demo's few hundred conversations: it rewrites every row that holds a time.
+    Meant for the demo's few hundred conversations: it rewrites every row that holds a time,
+    except when agents were last seen: presence is a fact about real time, and shifted it made
+    agents who had not opened the demo for days look online (and at work) on the dashboard.
     """
     if delta.total_seconds() < 1:
         return
@@ -686,7 +694,11 @@ def rebase(store: Store, delta: timedelta) -> None:
 
     with store._write() as conn:
         for table in METADATA.sorted_tables:
-            times = [c for c in table.columns if isinstance(c.type, UTCDateTime)]
+            times = [
+                c
+                for c in table.columns
+                if isinstance(c.type, UTCDateTime) and c is not AGENT.c.last_seen_at
+            ]
             if not times:
                 continue
             pk = list(table.primary_key.columns)
