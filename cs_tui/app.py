@@ -143,6 +143,7 @@ class CsApp(CsAppBase):
         from cs_tui.screens.modal import CsModal
         from cs_tui.screens.workstation import WorkstationScreen
         from cs_tui.widgets.composer import Composer
+        from cs_tui.widgets.kb_preview import ArticlePreview
         from cs_tui.widgets.queue_list import QueueList
         from cs_tui.widgets.side_panel import TagList
 
@@ -154,11 +155,14 @@ class CsApp(CsAppBase):
             (_("Conversation actions"), bindings(WorkstationScreen)),
             (_("Composer"), bindings(Composer)),
             (_("Side panel: customer tags"), bindings(TagList)),
+            (_("Side panel: knowledge article"), bindings(ArticlePreview)),
             (_("Everywhere"), bindings(CsApp) + bindings(CsModal)),
         ]
         focused = self.screen.focused if self.screen else None
         if isinstance(focused, Composer):
             sections.insert(0, sections.pop(2))
+        elif isinstance(focused, ArticlePreview):
+            sections.insert(0, sections.pop(4))
         return sections
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

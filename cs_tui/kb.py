@@ -11,6 +11,9 @@ A Markdown article starts with a front matter block::
     ---
     Body in Markdown...
 
+    > 内部: a note for agents (what the policy allows, who approves an exception): shown in
+    > the preview, never inserted into a reply (``> Internal:`` in English; cs_tui.kb_markdown).
+
 The block is YAML, read with the safe loader: quote a value that holds ``": "`` or ``" #"`` (a
 ``#`` after a space starts a comment) or starts with ``[``, ``{``, ``*`` or ``&``
 (``title: "Case: order #12345"``).
@@ -35,23 +38,45 @@ from typing import TYPE_CHECKING, Any
 
 from cs_tui import pinyin_keys
 from cs_tui.content import Problem
+from cs_tui.i18n import N_, _
+from cs_tui.safe_text import one_line
 
 if TYPE_CHECKING:
     from cs_tui.search import Entry
 
 __all__ = [
     "KB_CATEGORIES",
+    "KB_CATEGORY_NAMES",
     "MAX_ARTICLE_BYTES",
     "ArticleRecord",
     "ImportResult",
     "article_entries",
+    "category_name",
     "load_path",
     "parse_markdown",
     "sample_articles",
 ]
 
-KB_CATEGORIES = ("product", "platform_rules", "after_sales", "faq", "case")
-"""Knowledge-base categories of the service standards; "case" is the case library."""
+KB_CATEGORY_NAMES = {
+    "product": N_("Product knowledge"),
+    "platform_rules": N_("Platform rules"),
+    "after_sales": N_("After-sales policy"),
+    "faq": N_("FAQ"),
+    "case": N_("Case library"),
+}
+"""Knowledge-base categories of the service standards: the code an article file names -> the
+name people read (a catalog msgid). "case" is the case library."""
+KB_CATEGORIES = tuple(KB_CATEGORY_NAMES)
+
+
+def category_name(code: str, *, translate: bool = True) -> str:
+    """A category's name in the interface language (English with translate=False, for the
+    command line); an unknown code, as stored, made safe for one line."""
+    msgid = KB_CATEGORY_NAMES.get(code)
+    if msgid is None:
+        return one_line(code, limit=32)
+    return _(msgid) if translate else msgid
+
 
 MAX_ARTICLE_BYTES = 256 * 1024
 """Bigger files are refused: an article an agent reads mid-conversation is a few pages at most."""

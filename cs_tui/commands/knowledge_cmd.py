@@ -348,7 +348,7 @@ def _articles(args: argparse.Namespace, limit: int | None = None) -> list[Articl
 
 
 def cmd_kb_search(args: argparse.Namespace) -> int:
-    from cs_tui.kb import article_entries
+    from cs_tui.kb import article_entries, category_name
     from cs_tui.search import SearchIndex
 
     limit = _limit(args)
@@ -371,7 +371,8 @@ def cmd_kb_search(args: argparse.Namespace) -> int:
         return 0
     for hit in hits:
         _out(
-            f"{hit.score:5.1f}  #{hit.entry.id:<6} {_one_line(hit.title, 50)}  [{hit.entry.category}]"
+            f"{hit.score:5.1f}  #{hit.entry.id:<6} {_one_line(hit.title, 50)}"
+            f"  [{category_name(hit.entry.category, translate=False)}]"
         )
         if hit.snippet:
             _out(f"       {_one_line(hit.snippet, 72)}")
@@ -379,6 +380,8 @@ def cmd_kb_search(args: argparse.Namespace) -> int:
 
 
 def cmd_kb_list(args: argparse.Namespace) -> int:
+    from cs_tui.kb import category_name
+
     articles = _articles(args, args.limit)
     if args.json:
         _json(
@@ -400,13 +403,15 @@ def cmd_kb_list(args: argparse.Namespace) -> int:
         return 0
     for article in articles:
         _out(
-            f"#{article.id:<6} {article.lang}  {article.category:<15} {_one_line(article.title, 50)}"
+            f"#{article.id:<6} {article.lang}  "
+            f"{category_name(article.category, translate=False):<18} {_one_line(article.title, 50)}"
         )
     return 0
 
 
 def cmd_kb_show(args: argparse.Namespace) -> int:
     from cs_tui.commands.common import current_agent, open_store
+    from cs_tui.kb import category_name
 
     with open_store(args) as store:
         current_agent(store, args)  # a member of the team, not disabled
@@ -414,7 +419,8 @@ def cmd_kb_show(args: argparse.Namespace) -> int:
     if article is None:
         raise UserError(f"no article {args.article!r}")
     _out(f"# {article.title}")
-    _out(f"{article.category} · {', '.join(article.tags)} · {article.lang} · {article.slug}")
+    category = category_name(article.category, translate=False)
+    _out(f"{category} · {', '.join(article.tags)} · {article.lang} · {article.slug}")
     _out("")
     for line in article.body.splitlines():
         _out(line)

@@ -7,6 +7,10 @@ The panel never writes: inserting text and changing tags are messages to the scr
 way into the composer (phrase bodies with their blanks filled from the customer record, article
 answers) loses escape sequences and control characters in `Insert` itself, so no sender of an
 Insert can put them into a reply.
+
+Knowledge: Enter on a result moves into the article's preview (`ArticlePreview`), where the agent
+picks the paragraph (or several) to insert; the rendering and what is inserted are one
+(`cs_tui.kb_markdown`). Categories show by name, never by their stored code.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from cs_tui.data.views import ConversationDetail, QueueRow
 from cs_tui.i18n import N_, _
 from cs_tui.safe_text import one_line, safe
 from cs_tui.widgets import labels
+from cs_tui.widgets.kb_preview import ArticlePreview, article_title
 from cs_tui.widgets.side_sources import (
     ArticleItem,
     KnowledgeSource,
@@ -86,7 +91,8 @@ class SidePanel(Vertical):
     SidePanel .preview { height: auto; max-height: 8; border-top: solid $primary-lighten-2; }
     SidePanel #customer-info { height: auto; padding: 0 1; }
     SidePanel .section { color: $text-muted; padding: 0 1; }
-    SidePanel #kb-preview-box { height: 10; border-top: solid $primary-lighten-2; }
+    SidePanel #tab-knowledge.-reading #kb-list { height: 4; }
+    SidePanel #tab-knowledge.-reading #kb-preview { height: 1fr; }
     """
 
     class Insert(Message):
@@ -185,7 +191,7 @@ class SidePanel(Vertical):
                 _("Knowledge"),
                 SearchInput(placeholder=_("Search the knowledge base"), id="kb-search"),
                 ResultList(id="kb-list"),
-                VerticalScroll(Static("", id="kb-preview"), id="kb-preview-box"),
+                ArticlePreview(id="kb-preview"),
                 id="tab-knowledge",
             ),
         ]
@@ -454,32 +460,52 @@ class SidePanel(Vertical):
             text.append_text(safe(item.title, single_line=True, limit=80, style="bold"))
             if item.category:
                 text.append(" ")
-                text.append_text(safe(item.category, single_line=True, limit=20, style="dim"))
+                text.append_text(
+                    safe(item.category_name(), single_line=True, limit=20, style="dim")
+                )
+            text.no_wrap, text.overflow = True, "ellipsis"  # one line a result, title first
             listing.add_option(Option(text, id=key))
         if not items:
             listing.add_option(Option(Text(_("No matching article."), "dim"), disabled=True))
-            self.query_one("#kb-preview", Static).update("")
+            self.query_one(ArticlePreview).show(None, [], None)
         else:
             listing.highlighted = 0
 
     @on(OptionList.OptionHighlighted, "#kb-list")
     def _kb_preview(self, event: OptionList.OptionHighlighted) -> None:
         item = self._articles.get(event.option.id or "")
-        preview = self.query_one("#kb-preview", Static)
+        preview = self.query_one(ArticlePreview)
         if item is None:
-            preview.update("")
+            preview.show(None, [], None)
             return
-        text = safe(item.title, single_line=True, style="bold")
-        text.append("\n")
-        text.append_text(safe(item.body, limit=PREVIEW_LIMIT))
-        preview.update(text)
+        title = article_title(item.title, item.category_name())
+        preview.show(title, item.paragraphs, item.start)
 
     @on(OptionList.OptionSelected, "#kb-list")
     def _kb_chosen(self, event: OptionList.OptionSelected) -> None:
+        """Enter on a result: read it and choose what to insert, in the preview."""
         event.stop()
-        item = self._articles.get(event.option.id or "")
-        if item is not None:
-            self.post_message(self.Insert(item.answer, "article"))
+        if event.option.id in self._articles:
+            self.query_one(ArticlePreview).focus()
+
+    @on(ArticlePreview.Chosen)
+    def _kb_insert(self, event: ArticlePreview.Chosen) -> None:
+        event.stop()
+        if event.skipped:
+            self.notify(_("Internal notes were left out."), severity="information")
+        self.post_message(self.Insert(event.text, "article"))
+
+    @on(ArticlePreview.Refused)
+    def _kb_refused(self, event: ArticlePreview.Refused) -> None:
+        event.stop()
+        self.notify(
+            _("Headings and internal notes are never put into a reply."), severity="warning"
+        )
+
+    @on(ArticlePreview.Back)
+    def _kb_back(self, event: ArticlePreview.Back) -> None:
+        event.stop()
+        self.query_one("#kb-list", ResultList).focus()
 
     @on(Input.Submitted, "#kb-search")
     def _kb_submit(self, event: Input.Submitted) -> None:

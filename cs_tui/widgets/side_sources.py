@@ -10,15 +10,16 @@ called from a worker thread.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from cs_tui.config import Settings
     from cs_tui.data.store import Store
+    from cs_tui.kb_markdown import Paragraph
     from cs_tui.phrases import Phrase, PhraseLibrary
     from cs_tui.reply_check import ReplyFinding
     from cs_tui.search import SearchIndex
@@ -126,28 +127,26 @@ class ArticleItem:
     category: str
     snippet: str
     body: str
-    answer: str
 
+    @cached_property
+    def paragraphs(self) -> list[Paragraph]:
+        """The body as the preview draws it and the composer receives it, read when the
+        article is first previewed (not for every search result)."""
+        from cs_tui.kb_markdown import paragraphs
 
-_QUOTE_RE = re.compile(r"[“\"]([^”\"\n]{6,300})[”\"]")
+        return paragraphs(self.body)
 
+    @property
+    def start(self) -> int | None:
+        """The paragraph the preview highlights first: the one with the model answer."""
+        from cs_tui.kb_markdown import suggested_index
 
-def answer_of(body: str) -> str:
-    """The part of an article an agent would send: its quoted model answer when it has one
-    (“您的退款已经成功,会在24小时内到账”), else its first plain paragraph."""
-    for match in _QUOTE_RE.finditer(body):
-        quote = match.group(1).strip()
-        if "您" in quote or re.search(r"\b(you|your)\b", quote, re.I):
-            return quote
-    for paragraph in re.split(r"\n\s*\n", body):
-        lines = [
-            ln.strip()
-            for ln in paragraph.splitlines()
-            if ln.strip() and not ln.lstrip().startswith(("|", "#", "---", "```"))
-        ]
-        if lines:
-            return " ".join(ln.lstrip("-*> ").strip() for ln in lines)
-    return body.strip()
+        return suggested_index(self.paragraphs)
+
+    def category_name(self) -> str:
+        from cs_tui.kb import category_name
+
+        return category_name(self.category) if self.category else ""
 
 
 def _article_item(article: Any, snippet: str = "") -> ArticleItem:
@@ -158,7 +157,6 @@ def _article_item(article: Any, snippet: str = "") -> ArticleItem:
         category=getattr(article, "category", "") or "",
         snippet=snippet or body[:160],
         body=body,
-        answer=answer_of(body),
     )
 
 

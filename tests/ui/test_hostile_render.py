@@ -189,7 +189,7 @@ async def test_hostile_values_never_reach_the_terminal_raw(tmp_path):
             await settle(pilot)
             await pilot.press(*"waiting")
             await settle(pilot)
-            await pilot.press("enter")
+            await pilot.press("enter", "enter")  # into the article, then its paragraph in
             await settle(pilot)
             answer_text = pilot.app.screen.query_one(Composer).text
             assert "for waiting" in answer_text

@@ -361,6 +361,8 @@ async def test_knowledge_search_inserts_an_answer(store, clock):
         await settle(pilot)
         await type_text(pilot, "退款到账")
         await settle(pilot)
+        await pilot.press("enter")  # into the article, on its paragraph with the model answer
+        await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
         composer = screen(pilot).query_one(Composer)
