@@ -106,6 +106,21 @@ def test_kb_import_sample_then_search(capsys, db):
     assert status == 0 and "七天无理由退货规则" in out
 
 
+def test_kb_human_output_names_categories(capsys, db):
+    """People read "Platform rules", not the code `platform_rules` the article file names;
+    --json keeps the code for scripts."""
+    run(capsys, "kb", "import", "--db", db, "--sample")
+    _status, out, _ = run(capsys, "kb", "list", "--db", db)
+    assert "Platform rules" in out and "After-sales policy" in out and "Case library" in out
+    assert "platform_rules" not in out and "after_sales" not in out
+    _status, out, _ = run(capsys, "kb", "search", "--db", db, "qtwly", "--limit", "1")
+    assert "[Platform rules]" in out
+    _status, out, _ = run(capsys, "kb", "show", "--db", db, "sample/zh-return-7day-rule")
+    assert out.splitlines()[1].startswith("Platform rules · ")
+    _status, out, _ = run(capsys, "kb", "list", "--db", db, "--json")
+    assert "platform_rules" in {a["category"] for a in json.loads(out)}
+
+
 def test_kb_import_folder_reports_bad_files_and_keeps_good(capsys, db, tmp_path):
     folder = tmp_path / "kb"
     folder.mkdir()

@@ -155,3 +155,18 @@ def test_snapshot_knowledge_preview(snap_compare, store, clock, lang):
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=read_article)
+
+
+async def test_help_lists_the_preview_keys_first_while_reading(store, clock):
+    from cs_tui.screens.help import HelpScreen
+
+    app = app_for(store, clock, lang="zh")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await open_article(pilot, chinese_row(store), "包裹延误的答复")
+        await pilot.press("f1")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, HelpScreen)
+        title, bindings = pilot.app.screen.sections[0]
+        assert title == "侧栏:知识文章"
+        assert {b.id for b in bindings} >= {"kb.next", "kb.insert", "kb.select_down", "kb.back"}
