@@ -91,6 +91,7 @@ class SidePanel(Vertical):
     SidePanel .preview { height: auto; max-height: 8; border-top: solid $primary-lighten-2; }
     SidePanel #customer-info { height: auto; padding: 0 1; }
     SidePanel .section { color: $text-muted; padding: 0 1; }
+    SidePanel #kb-list { text-wrap: nowrap; text-overflow: ellipsis; }
     SidePanel #tab-knowledge.-reading #kb-list { height: 4; }
     SidePanel #tab-knowledge.-reading #kb-preview { height: 1fr; }
     """
@@ -463,7 +464,6 @@ class SidePanel(Vertical):
                 text.append_text(
                     safe(item.category_name(), single_line=True, limit=20, style="dim")
                 )
-            text.no_wrap, text.overflow = True, "ellipsis"  # one line a result, title first
             listing.add_option(Option(text, id=key))
         if not items:
             listing.add_option(Option(Text(_("No matching article."), "dim"), disabled=True))
