@@ -106,6 +106,9 @@ def _install_pg(conn: Connection) -> None:
             f"CREATE INDEX IF NOT EXISTS {name} ON {table} "
             f'USING gin ({column} "{schema}".gin_trgm_ops)'
         )
+    # Statistics for the new indexes at once (autovacuum would get there later): without them
+    # the planner reads every message backwards for a rare text instead of asking the index.
+    conn.exec_driver_sql("ANALYZE message, conversation, customer")
 
 
 def _pg_trgm_schema(conn: Connection) -> str | None:
