@@ -186,10 +186,13 @@ class QueriesMixin(FindMixin):
         elif flt.scope == "handed":
             # What the viewer handed over and no longer holds, whatever became of it since
             # (snoozed, resolved): a transfer must never make a conversation unfindable.
+            # From the handover rows (ix_handover_from), not a check on every conversation:
+            # this scope has no open-work condition to narrow the queue index with.
             cond.append(
-                sa.exists().where(
-                    HANDOVER.c.conversation_id == CONV.c.id,
-                    HANDOVER.c.from_agent_id == viewer.id,
+                CONV.c.id.in_(
+                    sa.select(HANDOVER.c.conversation_id).where(
+                        HANDOVER.c.from_agent_id == viewer.id
+                    )
                 )
             )
             cond.append(sa.or_(CONV.c.assignee_id.is_(None), CONV.c.assignee_id != viewer.id))
