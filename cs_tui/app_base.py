@@ -20,8 +20,9 @@ from textual.notifications import SeverityLevel
 from cs_tui.clock import Clock
 from cs_tui.config import Settings
 from cs_tui.data.views import AgentInfo
-from cs_tui.i18n import set_language
+from cs_tui.i18n import _, set_language
 from cs_tui.safe_text import clean
+from cs_tui.widgets import wide_cells
 from cs_tui.widgets.side_sources import KnowledgeSource
 
 if TYPE_CHECKING:
@@ -70,6 +71,7 @@ class CsAppBase(App):
         self.knowledge = KnowledgeSource(store)
         """The knowledge index, once per app: built by the first search, kept across screens."""
         set_language(lang)
+        wide_cells.install()  # no Chinese character cut in half at a toast's or a panel's edge
         super().__init__()
 
     def apply_keymap(self) -> None:
@@ -102,6 +104,17 @@ class CsAppBase(App):
             timeout=timeout,
             markup=False,
         )
+
+    def action_help_quit(self) -> None:
+        """ctrl+c (a reflex to quit) says which key quits, in the interface language; Textual's
+        own toast is English and uses markup, which toasts here never interpret."""
+        for active in self.active_bindings.values():
+            if active.binding.action in ("quit", "app.quit"):
+                self.notify(
+                    _("Press {key} to quit.").format(key=self.get_key_display(active.binding)),
+                    title=_("Do you want to quit?"),
+                )
+                return
 
     def _handle_exception(self, error: Exception) -> None:
         """An unexpected exception: a report file without locals, then a calm exit.
