@@ -318,8 +318,9 @@ def target_text(key: str) -> str:
     target = TARGETS.get(key)
     if target is None:
         return ""
-    unit = " s" if key.endswith("_s") else " %" if key.endswith("_pct") else ""
-    return f"{target}{unit}"
+    if key.endswith("_s"):
+        return _("{value} s").format(value=target)
+    return f"{target} %" if key.endswith("_pct") else str(target)
 
 
 def kpi_rows(data: Mapping[str, Any], *, business: bool = False) -> list[tuple[str, str, str, str]]:
@@ -349,12 +350,12 @@ def format_seconds(value: float | None) -> str:
     if value is None:
         return "-"
     if value < 60:
-        return f"{value:.1f} s"
+        return _("{value} s").format(value=f"{value:.1f}")
     if value < 3600:
-        return f"{value / 60:.1f} min"
+        return _("{value} min").format(value=f"{value / 60:.1f}")
     if value < 86400:
-        return f"{value / 3600:.1f} h"
-    return f"{value / 86400:.1f} d"
+        return _("{value} h").format(value=f"{value / 3600:.1f}")
+    return _("{value} d").format(value=f"{value / 86400:.1f}")
 
 
 def format_value(key: str, value: float | None) -> str:

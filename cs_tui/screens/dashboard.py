@@ -27,7 +27,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Sparkline, Static
+from textual.widgets import DataTable, Sparkline, Static
 from textual.worker import Worker, WorkerFailed, WorkerState
 
 from cs_tui.clock import Clock
@@ -48,6 +48,7 @@ from cs_tui.metrics import (
 from cs_tui.safe_text import one_line, safe
 from cs_tui.screens.modal import DIALOG_GROUP
 from cs_tui.widgets import labels
+from cs_tui.widgets.footer import CsFooter
 
 if TYPE_CHECKING:
     from cs_tui.data.store import Store
@@ -86,13 +87,21 @@ SnapshotT = TypeVar("SnapshotT", LiveSnapshot, KpiSnapshot)
 
 
 def coarse_age(seconds: float) -> str:
-    """12m, 3h, 2d: changes at most once a minute, so the agents table rarely repaints."""
+    """12m, 3h05, 2d (12分, 3时05, 2天): changes at most once a minute, so the agents table
+    rarely repaints."""
     minutes = max(0, int(seconds // 60))
     if minutes < 60:
-        return f"{minutes}m"
+        return _("{minutes}m").format(minutes=minutes)
     if minutes < 48 * 60:
-        return f"{minutes // 60}h{minutes % 60:02d}"
-    return f"{minutes // 1440}d"
+        return _("{hours}h{minutes}").format(hours=minutes // 60, minutes=f"{minutes % 60:02d}")
+    return _("{days}d").format(days=minutes // 1440)
+
+
+def warning_name(metric: str) -> str:
+    """An early warning's figure as the interface names it; an unknown one (it is read back
+    from the store) as plain text."""
+    name = WARNING_NAMES.get(metric)
+    return _(name) if name else one_line(metric, limit=32)
 
 
 def banner_text(warnings: list[WarningState], window_s: float) -> str:
@@ -103,12 +112,11 @@ def banner_text(warnings: list[WarningState], window_s: float) -> str:
     parts = []
     for w in raised:
         value = "-" if w.value is None else f"{w.value:.1f} %"
-        name = WARNING_NAMES.get(w.metric)
-        # The metric name is read back from the store: an unknown one is drawn as plain text.
-        name = _(name) if name else one_line(w.metric, limit=32)
-        parts.append(f"{name} {value} ≥ {w.threshold:g} %")
+        parts.append(f"{warning_name(w.metric)} {value} ≥ {w.threshold:g} %")
     minutes = round(window_s / 60)
-    return _("Early warning") + f" ({minutes} min): " + " · ".join(parts)
+    return _("Early warning ({minutes} min): {figures}").format(
+        minutes=minutes, figures=" · ".join(parts)
+    )
 
 
 def sync_rows(table: DataTable, rows: list[tuple[str, list[Text]]]) -> None:
@@ -224,7 +232,7 @@ class DashboardScreen(Screen[int | None]):
                 box.border_title = _("KPIs against targets")
                 yield DataTable(id="dash-kpis", cursor_type="row", zebra_stripes=True)
         yield Static("", id="dash-status", markup=False)
-        yield Footer()
+        yield CsFooter()
 
     def on_mount(self) -> None:
         breaches = self.query_one("#dash-breaches", DataTable)

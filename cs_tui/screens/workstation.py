@@ -1619,9 +1619,11 @@ class WorkstationScreen(Screen):
         if self.agent.is_supervisor:
             for event in message.events:
                 if event.kind == "early_warning" and event.payload.get("state") == "raised":
+                    from cs_tui.screens.dashboard import warning_name
+
                     self.notify(
                         _("Early warning: {metric} crossed its threshold (F7: dashboard)").format(
-                            metric=str(event.payload.get("metric", "?"))
+                            metric=warning_name(str(event.payload.get("metric", "?")))
                         ),
                         severity="warning",
                         markup=False,

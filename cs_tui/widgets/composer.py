@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
@@ -36,6 +37,24 @@ from cs_tui.widgets.blanks import Span, blank_spans, next_blank, previous_blank
 
 DRAFT_DEBOUNCE_S = 0.4
 CHECK_DEBOUNCE_S = 0.3
+
+
+HINTS = (
+    N_("Enter send · ctrl+j newline · ctrl+n note/reply"),
+    N_("Enter send · ctrl+j newline"),
+    N_("Enter send"),
+)
+"""The key hint under the composer, longest first: the longest that fits is shown whole,
+never one cut in the middle of a word."""
+
+
+def fitting_hint(width: int) -> str:
+    """The longest hint that fits a border `width` cells wide (its corners and the spaces
+    around the subtitle take 6), or none; width 0 (not laid out yet) takes the longest."""
+    hints = [_(hint) for hint in HINTS]
+    if width <= 0:
+        return hints[0]
+    return next((hint for hint in hints if cell_len(hint) + 6 <= width), "")
 
 
 class Composer(TextArea):
@@ -117,8 +136,13 @@ class Composer(TextArea):
         self.post_message(self.CheckWanted(text))
 
     def sent(self) -> None:
-        """The message is stored: clear the composer (its draft is gone from the store too)."""
+        """The message is stored: clear the composer (its draft is gone from the store too).
+
+        A note is a one-off aside: the next thing typed is a reply again, so a reply meant for
+        the customer is never filed as a note by a mode left over from the last message.
+        """
         self.sending = False
+        self.mode = "reply"
         self._cancel_timers()
         self._baseline = ""
         self.clear()
@@ -231,7 +255,10 @@ class Composer(TextArea):
             self.border_title = _("Private note (team only)")
         else:
             self.border_title = _("Reply")
-        self.border_subtitle = _("Enter send · ctrl+j newline · ctrl+n note/reply")
+        self.border_subtitle = fitting_hint(self.outer_size.width)
+
+    def on_resize(self) -> None:
+        self._update_title()
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         if self.text == self._baseline and self._draft_timer is None:

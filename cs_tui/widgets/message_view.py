@@ -214,7 +214,12 @@ class ConversationHeader(Widget):
 
 
 class Transcript(VerticalScroll, can_focus=True):
-    """The messages of the open conversation, oldest first, newest at the bottom."""
+    """The messages of the open conversation, oldest first, newest at the bottom.
+
+    When the terminal is resized or the side panel takes or gives back room, the messages
+    rewrap to another height: if the newest one was in view it stays in view (an agent who
+    scrolled up to read keeps their place).
+    """
 
     DEFAULT_CSS = """
     Transcript { height: 1fr; padding: 0 1; }
@@ -233,9 +238,19 @@ class Transcript(VerticalScroll, can_focus=True):
         self.full_key = "v"
         """The key that shows a whole mail, named where its quoted text is left out."""
         self._body = Static("", id="transcript-body")
+        self._at_end = True
+        """Whether the newest message was in view at the last scroll (kept there on resize)."""
 
     def compose(self) -> ComposeResult:
         yield self._body
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._at_end = new_value >= self.max_scroll_y
+
+    def on_resize(self) -> None:
+        if self._at_end:
+            self.scroll_end(animate=False)
 
     def show(self, detail: ConversationDetail | None) -> None:
         if detail is None:

@@ -57,10 +57,15 @@ def drawn(screen: object) -> bool:
     return isinstance(screen, DashboardScreen) and None not in (screen.live, screen.kpis)
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
-def test_snapshot_dashboard(snap_compare, store, clock, size):
-    """A supervisor opens the dashboard (F7) on the demo floor: breaches, agents, KPIs."""
-    app = app_for(store, clock, agent="sam")
+@pytest.mark.parametrize(
+    ("size", "lang"),
+    [((80, 24), "en"), ((120, 40), "en"), ((120, 40), "zh")],
+    ids=["80x24", "120x40", "120x40-zh"],
+)
+def test_snapshot_dashboard(snap_compare, store, clock, size, lang):
+    """A supervisor opens the dashboard (F7) on the demo floor: breaches, agents, KPIs; in
+    Chinese, no English word is left (footer, units, the early-warning banner)."""
+    app = app_for(store, clock, agent="sam", lang=lang)
 
     async def open_dashboard(pilot):
         await settle(pilot)
