@@ -105,6 +105,24 @@ class CsAppBase(App):
             markup=False,
         )
 
+    def action_command_palette(self) -> None:
+        """Textual's palette, with its search field's hint in the interface language."""
+        from textual.command import CommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(
+                CommandPalette(id="--command-palette", placeholder=_("Search for commands…"))
+            )
+
+    def search_themes(self) -> None:
+        """Textual's theme picker (the palette's Theme command), its hint translated."""
+        from textual.command import CommandPalette
+        from textual.theme import ThemeProvider
+
+        self.push_screen(
+            CommandPalette(providers=[ThemeProvider], placeholder=_("Search for themes…"))
+        )
+
     def action_help_quit(self) -> None:
         """ctrl+c (a reflex to quit) says which key quits, in the interface language; Textual's
         own toast is English and uses markup, which toasts here never interpret."""

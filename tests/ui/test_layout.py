@@ -191,3 +191,14 @@ async def test_the_newest_message_stays_in_view_on_resize_and_side_panel_swaps(s
             else:
                 await pilot.resize_terminal(120, 40)
             await newest_in_view(step)
+
+
+async def test_the_command_palette_asks_in_chinese(store, clock):
+    from textual.command import CommandInput
+
+    app = app_for(store, clock, lang="zh")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        assert app.screen.query_one(CommandInput).placeholder == "搜索命令…"
