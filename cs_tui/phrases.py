@@ -44,6 +44,9 @@ from cs_tui.content import (
     toml_files,
 )
 from cs_tui.i18n import N_, translate
+from cs_tui.placeholders import NAME_RE as _NAME_RE
+from cs_tui.placeholders import VARIABLE_RE as _VARIABLE_RE
+from cs_tui.placeholders import placeholder_spans
 
 if TYPE_CHECKING:
     from cs_tui.config import Settings
@@ -142,8 +145,6 @@ KNOWN_VARIABLES: dict[str, str] = {
 """Variables any pack may use; a pack adds its own in ``[pack] variables``."""
 
 REQUIRED = ("id", "shortcut", "category", "title", "body")
-_VARIABLE_RE = re.compile(r"\{([^{}\n]*)\}")
-_NAME_RE = re.compile(r"[a-z_][a-z0-9_]*\Z")
 MAX_PACK_BYTES = 2_000_000
 
 
@@ -196,15 +197,6 @@ def render(
         return str(value)
 
     return _VARIABLE_RE.sub(fill, body)
-
-
-def placeholder_spans(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, name) of every ``{name}`` still in text, so the composer can jump to blanks."""
-    return [
-        (m.start(), m.end(), m.group(1))
-        for m in _VARIABLE_RE.finditer(text)
-        if _NAME_RE.match(m.group(1))
-    ]
 
 
 # --------------------------------------------------------------------------- parsing

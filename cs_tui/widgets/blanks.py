@@ -2,7 +2,7 @@
 
 The composer draws each blank highlighted and lets `tab` / `shift+tab` jump to the next or the
 previous one, selecting it whole so that typing replaces it. A blank is whatever
-`cs_tui.phrases.placeholder_spans` calls one (the same test the send check uses to refuse a reply
+`cs_tui.placeholders.placeholder_spans` calls one (the same test the send check uses to refuse a reply
 with an unfilled blank), so the highlight, the jump and the refusal never disagree.
 
 Offsets here are string indexes into the composer's text; the composer turns them into
@@ -11,7 +11,7 @@ Offsets here are string indexes into the composer's text; the composer turns the
 
 from __future__ import annotations
 
-from cs_tui.phrases import placeholder_spans
+from cs_tui.placeholders import placeholder_spans
 
 Span = tuple[int, int]
 
