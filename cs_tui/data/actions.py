@@ -500,7 +500,10 @@ class ActionsMixin(QueriesMixin):
                     at=now,
                 )
             )
-            return {"from": prev_handle, "to": target.handle, "note": bool(note)}
+            payload = {"from": prev_handle, "to": target.handle}
+            if note:
+                payload["note"] = True  # the text stays in the handover row, not the audit
+            return payload
 
         return self._change(actor, conversation_id, "transfer", apply, allow=allow)
 
