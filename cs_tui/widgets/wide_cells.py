@@ -48,18 +48,38 @@ def whole_cells(strip: Strip, stop: int) -> int:
 
 
 def straddled(strip: Strip, cuts: Sequence[int]) -> set[int]:
-    """The cuts (cells from the strip's start) that fall inside a double-width character."""
-    if not cuts or strip.text.isascii():
-        return set()
-    wanted = set(cuts)
+    """The cuts (cells from the strip's start) that fall inside a double-width character.
+
+    Walks segments, and characters only in a segment that a cut falls inside: this runs for
+    every strip of every frame."""
+    length = strip.cell_length
+    wanted = [cut for cut in cuts if 0 < cut < length]  # most strips end at their only cut
     found: set[int] = set()
+    if not wanted:
+        return found
+    last = max(wanted)
     position = 0
     for segment in strip:
-        for char in segment.text:
-            width = cell_len(char)
-            if width > 1 and any(position < cut < position + width for cut in wanted):
-                found.update(cut for cut in wanted if position < cut < position + width)
-            position += width
+        text = segment.text
+        if text.isascii():  # the usual case: spaces, borders drawn in ASCII, English
+            position += len(text)
+            if position >= last:
+                break
+            continue
+        end = position + cell_len(text)
+        inside = [cut for cut in wanted if position < cut < end]
+        if inside:
+            at = position
+            for char in text:
+                width = cell_len(char)
+                if width > 1 and at + 1 in inside:
+                    found.add(at + 1)
+                at += width
+                if at >= inside[-1]:
+                    break
+        position = end
+        if position >= last:
+            break
     return found
 
 
@@ -86,9 +106,10 @@ def _render_chops(
                 if chops_line.get(cut) is None:  # painted front to back: the first one wins
                     chops_line[cut] = piece
                     won.append(cut)
-            split = straddled(strip, relative)
-            if split:
-                _join_split(chops_line, final_cuts, won, split, strip, render_x)
+            if len(relative) > 1:  # a cut inside the strip, not only its end
+                split = straddled(strip, relative)
+                if split:
+                    _join_split(chops_line, final_cuts, won, split, strip, render_x)
     return chops  # type: ignore[return-value]
 
 

@@ -150,8 +150,10 @@ def test_snapshot_findings_at_80x24(snap_compare, store, clock):
         bar = app.screen.query_one(FindingsBar)
         # The check runs a moment after the last key: wait for the one of the whole text.
         await until(pilot, lambda: len(bar.findings) == len(reply_findings(MANY, "zh")))
-        await settle(pilot)
         app.screen.query_one(Composer).cursor_blink = False
+        await settle(pilot)
+        await until(pilot, lambda: bar.size.height == MAX_LINES)  # laid out, not only posted
+        await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=write)
 

@@ -63,3 +63,11 @@ def test_whole_cells_ends_a_cut_after_the_character_it_would_split():
     strip = Strip([Segment("ab天给以")])
     assert [wide_cells.whole_cells(strip, n) for n in range(9)] == [0, 1, 2, 4, 4, 6, 6, 8, 8]
     assert wide_cells.straddled(strip, [3, 4, 5]) == {3, 5}
+
+
+def test_straddled_counts_cells_across_segments():
+    from rich.segment import Segment
+    from textual.strip import Strip
+
+    strip = Strip([Segment("ab"), Segment("天给"), Segment(" x"), Segment("以")])
+    assert wide_cells.straddled(strip, [3, 5, 6, 8, 9]) == {3, 5, 9}
