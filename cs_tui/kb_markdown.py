@@ -57,7 +57,8 @@ Run = tuple[str, str]
 class Paragraph:
     """One block of an article as the preview shows it.
 
-    `kind` is heading, text, list, quote, table, code or internal. `runs` joined are `text`.
+    `kind` is heading, text, list, quote, table, code, internal, or more (the note that a very
+    long article was cut). `runs` joined are `text`.
     """
 
     kind: str
@@ -72,7 +73,7 @@ class Paragraph:
     @property
     def insertable(self) -> bool:
         """Whether this paragraph may go into a reply (headings and internal notes never do)."""
-        return self.kind not in ("heading", "internal")
+        return self.kind not in ("heading", "internal", "more")
 
 
 @lru_cache(maxsize=1)
@@ -98,7 +99,7 @@ def paragraphs(body: str, *, limit: int = MAX_SOURCE_CHARS) -> list[Paragraph]:
     tokens = _parser().parse(source)
     result = _blocks(tokens, 0, len(tokens))
     if hidden:
-        result.append(Paragraph("internal", ((f"… (+{hidden:,})", "dim"),)))
+        result.append(Paragraph("more", ((f"… (+{hidden:,})", "dim"),)))
     return result
 
 

@@ -113,7 +113,8 @@ def test_markup_and_escape_codes_in_an_article_are_text():
 def test_a_huge_article_is_cut_with_a_note():
     body = "\n\n".join(f"paragraph {n}" for n in range(20_000))
     paras = paragraphs(body, limit=1000)
-    assert paras[-1].kind == "internal" and paras[-1].text.startswith("… (+")
+    assert paras[-1].kind == "more" and paras[-1].text.startswith("… (+")
+    assert not paras[-1].insertable
     assert len(paras) < 100
 
 
