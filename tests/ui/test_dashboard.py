@@ -6,6 +6,7 @@ import pytest
 from textual.app import App
 from textual.widgets import DataTable, Sparkline, Static
 
+from cs_tui import i18n
 from cs_tui.metrics import warning_config
 from cs_tui.screens.dashboard import DashboardScreen
 from cs_tui.screens.transfer import TransferScreen
@@ -17,6 +18,9 @@ UNSET = object()
 class DashApp(App):
     def __init__(self, store, agent, clock, **options) -> None:
         super().__init__()
+        # The interface language is the process's: an earlier test's Chinese app must not
+        # leave the ages ("2m") in Chinese here.
+        i18n.set_language("en")
         self.store, self.agent, self.clock = store, agent, clock
         self.options = {"live_every": 0, "kpi_every": 0, **options}
         self.result = UNSET
