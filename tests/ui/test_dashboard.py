@@ -16,11 +16,11 @@ UNSET = object()
 
 
 class DashApp(App):
-    def __init__(self, store, agent, clock, **options) -> None:
+    def __init__(self, store, agent, clock, lang="en", **options) -> None:
         super().__init__()
         # The interface language is the process's: an earlier test's Chinese app must not
         # leave the ages ("2m") in Chinese here.
-        i18n.set_language("en")
+        i18n.set_language(lang)
         self.store, self.agent, self.clock = store, agent, clock
         self.options = {"live_every": 0, "kpi_every": 0, **options}
         self.result = UNSET
@@ -242,9 +242,8 @@ async def test_a_refused_reassign_is_said_in_the_interface_language(
     supervisor reads the refusal in Chinese (it used to come out as the store's English)."""
     from cs_tui import i18n
 
-    i18n.set_language("zh")
     try:
-        app = DashApp(sqlite_store, team["boss"], clock)
+        app = DashApp(sqlite_store, team["boss"], clock, lang="zh")
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(app, pilot)
             await pilot.press("a")
