@@ -40,18 +40,27 @@ CHECK_DEBOUNCE_S = 0.3
 
 
 HINTS = (
-    N_("Enter send · ctrl+j newline · ctrl+n note/reply"),
-    N_("Enter send · ctrl+j newline"),
+    N_("Enter send · ctrl+j newline · ctrl+/ phrase · ctrl+n note/reply"),
+    N_("Enter send · ctrl+j newline · ctrl+/ phrase"),
+    N_("Enter send · ctrl+/ phrase"),
     N_("Enter send"),
 )
 """The key hint under the composer, longest first: the longest that fits is shown whole,
 never one cut in the middle of a word."""
 
+BLANK_HINTS = (
+    N_("tab next blank · shift+tab previous · Enter send"),
+    N_("tab next blank · Enter send"),
+    N_("Enter send"),
+)
+"""The hint while a phrase's blank is left to fill: tab is the key that matters then, and
+Enter would send the blank as it stands."""
 
-def fitting_hint(width: int) -> str:
+
+def fitting_hint(width: int, blanks: bool = False) -> str:
     """The longest hint that fits a border `width` cells wide (its corners and the spaces
     around the subtitle take 6), or none; width 0 (not laid out yet) takes the longest."""
-    hints = [_(hint) for hint in HINTS]
+    hints = [_(hint) for hint in (BLANK_HINTS if blanks else HINTS)]
     if width <= 0:
         return hints[0]
     return next((hint for hint in hints if cell_len(hint) + 6 <= width), "")
@@ -115,6 +124,7 @@ class Composer(TextArea):
         self._draft_timer: Timer | None = None
         self._check_timer: Timer | None = None
         self._baseline = ""
+        self._has_blanks = False
         self.conversation_id: int | None = None
 
     def on_mount(self) -> None:
@@ -133,6 +143,7 @@ class Composer(TextArea):
         self.text = text
         self.move_cursor(self.document.end)
         self.sending = False
+        self._follow_blanks()
         self.post_message(self.CheckWanted(text))
 
     def sent(self) -> None:
@@ -146,6 +157,7 @@ class Composer(TextArea):
         self._cancel_timers()
         self._baseline = ""
         self.clear()
+        self._follow_blanks()
         self.post_message(self.CheckWanted(""))
 
     def insert_text(self, text: str) -> None:
@@ -255,12 +267,20 @@ class Composer(TextArea):
             self.border_title = _("Private note (team only)")
         else:
             self.border_title = _("Reply")
-        self.border_subtitle = fitting_hint(self.outer_size.width)
+        self.border_subtitle = fitting_hint(self.outer_size.width, self._has_blanks)
 
     def on_resize(self) -> None:
         self._update_title()
 
+    def _follow_blanks(self) -> None:
+        """Swap the hint when the first blank arrives or the last one is filled."""
+        blanks = bool(blank_spans(self.text))
+        if blanks != self._has_blanks:
+            self._has_blanks = blanks
+            self._update_title()
+
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        self._follow_blanks()
         if self.text == self._baseline and self._draft_timer is None:
             return
         self._cancel_timers()

@@ -100,6 +100,21 @@ async def test_tab_and_shift_tab_walk_the_blanks_and_typing_replaces_the_one_sel
         assert not composer.has_focus
 
 
+async def test_the_hint_under_the_composer_says_tab_while_a_blank_is_left(store, clock):
+    """The hint names ctrl+/ for phrases; once a phrase leaves a blank it names tab instead,
+    and when the last blank is filled it is back to the usual keys."""
+    app = app_for(store, clock, lang="zh")
+    async with app.run_test(size=(120, 40)) as pilot:
+        _row, composer = await _reply_to(pilot, store, chinese_row(store))
+        assert "ctrl+/ 话术" in composer.border_subtitle
+        composer.insert_text("退款 {amount} 元")
+        await until(pilot, lambda: "tab 下一空" in str(composer.border_subtitle))
+        await pilot.press("tab")
+        await type_text(pilot, "128")
+        await until(pilot, lambda: "ctrl+/ 话术" in str(composer.border_subtitle))
+        assert composer.text == "退款 128 元"
+
+
 async def test_known_values_are_filled_in_and_only_the_rest_left_as_blanks(store, clock):
     """{customer_name} from the customer, {order_id} from an order number the customer wrote:
     the confirm phrase needs no blank filled, so Tab leaves the composer."""
