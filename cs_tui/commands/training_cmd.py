@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -234,16 +236,16 @@ def cmd_check(args: argparse.Namespace) -> int:
 # -- playing ---------------------------------------------------------------------------------
 
 
-def _open(args: argparse.Namespace) -> tuple[Store, AgentInfo]:
+@contextmanager
+def _open(args: argparse.Namespace) -> Iterator[tuple[Store, AgentInfo]]:
+    """The store and the signed-in agent, the store disposed of on the way out."""
     from cs_tui.commands.common import current_agent, open_store
 
     store = open_store(args)
     try:
-        agent = current_agent(store, args)
-    except Exception:
+        yield store, current_agent(store, args)
+    finally:
         store.dispose()
-        raise
-    return store, agent
 
 
 def _run_app(app: CsAppBase, args: argparse.Namespace, settings: Settings) -> int:
@@ -266,31 +268,27 @@ def _play(
     settings: Settings,
 ) -> int:
     """Run the session's app until it closes: the trainee's workstation, or the trainer's
-    console (role "trainer")."""
+    console (role "trainer"); then say where the scorecard is."""
     from cs_tui.screens.roleplay import TraineeApp, TrainerApp
 
     app_class = TrainerApp if role == "trainer" else TraineeApp
     app = app_class(store, agent, session, scenario, lang=_lang(args, settings), settings=settings)
-    return _run_app(app, args, settings)
+    code = _run_app(app, args, settings)
+    _after(store, session.id)
+    return code
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     scenario = _scenario(args.scenario, args)
-    store, agent = _open(args)
-    try:
+    with _open(args) as (store, agent):
         session = store.start_session(agent, scenario, "solo")
-        code = _play("trainee", store, agent, session, scenario, args, settings)
-        _after(store, session.id)
-        return code
-    finally:
-        store.dispose()
+        return _play("trainee", store, agent, session, scenario, args, settings)
 
 
 def cmd_join(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    store, agent = _open(args)
-    try:
+    with _open(args) as (store, agent):
         if args.session is not None:
             session = store.session(args.session, viewer=agent)
             if session.trainee != agent.handle:
@@ -307,17 +305,12 @@ def cmd_join(args: argparse.Namespace) -> int:
             raise UserError(f"session #{session.id} has ended; see `cs-tui roleplay report`")
         scenario = _scenario(session.scenario_id, args)
         session = store.join_session(session.id, scenario, agent)  # the clock starts now
-        code = _play("trainee", store, agent, session, scenario, args, settings)
-        _after(store, session.id)
-        return code
-    finally:
-        store.dispose()
+        return _play("trainee", store, agent, session, scenario, args, settings)
 
 
 def cmd_trainer(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    store, agent = _open(args)
-    try:
+    with _open(args) as (store, agent):
         if args.session is not None:
             session = store.session(args.session, viewer=agent)
             if session.finished:
@@ -332,11 +325,7 @@ def cmd_trainer(args: argparse.Namespace) -> int:
                 raise UserError(f"no agent {args.trainee!r}")
             session = store.start_session(trainee, scenario, "live", trainer=agent)
             _tell_join_hint(session)
-        code = _play("trainer", store, agent, session, scenario, args, settings)
-        _after(store, session.id)
-        return code
-    finally:
-        store.dispose()
+        return _play("trainer", store, agent, session, scenario, args, settings)
 
 
 def join_hint(session: TrainingSessionView) -> str:
@@ -380,8 +369,7 @@ def _after(store: Store, session_id: int) -> None:
 def cmd_report(args: argparse.Namespace) -> int:
     from cs_tui.roleplay.play import session_card
 
-    store, agent = _open(args)
-    try:
+    with _open(args) as (store, agent):
         session = store.session(args.session, viewer=agent)
         if session.finished:
             card = session.scorecard
@@ -392,8 +380,6 @@ def cmd_report(args: argparse.Namespace) -> int:
             print(f"session #{session.id} is still running: a provisional card", file=sys.stderr)
         _emit_card(card, args.format, args.out)
         return 0
-    finally:
-        store.dispose()
 
 
 def trend(percents: list[float]) -> dict[str, Any]:
@@ -428,8 +414,7 @@ def sparkline(values: list[float]) -> str:
 def cmd_sessions(args: argparse.Namespace) -> int:
     from cs_tui.commands.common import out, print_json
 
-    store, agent = _open(args)
-    try:
+    with _open(args) as (store, agent):
         handle = args.trainee or agent.handle
         if handle != agent.handle and agent.role not in ("supervisor", "trainer"):
             raise UserError("only trainers and supervisors see other agents' sessions")
@@ -457,8 +442,6 @@ def cmd_sessions(args: argparse.Namespace) -> int:
                 f"{summary['slope']:+g} per session"
             )
         return 0
-    finally:
-        store.dispose()
 
 
 def _fmt(args: argparse.Namespace) -> str:
@@ -486,8 +469,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from cs_tui.data.errors import NotAllowed
     from cs_tui.roleplay.play import audit_conversation
 
-    store, agent = _open(args)
-    try:
+    with _open(args) as (store, agent):
         conversation_id = store.conversation_id(args.conversation.lstrip("#"))
         row = store.queue_row(conversation_id)
         if agent.role not in ("supervisor", "trainer") and row.assignee != agent.handle:
@@ -496,5 +478,3 @@ def cmd_audit(args: argparse.Namespace) -> int:
         card = audit_conversation(store, conversation_id, scenario).to_json()
         _emit_card(card, _fmt(args))
         return 0
-    finally:
-        store.dispose()
