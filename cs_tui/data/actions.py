@@ -41,6 +41,24 @@ MAX_TAG_CHARS = 32
 PREVIEW_CHARS = 200
 
 
+_BLANK_CONVERSATION = {c.name: None for c in CONV.columns if c.name != "id"}
+
+
+def new_conversation_row(**columns: Any) -> dict[str, Any]:
+    """A conversation's row before its first message is folded in: every column but the id
+    present (None unless given), nothing counted, no pauses, not role-play. Callers give who,
+    where and when; `sla_columns` adds the clock."""
+    return {
+        **_BLANK_CONVERSATION,
+        "pauses": [],
+        "transfers": 0,
+        "message_count": 0,
+        "preview": "",
+        "training": False,
+        **columns,
+    }
+
+
 def make_preview(body: str) -> str:
     return " ".join(body.split())[:PREVIEW_CHARS]
 

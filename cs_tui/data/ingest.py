@@ -18,7 +18,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cs_tui.data import collector_paused
-from cs_tui.data.actions import apply_message, customer_arrived, wake_if_due
+from cs_tui.data.actions import (
+    apply_message,
+    customer_arrived,
+    new_conversation_row,
+    wake_if_due,
+)
 from cs_tui.data.agents import AgentsMixin
 from cs_tui.data.bulk import insert_rows
 from cs_tui.data.coltypes import sqlite_text
@@ -29,7 +34,6 @@ from cs_tui.data.views import AgentInfo, IngestRecord, IngestResult
 from cs_tui.sla import CATEGORIES, CHANNELS, PRIORITIES
 
 CHUNK = 500  # ids per IN (...) list
-_EMPTY_ROW = {c.name: None for c in CONV.columns}
 _NEW_CONV_COLUMNS = tuple(c.name for c in CONV.columns if c.name != "id")
 
 
@@ -466,23 +470,19 @@ class IngestMixin(AgentsMixin):
             customer_id = conn.execute(
                 sa.select(CUST.c.id).where(CUST.c.handle == customer_handle)
             ).scalar_one()
-            row = {
-                "external_id": external_id,
-                "customer_id": customer_id,
-                "channel": channel,
-                "category": category,
-                "priority": priority,
-                "status": "open" if assignee else "new",
-                "assignee_id": assignee.id if assignee else None,
-                "assigned_at": now if assignee else None,
-                "created_at": created_at or now,
-                "updated_at": now,
-                "pauses": [],
-                "transfers": 0,
-                "message_count": 0,
-                "preview": "",
-                "training": training,
-            }
+            row = new_conversation_row(
+                external_id=external_id,
+                customer_id=customer_id,
+                channel=channel,
+                category=category,
+                priority=priority,
+                status="open" if assignee else "new",
+                assignee_id=assignee.id if assignee else None,
+                assigned_at=now if assignee else None,
+                created_at=created_at or now,
+                updated_at=now,
+                training=training,
+            )
             row.update(sla_columns(self.policy, row))
             try:
                 new_id = conn.execute(
@@ -695,25 +695,18 @@ def _new_row(
     """A new conversation: its customer and channel are its first line's; `source_id` the
     gateway channel it came from (None: an import)."""
     first = recs[0]
-    row: dict[str, Any] = {
-        **_EMPTY_ROW,
-        "external_id": ext,
-        "customer_id": customer_id,
-        "channel": first.channel,
-        "category": next((x.category for x in recs if x.category), None) or "order",
-        "priority": next((x.priority for x in recs if x.priority), None) or "normal",
-        "status": "new",
-        "active": True,
-        "created_at": min(x.sent_at for x in recs),
-        "updated_at": now,
-        "pauses": [],
-        "transfers": 0,
-        "message_count": 0,
-        "preview": "",
-        "training": False,
-        "source_id": source_id,
-    }
-    return row
+    return new_conversation_row(
+        external_id=ext,
+        customer_id=customer_id,
+        channel=first.channel,
+        category=next((x.category for x in recs if x.category), None) or "order",
+        priority=next((x.priority for x in recs if x.priority), None) or "normal",
+        status="new",
+        active=True,
+        created_at=min(x.sent_at for x in recs),
+        updated_at=now,
+        source_id=source_id,
+    )
 
 
 def _message_tuples(records, conv_ids, agent_ids, *, sqlite: bool) -> Iterator[tuple]:

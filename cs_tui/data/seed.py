@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from cs_tui.data.actions import apply_message
+from cs_tui.data.actions import apply_message, new_conversation_row
 from cs_tui.data.bulk import insert_rows
 from cs_tui.data.coltypes import FAR_FUTURE, UTCDateTime
 from cs_tui.data.db import reset_sequences
@@ -45,7 +45,6 @@ class Story:
     priority: str = "normal"
 
 
-_EMPTY_ROW = {c.name: None for c in CONV.columns}
 ZH = "zh"
 EN = "en"
 
@@ -560,27 +559,21 @@ def demo_rows(now: datetime, *, count: int = 300, seed: int = 11) -> dict[str, l
         t = now - timedelta(seconds=age + sum(gaps[1:]))
         start = t
         cid = n + 1
-        row: dict[str, Any] = {
-            **_EMPTY_ROW,
-            "id": cid,
-            "external_id": f"DEMO-{cid:04d}",
-            "customer_id": cust["id"],
-            "channel": channel,
-            "category": category,
-            "priority": "high"
+        row = new_conversation_row(
+            id=cid,
+            external_id=f"DEMO-{cid:04d}",
+            customer_id=cust["id"],
+            channel=channel,
+            category=category,
+            priority="high"
             if cust["tier"] == "vip" and story.priority == "normal"
             else story.priority,
-            "status": status,
-            "assignee_id": assignee,
-            "assigned_at": start + timedelta(seconds=5) if assignee else None,
-            "created_at": start,
-            "updated_at": now,
-            "pauses": [],
-            "transfers": 0,
-            "message_count": 0,
-            "preview": "",
-            "training": False,
-        }
+            status=status,
+            assignee_id=assignee,
+            assigned_at=start + timedelta(seconds=5) if assignee else None,
+            created_at=start,
+            updated_at=now,
+        )
         order = f"{rng.randint(10**15, 10**16 - 1)}"
         for index, (author, text) in enumerate(turns):
             if index:
@@ -871,25 +864,20 @@ def synthetic(
             age = rng.choice((rng.uniform(0, 90), rng.uniform(0, 7200), rng.uniform(0, 5 * 86400)))
             created = now - timedelta(seconds=age)
             assignee = agent_ids[rng.randrange(len(agent_ids))] if rng.random() < 0.5 else None
-            row = {
-                "id": cid,
-                "external_id": f"SYN-{seed}-{cid}",
-                "customer_id": cust,
-                "channel": channel,
-                "category": category,
-                "priority": ("low", "normal", "normal", "high", "urgent")[rng.randrange(5)],
-                "status": "open" if assignee else "new",
-                "assignee_id": assignee,
-                "assigned_at": created if assignee else None,
-                "created_at": created,
-                "updated_at": now,
-                "pauses": [],
-                "transfers": 0,
-                "message_count": 0,
-                "preview": "",
-                "training": False,
-                "urgency_at": FAR_FUTURE,
-            }
+            row = new_conversation_row(
+                id=cid,
+                external_id=f"SYN-{seed}-{cid}",
+                customer_id=cust,
+                channel=channel,
+                category=category,
+                priority=("low", "normal", "normal", "high", "urgent")[rng.randrange(5)],
+                status="open" if assignee else "new",
+                assignee_id=assignee,
+                assigned_at=created if assignee else None,
+                created_at=created,
+                updated_at=now,
+                urgency_at=FAR_FUTURE,
+            )
             count = (
                 max(1, int(rng.gauss(messages_per, messages_per / 4))) if messages_per > 1 else 1
             )
@@ -918,7 +906,7 @@ def synthetic(
                 )
                 apply_message(row, author, sent, body)
             row.update(sla_columns(policy, row))
-            convs.append({**_EMPTY_ROW, **row})
+            convs.append(row)
             if n % 5 == 0:
                 tags.append(
                     {
