@@ -259,6 +259,22 @@ def test_customer_tags_and_history_on_every_channel(store, team, clock):
     assert {r.channel for r in history} == {"chat", "email"}
 
 
+def test_customer_tags_are_audited_once_per_change(store, team):
+    customer = store.conversation(new_chat(store, "A")).customer.id
+    start = store.last_event_id()
+    store.tag_customer(team["alice"], customer, " VIP ")
+    store.tag_customer(team["alice"], customer, "VIP")  # again: no second event
+    assert store.customer(customer).tags == ("VIP",)
+    store.untag_customer(team["alice"], customer, "VIP")
+    store.untag_customer(team["alice"], customer, "VIP")  # gone already: nothing to record
+    assert store.customer(customer).tags == ()
+    events = [(e.kind, e.actor, e.payload) for e in store.events_since(start)]
+    assert events == [
+        ("customer_tag_added", "alice", {"customer_id": customer, "tag": "VIP"}),
+        ("customer_tag_removed", "alice", {"customer_id": customer, "tag": "VIP"}),
+    ]
+
+
 def test_drafts_survive_and_clear_on_send(store, team):
     cid = new_chat(store, "A")
     store.claim(team["alice"], cid)

@@ -687,70 +687,53 @@ class ActionsMixin(QueriesMixin):
 
     # -- tags -----------------------------------------------------------------------------
 
-    def _upsert_ignore(self, conn: Connection, table, values: list[dict]) -> int:
-        if not values:
-            return 0
-        insert = self._insert_fn()
-        # Count what RETURNING gives back: rowcount after ON CONFLICT is -1 on psycopg.
-        first = list(table.primary_key.columns)[0]
-        inserted = 0
-        for row in values:
-            stmt = insert(table).values(**row).on_conflict_do_nothing().returning(first)
-            inserted += len(conn.execute(stmt).all())
-        return inserted
+    def _add_tag(self, conn: Connection, table: sa.Table, owner: int, tag: str) -> bool:
+        """Tag the conversation or customer `owner` (the first key column of `table`); False
+        when it already had the tag."""
+        key = list(table.primary_key.columns)[0]
+        # RETURNING tells whether a row went in: rowcount after ON CONFLICT is -1 on psycopg.
+        stmt = self._insert_fn()(table).values({key.name: owner, "tag": tag})
+        return bool(conn.execute(stmt.on_conflict_do_nothing().returning(key)).all())
+
+    @staticmethod
+    def _remove_tag(conn: Connection, table: sa.Table, owner: int, tag: str) -> bool:
+        """Untag `owner` (as `_add_tag`); False when it did not have the tag."""
+        key = list(table.primary_key.columns)[0]
+        return bool(conn.execute(sa.delete(table).where(key == owner, table.c.tag == tag)).rowcount)
 
     def tag_conversation(self, actor: AgentInfo, conversation_id: int, tag: str) -> QueueRow:
         tag = clean_tag(tag)
 
         def apply(conn, row, now):
-            if not self._upsert_ignore(
-                conn, CONV_TAG, [{"conversation_id": row["id"], "tag": tag}]
-            ):
-                return False
-            return {"tag": tag}
+            return {"tag": tag} if self._add_tag(conn, CONV_TAG, row["id"], tag) else False
 
         return self._change(actor, conversation_id, "tag_added", apply, allow=self._must_own)
 
     def untag_conversation(self, actor: AgentInfo, conversation_id: int, tag: str) -> QueueRow:
         def apply(conn, row, now):
-            gone = conn.execute(
-                sa.delete(CONV_TAG).where(
-                    CONV_TAG.c.conversation_id == row["id"], CONV_TAG.c.tag == tag
-                )
-            ).rowcount
-            return {"tag": tag} if gone else False
+            return {"tag": tag} if self._remove_tag(conn, CONV_TAG, row["id"], tag) else False
 
         return self._change(actor, conversation_id, "tag_removed", apply, allow=self._must_own)
 
     def tag_customer(self, actor: AgentInfo, customer_id: int, tag: str) -> None:
-        tag = clean_tag(tag)
-        with self._write() as conn:
-            self._active(conn, actor)
-            if self._upsert_ignore(conn, CUST_TAG, [{"customer_id": customer_id, "tag": tag}]):
-                self._event(
-                    conn,
-                    actor.id,
-                    "customer_tag_added",
-                    None,
-                    {"customer_id": customer_id, "tag": tag},
-                )
+        self._customer_tag(actor, customer_id, clean_tag(tag), self._add_tag, "customer_tag_added")
 
     def untag_customer(self, actor: AgentInfo, customer_id: int, tag: str) -> None:
+        self._customer_tag(actor, customer_id, tag, self._remove_tag, "customer_tag_removed")
+
+    def _customer_tag(
+        self,
+        actor: AgentInfo,
+        customer_id: int,
+        tag: str,
+        change: Callable[[Connection, sa.Table, int, str], bool],
+        kind: str,
+    ) -> None:
+        """Add or remove one of a customer's tags; the event only when it changed something."""
         with self._write() as conn:
             self._active(conn, actor)
-            gone = conn.execute(
-                sa.delete(CUST_TAG).where(
-                    CUST_TAG.c.customer_id == customer_id, CUST_TAG.c.tag == tag
-                )
-            ).rowcount
-            if gone:
-                self._event(
-                    conn,
-                    actor.id,
-                    "customer_tag_removed",
-                    None,
-                    {"customer_id": customer_id, "tag": tag},
-                )
+            if change(conn, CUST_TAG, customer_id, tag):
+                self._event(conn, actor.id, kind, None, {"customer_id": customer_id, "tag": tag})
 
     # -- drafts ---------------------------------------------------------------------------
 
