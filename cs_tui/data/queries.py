@@ -9,7 +9,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -245,6 +246,20 @@ class QueriesMixin(FindMixin):
             return None
         return self._found_ids(conn, viewer, flt.text, flt.training)
 
+    @contextmanager
+    def _queue_read(
+        self, viewer: AgentInfo, flt: QueueFilter
+    ) -> Iterator[tuple[Connection, AgentInfo, datetime, list[int] | None]]:
+        """A read of the queue through `flt`: the connection, the viewer as stored (refused
+        when disabled), the time, and the ids the filter's text finds (None without a text;
+        the find index is brought up to date first)."""
+        now = self.clock.now()
+        if flt.text:
+            self.refresh_find_index()
+        with self._read() as conn:
+            viewer = self._active(conn, viewer)
+            yield conn, viewer, now, self._text_matches(conn, viewer, flt)
+
     def queue(
         self,
         viewer: AgentInfo,
@@ -255,12 +270,7 @@ class QueriesMixin(FindMixin):
     ) -> list[QueueRow]:
         """One window of the queue, most urgent first (most overdue on top)."""
         flt = flt or QueueFilter()
-        now = self.clock.now()
-        if flt.text:
-            self.refresh_find_index()
-        with self._read() as conn:
-            viewer = self._active(conn, viewer)
-            found = self._text_matches(conn, viewer, flt)
+        with self._queue_read(viewer, flt) as (conn, viewer, now, found):
             if found == []:
                 return []
             if found is not None:
@@ -301,12 +311,7 @@ class QueriesMixin(FindMixin):
     ) -> int:
         """How many rows the filter holds, counted up to `cap` so a huge store stays cheap."""
         flt = flt or QueueFilter()
-        now = self.clock.now()
-        if flt.text:
-            self.refresh_find_index()
-        with self._read() as conn:
-            viewer = self._active(conn, viewer)
-            found = self._text_matches(conn, viewer, flt)
+        with self._queue_read(viewer, flt) as (conn, viewer, now, found):
             if found is not None:
                 return min(cap, len(self._found_in_queue(conn, viewer, flt, now, found)))
             inner = (
