@@ -293,13 +293,8 @@ class ActionsMixin(QueriesMixin):
         `client_id` makes a retry safe: the same id never stores a second copy.
         """
         body = self._check_body(body)
-        now = self.clock.now()
-        with self._write() as conn:
-            if (done := self._already_sent(conn, client_id)) is not None:
-                return done
-            before = self._lock(conn, conversation_id)
-            actor = self._active(conn, actor)
-            row = dict(before)
+
+        def write(conn: Connection, actor: AgentInfo, row: dict, now: datetime) -> int:
             wake_if_due(row, now)
             self._must_own(actor, row)
             if row["status"] in ("pending", "snoozed"):
@@ -318,9 +313,9 @@ class ActionsMixin(QueriesMixin):
             conn.execute(
                 _draft_delete(), {"agent_id": actor.id, "conversation_id": conversation_id}
             )
-            self._save(conn, before, row, now)
-            self._event(conn, actor.id, "reply", conversation_id, {"message_id": message_id})
-            return self._message_view(conn, message_id)
+            return message_id
+
+        return self._agent_writes("reply", actor, conversation_id, client_id, write)
 
     def post_note(
         self, actor: AgentInfo, conversation_id: int, body: str, *, client_id: str | None = None
@@ -328,6 +323,25 @@ class ActionsMixin(QueriesMixin):
         """A private note: never shown to the customer, nor to agents outside the conversation
         (see `conversation`); written by whoever may reply there. Stops no clock."""
         body = self._check_body(body)
+
+        def write(conn: Connection, actor: AgentInfo, row: dict, now: datetime) -> int:
+            self._must_own(actor, row)
+            return self._insert_message(conn, row, "note", actor.id, body, now, client_id)
+
+        return self._agent_writes("note", actor, conversation_id, client_id, write)
+
+    def _agent_writes(
+        self,
+        kind: str,
+        actor: AgentInfo,
+        conversation_id: int,
+        client_id: str | None,
+        write: Callable[[Connection, AgentInfo, dict, datetime], int],
+    ) -> MessageView:
+        """One message an agent writes, in one transaction. A retry whose first attempt did
+        commit gets that message back; otherwise `write(conn, actor, row, now)` checks the
+        agent against the locked row, changes the row and stores the message (returning its
+        id), and the row is saved and the event `kind` logged."""
         now = self.clock.now()
         with self._write() as conn:
             if (done := self._already_sent(conn, client_id)) is not None:
@@ -335,10 +349,9 @@ class ActionsMixin(QueriesMixin):
             before = self._lock(conn, conversation_id)
             actor = self._active(conn, actor)
             row = dict(before)
-            self._must_own(actor, row)
-            message_id = self._insert_message(conn, row, "note", actor.id, body, now, client_id)
+            message_id = write(conn, actor, row, now)
             self._save(conn, before, row, now)
-            self._event(conn, actor.id, "note", conversation_id, {"message_id": message_id})
+            self._event(conn, actor.id, kind, conversation_id, {"message_id": message_id})
             return self._message_view(conn, message_id)
 
     def post_customer_message(
