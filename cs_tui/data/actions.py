@@ -97,6 +97,13 @@ def wake_if_due(row: dict, now: datetime) -> None:
         row["snooze_until"] = None
 
 
+# The columns holding the first and the last message of each side that writes to the other.
+_SPANS = {
+    "customer": ("first_customer_at", "last_customer_at"),
+    "agent": ("first_agent_at", "last_agent_at"),
+}
+
+
 def apply_message(row: dict, kind: str, sent_at: datetime, body: str) -> None:
     """Fold one message into the conversation's aggregate columns (order-independent).
 
@@ -109,20 +116,15 @@ def apply_message(row: dict, kind: str, sent_at: datetime, body: str) -> None:
     if last is None or sent_at >= last:
         row["last_message_at"] = sent_at
         row["preview"] = make_preview(body)
-    if kind == "customer":
-        first = get("first_customer_at")
+    span = _SPANS.get(kind)
+    if span is not None:
+        first_col, last_col = span
+        first = get(first_col)
         if first is None or sent_at < first:
-            row["first_customer_at"] = sent_at
-        latest = get("last_customer_at")
+            row[first_col] = sent_at
+        latest = get(last_col)
         if latest is None or sent_at > latest:
-            row["last_customer_at"] = sent_at
-    elif kind == "agent":
-        first = get("first_agent_at")
-        if first is None or sent_at < first:
-            row["first_agent_at"] = sent_at
-        latest = get("last_agent_at")
-        if latest is None or sent_at > latest:
-            row["last_agent_at"] = sent_at
+            row[last_col] = sent_at
     first_agent = get("first_agent_at")
     if first_agent is not None:
         start = get("first_customer_at") or get("created_at")
