@@ -280,3 +280,42 @@ def test_only_an_api_channel_gets_a_token_for_the_inbound_api(db, capsys):
                 "SELECT token_hash FROM gateway_channel WHERE name = 'site'"
             ).scalar()
     assert hashes is None
+
+
+def test_an_email_channels_switches_read_on_and_off_and_stay_booleans_in_json(db, capsys):
+    rc, _, err = cli(
+        capsys,
+        *("channels", "add", "email", "mail", "--db", db, "--agent", "boss"),
+        *("--imap", "imap://service@127.0.0.1:1143", "--smtp", "smtp://service@127.0.0.1:2525"),
+        *("--from", "service@shop.example", "--password-env", "SHOP_MAIL_PW"),
+    )
+    assert rc == 0, err
+    rc, out, err = cli(
+        capsys,
+        *("channels", "set", "mail", "--acknowledge", "--no-require-tls"),
+        *("--db", db, "--agent", "boss"),
+    )
+    assert rc == 0, err
+    assert out.splitlines() == [
+        "channel mail: acknowledge = on",
+        "channel mail: require-tls = off",
+    ]
+    rc, out, _ = cli(capsys, "channels", "show", "mail", "--db", db, "--agent", "boss")
+    assert "acknowledge:on" in out.replace(" ", "") and "require_tls:off" in out.replace(" ", "")
+    assert "True" not in out and "False" not in out
+    rc, out, _ = cli(
+        capsys,
+        "channels",
+        "set",
+        "mail",
+        "--ack-language",
+        "zh",
+        "--json",
+        "--db",
+        db,
+        "--agent",
+        "boss",
+    )
+    shown = json.loads(out)
+    assert shown["acknowledge"] is True and shown["require_tls"] is False
+    assert shown["ack_language"] == "zh"

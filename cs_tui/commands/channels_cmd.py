@@ -244,6 +244,14 @@ def _email_dict(c: ChannelInfo) -> dict[str, Any]:
     return shown
 
 
+def _on_off(value: Any) -> Any:
+    """A setting as a person reads it: on/off for a switch (the --json output keeps JSON
+    booleans), anything else as it is."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return value
+
+
 def channel_dict(c: ChannelInfo) -> dict[str, Any]:
     shown: dict[str, Any] = {
         "name": c.name,
@@ -313,7 +321,7 @@ def _print_channel(c: ChannelInfo, as_json: bool) -> None:
     if c.kind == "email":
         for key, value in _email_dict(c).items():
             if value is not None:
-                out(f"{key + ':':<10}{value}")
+                out(f"{key + ':':<10}{_on_off(value)}")
     if c.kind == "web":
         out(f"origins:  {' '.join(c.settings.get('origins') or []) or '-'}")
         out(
@@ -532,8 +540,9 @@ def run_channels_set(args: argparse.Namespace, store: Store) -> int:
     if args.json:
         print_json(channel_dict(changed))
     else:
+        shown = _email_dict(changed)
         for key in sorted(changes):
-            out(f"channel {changed.name}: {key} = {_email_dict(changed)[key]}")
+            out(f"channel {changed.name}: {key.replace('_', '-')} = {_on_off(shown[key])}")
     return 0
 
 

@@ -200,6 +200,6 @@ def test_a_channel_that_requires_tls_refuses_servers_without_starttls(
         capsys, "channels", "set", "mail", "--no-require-tls", "--db", db, "--agent", "sue"
     )
     assert rc == 0, err
-    assert "require_tls = False" in out
+    assert "require-tls = off" in out
     rc, out, _ = cli(capsys, "channels", "test", "mail", "--db", db, "--agent", "sue")
     assert rc == 0, out
