@@ -60,13 +60,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--give-up",
         default="24h",
         metavar="DURATION",
-        help="a delivery still failing this long after the reply fails for good (default 24h)",
+        help="a delivery still failing this long after the reply fails for good (default 24h, "
+        "at most 30d)",
     )
     p.add_argument(
         "--web-give-up",
         metavar="DURATION",
         help="a web chat reply whose visitor has not come back to the page this long after "
-        "it fails, and its conversation shows as undelivered (default: --give-up)",
+        "it fails, and its conversation shows as undelivered (default: --give-up, at most 30d)",
     )
     p.add_argument(
         "--body-timeout",
@@ -91,6 +92,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "is ignored)",
     )
     p.add_argument("--no-access-log", action="store_true", help="no line per request on stderr")
+
+
+MAX_GIVE_UP_S = 30 * 86400.0
+"""The longest --give-up and --web-give-up: a delivery's deadline must stay a date the clock
+can hold (a larger one overflowed the give-up loop), and no reply is worth sending a month late."""
 
 
 def settings_from(args: argparse.Namespace) -> ServerSettings:
@@ -118,6 +124,9 @@ def settings_from(args: argparse.Namespace) -> ServerSettings:
         raise UserError(
             "--retry-base, --give-up, --web-give-up and --body-timeout must be above zero"
         )
+    for option, seconds in (("--give-up", give_up), ("--web-give-up", web_give_up)):
+        if seconds > MAX_GIVE_UP_S:
+            raise UserError(f"{option}: at most 30d (a reply undelivered that long is lost)")
     return ServerSettings(
         host=host,
         port=port,

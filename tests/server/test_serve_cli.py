@@ -21,6 +21,9 @@ from cs_tui.cli import main
         ("--give-up", "0s", "above zero"),
         ("--web-give-up", "0s", "above zero"),
         ("--web-give-up", "soon", "not a duration"),
+        ("--give-up", "31d", "--give-up: at most 30d"),
+        ("--give-up", "9" * 400, "--give-up: at most 30d"),
+        ("--web-give-up", "99999999999999d", "--web-give-up: at most 30d"),
     ],
 )
 def test_bad_options_are_named(tmp_path, capsys, option, value, says):
