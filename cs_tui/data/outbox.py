@@ -290,10 +290,19 @@ class OutboxMixin(ActionsMixin):
 
     def _mark_undelivered(self, conn: Connection, conversation_id: int, now: datetime) -> None:
         """Set or clear the conversation's undelivered_at from its failed deliveries, and its
-        queue position with it. Called after the delivery row was written."""
+        queue position with it. Called after the delivery row was written.
+
+        Only a person's reply counts: a message the channel sent by itself (the e-mail
+        acknowledgement, a system message) that failed keeps its failure on its delivery and in
+        the worker's log, but does not tell the agent their reply did not arrive."""
         failed = conn.execute(
             sa.select(DELIVERY.c.id)
-            .where(DELIVERY.c.conversation_id == conversation_id, DELIVERY.c.status == "failed")
+            .join(MSG, MSG.c.id == DELIVERY.c.message_id)
+            .where(
+                DELIVERY.c.conversation_id == conversation_id,
+                DELIVERY.c.status == "failed",
+                MSG.c.author_kind != "system",
+            )
             .limit(1)
         ).first()
         before = self._lock(conn, conversation_id)

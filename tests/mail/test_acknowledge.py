@@ -151,3 +151,56 @@ def test_the_channel_may_fix_the_language(store, clock, tmp_path, language):
     store_fetched(store, channel_id, settings, tmp_path, [_mail("你好", "订单", "<g1@c>")])
     [ack] = _acks(store, store.conversation_id(f"mail:{channel_id}:<g1@c>"))
     assert ("周一" in ack) is (language == "zh")
+
+
+def test_a_failed_acknowledgement_is_not_an_undelivered_reply(store, clock, tmp_path):
+    """The acknowledgement is the channel's, not the agent's: that it did not arrive is kept on
+    its delivery, but the conversation is not marked as the agent's undelivered reply. An
+    agent's reply that fails still is."""
+    clock.set(WEDNESDAY_MORNING)
+    channel_id, settings = _channel(store, language="en")
+    store_fetched(store, channel_id, settings, tmp_path, [_mail("Hello", "Order", "<f1@c>")])
+    conv = store.conversation_id(f"mail:{channel_id}:<f1@c>")
+    sue = store.add_agent(None, "sue", "Sue", "supervisor")
+    [ack] = store.deliveries(sue, conversation_id=conv)
+    [job] = store.claim_deliveries("worker-1", 10, 60)
+    assert job.delivery_id == ack.delivery_id
+    store.delivery_failed(ack.delivery_id, "worker-1", "SMTP 550: mailbox unavailable", 550)
+    assert store.delivery(ack.delivery_id).status == "failed"
+    assert "550" in (store.delivery(ack.delivery_id).last_error or "")
+    assert store.queue_row(conv).undelivered is False
+    assert store.conversation(conv).row.undelivered is False
+    # The agent's own reply failing is what the mark is for.
+    store.claim(sue, conv)
+    store.post_reply(sue, conv, "We are on it")
+    reply = next(d for d in store.deliveries(sue, conversation_id=conv) if d.status == "queued")
+    clock.advance(1)
+    [job] = store.claim_deliveries("worker-1", 10, 60)
+    store.delivery_failed(reply.delivery_id, "worker-1", "SMTP 550: mailbox unavailable", 550)
+    assert store.queue_row(conv).undelivered is True
+    # Resent, the reply is on its way again: the failed acknowledgement does not keep the mark.
+    store.retry_delivery(sue, reply.delivery_id)
+    assert store.queue_row(conv).undelivered is False
+
+
+def test_a_bounce_of_the_acknowledgement_marks_no_reply_undelivered(
+    sqlite_store, clock, tmp_path, smtp, monkeypatch
+):
+    monkeypatch.setenv("CS_TEST_SMTP_PASSWORD", SMTP_PASSWORD)
+    clock.set(WEDNESDAY_MORNING)
+    store = sqlite_store
+    channel_id, settings = _channel(store, smtp_port=smtp.port)
+    store_fetched(store, channel_id, settings, tmp_path, [_mail("Hello", "Order", "<bb1@c>")])
+    conv = store.conversation_id(f"mail:{channel_id}:<bb1@c>")
+    sue = store.add_agent(None, "sue", "Sue", "supervisor")
+    [ack] = store.deliveries(sue, conversation_id=conv)
+    sender = MailSender(store)
+    try:
+        assert sender.send(ack.delivery_id).kind == "sent"
+    finally:
+        sender.close()
+    [sent] = smtp.wait_for(1)
+    store_fetched(store, channel_id, settings, tmp_path, [mails.bounce(str(sent["Message-ID"]))])
+    assert store.delivery(ack.delivery_id).status == "failed"
+    assert "no such user" in (store.delivery(ack.delivery_id).last_error or "")
+    assert store.queue_row(conv).undelivered is False
