@@ -149,7 +149,8 @@ OUR_ID_PREFIX = "<cs.delivery."
 
 def outgoing_id(domain: str) -> str:
     """A new Message-ID of ours: 128 random bits, so nobody outside can name one of our
-    replies (a forged bounce failing it, a forged answer joining its conversation)."""
+    replies (a forged bounce failing it, a forged answer joining its conversation). The store
+    trusts only this form (cs_tui.data.mail_store.is_random_reply_id)."""
     return f"{OUR_ID_PREFIX}{secrets.token_hex(16)}@{domain}>"
 
 

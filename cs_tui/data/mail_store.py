@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 from collections.abc import Set
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -28,6 +29,16 @@ from cs_tui.data.queries import MESSAGE_WINDOW
 from cs_tui.data.tables import CHANNEL, CONV, CUST, DELIVERY, MAIL_CURSOR, MAIL_MESSAGE, MSG
 from cs_tui.data.views import AgentInfo, ConversationDetail
 from cs_tui.jsonl_lines import LineError, check_line
+
+_OUR_RANDOM_ID = re.compile(r"<cs\.delivery\.[0-9a-f]{32}@[^<>\s@]{1,253}>")
+
+
+def is_random_reply_id(mail_id: str) -> bool:
+    """One of our Message-IDs as they are made now (cs_tui.channels.email_send.outgoing_id:
+    128 random bits). A store upgraded from the version that numbered them
+    (`<cs.delivery.N@domain>`) still holds such ids: anyone can write one, so they name no
+    reply of ours to a bounce, and a reply is not sent again under one."""
+    return _OUR_RANDOM_ID.fullmatch(mail_id) is not None
 
 
 def mail_key(channel_id: int, mail_id: str) -> str:
@@ -435,7 +446,10 @@ class MailMixin(OutboxMixin, IngestMixin):
 
     def mail_bounced(self, channel_id: int, original_id: str, reason: str) -> int | None:
         """A delivery status notification for one of our replies: its delivery is failed with
-        the reason (the conversation tops its owner's queue). The delivery id, or None."""
+        the reason (the conversation tops its owner's queue). The delivery id, or None (also
+        for an id that is not of our random form: see is_random_reply_id)."""
+        if not is_random_reply_id(original_id):
+            return None  # not one of ours, or one that can be guessed
         now = self.clock.now()
         with self._write() as conn:
             delivery_id = conn.execute(
@@ -495,7 +509,14 @@ class MailMixin(OutboxMixin, IngestMixin):
                 )
                 .order_by(MAIL_MESSAGE.c.id)
             ).all()
-        mine = next((t.mail_id for t in thread if t.delivery_id == delivery_id), None)
+        mine = next(
+            (
+                t.mail_id
+                for t in thread
+                if t.delivery_id == delivery_id and is_random_reply_id(t.mail_id)
+            ),
+            None,
+        )  # (an attempt under a legacy id gets a new one: it is recorded, and kept after)
         thread = [t for t in thread if t.delivery_id != delivery_id]
         incoming = [t for t in thread if t.direction == "in"]
         last = incoming[-1] if incoming else None

@@ -4,6 +4,7 @@ cannot fail a reply by naming it."""
 
 from __future__ import annotations
 
+import re
 import socket
 
 import sqlalchemy as sa
@@ -114,3 +115,50 @@ def test_reply_message_ids_are_unguessable_and_kept_across_attempts(
     store_fetched(store, channel_id, settings, tmp_path, [mails.bounce(ours)])
     assert store.delivery(delivery.delivery_id).status == "failed"
     assert store.reply_context(delivery.delivery_id).mail_id == ours
+
+
+def test_a_legacy_sequential_message_id_is_neither_trusted_nor_reused(store, tmp_path, monkeypatch):
+    """A store upgraded from the version whose replies had `<cs.delivery.N@domain>` ids still
+    holds them. Anyone can write such an id: a bounce naming one fails nothing, and the next
+    attempt of that reply goes out with a new random id (kept for the attempts after it)."""
+    monkeypatch.setenv("MAIL_PASSWORD", "x")
+    sup = store.add_agent(None, "sue", "Sue", "supervisor")
+    with socket.socket() as s:  # an SMTP port nobody listens on: every attempt is retried
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    from cs_tui.channels.email_config import build_settings
+
+    settings = build_settings(
+        imap="imap://service@127.0.0.1:1143",
+        smtp=f"smtp://service@127.0.0.1:{closed}",
+        sender="service@shop.example",
+        password_env="MAIL_PASSWORD",
+        password_file=None,
+    )
+    channel_id = store.add_channel(
+        sup, "email", "service", channel_type="email", settings=settings.to_json()
+    ).channel.id
+    conv = _opened(store, channel_id, settings, tmp_path, "li@customer.example", "<l1@c.ex>")
+    store.claim(sup, conv)
+    store.post_reply(sup, conv, "您好")
+    [delivery] = store.deliveries(sup, conversation_id=conv)
+    legacy = f"<cs.delivery.{delivery.delivery_id}@shop.example>"
+    ctx = store.reply_context(delivery.delivery_id)
+    store.record_outgoing_mail(ctx, legacy, "Re: 订单")  # as the old version recorded it
+    forged = mails.bounce(legacy).replace(b"<dsn1@", b"<forged2@")
+    store_fetched(store, channel_id, settings, tmp_path, [forged])
+    assert store.delivery(delivery.delivery_id).status == "queued"
+    assert store.queue_row(conv).undelivered is False
+    assert store.reply_context(delivery.delivery_id).mail_id is None
+    sender = MailSender(store)
+    try:
+        assert sender.send(delivery.delivery_id).kind == "retry"
+        fresh = store.reply_context(delivery.delivery_id).mail_id
+        assert sender.send(delivery.delivery_id).kind == "retry"
+    finally:
+        sender.close()
+    assert fresh is not None and fresh != legacy
+    assert re.fullmatch(r"<cs\.delivery\.[0-9a-f]{32}@shop\.example>", fresh)
+    assert store.reply_context(delivery.delivery_id).mail_id == fresh  # the same on each attempt
+    store_fetched(store, channel_id, settings, tmp_path, [mails.bounce(fresh)])
+    assert store.delivery(delivery.delivery_id).status == "failed"
