@@ -22,6 +22,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 
 from cs_tui.channels.email_html import html_to_text
 
+MAX_CONVERSATION_ID = 2**31 - 1  # the largest id a conversation can have (PostgreSQL INTEGER)
 MAX_TEXT = 200_000  # characters of a mail's text kept (the store takes up to 1,000,000)
 _CHARSET_ALIASES = {
     "gb2312": "gb18030",
@@ -102,8 +103,13 @@ class ParsedMail:
 
     @property
     def conversation_tag(self) -> int | None:
-        match = _TAG.search(self.subject)
-        return int(match.group(1)) if match else None
+        """The first `[#N]` in the subject that can be one of our conversation ids. A larger
+        number (another system's ticket number, such as a date-stamped one) is not ours and is
+        ignored: conversation ids are 32-bit on PostgreSQL."""
+        for match in _TAG.finditer(self.subject):
+            if 0 < int(match.group(1)) <= MAX_CONVERSATION_ID:
+                return int(match.group(1))
+        return None
 
 
 def codec_for(charset: str | None) -> str | None:

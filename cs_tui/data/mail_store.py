@@ -175,7 +175,7 @@ class MailMixin(OutboxMixin, IngestMixin):
                 for mid in ids:
                     if mid in by_id:
                         return by_id[mid]
-            if mail.tag is not None:
+            if mail.tag is not None and 0 < mail.tag <= 2**31 - 1:  # (larger: not an id)
                 row = conn.execute(
                     sa.select(CONV.c.external_id, CUST.c.handle)
                     .select_from(CONV.join(CUST, CUST.c.id == CONV.c.customer_id))

@@ -162,3 +162,34 @@ def test_a_legacy_sequential_message_id_is_neither_trusted_nor_reused(store, tmp
     assert store.reply_context(delivery.delivery_id).mail_id == fresh  # the same on each attempt
     store_fetched(store, channel_id, settings, tmp_path, [mails.bounce(fresh)])
     assert store.delivery(delivery.delivery_id).status == "failed"
+
+
+def test_a_subject_tag_too_big_to_be_a_conversation_of_ours_is_ignored(store, tmp_path):
+    """`[#20261207123456]` (a date-stamped ticket number of another system) is no conversation
+    id of ours: the mail opens a conversation of its own instead of failing the lookup (on
+    PostgreSQL ids are 32-bit) and landing in quarantine; a reply to it joins it by its
+    headers."""
+    channel_id, settings = email_channel(store)
+    raw = mails.raw_mail(
+        "utf-8",
+        "工单还没处理",
+        subject="Re: [#20261207123456] 工单",
+        message_id="<big1@c.ex>",
+        sender="li@customer.example",
+    )
+    stats = store_fetched(store, channel_id, settings, tmp_path, [raw])
+    assert (stats.stored, stats.quarantined) == (1, 0)
+    conv = store.conversation_id(f"mail:{channel_id}:<big1@c.ex>")
+    assert [m.body for m in store.conversation(conv).messages] == ["工单还没处理"]
+    follow = mails.raw_mail(
+        "utf-8",
+        "还有一件事",
+        subject="Re: [#2147483648] 工单",
+        message_id="<big2@c.ex>",
+        sender="li@customer.example",
+        extra="In-Reply-To: <big1@c.ex>\r\n",
+    )
+    stats = store_fetched(store, channel_id, settings, tmp_path, [follow])
+    assert (stats.stored, stats.quarantined) == (1, 0)
+    assert [m.body for m in store.conversation(conv).messages][-1] == "还有一件事"
+    assert not (tmp_path / "mail" / "quarantine").exists()
