@@ -361,7 +361,9 @@ class MailFetcher:
         """A person's mail that opened a conversation, on a channel that acknowledges: the
         acknowledgement is queued (cs_tui.channels.email_ack). A failure to queue it is
         logged and costs nothing else: the mail is stored."""
-        if not self.settings.acknowledge or mail.robot or not stored.opened:
+        if not self.settings.acknowledge or not stored.opened:
+            return
+        if mail.robot or mail.no_auto_answer:  # a machine's, or a list's (RFC 3834)
             return
         channel_type = self.store.mail_channel_type(self.channel_id)
         lang = language_of(mail.subject, mail.text, self.settings.ack_language)
@@ -420,6 +422,7 @@ class MailFetcher:
             tag=parsed.conversation_tag,
             attachments=tuple(attachments),
             robot=author == "system",
+            no_auto_answer=parsed.no_answer is not None,
             note=note.get(),
         )
 

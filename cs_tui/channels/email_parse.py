@@ -37,6 +37,7 @@ _CHARSET_ALIASES = {
     "iso-2022-jp": "iso2022_jp_ext",
     "utf8": "utf-8",
 }
+_NULL_PATH = re.compile(r"\s*<\s*>\s*")
 _MSGID = re.compile(r"<[^<>\s]{1,290}>")
 _TAG = re.compile(r"\[#(\d{1,18})\]")
 _AUTO_SENDERS = re.compile(
@@ -91,6 +92,7 @@ class ParsedMail:
     attachments: list[Attachment]
     automatic: str | None  # why it is an automatic mail, or None
     bounce: Bounce | None
+    no_answer: str | None = None  # why a person's mail gets no automatic answer, or None
 
     @property
     def thread_ids(self) -> list[str]:
@@ -254,14 +256,29 @@ def automatic_reason(msg: Message, sender: str) -> str | None:
     precedence = (_raw_header(msg, "Precedence") or "").strip().lower()
     if precedence in ("bulk", "junk", "list", "auto_reply"):
         return f"Precedence: {precedence}"
-    for name in ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress", "List-Unsubscribe"):
-        if _raw_header(msg, name) is not None and name != "X-Auto-Response-Suppress":
+    for name in ("X-Autoreply", "X-Autorespond", "List-Unsubscribe"):
+        if _raw_header(msg, name) is not None:
             return name
+    if _NULL_PATH.fullmatch(_raw_header(msg, "Return-Path") or "x"):
+        # RFC 5321 4.5.5: only notifications (bounces, receipts) go out with a null sender.
+        return "Return-Path: <>"
     local = sender.partition("@")[0]
     if _AUTO_SENDERS.match(local):
         return f"sender {local}@"
     if msg.get_content_type() == "multipart/report":
         return "delivery report"
+    return None
+
+
+def no_answer_reason(msg: Message) -> str | None:
+    """Why a mail that a person may well have written must still get no automatic answer, or
+    None (RFC 3834 section 2): it came through a mailing list (List-Id, List-Post: an answer
+    would go to the list, or to someone who never wrote to us), or its sender asks for none
+    (X-Auto-Response-Suppress). Unlike automatic_reason, it is the customer's mail: its SLA
+    clock runs."""
+    for name in ("List-Id", "List-Post", "X-Auto-Response-Suppress"):
+        if _raw_header(msg, name) is not None:
+            return name
     return None
 
 
@@ -423,6 +440,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
             attachments=attachments,
             automatic=automatic_reason(msg, sender),
             bounce=_bounce(msg),
+            no_answer=no_answer_reason(msg),
         )
     except MailParseError:
         raise

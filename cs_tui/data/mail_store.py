@@ -65,6 +65,7 @@ class IncomingMail:
     tag: int | None  # the [#id] in the subject
     attachments: tuple[dict[str, Any], ...] = ()
     robot: bool = False  # sent by a machine (absence note, bounce, list): no answer is owed
+    no_auto_answer: bool = False  # a person's mail that must get no automatic answer (list mail)
     note: dict[str, Any] | None = None  # the channel's notes in `text`, as codes (email_notes)
 
 

@@ -204,3 +204,47 @@ def test_a_bounce_of_the_acknowledgement_marks_no_reply_undelivered(
     assert store.delivery(ack.delivery_id).status == "failed"
     assert "no such user" in (store.delivery(ack.delivery_id).last_error or "")
     assert store.queue_row(conv).undelivered is False
+
+
+@pytest.mark.parametrize(
+    ("header", "a_person_may_have_written_it"),
+    [
+        ("List-Id: Shop buyers <buyers.lists.c.example>", True),
+        ("List-Post: <mailto:buyers@lists.c.example>", True),
+        ("X-Auto-Response-Suppress: All", True),
+        ("X-Auto-Response-Suppress: OOF, AutoReply", True),
+        ("List-Unsubscribe: <mailto:leave@lists.c.example>", False),
+        ("Return-Path: <>", False),
+    ],
+)
+def test_mail_that_asks_for_no_automatic_answer_gets_none(
+    store, clock, tmp_path, header, a_person_may_have_written_it
+):
+    """RFC 3834: no automatic answer to list mail (it would go to the list, or to someone who
+    never wrote to us), to a sender that asks for none, or to a null return path (only
+    notifications have one). A list header or X-Auto-Response-Suppress says how the mail
+    travelled, not that no person wrote it: it is the customer's and its SLA clock runs. A null
+    return path or List-Unsubscribe (a newsletter) is a machine's: no clock."""
+    clock.set(WEDNESDAY_MORNING)
+    channel_id, settings = _channel(store, language="en")
+    store_fetched(
+        store,
+        channel_id,
+        settings,
+        tmp_path,
+        [_mail("Is my order on its way?", "Order", "<q1@c>", extra=header + "\r\n")],
+    )
+    conv = store.conversation_id(f"mail:{channel_id}:<q1@c>")
+    assert all("automatic reply" not in b for b in _acks(store, conv))
+    sup = store.add_agent(None, "sue", "Sue", "supervisor")
+    assert store.deliveries(sup, conversation_id=conv) == []
+    detail = store.conversation(conv)
+    if a_person_may_have_written_it:
+        assert detail.messages[0].author_kind == "customer"
+        assert detail.row.status == "new" and detail.row.due_at is not None
+    else:
+        assert detail.messages[0].author_kind == "system"
+        assert detail.row.status == "closed"
+    # The same address writing plainly later is acknowledged: nothing was sent to it before.
+    store_fetched(store, channel_id, settings, tmp_path, [_mail("Hello?", "Again", "<q2@c>")])
+    assert len(_acks(store, store.conversation_id(f"mail:{channel_id}:<q2@c>"))) == 1
