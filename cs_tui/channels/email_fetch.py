@@ -15,7 +15,9 @@ One pass (`fetch_once`):
   the cursor is found by its Message-ID: stored once).
 
 `run` repeats passes until told to stop: with IMAP IDLE when the server has it (woken by new
-mail), else every `poll_s`. Nothing a customer wrote is logged.
+mail, and left after `poll_s` at the latest), else every `poll_s`. Each pass begins by reading
+the channel's settings again (`refresh`), so a change made while serve runs applies from the
+next round. Nothing a customer wrote is logged.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from typing import Any
 
 from cs_tui.channels import email_notes as notes
 from cs_tui.channels.email_ack import ACK_EVERY_S, acknowledgement, language_of
-from cs_tui.channels.email_config import EmailSettings
+from cs_tui.channels.email_config import EmailConfigError, EmailSettings, settings_of
 from cs_tui.channels.email_parse import (
     MailParseError,
     ParsedMail,
@@ -122,6 +124,8 @@ class MailFetcher:
         self.attachments_dir = data_dir / "mail" / "attachments" / str(channel_id)
         self.imap: imaplib.IMAP4 | None = None
         self.uidvalidity = 0
+        self._said: str | None = None  # the last complaint about the stored settings
+        self._stored: dict[str, Any] | None = None  # the stored settings last looked at
 
     # -- connection -------------------------------------------------------------------------
 
@@ -141,14 +145,54 @@ class MailFetcher:
             with contextlib.suppress(Exception):
                 imap.logout()
 
+    def refresh(self) -> None:
+        """Take the channel's settings as they are now (read at the start of every pass, so a
+        `channels set` while serve runs applies from the next poll or IDLE round). A change
+        to how the mailbox is reached (server, TLS requirement, folder, password source)
+        closes the connection: the pass opens a new one under the new settings. NotAllowed
+        when the channel is disabled; settings that cannot be used are logged and the ones
+        in use kept."""
+        active, stored = self.store.mail_channel_state(self.channel_id)
+        if not active:
+            raise NotAllowed(code="channel_disabled", name=str(self.channel_id))
+        if stored == self._stored:
+            return
+        self._stored = stored
+        try:
+            fresh = settings_of(stored)
+        except EmailConfigError as exc:
+            self._say_once(f"new settings not usable ({exc}): the ones in use are kept")
+            return
+        if fresh == self.settings:
+            return
+        password = self.password
+        if _password_source(fresh) != _password_source(self.settings):
+            try:
+                password = fresh.password()
+            except EmailConfigError as exc:
+                self._say_once(f"new settings not usable ({exc}): the ones in use are kept")
+                return
+        reconnect = _mailbox_of(fresh) != _mailbox_of(self.settings) or password != self.password
+        self.settings, self.password = fresh, password
+        self._said = None
+        if reconnect and self.imap is not None:
+            log.info("channel %d: settings changed: connecting again", self.channel_id)
+            self.close()
+        else:
+            log.info("channel %d: settings changed", self.channel_id)
+
+    def _say_once(self, text: str) -> None:
+        if text != self._said:
+            log.warning("channel %d: %s", self.channel_id, text)
+            self._said = text
+
     # -- one pass ---------------------------------------------------------------------------
 
     def fetch_once(self) -> FetchStats:
         """One pass over the folder (see the module's doc). NotAllowed when the channel has
         been disabled: nothing is fetched, marked or moved until it is enabled again."""
         stats = FetchStats()
-        if not self.store.channel_auth(self.channel_id).active:
-            raise NotAllowed(code="channel_disabled", name=str(self.channel_id))
+        self.refresh()
         imap = self.open()
         imap.noop()  # brings the server's news (EXISTS) before the search
         cursor = self.store.mail_cursor(self.channel_id, self.settings.folder)
@@ -561,6 +605,15 @@ class MailFetcher:
                 self.close()
                 stop.wait(min(self.settings.poll_s, 30.0))
         self.close()
+
+
+def _mailbox_of(settings: EmailSettings) -> tuple[object, ...]:
+    """What an open IMAP connection was made for: a change to any of it needs a new one."""
+    return (settings.imap, settings.require_tls, settings.folder)
+
+
+def _password_source(settings: EmailSettings) -> tuple[str | None, str | None]:
+    return (settings.password_env, settings.password_file)
 
 
 def _quoted(folder: str) -> str:

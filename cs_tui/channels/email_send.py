@@ -31,6 +31,7 @@ reused by every later attempt of the delivery.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import html
 import re
 import secrets
@@ -183,8 +184,11 @@ class MailSender:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._lock = threading.Lock()
-        self._idle: dict[int, list[smtplib.SMTP]] = {}
-        self._passwords: dict[int, str] = {}
+        # Idle connections and passwords are kept per channel *and* the settings they were
+        # made with: a `channels set` (say --require-tls) while serve runs is not sent through
+        # a connection opened before it.
+        self._idle: dict[_Via, list[smtplib.SMTP]] = {}
+        self._passwords: dict[tuple[int, str | None, str | None], str] = {}
         self._slots: dict[int, threading.BoundedSemaphore] = {}
 
     def send(self, delivery_id: int, deadline: float | None = None) -> SendResult:
@@ -226,6 +230,7 @@ class MailSender:
         msg: EmailMessage,
         deadline: float,
     ) -> SendResult:
+        via = _via(ctx.channel_id, settings, password)
         try:
             smtp = self._connection(ctx.channel_id, settings, password, deadline)
         except TlsRequired as exc:
@@ -238,7 +243,7 @@ class MailSender:
             return SendResult("retry", None, f"SMTP connection failed: {_line(exc)}")
         left = deadline - time.monotonic()
         if left < DATA_RESERVE_S:
-            self._give_back(ctx.channel_id, smtp)
+            self._give_back(via, smtp)
             return SendResult("retry", None, "the send's deadline came before DATA (nothing sent)")
         tracked = smtp if isinstance(smtp, _Tracked) else None
         if tracked is not None:
@@ -248,7 +253,7 @@ class MailSender:
             with watchdog:
                 refused = smtp.send_message(msg, settings.from_address, [ctx.customer])
         except smtplib.SMTPRecipientsRefused as exc:
-            self._give_back(ctx.channel_id, smtp)
+            self._give_back(via, smtp)
             code, text = next(iter(exc.recipients.values()), (550, b"refused"))
             return _by_code(code, f"SMTP {code}: {_text(text)}")
         except smtplib.SMTPResponseException as exc:
@@ -260,7 +265,7 @@ class MailSender:
             if tracked is not None and tracked.dot_sent:
                 return SendResult("failed", None, MAY_HAVE_LEFT.format(why=why))
             return SendResult("retry", None, f"SMTP connection lost: {why} (nothing sent)")
-        self._give_back(ctx.channel_id, smtp)
+        self._give_back(via, smtp)
         if refused:
             code, text = next(iter(refused.values()))
             return _by_code(code, f"SMTP {code}: {_text(text)}")
@@ -274,10 +279,11 @@ class MailSender:
                 _quit(smtp)
 
     def _password(self, channel_id: int, settings: EmailSettings) -> str:
+        key = (channel_id, settings.password_env, settings.password_file)
         with self._lock:
-            if channel_id not in self._passwords:
-                self._passwords[channel_id] = settings.password()
-            return self._passwords[channel_id]
+            if key not in self._passwords:
+                self._passwords[key] = settings.password()
+            return self._passwords[key]
 
     def _connection(
         self, channel_id: int, settings: EmailSettings, password: str, deadline: float
@@ -289,7 +295,7 @@ class MailSender:
             if left <= DATA_RESERVE_S:
                 raise TimeoutError("the send's deadline came before DATA (nothing sent)")
             with self._lock:
-                idle = self._idle.get(channel_id) or []
+                idle = self._idle.get(_via(channel_id, settings, password)) or []
                 smtp = idle.pop() if idle else None
             if smtp is None:
                 return connect_smtp(settings, password, timeout=min(TIMEOUT_S, left))
@@ -302,9 +308,9 @@ class MailSender:
                 pass
             self._drop(smtp)
 
-    def _give_back(self, channel_id: int, smtp: smtplib.SMTP) -> None:
+    def _give_back(self, via: _Via, smtp: smtplib.SMTP) -> None:
         with self._lock:
-            idle = self._idle.setdefault(channel_id, [])
+            idle = self._idle.setdefault(via, [])
             if len(idle) < IDLE_PER_CHANNEL:
                 idle.append(smtp)
                 return
@@ -313,6 +319,16 @@ class MailSender:
     def _drop(self, smtp: smtplib.SMTP) -> None:
         with contextlib.suppress(Exception):  # already broken
             smtp.close()
+
+
+_Via = tuple[int, str, bool, str]
+"""What an SMTP connection was opened for: the channel, its server, its TLS requirement and
+the password (a connection made for other settings is not reused)."""
+
+
+def _via(channel_id: int, settings: EmailSettings, password: str) -> _Via:
+    fingerprint = hashlib.sha256(password.encode("utf-8", "replace")).hexdigest()
+    return (channel_id, settings.smtp.url(), settings.require_tls, fingerprint)
 
 
 class _Watchdog:

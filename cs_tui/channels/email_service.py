@@ -1,9 +1,10 @@
 """The e-mail channels' fetchers inside `cs-tui serve`: one thread per active channel.
 
 Started by the server's lifespan beside the delivery worker (replies leave through the worker:
-cs_tui.channels.email_send). Each channel's password is read here, once, when `serve` starts
-(from the environment variable or file its settings name); a channel whose settings or
-password cannot be used is named on stderr and left out, the others run. imaplib blocks, so
+cs_tui.channels.email_send). Each channel's password is read here when `serve` starts (from the
+environment variable or file its settings name); a channel whose settings or password cannot be
+used is named on stderr and left out, the others run. A running fetcher takes the channel's
+settings anew each round (MailFetcher.refresh): `channels set` needs no restart. imaplib blocks, so
 each fetcher runs in a daemon thread of its own; on shutdown they are told to stop and waited
 for within the server's bound (a thread still inside a slow IMAP command is left behind: its
 mail is fetched again by the next run and stored once).

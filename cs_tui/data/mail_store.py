@@ -610,6 +610,17 @@ class MailMixin(OutboxMixin, IngestMixin):
             self._event(conn, None, "mail_ack", conversation_id, {"message_id": message_id})
             return delivery_id
 
+    def mail_channel_state(self, channel_id: int) -> tuple[bool, dict[str, Any]]:
+        """Whether an e-mail channel is active, and its settings as they are now: a fetcher
+        reads them each round, so `channels set` reaches a running serve."""
+        with self._read() as conn:
+            row = conn.execute(
+                sa.select(CHANNEL.c.active, CHANNEL.c.settings).where(CHANNEL.c.id == channel_id)
+            ).first()
+        if row is None:
+            return False, {}
+        return bool(row.active), dict(row.settings or {})
+
     def email_channels(self) -> list[tuple[int, str, dict[str, Any]]]:
         """Active e-mail channels: (id, name, settings), for `serve`'s fetchers."""
         with self._read() as conn:
