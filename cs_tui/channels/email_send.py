@@ -7,8 +7,10 @@ a receiver that got it twice can tell), In-Reply-To the customer's last mail, Re
 chain, and `[#<conversation id>]` in the subject with one `Re:`.
 
 Outcomes: 2xx sent; 4xx, a refused connection or one lost mid-way: tried again with the
-outbox's backoff; 5xx: failed with the server's reply. Connections are kept open per channel
-and reused (a new one only when none is idle), so replies leave at the rate the server takes.
+outbox's backoff; 5xx: failed with the server's reply; a customer's address beyond ASCII that
+the server cannot take (no SMTPUTF8): failed at once, saying so. Connections are kept open per
+channel and reused (a new one only when none is idle), so replies leave at the rate the server
+takes.
 
 **One send, one deadline.** The worker leases a delivery for a while (60 s); were a send to
 outlast the lease, the delivery would be claimed again and sent twice. So the whole send (the
@@ -59,6 +61,11 @@ SEND_DEADLINE_S = 40.0  # a whole send, slot wait included; inside the worker's 
 DATA_RESERVE_S = 0.5  # DATA is not begun with less time than this left
 IDLE_PER_CHANNEL = 8
 CONNECTIONS_PER_CHANNEL = 4  # mail servers limit a client's connections at once
+NO_SMTPUTF8 = (
+    "the customer's address {address} is not plain ASCII and the SMTP server does not offer "
+    "SMTPUTF8, which such an address needs: it cannot be sent this way (nothing sent; answer "
+    "from an address of theirs in ASCII, or through a server that offers SMTPUTF8)"
+)
 MAY_HAVE_LEFT = (
     "no answer from the SMTP server after the whole mail was handed over ({why}): it may "
     "have been sent; not tried again, so the customer does not get it twice unknowingly"
@@ -252,6 +259,11 @@ class MailSender:
         try:
             with watchdog:
                 refused = smtp.send_message(msg, settings.from_address, [ctx.customer])
+        except smtplib.SMTPNotSupportedError:
+            # Raised before MAIL FROM: an address beyond ASCII and a server without SMTPUTF8.
+            # Trying again cannot help: failed now, saying what would.
+            self._give_back(via, smtp)
+            return SendResult("failed", None, NO_SMTPUTF8.format(address=ctx.customer))
         except smtplib.SMTPRecipientsRefused as exc:
             self._give_back(via, smtp)
             code, text = next(iter(exc.recipients.values()), (550, b"refused"))

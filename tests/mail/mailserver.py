@@ -255,8 +255,11 @@ class SmtpSink:
 
 
 @contextlib.contextmanager
-def smtp_sink(users: dict[str, str], *, tls: tuple[Path, Path] | None = None) -> Iterator[SmtpSink]:
-    """With `tls` (certificate, key): STARTTLS is offered and required before AUTH."""
+def smtp_sink(
+    users: dict[str, str], *, tls: tuple[Path, Path] | None = None, smtputf8: bool = True
+) -> Iterator[SmtpSink]:
+    """With `tls` (certificate, key): STARTTLS is offered and required before AUTH. Without
+    `smtputf8`, SMTPUTF8 (RFC 6531: addresses beyond ASCII) is not offered."""
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -311,6 +314,7 @@ def smtp_sink(users: dict[str, str], *, tls: tuple[Path, Path] | None = None) ->
         auth_required=True,
         tls_context=context,
         require_starttls=tls is not None,
+        enable_SMTPUTF8=smtputf8,
     )
     controller.start()
     sink.port = port

@@ -17,6 +17,7 @@ from cs_tui.data.store import Store
 from tests.mail import mails
 from tests.mail.conftest import IMAP_PASSWORD, IMAP_USER, SMTP_PASSWORD, SMTP_USER
 from tests.mail.fetched import store_fetched
+from tests.mail.mailserver import smtp_sink
 from tests.server.conftest import ServeProcess
 
 
@@ -144,3 +145,47 @@ def test_settings_changed_while_serve_runs_apply_without_a_restart(
             assert _until(lambda: conversation(3) is not None), serve.log()
     finally:
         assert serve.terminate() == 0, serve.log()
+
+
+def test_an_address_only_smtputf8_can_carry_fails_at_once_saying_why(
+    sqlite_store, tmp_path, monkeypatch
+):
+    """The test's SMTP server does not offer SMTPUTF8: a reply to `张伟@例子.中国` can never be
+    sent through it, so it fails at the first attempt with a reason the agent can act on,
+    instead of being retried until the give-up time."""
+    with smtp_sink({SMTP_USER: SMTP_PASSWORD}, smtputf8=False) as smtp:
+        _reply_to_an_smtputf8_address(sqlite_store, tmp_path, smtp, monkeypatch)
+
+
+def _reply_to_an_smtputf8_address(store, tmp_path, smtp, monkeypatch) -> None:
+    monkeypatch.setenv("CS_TEST_SMTP_PASSWORD", SMTP_PASSWORD)
+    settings = build_settings(
+        imap="imap://service@127.0.0.1:1143",
+        smtp=f"smtp://{SMTP_USER}@127.0.0.1:{smtp.port}",
+        sender="service@shop.example",
+        password_env="CS_TEST_SMTP_PASSWORD",
+        password_file=None,
+    )
+    channel_id = store.add_channel(
+        None, "email", "mail", channel_type="email", settings=settings.to_json()
+    ).channel.id
+    raw = (
+        "From: 张伟 <张伟@例子.中国>\r\nTo: service@shop.example\r\nSubject: 订单\r\n"
+        "Date: Mon, 07 Dec 2026 10:00:00 +0800\r\nMessage-ID: <u1@c.ex>\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        "我的订单呢\r\n"
+    ).encode()
+    store_fetched(store, channel_id, settings, tmp_path, [raw])
+    conv = store.conversation_id(f"mail:{channel_id}:<u1@c.ex>")
+    sue = store.add_agent(None, "sue", "Sue", "supervisor")
+    store.claim(sue, conv)
+    store.post_reply(sue, conv, "马上查")
+    [delivery] = store.deliveries(sue, conversation_id=conv)
+    sender = MailSender(store)
+    try:
+        result = sender.send(delivery.delivery_id)
+    finally:
+        sender.close()
+    assert result.kind == "failed", result
+    assert "SMTPUTF8" in (result.reason or "") and "张伟@例子.中国" in (result.reason or "")
+    assert smtp.received == []
