@@ -7,7 +7,6 @@ from textual.containers import Vertical
 from textual.widgets import Input, Static
 
 from cs_tui.i18n import _
-from cs_tui.safe_text import safe
 from cs_tui.screens.modal import CsModal
 
 
@@ -22,11 +21,8 @@ class EscalateScreen(CsModal[str]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="box") as box:
-            box.border_title = safe(
-                _("Escalate {target} to a supervisor").format(target=self.target)
-                if self.target
-                else _("Escalate to a supervisor"),
-                single_line=True,
+            box.border_title = self.target_title(
+                _("Escalate {target} to a supervisor"), _("Escalate to a supervisor")
             )
             yield Static(_("Why does this need a supervisor? (Enter escalates)"), classes="hint")
             yield Input(placeholder=_("Reason"), id="reason", max_length=500)

@@ -97,14 +97,10 @@ class FullMessageScreen(CsModal[None]):
             yield files
 
     def _title(self, box: VerticalScroll, characters: int) -> None:
-        count = f"{characters:,}"
-        box.border_title = safe(
-            _("Whole message in {target} ({count} characters)").format(
-                target=self.target, count=count
-            )
-            if self.target
-            else _("Whole message ({count} characters)").format(count=count),
-            single_line=True,
+        box.border_title = self.target_title(
+            _("Whole message in {target} ({count} characters)"),
+            _("Whole message ({count} characters)"),
+            count=f"{characters:,}",
         )
 
     def on_mount(self) -> None:

@@ -7,14 +7,17 @@ title (`target_label`), so the agent always sees which conversation a key will c
 
 from __future__ import annotations
 
-from typing import ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from textual.app import CSSPathType
 from textual.binding import Binding
 from textual.screen import ModalScreen
 
 from cs_tui.i18n import N_
-from cs_tui.safe_text import one_line
+from cs_tui.safe_text import one_line, safe
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 T = TypeVar("T")
 
@@ -36,6 +39,18 @@ class CsModal(ModalScreen[T]):
         # Escape arrives late over SSH; ctrl+g cancels at once (as in Emacs and readline).
         Binding("escape,ctrl+g", "cancel", N_("Cancel"), id="modal.cancel"),
     ]
+
+    target = ""
+    """The conversation the modal is about (`target_label`); "" when it names none."""
+
+    def target_title(self, named: str, unnamed: str, **values: object) -> Text:
+        """The box's title: `named` (a text with {target}) when the modal names a conversation,
+        else `unnamed`; both formatted with `values`, made safe and kept to one line."""
+        if self.target:
+            text = named.format(target=self.target, **values)
+        else:
+            text = unnamed.format(**values) if values else unnamed
+        return safe(text, single_line=True)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

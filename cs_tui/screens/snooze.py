@@ -102,12 +102,7 @@ class SnoozeScreen(CsModal[datetime]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="box") as box:
-            box.border_title = safe(
-                _("Snooze {target} until").format(target=self.target)
-                if self.target
-                else _("Snooze until"),
-                single_line=True,
-            )
+            box.border_title = self.target_title(_("Snooze {target} until"), _("Snooze until"))
             options = [Option(_("in {d}").format(d=label), id=label) for label, _s in PRESETS]
             options.append(Option(_("tomorrow 09:00"), id="tomorrow"))
             yield OptionList(*options, id="presets")

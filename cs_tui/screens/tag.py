@@ -39,11 +39,8 @@ class TagScreen(CsModal[tuple[str, str]]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="box") as box:
-            box.border_title = safe(
-                _("Tags of {target}").format(target=self.target)
-                if self.target
-                else _("Tags of this conversation"),
-                single_line=True,
+            box.border_title = self.target_title(
+                _("Tags of {target}"), _("Tags of this conversation")
             )
             yield Input(placeholder=_("New tag, Enter adds"), id="new-tag", max_length=32)
             if self.tags:

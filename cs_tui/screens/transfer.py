@@ -82,11 +82,8 @@ class TransferScreen(CsModal[TransferChoice]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="box") as box:
-            box.border_title = safe(
-                _("Transfer {target} to an agent").format(target=self.target)
-                if self.target
-                else _("Transfer to an agent"),
-                single_line=True,
+            box.border_title = self.target_title(
+                _("Transfer {target} to an agent"), _("Transfer to an agent")
             )
             yield Input(placeholder=_("Type a name or handle"), id="agent-filter")
             yield OptionList(id="agents")
