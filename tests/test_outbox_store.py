@@ -344,6 +344,10 @@ def test_receipts_are_scoped_to_the_channel(store, team):
         store.delivery_receipt(shop.channel.id, "cs-999999", "read", None)
     with pytest.raises(NotFound):
         store.delivery_receipt(shop.channel.id, "in-C1-1", "read", None)  # the customer's own
+    # An integration's own numbering that looks like ours but is beyond any message id (on
+    # PostgreSQL it once overflowed the integer column: a server error instead of "not found").
+    with pytest.raises(NotFound):
+        store.delivery_receipt(shop.channel.id, "cs-20261207123456", "read", None)
     assert store.delivery(store.deliveries(boss)[0].delivery_id).status == "queued"
 
 

@@ -21,8 +21,8 @@ from email.policy import default as default_policy
 from email.utils import getaddresses, parsedate_to_datetime
 
 from cs_tui.channels.email_html import html_to_text
+from cs_tui.data.coltypes import MAX_ROW_ID
 
-MAX_CONVERSATION_ID = 2**31 - 1  # the largest id a conversation can have (PostgreSQL INTEGER)
 MAX_TEXT = 200_000  # characters of a mail's text kept (the store takes up to 1,000,000)
 _CHARSET_ALIASES = {
     "gb2312": "gb18030",
@@ -109,7 +109,7 @@ class ParsedMail:
         number (another system's ticket number, such as a date-stamped one) is not ours and is
         ignored: conversation ids are 32-bit on PostgreSQL."""
         for match in _TAG.finditer(self.subject):
-            if 0 < int(match.group(1)) <= MAX_CONVERSATION_ID:
+            if 0 < int(match.group(1)) <= MAX_ROW_ID:
                 return int(match.group(1))
         return None
 

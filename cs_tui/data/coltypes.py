@@ -22,6 +22,11 @@ from cs_tui.clock import utc_text
 
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 
+MAX_ROW_ID = 2**31 - 1
+"""The largest id a row can have on both backends (PostgreSQL's INTEGER). A number from outside
+(a subject tag, a receipt's `cs-N`, a search for digits) above it names none of our rows, and
+must not reach a query, where PostgreSQL refuses it with an error instead of finding nothing."""
+
 sqlite_text = utc_text  # the SQLite storage form of an aware datetime
 
 

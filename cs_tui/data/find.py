@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection
 
 from cs_tui.data import find_index
 from cs_tui.data.agents import AgentsMixin
+from cs_tui.data.coltypes import MAX_ROW_ID
 from cs_tui.data.tables import CONV, CONV_TAG, CUST, HANDOVER, MSG
 from cs_tui.data.views import AgentInfo, QueueRow
 
@@ -136,7 +137,7 @@ class FindMixin(AgentsMixin):
     def _exact(self, text: str) -> list[tuple[str, sa.Select[Any]]]:
         ids = sa.select(CONV.c.id)
         out = [("id", ids.where(CONV.c.external_id == text))]
-        if text.isdigit() and int(text) < 2**31:  # ids are 32-bit on PostgreSQL
+        if text.isdigit() and int(text) <= MAX_ROW_ID:
             out.append(("id", ids.where(CONV.c.id == int(text))))
         number = text.removeprefix("#")
         out.append(

@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cs_tui.data.coltypes import MAX_ROW_ID
 from cs_tui.data.delivery_rows import queue_delivery
 from cs_tui.data.errors import InvalidInput
 from cs_tui.data.ingest import IngestMixin
@@ -176,7 +177,7 @@ class MailMixin(OutboxMixin, IngestMixin):
                 for mid in ids:
                     if mid in by_id:
                         return by_id[mid]
-            if mail.tag is not None and 0 < mail.tag <= 2**31 - 1:  # (larger: not an id)
+            if mail.tag is not None and 0 < mail.tag <= MAX_ROW_ID:  # (larger: not an id)
                 row = conn.execute(
                     sa.select(CONV.c.external_id, CUST.c.handle)
                     .select_from(CONV.join(CUST, CUST.c.id == CONV.c.customer_id))

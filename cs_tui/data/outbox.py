@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cs_tui.data.actions import ActionsMixin
+from cs_tui.data.coltypes import MAX_ROW_ID
 from cs_tui.data.delivery_rows import delivery_event
 from cs_tui.data.errors import InvalidInput, NotAllowed, NotFound, StoreUnavailable
 from cs_tui.data.tables import AGENT, CHANNEL, CONV, CUST, DELIVERY, EVENT, MSG
@@ -388,7 +389,8 @@ class OutboxMixin(ActionsMixin):
         row = conn.execute(
             base.where(*where, MSG.c.external_id == public_id).with_for_update(of=DELIVERY)
         ).first()
-        if row is None and (match := _CS_ID.match(public_id)):
+        match = _CS_ID.match(public_id)
+        if row is None and match and int(match.group(1)) <= MAX_ROW_ID:
             row = conn.execute(
                 base.where(
                     *where, MSG.c.id == int(match.group(1)), MSG.c.external_id.is_(None)
