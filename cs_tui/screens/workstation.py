@@ -963,6 +963,15 @@ class WorkstationScreen(Screen):
             self._say(_("No conversation to act on: none is open and the queue is empty."))
         return row
 
+    def _unresolved_target_or_say(self, refusal: str) -> QueueRow | None:
+        """The target while it is not resolved or closed; else None, after saying `refusal`
+        (a text naming the conversation as {target})."""
+        row = self._target_or_say()
+        if row is not None and row.status in ("resolved", "closed"):
+            self._say(refusal.format(target=target_label(row.external_id, row.customer_name)))
+            return None
+        return row
+
     def _say(self, text: str) -> None:
         """Why a key cannot act (drawn literally: the text may name a customer)."""
         self.notify(text, severity="warning", markup=False, timeout=5)
@@ -1171,17 +1180,9 @@ class WorkstationScreen(Screen):
             self.focus_composer(mode)
 
     def action_resolve(self) -> None:
-        row = self._target_or_say()
-        if row is None:
-            return
-        if row.status in ("resolved", "closed"):
-            self._say(
-                _("{target} is already resolved.").format(
-                    target=target_label(row.external_id, row.customer_name)
-                )
-            )
-            return
-        self._resolve_flow(row)
+        row = self._unresolved_target_or_say(_("{target} is already resolved."))
+        if row is not None:
+            self._resolve_flow(row)
 
     @dialog_flow
     async def _resolve_flow(self, row: QueueRow) -> None:
@@ -1286,17 +1287,11 @@ class WorkstationScreen(Screen):
         )
 
     def action_snooze(self) -> None:
-        row = self._target_or_say()
-        if row is None:
-            return
-        if row.status in ("resolved", "closed"):
-            self._say(
-                _("{target} is resolved: a resolved conversation cannot be snoozed.").format(
-                    target=target_label(row.external_id, row.customer_name)
-                )
-            )
-            return
-        self._snooze_flow(row)
+        row = self._unresolved_target_or_say(
+            _("{target} is resolved: a resolved conversation cannot be snoozed.")
+        )
+        if row is not None:
+            self._snooze_flow(row)
 
     @dialog_flow
     async def _snooze_flow(self, row: QueueRow) -> None:

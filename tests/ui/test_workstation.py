@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 from textual.geometry import Region
+from textual.screen import ModalScreen
 
 from cs_tui.app import make_app
 from cs_tui.config import Settings
@@ -247,6 +248,28 @@ async def test_resolve_and_reopen(store, clock):
         await pilot.press("o")
         await settle(pilot)
         assert store.queue_row(row.id).status == "open"
+
+
+async def test_resolved_work_cannot_be_resolved_or_snoozed_again_and_the_key_says_why(store, clock):
+    row = mine(store, "open")[0]
+    store.resolve(alice(store), row.id)
+    app = app_for(store, clock)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        screen(pilot).set_filter(QueueFilter(status="resolved", text=row.external_id))
+        await settle(pilot)
+        for key, reason in (
+            ("x", "is already resolved."),
+            ("s", "is resolved: a resolved conversation cannot be snoozed."),
+        ):
+            await pilot.press(key)
+            await settle(pilot)
+            assert not isinstance(app.screen, ModalScreen)  # no dialog: nothing to ask
+            assert any(
+                str(n.message) == f"{row.external_id} ({row.customer_name}) {reason}"
+                for n in app._notifications
+            )
+        assert store.queue_row(row.id).status == "resolved"
 
 
 async def test_tag_add_and_remove(store, clock):
