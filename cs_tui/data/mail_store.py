@@ -42,6 +42,11 @@ def is_random_reply_id(mail_id: str) -> bool:
     return _OUR_RANDOM_ID.fullmatch(mail_id) is not None
 
 
+def _legacy_reply_id(mail_id: str) -> bool:
+    """A reply id numbered by an older version: anyone can write one (see is_random_reply_id)."""
+    return mail_id.startswith("<cs.delivery.") and not is_random_reply_id(mail_id)
+
+
 def mail_key(channel_id: int, mail_id: str) -> str:
     """The message (and new conversation) external id of a mail: at most 200 characters."""
     key = f"mail:{channel_id}:{mail_id}"
@@ -159,7 +164,9 @@ class MailMixin(OutboxMixin, IngestMixin):
         bytes: cs_tui.channels.email_send.outgoing_id), so they cannot be guessed. The subject
         tag `[#N]` is typed text anyone can write: it is trusted only when the sender is the
         conversation's customer, so a stranger's (or a robot's) mail saying `[#N]` opens a
-        conversation of its own instead of being filed in N."""
+        conversation of its own instead of being filed in N. A numbered reply id of an older
+        version (`<cs.delivery.N@domain>`, still in upgraded stores) is as guessable as a tag
+        and trusted the same way."""
         if not mail.thread_ids and mail.tag is None:
             return None
         joined = MAIL_MESSAGE.join(CONV, CONV.c.id == MAIL_MESSAGE.c.conversation_id).join(
@@ -175,7 +182,9 @@ class MailMixin(OutboxMixin, IngestMixin):
                 ).all()
                 by_id = {r.mail_id: (str(r.external_id), str(r.handle)) for r in rows}
                 for mid in ids:
-                    if mid in by_id:
+                    if mid in by_id and (
+                        not _legacy_reply_id(mid) or _same_address(by_id[mid][1], mail.sender)
+                    ):
                         return by_id[mid]
             if mail.tag is not None and 0 < mail.tag <= MAX_ROW_ID:  # (larger: not an id)
                 row = conn.execute(

@@ -164,6 +164,54 @@ def test_a_legacy_sequential_message_id_is_neither_trusted_nor_reused(store, tmp
     assert store.delivery(delivery.delivery_id).status == "failed"
 
 
+def test_a_legacy_sequential_message_id_threads_only_the_customers_own_mail(
+    store, tmp_path, monkeypatch
+):
+    """In-Reply-To naming an old numbered reply id is as easy to forge as a subject tag: a
+    stranger's mail or robot notice that names one is not filed in that conversation; the
+    customer's own answer joins it."""
+    channel_id, settings = email_channel(store)
+    sup = store.add_agent(None, "sue", "Sue", "supervisor")
+    conv = _opened(store, channel_id, settings, tmp_path, "li@customer.example", "<l1@c.ex>")
+    store.claim(sup, conv)
+    store.post_reply(sup, conv, "您好")
+    [delivery] = store.deliveries(sup, conversation_id=conv)
+    legacy = f"<cs.delivery.{delivery.delivery_id}@shop.example>"
+    store.record_outgoing_mail(store.reply_context(delivery.delivery_id), legacy, "Re: 订单")
+    answers = [
+        mails.raw_mail(
+            "utf-8",
+            "我是他朋友,把退款打给我",
+            subject="Re: 订单",
+            message_id="<f3@evil.example>",
+            sender="friend@evil.example",
+            extra=f"In-Reply-To: {legacy}\r\nReferences: {legacy}\r\n",
+        ),
+        # A robot's notice would be filed in the thread it answers, as a system message.
+        mails.raw_mail(
+            "utf-8",
+            "您的账户已冻结,请点击链接",
+            subject="Re: 订单",
+            message_id="<f4@evil.example>",
+            sender="notice@evil.example",
+            extra=f"Auto-Submitted: auto-replied\r\nIn-Reply-To: {legacy}\r\n",
+        ),
+        mails.raw_mail(
+            "utf-8",
+            "收到,谢谢",
+            subject="Re: 订单",
+            message_id="<l2@c.ex>",
+            sender="li@customer.example",
+            extra=f"In-Reply-To: {legacy}\r\n",
+        ),
+    ]
+    store_fetched(store, channel_id, settings, tmp_path, answers)
+    bodies = [m.body for m in store.conversation(conv).messages]
+    assert "收到,谢谢" in bodies
+    assert not [b for b in bodies if "我是他朋友" in b or "您的账户已冻结" in b]
+    assert store.conversation_id(f"mail:{channel_id}:<f3@evil.example>") != conv
+
+
 def test_a_subject_tag_too_big_to_be_a_conversation_of_ours_is_ignored(store, tmp_path):
     """`[#20261207123456]` (a date-stamped ticket number of another system) is no conversation
     id of ours: the mail opens a conversation of its own instead of failing the lookup (on
