@@ -235,3 +235,13 @@ def parse_size(text: int | str) -> int:
     if not 1024 <= value <= 1024**3:
         raise EmailConfigError("--max-size: between 1KB and 1GB")
     return value
+
+
+def size_text(count: int) -> str:
+    """Bytes as a person reads them: `12.2 MB`, `3 KB`, `512 B` (a mail's or an attachment's
+    size, and the channel's --max-size in the note about a mail too big to fetch)."""
+    if count >= 1024 * 1024:
+        return f"{count / (1024 * 1024):.1f} MB"
+    if count >= 1024:
+        return f"{count / 1024:.0f} KB"
+    return f"{count} B"

@@ -37,7 +37,7 @@ from typing import Any
 
 from cs_tui.channels import email_notes as notes
 from cs_tui.channels.email_ack import ACK_EVERY_S, acknowledgement, language_of
-from cs_tui.channels.email_config import EmailConfigError, EmailSettings, settings_of
+from cs_tui.channels.email_config import EmailConfigError, EmailSettings, settings_of, size_text
 from cs_tui.channels.email_parse import (
     MailParseError,
     ParsedMail,
@@ -438,7 +438,9 @@ class MailFetcher:
         if parsed.full_text.strip() != parsed.new_text.strip():
             text = f"{text}\n\n{note.quoted()}".strip()  # `v` shows the whole mail
         if attachments:
-            listed = note.attachments([f"{a['name']} ({_size(a['size'])})" for a in attachments])
+            listed = note.attachments(
+                [f"{a['name']} ({size_text(a['size'])})" for a in attachments]
+            )
             text = f"{text}\n\n{listed}".strip()
         author = "customer"
         if parsed.mail_id.startswith(OUR_ID_PREFIX) and parsed.mail_id.endswith(
@@ -504,7 +506,7 @@ class MailFetcher:
         parsed.mail_id = mail_id or parsed.mail_id
         note = notes.Note()
         parsed.new_text = parsed.full_text = note.too_big(
-            _size(size), _size(self.settings.max_bytes)
+            size_text(size), size_text(self.settings.max_bytes)
         )
         parsed.attachments = []
         self.store.store_mail(self.channel_id, self._incoming(parsed, [], note))
@@ -626,11 +628,3 @@ def _uidvalidity(imap: imaplib.IMAP4) -> int:
         if isinstance(item, bytes) and item.strip().isdigit():
             return int(item.strip())
     return 0
-
-
-def _size(count: int) -> str:
-    if count >= 1024 * 1024:
-        return f"{count / (1024 * 1024):.1f} MB"
-    if count >= 1024:
-        return f"{count / 1024:.0f} KB"
-    return f"{count} B"

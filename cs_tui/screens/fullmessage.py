@@ -20,6 +20,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from cs_tui.channels import email_notes
+from cs_tui.channels.email_config import size_text
 from cs_tui.data.errors import StoreError
 from cs_tui.data.store import Store
 from cs_tui.data.views import MessageView
@@ -30,14 +31,6 @@ from cs_tui.widgets import delivery
 from cs_tui.widgets.message_view import shown_body
 
 FULL_LIMIT = 200_000
-
-
-def size_text(count: int) -> str:
-    if count >= 1024 * 1024:
-        return f"{count / (1024 * 1024):.1f} MB"
-    if count >= 1024:
-        return f"{count / 1024:.0f} KB"
-    return f"{count} B"
 
 
 def attachment_lines(attachments: list[dict[str, Any]]) -> Text:
