@@ -61,13 +61,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--webhook-url", metavar="URL", help="api: where replies are POSTed (http/https)"
     )
-    p.add_argument(
+    _origin_option(
+        p,
         "--origin",
-        dest="origins",
-        action="append",
-        default=[],
-        metavar="ORIGIN",
-        help="web: a site whose pages may open the chat, like https://shop.example (repeat it)",
+        "origins",
+        "web: a site whose pages may open the chat, like https://shop.example",
     )
     p.add_argument(
         "--pre-chat",
@@ -121,21 +119,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="ask the visitor's name and order number before the first message, or not",
     )
-    web.add_argument(
-        "--add-origin",
-        dest="add_origins",
-        action="append",
-        default=[],
-        metavar="ORIGIN",
-        help="one more site whose pages may open the chat (repeat it)",
+    _origin_option(
+        web, "--add-origin", "add_origins", "one more site whose pages may open the chat"
     )
-    web.add_argument(
-        "--remove-origin",
-        dest="remove_origins",
-        action="append",
-        default=[],
-        metavar="ORIGIN",
-        help="a site whose pages may no longer open the chat (repeat it)",
+    _origin_option(
+        web, "--remove-origin", "remove_origins", "a site whose pages may no longer open the chat"
     )
     p.add_argument("--json", action="store_true")
 
@@ -180,6 +168,19 @@ def channel_manager(store: Store, args: argparse.Namespace) -> AgentInfo | None:
 
 def _when(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def _origin_option(p: Any, flag: str, dest: str, helptext: str) -> None:
+    """A web channel's repeatable ORIGIN option, gathered into a list (each is checked by
+    _origins when it is used)."""
+    p.add_argument(
+        flag,
+        dest=dest,
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help=f"{helptext} (repeat it)",
+    )
 
 
 def _email_arguments(p: argparse.ArgumentParser) -> None:
@@ -383,17 +384,7 @@ def _add_options(args: argparse.Namespace) -> tuple[str | None, dict[str, Any]]:
         raise UserError("a web channel takes no --webhook-url: replies go to the visitor's page")
     if not args.origins:
         raise UserError("a web channel needs at least one --origin (like https://shop.example)")
-    from cs_tui.channels.web_identity import normalize_origin
-
-    origins: list[str] = []
-    for given in args.origins:
-        try:
-            origin = normalize_origin(given)
-        except ValueError as exc:
-            raise UserError(str(exc)) from None
-        if origin not in origins:
-            origins.append(origin)
-    settings: dict[str, Any] = {"origins": origins}
+    settings: dict[str, Any] = {"origins": _origins(args.origins)}
     if args.pre_chat:
         settings["pre_chat"] = True
     return None, settings

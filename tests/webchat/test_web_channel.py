@@ -38,11 +38,13 @@ def test_a_supervisor_adds_a_web_channel_with_its_origins(capsys, db):
     rc, out, _err = cli(
         capsys,
         *("channels", "add", "web", "shop", "--origin", "https://Shop.Example:443/"),
-        *("--origin", "http://localhost:8000", "--json", "--db", db, "--agent", "boss"),
+        *("--origin", "http://localhost:8000", "--origin", "https://shop.example"),
+        *("--json", "--db", db, "--agent", "boss"),
     )
     assert rc == 0
     made = json.loads(out)
     assert made["name"] == "shop" and made["kind"] == "web" and len(made["secret"]) == 64
+    # Written either way, the same site is listed once.
     assert made["origins"] == ["https://shop.example", "http://localhost:8000"]
     assert made["type"] == "chat" and made["webhook_url"] is None
     rc, out, _err = cli(capsys, "channels", "show", "shop", "--db", db, "--agent", "boss")
