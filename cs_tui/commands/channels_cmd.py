@@ -489,7 +489,17 @@ def run_channels_test(args: argparse.Namespace, store: Store) -> int:
 
 
 _WEB_SET = ("--pre-chat", "--add-origin", "--remove-origin")
-_EMAIL_SET = ("--require-tls", "--acknowledge", "--ack-language")
+
+
+def _email_changes(args: argparse.Namespace) -> dict[str, Any]:
+    """The email channel's switches `channels set` was given, by their settings' names (an
+    option left out is None, and changes nothing)."""
+    given = {
+        "require_tls": args.require_tls,
+        "acknowledge": args.acknowledge,
+        "ack_language": args.ack_language,
+    }
+    return {key: value for key, value in given.items() if value is not None}
 
 
 @with_store
@@ -512,15 +522,7 @@ def run_channels_set(args: argparse.Namespace, store: Store) -> int:
             f"channel {channel.name} is an {channel.kind} channel: only email and web "
             "channels have settings to change"
         )
-    changes = {
-        key: value
-        for key, value in (
-            ("require_tls", args.require_tls),
-            ("acknowledge", args.acknowledge),
-            ("ack_language", args.ack_language),
-        )
-        if value is not None
-    }
+    changes = _email_changes(args)
     if not changes:
         raise UserError("nothing to change: give --require-tls, --acknowledge or --ack-language")
     try:
@@ -556,17 +558,10 @@ def _set_web(
 ) -> int:
     """A web channel's pre-chat form and origins. The origins are added and removed in the
     locked row, so two supervisors changing them at once both get their change."""
-    email_given = [
-        option
-        for option, value in zip(
-            _EMAIL_SET, (args.require_tls, args.acknowledge, args.ack_language), strict=True
-        )
-        if value is not None
-    ]
+    email_given = list(_email_changes(args))
     if email_given:
-        raise UserError(
-            f"channel {channel.name} is a web channel: {email_given[0]} is for email channels"
-        )
+        option = "--" + email_given[0].replace("_", "-")
+        raise UserError(f"channel {channel.name} is a web channel: {option} is for email channels")
     add, remove = _origins(args.add_origins), _origins(args.remove_origins)
     if set(add) & set(remove):
         raise UserError(f"{sorted(set(add) & set(remove))[0]} is both added and removed")

@@ -236,6 +236,8 @@ def test_a_supervisor_switches_the_pre_chat_form_and_the_origins_of_a_web_channe
         (("--remove-origin", "https://z.example"), "channel shop has no origin https://z.example"),
         (("--remove-origin", "https://a.example"), "needs at least one origin"),
         (("--require-tls",), "--require-tls is for email channels"),
+        (("--ack-language", "zh"), "--ack-language is for email channels"),
+        (("--no-acknowledge",), "--acknowledge is for email channels"),
     ],
 )
 def test_bad_web_channel_changes_are_named_and_change_nothing(capsys, db, argv, said):
