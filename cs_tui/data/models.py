@@ -19,7 +19,7 @@ from sqlmodel import Field, SQLModel
 # importing SQLModel); the models name the same classes, so both describe one type.
 from cs_tui.data.coltypes import PortableJSON, UTCDateTime
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 def _json():

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from cs_tui.data.coltypes import PortableJSON, UTCDateTime
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 METADATA = sa.MetaData()
 

@@ -76,6 +76,13 @@ def _v7_to_v8(conn: Connection, dialect: str) -> None:
         conn.exec_driver_sql(f"ALTER TABLE mail_message ADD COLUMN note {kind}")
 
 
+def _v8_to_v9(conn: Connection, dialect: str) -> None:
+    """Schema 9 gives PostgreSQL's find indexes short or no pending lists, which every search
+    read whole (see find_index); SQLite is unchanged."""
+    if dialect == "postgresql":
+        find_index.settle_pg(conn)
+
+
 STEPS: dict[int, Callable[[Connection, str], None]] = {
     1: _v1_to_v2,
     2: _v2_to_v3,
@@ -84,6 +91,7 @@ STEPS: dict[int, Callable[[Connection, str], None]] = {
     5: _v5_to_v6,
     6: _v6_to_v7,
     7: _v7_to_v8,
+    8: _v8_to_v9,
 }
 
 
