@@ -61,6 +61,8 @@ def ext(found):
         ("EM-7", "EM-77", "customer"),  # part of a conversation id
         ("什么时候到", "WX-1002", "message"),  # Chinese message text
         ("parcel is late", "EM-77", "message"),  # any case
+        ("alice chen", "EM-77", "customer"),  # a name in another case
+        ("em-7", "EM-77", "customer"),  # part of an id in another case
     ],
 )
 def test_find_by_every_kind_of_key(store, team, shop, text, expected, matched):
@@ -234,3 +236,46 @@ def test_without_the_index_finding_still_works_by_scanning(tmp_path, clock):
         assert store.find(boss, ORDER) == []
     finally:
         store.dispose()
+
+
+PG_FIND_INDEXES = {
+    # Every search reads a GIN index's whole pending list: none on the short texts' indexes,
+    # a short one on the message text's.
+    "ix_find_message_body": "gin_pending_list_limit=256",
+    "ix_find_customer_name": "fastupdate=off",
+    "ix_find_customer_handle": "fastupdate=off",
+    "ix_find_conversation_external": "fastupdate=off",
+}
+
+
+def _find_index_options(store) -> dict[str, str]:
+    with store._read() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT c.relname, array_to_string(c.reloptions, ',') FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = current_schema() AND c.relname LIKE 'ix_find%%'"
+        ).all()
+    return {name: options or "" for name, options in rows}
+
+
+def test_postgresql_find_indexes_keep_short_pending_lists_also_when_upgraded(
+    store, store_url, team, shop
+):
+    if store.dialect != "postgresql":
+        pytest.skip("PostgreSQL's GIN indexes")
+    assert _find_index_options(store) == PG_FIND_INDEXES
+    # A schema-8 store: its indexes as they were made then, entries waiting in the pending list.
+    with store._write() as conn:
+        for name in PG_FIND_INDEXES:
+            conn.exec_driver_sql(f"ALTER INDEX {name} RESET (fastupdate, gin_pending_list_limit)")
+        conn.exec_driver_sql("UPDATE schema_meta SET value = '8' WHERE key = 'schema_version'")
+    chat(store, "WX-PENDING", "等待者", "wx-pending", "排队中的订单 90817263")
+    store.dispose()
+    upgraded = Store.open(store_url)
+    try:
+        assert _find_index_options(upgraded) == PG_FIND_INDEXES
+        boss = upgraded.get_agent("boss")
+        assert ext(upgraded.find(boss, "90817263")) == ["WX-PENDING"]
+        assert ext(upgraded.find(boss, "等待者")) == ["WX-PENDING"]
+    finally:
+        upgraded.dispose()
