@@ -85,6 +85,8 @@ class FindMixin(AgentsMixin):
     def refresh_find_index(self) -> int:
         """Index the messages stored since the last search (SQLite); how many were added.
         An import calls it once at its end so that no agent's first search waits for it."""
+        if self.dialect != "sqlite":
+            return 0  # PostgreSQL keeps its indexes itself: no read to open
         with self._read() as conn:
             if not find_index.behind(conn, self.dialect):
                 return 0
@@ -105,6 +107,14 @@ class FindMixin(AgentsMixin):
     ) -> dict[int, tuple[str, str]]:
         found: dict[int, tuple[str, str]] = {}
         scope = [CONV.c.training.is_(training), *self._visible(viewer)]
+        if self.dialect == "postgresql":
+            # The driver prepares a statement run often, and after five runs PostgreSQL may
+            # keep one plan for every text, made without seeing it. The right plan depends on
+            # the text: a common word is found soonest walking the newest messages back, a
+            # rare one by asking the trigram index, and the one kept plan walked every
+            # message for a text found nowhere (457 ms instead of 0.5 ms at a million
+            # messages). Planning for each text costs well under a millisecond.
+            conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
 
         def add(ids: Sequence[int], matched: str) -> bool:
             for cid in ids:
@@ -206,8 +216,11 @@ class FindMixin(AgentsMixin):
     def _holds(self, column: Any, pattern: str) -> Any:
         """`column` holds the (escaped) pattern, any case. SQLite's own LIKE already ignores
         the case of ASCII letters, and without lower() on the column it is several times
-        cheaper; PostgreSQL's ILIKE is what its trigram indexes answer."""
-        if self.dialect == "sqlite":
+        cheaper; PostgreSQL's trigram indexes answer its LIKE and ILIKE alike."""
+        if self.dialect == "sqlite" or pattern.lower() == pattern.upper():
+            # A text without letters that have a case (Chinese, digits) is the same in any
+            # case: PostgreSQL's LIKE then finds the same rows as ILIKE, ten times cheaper
+            # on a scan (it compares bytes instead of lowering every row first).
             return column.like(pattern, escape="\\")
         return column.ilike(pattern, escape="\\")
 
