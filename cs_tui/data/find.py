@@ -108,13 +108,7 @@ class FindMixin(AgentsMixin):
         found: dict[int, tuple[str, str]] = {}
         scope = [CONV.c.training.is_(training), *self._visible(viewer)]
         if self.dialect == "postgresql":
-            # The driver prepares a statement run often, and after five runs PostgreSQL may
-            # keep one plan for every text, made without seeing it. The right plan depends on
-            # the text: a common word is found soonest walking the newest messages back, a
-            # rare one by asking the trigram index, and the one kept plan walked every
-            # message for a text found nowhere (457 ms instead of 0.5 ms at a million
-            # messages). Planning for each text costs well under a millisecond.
-            conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+            self._plan_for(conn, text)
 
         def add(ids: Sequence[int], matched: str) -> bool:
             for cid in ids:
@@ -135,6 +129,27 @@ class FindMixin(AgentsMixin):
             if len(found) >= limit:
                 break
         return found
+
+    def _plan_for(self, conn: Connection, text: str) -> None:
+        """PostgreSQL: plan this search's statements for its text, in one round trip; the
+        settings last to the end of the read, whose other statements read by primary key.
+
+        The driver prepares a statement run often, and after five runs PostgreSQL may keep
+        one plan for every text, made without seeing it. The right plan depends on the text:
+        a common word is found soonest walking the newest messages back, a rare one by asking
+        the trigram index, and the one kept plan walked every message for a text found
+        nowhere (457 ms instead of 0.5 ms at a million messages). Planning for each text
+        costs well under a millisecond.
+
+        From 3 characters on, every table a search reads has its trigram or id index, and a
+        scan is never the better plan; the planner, which cannot tell how rare a piece of an
+        id is, still scanned the conversations for one that matches 11 of them (66 ms
+        instead of 2). A shorter text is only found by a scan (see _partial)."""
+        conn.exec_driver_sql(
+            "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
+            "set_config('enable_seqscan', %s, true)",
+            ("off" if len(text) >= MIN_TEXT else "on",),
+        )
 
     def _visible(self, viewer: AgentInfo) -> list[Any]:
         if viewer.role != "agent":
