@@ -89,6 +89,32 @@ def test_nothing_found_and_blank_text(store, team, shop):
     assert store.find(team["boss"], "   ") == []
 
 
+def test_a_common_word_finds_the_conversations_of_its_newest_messages(store, team, clock):
+    """Each conversation counts once, by its newest message holding the word, and one the
+    customer's name found already does not take a message's place."""
+    boss = team["boss"]
+    named = chat(store, "SUN-0", "Sunset Lee", "wx-sun", "sunset photo")
+    for i in range(1, 7):
+        chat(store, f"SUN-{i}", f"客户{i}", f"wx-s{i}", f"the SUNSET tour {i}")
+    for i in (2, 5, 3):  # newest messages, some conversations twice
+        clock.advance(60)
+        store.post_customer_message(store.conversation_id(f"SUN-{i}"), "sunset again")
+        store.post_customer_message(store.conversation_id(f"SUN-{i}"), "still the sunset")
+    store.post_customer_message(named, "sunset from the named one")
+    found = store.find(boss, "sunset", limit=4)
+    assert ext(found) == ["SUN-0", "SUN-3", "SUN-5", "SUN-2"]
+    assert [f.matched for f in found] == ["customer", "message", "message", "message"]
+    assert found[1].text == "still the sunset"
+    assert ext(store.find(boss, "sunset", limit=6)) == [
+        "SUN-0",
+        "SUN-3",
+        "SUN-5",
+        "SUN-2",
+        "SUN-6",
+        "SUN-4",
+    ]
+
+
 def test_new_messages_are_found_right_after_they_are_stored(store, team, shop):
     store.find(team["boss"], "anything")  # the index is current
     store.post_customer_message(shop["other0"], "发票抬头写错了 INV-99887")

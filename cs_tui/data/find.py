@@ -20,7 +20,7 @@ only by those who see the conversation in full (views.sees_in_full).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +46,7 @@ MIN_TEXT = 3
 
 ORDER_TAG = "order:"
 _MESSAGES_PER_CONVERSATION = 4  # messages read per conversation wanted, before de-duplicating
+_BATCH = 100  # messages fetched at a time while looking for the conversations wanted
 _FTS = sa.table(find_index.FTS, sa.column("rowid", sa.Integer), sa.column("body", sa.Text))
 _KEYS = sa.table(find_index.KEYS, sa.column("rowid", sa.Integer), sa.column("body", sa.Text))
 
@@ -121,7 +122,7 @@ class FindMixin(AgentsMixin):
         if add(self._partial(conn, text, scope, limit), "customer"):
             return dict(list(found.items())[:limit])
         if len(text) >= MIN_TEXT:
-            hits = self._in_messages(conn, viewer, text, scope, limit - len(found))
+            hits = self._in_messages(conn, viewer, text, scope, limit - len(found), found)
         else:
             hits = self._in_previews(conn, text, scope, limit - len(found))
         for cid, body in hits:
@@ -258,9 +259,17 @@ class FindMixin(AgentsMixin):
         return [(cid, preview) for cid, preview in rows]
 
     def _in_messages(
-        self, conn: Connection, viewer: AgentInfo, text: str, scope: list[Any], want: int
+        self,
+        conn: Connection,
+        viewer: AgentInfo,
+        text: str,
+        scope: list[Any],
+        want: int,
+        have: Container[int] = (),
     ) -> list[tuple[int, str]]:
-        """(conversation id, message text) of the newest messages holding `text`."""
+        """(conversation id, message text) of the newest messages holding `text`, read until
+        `want` conversations not in `have` are found (at most 4 messages a conversation
+        wanted are read)."""
         if want <= 0:
             return []
         cond = [*scope]
@@ -292,8 +301,22 @@ class FindMixin(AgentsMixin):
                 .where(self._holds(MSG.c.body, pattern), *cond)
                 .order_by(MSG.c.id.desc())
             )
-        rows = conn.execute(query.limit(want * _MESSAGES_PER_CONVERSATION)).all()
+        # Read in batches and stop at the `want`-th new conversation: a common phrase is in
+        # a conversation's messages more than once, and the rows after that one would only be
+        # dropped (the queue filter read 1,200 messages for a phrase whose 300 conversations
+        # were in the first 426). On PostgreSQL the batches come from a server-side cursor,
+        # so the server walks no further than the batch asked for.
+        query = query.limit(want * _MESSAGES_PER_CONVERSATION).execution_options(
+            yield_per=min(want, _BATCH)
+        )
         seen: dict[int, str] = {}
-        for cid, body in rows:
-            seen.setdefault(cid, body)
+        new = 0
+        with conn.execute(query) as rows:
+            for cid, body in rows:
+                if cid in seen:
+                    continue
+                seen[cid] = body
+                new += cid not in have
+                if new >= want:
+                    break
         return list(seen.items())
