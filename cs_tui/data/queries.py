@@ -220,21 +220,27 @@ class QueriesMixin(FindMixin):
     ) -> list[int]:
         """Which of a text's matches the rest of the filter keeps, most urgent first. Read by
         primary key, joined from a list of values (the one order SQLite's planner takes for
-        it: with `id IN (...)` it walks the whole queue index), and sorted here."""
+        it: with `id IN (...)` it walks the whole queue index), and sorted here. PostgreSQL
+        is given the ids as one array: a statement of 300 values was compiled anew for each
+        search, some 15 ms of the client's time."""
         if not found:
             return []
-        listed = (
-            sa.values(sa.column("fid", sa.Integer), name="found")
-            .data([(cid,) for cid in found])
-            .cte("found")
-        )
-        kept = list(
-            conn.execute(
+        conds = self._queue_conditions(viewer, flt, now)
+        if self.dialect == "postgresql":
+            ids = sa.literal(found, sa.ARRAY(sa.Integer))
+            query = sa.select(CONV.c.id, CONV.c.urgency_at).where(CONV.c.id == sa.any_(ids), *conds)
+        else:
+            listed = (
+                sa.values(sa.column("fid", sa.Integer), name="found")
+                .data([(cid,) for cid in found])
+                .cte("found")
+            )
+            query = (
                 sa.select(CONV.c.id, CONV.c.urgency_at)
                 .select_from(listed.join(CONV, CONV.c.id == listed.c.fid))
-                .where(*self._queue_conditions(viewer, flt, now))
+                .where(*conds)
             )
-        )
+        kept = list(conn.execute(query))
         kept.sort(key=lambda r: (r[1], r[0]))
         return [r[0] for r in kept]
 
