@@ -115,6 +115,17 @@ def test_a_common_word_finds_the_conversations_of_its_newest_messages(store, tea
     ]
 
 
+def test_messages_are_read_up_to_four_a_conversation_wanted(store, team):
+    """Two conversations wanted: up to 8 messages are read, the first 4, then the rest."""
+    boss = team["boss"]
+    chat(store, "MOON-1", "甲", "wx-m1", "moonlight once")
+    chat(store, "MOON-2", "乙", "wx-m2", *["moonlight again"] * 5)
+    assert ext(store.find(boss, "moonlight", limit=2)) == ["MOON-2", "MOON-1"]
+    chat(store, "STAR-1", "丙", "wx-s1", "starlight once")
+    chat(store, "STAR-2", "丁", "wx-s2", *["starlight again"] * 8)
+    assert ext(store.find(boss, "starlight", limit=2)) == ["STAR-2"]
+
+
 def test_new_messages_are_found_right_after_they_are_stored(store, team, shop):
     store.find(team["boss"], "anything")  # the index is current
     store.post_customer_message(shop["other0"], "发票抬头写错了 INV-99887")

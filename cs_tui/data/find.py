@@ -46,7 +46,7 @@ MIN_TEXT = 3
 
 ORDER_TAG = "order:"
 _MESSAGES_PER_CONVERSATION = 4  # messages read per conversation wanted, before de-duplicating
-_BATCH = 100  # messages fetched at a time while looking for the conversations wanted
+_FIRST_PAGE = 2  # of those, read first (see _in_messages)
 _FTS = sa.table(find_index.FTS, sa.column("rowid", sa.Integer), sa.column("body", sa.Text))
 _KEYS = sa.table(find_index.KEYS, sa.column("rowid", sa.Integer), sa.column("body", sa.Text))
 
@@ -284,39 +284,46 @@ class FindMixin(AgentsMixin):
             )
         pattern = f"%{_like_escape(text)}%"
         if self._indexed(conn):
+            key = _FTS.c.rowid
             query = (
-                sa.select(MSG.c.conversation_id, MSG.c.body)
+                sa.select(MSG.c.conversation_id, MSG.c.body, key)
                 .select_from(
                     _FTS.join(MSG, MSG.c.id == _FTS.c.rowid).join(
                         CONV, CONV.c.id == MSG.c.conversation_id
                     )
                 )
                 .where(*_fts_like(_FTS.c.body, text), *cond)
-                .order_by(_FTS.c.rowid.desc())
+                .order_by(key.desc())
             )
         else:
+            key = MSG.c.id
             query = (
-                sa.select(MSG.c.conversation_id, MSG.c.body)
+                sa.select(MSG.c.conversation_id, MSG.c.body, key)
                 .select_from(MSG.join(CONV, CONV.c.id == MSG.c.conversation_id))
                 .where(self._holds(MSG.c.body, pattern), *cond)
-                .order_by(MSG.c.id.desc())
+                .order_by(key.desc())
             )
-        # Read in batches and stop at the `want`-th new conversation: a common phrase is in
-        # a conversation's messages more than once, and the rows after that one would only be
-        # dropped (the queue filter read 1,200 messages for a phrase whose 300 conversations
-        # were in the first 426). On PostgreSQL the batches come from a server-side cursor,
-        # so the server walks no further than the batch asked for.
-        query = query.limit(want * _MESSAGES_PER_CONVERSATION).execution_options(
-            yield_per=min(want, _BATCH)
-        )
+        # Up to 4 messages a conversation wanted, newest first, read in two pages: the first
+        # of 2 a conversation, where a common phrase's conversations are found (the queue
+        # filter's 300 for one were in its first 426 messages, of the 1,200 once read and
+        # each compared with the text), the rest only when they are not. Reading stops at the
+        # `want`-th new conversation: later rows would be dropped anyway.
+        cap = want * _MESSAGES_PER_CONVERSATION
         seen: dict[int, str] = {}
-        new = 0
-        with conn.execute(query) as rows:
-            for cid, body in rows:
+        new, read, last = 0, 0, None
+        while read < cap:
+            size = min(cap, want * _FIRST_PAGE) if last is None else cap - read
+            page = query if last is None else query.where(key < last)
+            rows = conn.execute(page.limit(size)).all()
+            for cid, body, _ in rows:
                 if cid in seen:
                     continue
                 seen[cid] = body
                 new += cid not in have
                 if new >= want:
-                    break
+                    return list(seen.items())
+            read += len(rows)
+            if len(rows) < size:
+                break
+            last = rows[-1][2]
         return list(seen.items())
