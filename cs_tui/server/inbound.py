@@ -135,9 +135,11 @@ def _no_constant(name: str) -> Any:
 _decode = json.JSONDecoder(parse_constant=_no_constant).decode
 
 
-async def post_messages(request: Request) -> Response:
-    state = _state(request)
-    limit = state.settings.max_body
+async def admit_object(
+    request: Request, limit: int
+) -> tuple[ChannelAuth, dict[str, Any]] | Response:
+    """The channel a request speaks for and its body, a JSON object of at most `limit` bytes;
+    or the answer that refuses it (the channel is admitted before its body is read)."""
     channel = await admit(request, limit)
     if isinstance(channel, Response):
         return channel
@@ -146,6 +148,15 @@ async def post_messages(request: Request) -> Response:
         return body
     if not isinstance(body, dict):
         return error(400, "not_object", "the body must be a JSON object")
+    return channel, body
+
+
+async def post_messages(request: Request) -> Response:
+    state = _state(request)
+    admitted = await admit_object(request, state.settings.max_body)
+    if isinstance(admitted, Response):
+        return admitted
+    channel, body = admitted
     batch = "messages" in body
     if batch:
         objects = body["messages"]
@@ -228,15 +239,11 @@ def _batch_answer(items: list[InboundItem]) -> Response:
 
 async def patch_message(request: Request) -> Response:
     state = _state(request)
-    channel = await admit(request, RECEIPT_BODY_LIMIT)
-    if isinstance(channel, Response):
-        return channel
+    admitted = await admit_object(request, RECEIPT_BODY_LIMIT)
+    if isinstance(admitted, Response):
+        return admitted
+    channel, body = admitted
     message_id = request.path_params["message_id"]
-    body = await read_json(request, RECEIPT_BODY_LIMIT)
-    if isinstance(body, Response):
-        return body
-    if not isinstance(body, dict):
-        return error(400, "not_object", "the body must be a JSON object")
     status = body.get("status")
     if status not in RECEIPT_STATUSES:
         return error(400, "bad_status", "'status' must be delivered, read or failed")

@@ -329,10 +329,14 @@ def test_receipts_update_this_channels_deliveries_only(gateway):
         unknown = client.patch(
             "/api/v1/messages/cs-999999", json={"status": "read"}, headers=headers
         )
+        listed = client.patch(f"/api/v1/messages/{public_id}", content=b"[1]", headers=headers)
+        anonymous = client.patch(f"/api/v1/messages/{public_id}", json={"status": "read"})
         good = client.patch(
             f"/api/v1/messages/{public_id}", json={"status": "delivered"}, headers=headers
         )
     assert bad.status_code == 400 and bad.json()["error"] == "bad_status"
+    assert listed.status_code == 400 and listed.json()["error"] == "not_object"
+    assert anonymous.status_code == 401
     assert theirs.status_code == 404
     assert unknown.status_code == 404
     assert good.status_code == 200
