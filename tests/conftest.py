@@ -94,9 +94,29 @@ def pytest_sessionstart(session):
         engine = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
         with engine.connect() as conn:
             conn.exec_driver_sql("SELECT 1")
+        _trigrams_outside_test_schemas(engine)
         engine.dispose()
     except Exception as exc:  # noqa: BLE001 - any failure to connect ends the run
         pytest.exit(f"CS_TUI_TEST_PG={PG_URL} is set but unreachable: {exc}", returncode=3)
+
+
+def _trigrams_outside_test_schemas(engine) -> None:
+    """An older version installed pg_trgm in the schema of whichever store came first; on the
+    test server that is a test's schema, and dropping it at the end of one worker's session
+    dropped the find indexes of every test still running. Move it where stores put it now."""
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        where = conn.exec_driver_sql(
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+            "WHERE e.extname = 'pg_trgm'"
+        ).scalar()
+    if where is not None and where.startswith("t_"):
+        try:
+            with engine.begin() as conn:
+                conn.exec_driver_sql("ALTER EXTENSION pg_trgm SET SCHEMA public")
+        except sa.exc.DBAPIError:
+            pass  # another worker moved it first
 
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)]

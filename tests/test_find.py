@@ -9,6 +9,7 @@ import pytest
 
 from cs_tui.data.store import Store
 from cs_tui.data.views import QueueFilter
+from tests.conftest import make_pg_url
 
 ORDER = "5024549505020500"
 
@@ -316,3 +317,25 @@ def test_postgresql_find_indexes_keep_short_pending_lists_also_when_upgraded(
         assert ext(upgraded.find(boss, "等待者")) == ["WX-PENDING"]
     finally:
         upgraded.dispose()
+
+
+def test_removing_one_postgresql_store_leaves_the_others_find_indexes(store, team, shop):
+    """pg_trgm is one per database and lives in one schema: it must not be a store's own, or
+    dropping that store's schema takes every other store's find indexes with it."""
+    if store.dialect != "postgresql":
+        pytest.skip("PostgreSQL's extension")
+    other = Store.open(make_pg_url())
+    try:
+        with other._write() as conn:
+            schema = conn.exec_driver_sql("SELECT current_schema()").scalar()
+            trigrams = conn.exec_driver_sql(
+                "SELECT n.nspname FROM pg_extension e "
+                "JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
+            ).scalar()
+            assert trigrams == "public"
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    finally:
+        other.dispose()
+    assert _find_index_options(store) == PG_FIND_INDEXES
+    chat(store, "WX-AFTER", "留下者", "wx-after", "订单 55501234")
+    assert ext(store.find(store.get_agent("boss"), "55501234")) == ["WX-AFTER"]

@@ -97,16 +97,9 @@ def _create(conn: Connection) -> bool:
 
 
 def _install_pg(conn: Connection) -> None:
-    schema = _pg_trgm_schema(conn)
+    schema = _pg_trgm_schema(conn) or _create_pg_trgm(conn)
     if schema is None:
-        try:
-            with conn.begin_nested():
-                conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        except sa.exc.DBAPIError:
-            return  # no privilege: searches scan instead
-        schema = _pg_trgm_schema(conn)
-        if schema is None:
-            return
+        return  # no privilege: searches scan instead
     for name, table, column, params in _PG_INDEXES:
         conn.exec_driver_sql(
             f"CREATE INDEX IF NOT EXISTS {name} ON {table} "
@@ -136,6 +129,25 @@ def _pg_index_exists(conn: Connection, name: str) -> bool:
         ).first()
         is not None
     )
+
+
+def _create_pg_trgm(conn: Connection) -> str | None:
+    """Install pg_trgm, in `public` where it may go: an extension is one per database and lives
+    in one schema, and dropping that schema (CASCADE) drops every index built on it in every
+    other schema. Installed in the first store's own schema, removing that store would silently
+    take all other stores' find indexes with it. Where `public` is not writable, the store's own
+    schema is the only place left."""
+    for statement in (
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public",
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    ):
+        try:
+            with conn.begin_nested():
+                conn.exec_driver_sql(statement)
+        except sa.exc.DBAPIError:
+            continue
+        return _pg_trgm_schema(conn)
+    return None
 
 
 def _pg_trgm_schema(conn: Connection) -> str | None:
