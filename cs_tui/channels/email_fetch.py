@@ -57,6 +57,9 @@ IDLE_MAX_S = 25 * 60  # RFC 2177: re-issue IDLE at least every 29 minutes
 _FETCH_ITEM = re.compile(rb"UID (\d+)")
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 _SENDER = re.compile(rb"^From:.*?([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+)", re.I | re.M)
+# A store that is away, or the channel disabled meanwhile: the round stops and the mail is
+# fetched again later, never quarantined for it (every other error is the mail's own).
+_NOT_THE_MAIL = (StoreUnavailable, NotAllowed)
 
 
 class MailboxError(Exception):
@@ -247,7 +250,7 @@ class MailFetcher:
         batch, pending[:] = list(pending), []
         try:
             results = self.store.store_mails(self.channel_id, [m for _, _, m in batch])
-        except (StoreUnavailable, NotAllowed):  # away, or the channel was disabled
+        except _NOT_THE_MAIL:
             raise
         except Exception as exc:  # noqa: BLE001 - one by one instead
             log.warning(
@@ -341,7 +344,7 @@ class MailFetcher:
         it, so one mail never stops the ones after it."""
         try:
             return self._take_one(raw, uid)
-        except (StoreUnavailable, NotAllowed):  # away, or the channel was disabled
+        except _NOT_THE_MAIL:
             raise
         except Exception as exc:  # noqa: BLE001 - a mail that breaks us is held, not retried
             return self._hold(raw, uid, exc, "stored")
@@ -361,7 +364,7 @@ class MailFetcher:
         """Parse one mail and queue it for storing: None, or "quarantined" (as _take)."""
         try:
             mail = self._parsed(raw, uid)
-        except (StoreUnavailable, NotAllowed):  # away, or the channel was disabled
+        except _NOT_THE_MAIL:
             raise
         except Exception as exc:  # noqa: BLE001 - a mail that breaks us is held, not retried
             return self._hold(raw, uid, exc, "read")
@@ -393,7 +396,7 @@ class MailFetcher:
             return "quarantined"
         try:
             done = self.store.store_mail(self.channel_id, mail)
-        except (StoreUnavailable, NotAllowed):  # away, or the channel was disabled
+        except _NOT_THE_MAIL:
             raise
         except StoreError as problem:
             self._quarantine(raw, uid, str(problem))
