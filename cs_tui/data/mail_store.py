@@ -25,7 +25,7 @@ from cs_tui.data.coltypes import MAX_ROW_ID
 from cs_tui.data.delivery_rows import queue_delivery
 from cs_tui.data.errors import InvalidInput
 from cs_tui.data.ingest import IngestMixin
-from cs_tui.data.outbox import OutboxMixin
+from cs_tui.data.outbox import OutboxMixin, delivery_parts
 from cs_tui.data.queries import MESSAGE_WINDOW
 from cs_tui.data.tables import CHANNEL, CONV, CUST, DELIVERY, MAIL_CURSOR, MAIL_MESSAGE, MSG
 from cs_tui.data.views import AgentInfo, ConversationDetail
@@ -497,12 +497,7 @@ class MailMixin(OutboxMixin, IngestMixin):
                     CUST.c.handle,
                     CUST.c.name,
                 )
-                .select_from(
-                    DELIVERY.join(CHANNEL, CHANNEL.c.id == DELIVERY.c.channel_id)
-                    .join(MSG, MSG.c.id == DELIVERY.c.message_id)
-                    .join(CONV, CONV.c.id == DELIVERY.c.conversation_id)
-                    .join(CUST, CUST.c.id == CONV.c.customer_id)
-                )
+                .select_from(delivery_parts())
                 .where(DELIVERY.c.id == delivery_id, CHANNEL.c.kind == "email")
             ).first()
             if row is None:

@@ -65,6 +65,17 @@ def _view_select() -> sa.Select[Any]:
     )
 
 
+def delivery_parts() -> sa.Join:
+    """A delivery joined to what it carries and where: its channel, its message, the
+    conversation and the conversation's customer (what a worker or a mail reply sends)."""
+    return (
+        DELIVERY.join(CHANNEL, CHANNEL.c.id == DELIVERY.c.channel_id)
+        .join(MSG, MSG.c.id == DELIVERY.c.message_id)
+        .join(CONV, CONV.c.id == DELIVERY.c.conversation_id)
+        .join(CUST, CUST.c.id == CONV.c.customer_id)
+    )
+
+
 def _worker_sends() -> sa.ColumnElement[bool]:
     """Channels whose deliveries the worker sends: a webhook's (POSTed) or an e-mail
     channel's (cs_tui.channels.email_send). A web chat's are pushed by its server instead."""
@@ -171,13 +182,7 @@ class OutboxMixin(ActionsMixin):
                 CONV.c.external_id.label("conversation_external_id"),
                 CUST.c.handle.label("customer"),
             )
-            .select_from(
-                DELIVERY.join(CHANNEL, CHANNEL.c.id == DELIVERY.c.channel_id)
-                .join(MSG, MSG.c.id == DELIVERY.c.message_id)
-                .outerjoin(author, author.c.id == MSG.c.author_agent_id)
-                .join(CONV, CONV.c.id == DELIVERY.c.conversation_id)
-                .join(CUST, CUST.c.id == CONV.c.customer_id)
-            )
+            .select_from(delivery_parts().outerjoin(author, author.c.id == MSG.c.author_agent_id))
             .where(DELIVERY.c.id.in_(ids))
             .order_by(DELIVERY.c.next_attempt_at, DELIVERY.c.id)
         ).all()
