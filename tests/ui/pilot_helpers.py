@@ -26,12 +26,18 @@ async def settle(pilot, rounds: int = 6) -> None:
     """Let every worker finish (a newer search or read cancels an older one) and every message
     it posted be handled. Dialog flows are the exception: such a worker waits for the agent to
     answer its dialog, so it is let run (its reads are waited for) but never waited on."""
+    quiet = 0
     for _ in range(rounds):
         busy = [w for w in pilot.app.workers if w.group != DIALOG_GROUP]
         if busy:  # an empty list would mean "every worker" to wait_for_complete
+            quiet = 0
             with contextlib.suppress(WorkerCancelled):
                 await pilot.app.workers.wait_for_complete(busy)
+        else:
+            quiet += 1
         await pilot.pause()
+        if quiet == 2:  # no worker started in a whole round after the last one: settled
+            return
 
 
 async def until(pilot, condition, rounds: int = 500) -> None:
@@ -59,7 +65,7 @@ def mine(store, status: str | None = None):
 async def select(pilot, row) -> None:
     """Put the queue cursor on `row` by filtering the queue on its id (the `/` filter)."""
     await pilot.press("slash")
-    await pilot.press(*row.external_id)
+    await type_text(pilot, row.external_id)
     await pilot.press("enter")
     await settle(pilot)
     queue = pilot.app.screen.query_one(QueueList)
