@@ -143,6 +143,9 @@ def test_snapshot_composer_with_blanks(snap_compare, store, clock):
         composer.insert_text("\n预计{date}到达，快递单号{tracking_no}。")
         await pilot.press("tab")
         await settle(pilot)
+        # The draft is checked a moment after the last change (a debounce timer, not a
+        # worker): wait until the check has seen all three blanks.
+        await until(pilot, lambda: len(pilot.app.screen.findings) == 3)
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=fill)
 
