@@ -111,10 +111,14 @@ def render_message(
 
 def failure_line(message: MessageView, resend_key: str) -> Text:
     """Under a failed reply: that it did not arrive, the key that sends it again, and why it
-    failed on a line of its own (the receiver's words, drawn safe)."""
+    failed on a line of its own (the receiver's words, drawn safe). The channel's own message
+    (an e-mail acknowledgement) is not sent again: a late "we will answer by ..." would be
+    stale, so it offers no key."""
     line = Text("  ")
     line.append(delivery.MARKS["failed"] + " " + _("Not delivered"), style="bold red")
-    line.append("  " + _("({key}: resend)").format(key=one_line(resend_key, limit=16)), style="dim")
+    if message.author_kind != "system":
+        key = one_line(resend_key, limit=16)
+        line.append("  " + _("({key}: resend)").format(key=key), style="dim")
     line.append("\n  ")
     line.append_text(delivery.reason_text(message.delivery_error))
     return line
