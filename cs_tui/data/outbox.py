@@ -58,6 +58,7 @@ def _view_select() -> sa.Select[Any]:
         DELIVERY.c.next_attempt_at,
         DELIVERY.c.created_at,
         DELIVERY.c.updated_at,
+        MSG.c.author_kind,
     ).select_from(
         DELIVERY.join(CONV, CONV.c.id == DELIVERY.c.conversation_id)
         .join(MSG, MSG.c.id == DELIVERY.c.message_id)
@@ -116,6 +117,7 @@ def _view(row: Any) -> DeliveryView:
         next_attempt_at=row.next_attempt_at,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        from_channel=row.author_kind == "system",
     )
 
 

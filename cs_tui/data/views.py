@@ -273,6 +273,9 @@ class DeliveryView:
     next_attempt_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    from_channel: bool = False
+    """The channel's own message (a system message: the e-mail acknowledgement), not a
+    person's reply: its failure marks nothing undelivered and it is not sent again."""
 
 
 def public_message_id(external_id: str | None, message_id: int) -> str:

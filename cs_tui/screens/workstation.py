@@ -1428,10 +1428,7 @@ class WorkstationScreen(Screen):
             failed = self.store.deliveries(self.agent, status="failed", conversation_id=row.id)
             # The channel's own messages (an e-mail acknowledgement) are not the agent's
             # replies: sent late, their "we will answer by ..." would be stale.
-            channels_own = {
-                m.id for m in self.store.conversation(row.id).messages if m.author_kind == "system"
-            }
-            failed = [d for d in failed if d.message_id not in channels_own]
+            failed = [d for d in failed if not d.from_channel]
             for item in sorted(failed, key=lambda d: d.delivery_id):
                 self.store.retry_delivery(self.agent, item.delivery_id)
                 done += 1

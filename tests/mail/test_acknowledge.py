@@ -168,6 +168,7 @@ def test_a_failed_acknowledgement_is_not_an_undelivered_reply(store, clock, tmp_
     store.delivery_failed(ack.delivery_id, "worker-1", "SMTP 550: mailbox unavailable", 550)
     assert store.delivery(ack.delivery_id).status == "failed"
     assert "550" in (store.delivery(ack.delivery_id).last_error or "")
+    assert store.delivery(ack.delivery_id).from_channel  # the channel's message, not sue's
     assert store.queue_row(conv).undelivered is False
     assert store.conversation(conv).row.undelivered is False
     # The agent's own reply failing is what the mark is for.
