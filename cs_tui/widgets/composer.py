@@ -143,7 +143,6 @@ class Composer(TextArea):
         self.text = text
         self.move_cursor(self.document.end)
         self.sending = False
-        self._follow_blanks()
         self.post_message(self.CheckWanted(text))
 
     def sent(self) -> None:
@@ -157,7 +156,6 @@ class Composer(TextArea):
         self._cancel_timers()
         self._baseline = ""
         self.clear()
-        self._follow_blanks()
         self.post_message(self.CheckWanted(""))
 
     def insert_text(self, text: str) -> None:
@@ -273,7 +271,8 @@ class Composer(TextArea):
         self._update_title()
 
     def _follow_blanks(self) -> None:
-        """Swap the hint when the first blank arrives or the last one is filled."""
+        """Swap the hint when the first blank arrives or the last one is filled (every change
+        of the text comes through here: typing, a loaded draft, the clear after sending)."""
         blanks = bool(blank_spans(self.text))
         if blanks != self._has_blanks:
             self._has_blanks = blanks
