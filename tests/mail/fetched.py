@@ -13,11 +13,11 @@ from cs_tui.data.views import AgentInfo
 
 
 def email_channel(
-    store: Store, name: str = "service", actor: AgentInfo | None = None
+    store: Store, name: str = "service", actor: AgentInfo | None = None, smtp_port: int = 2525
 ) -> tuple[int, EmailSettings]:
     settings = build_settings(
         imap="imap://service@127.0.0.1:1143",
-        smtp="smtp://service@127.0.0.1:2525",
+        smtp=f"smtp://service@127.0.0.1:{smtp_port}",
         sender="小店客服 <service@shop.example>",
         password_env="MAIL_PASSWORD",
         password_file=None,

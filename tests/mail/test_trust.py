@@ -15,6 +15,13 @@ from tests.mail import mails
 from tests.mail.fetched import email_channel, store_fetched
 
 
+def _closed_port() -> int:
+    """An SMTP port nobody listens on: every attempt to send is retried."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def _opened(store, channel_id, settings, tmp_path, sender: str, mail_id: str) -> int:
     raw = mails.raw_mail(
         "utf-8", "我的订单还没到", subject="订单", message_id=mail_id, sender=sender
@@ -69,21 +76,7 @@ def test_reply_message_ids_are_unguessable_and_kept_across_attempts(
     monkeypatch.setenv("MAIL_PASSWORD", "x")
     sup = store.add_agent(None, "sue", "Sue", "supervisor")
     agent = store.add_agent(sup, "alice", "Alice", "agent")
-    with socket.socket() as s:  # an SMTP port nobody listens on: every attempt is retried
-        s.bind(("127.0.0.1", 0))
-        closed = s.getsockname()[1]
-    from cs_tui.channels.email_config import build_settings
-
-    settings = build_settings(
-        imap="imap://service@127.0.0.1:1143",
-        smtp=f"smtp://service@127.0.0.1:{closed}",
-        sender="小店客服 <service@shop.example>",
-        password_env="MAIL_PASSWORD",
-        password_file=None,
-    )
-    channel_id = store.add_channel(
-        sup, "email", "service", channel_type="email", settings=settings.to_json()
-    ).channel.id
+    channel_id, settings = email_channel(store, actor=sup, smtp_port=_closed_port())
     conv = _opened(store, channel_id, settings, tmp_path, "gone@customer.example", "<g1@c.ex>")
     store.claim(agent, conv)
     store.post_reply(agent, conv, "您好")
@@ -123,21 +116,7 @@ def test_a_legacy_sequential_message_id_is_neither_trusted_nor_reused(store, tmp
     attempt of that reply goes out with a new random id (kept for the attempts after it)."""
     monkeypatch.setenv("MAIL_PASSWORD", "x")
     sup = store.add_agent(None, "sue", "Sue", "supervisor")
-    with socket.socket() as s:  # an SMTP port nobody listens on: every attempt is retried
-        s.bind(("127.0.0.1", 0))
-        closed = s.getsockname()[1]
-    from cs_tui.channels.email_config import build_settings
-
-    settings = build_settings(
-        imap="imap://service@127.0.0.1:1143",
-        smtp=f"smtp://service@127.0.0.1:{closed}",
-        sender="service@shop.example",
-        password_env="MAIL_PASSWORD",
-        password_file=None,
-    )
-    channel_id = store.add_channel(
-        sup, "email", "service", channel_type="email", settings=settings.to_json()
-    ).channel.id
+    channel_id, settings = email_channel(store, actor=sup, smtp_port=_closed_port())
     conv = _opened(store, channel_id, settings, tmp_path, "li@customer.example", "<l1@c.ex>")
     store.claim(sup, conv)
     store.post_reply(sup, conv, "您好")
