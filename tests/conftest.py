@@ -106,11 +106,10 @@ def _trigrams_outside_test_schemas(engine) -> None:
     dropped the find indexes of every test still running. Move it where stores put it now."""
     import sqlalchemy as sa
 
+    from cs_tui.data.find_index import pg_trgm_schema
+
     with engine.connect() as conn:
-        where = conn.exec_driver_sql(
-            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
-            "WHERE e.extname = 'pg_trgm'"
-        ).scalar()
+        where = pg_trgm_schema(conn)
     if where is not None and where.startswith("t_"):
         try:
             with engine.begin() as conn:

@@ -7,6 +7,7 @@ import sqlite3
 
 import pytest
 
+from cs_tui.data import find_index
 from cs_tui.data.store import Store
 from cs_tui.data.views import QueueFilter
 from tests.conftest import make_pg_url
@@ -328,11 +329,7 @@ def test_removing_one_postgresql_store_leaves_the_others_find_indexes(store, tea
     try:
         with other._write() as conn:
             schema = conn.exec_driver_sql("SELECT current_schema()").scalar()
-            trigrams = conn.exec_driver_sql(
-                "SELECT n.nspname FROM pg_extension e "
-                "JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
-            ).scalar()
-            assert trigrams == "public"
+            assert find_index.pg_trgm_schema(conn) == "public"
             conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
     finally:
         other.dispose()

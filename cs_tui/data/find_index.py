@@ -97,7 +97,7 @@ def _create(conn: Connection) -> bool:
 
 
 def _install_pg(conn: Connection) -> None:
-    schema = _pg_trgm_schema(conn) or _create_pg_trgm(conn)
+    schema = pg_trgm_schema(conn) or _create_pg_trgm(conn)
     if schema is None:
         return  # no privilege: searches scan instead
     for name, table, column, params in _PG_INDEXES:
@@ -146,11 +146,11 @@ def _create_pg_trgm(conn: Connection) -> str | None:
                 conn.exec_driver_sql(statement)
         except sa.exc.DBAPIError:
             continue
-        return _pg_trgm_schema(conn)
+        return pg_trgm_schema(conn)
     return None
 
 
-def _pg_trgm_schema(conn: Connection) -> str | None:
+def pg_trgm_schema(conn: Connection) -> str | None:
     """Where pg_trgm lives (it is one per database, whichever schema created it first)."""
     return conn.exec_driver_sql(
         "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
