@@ -5,6 +5,12 @@ the command palette's own key ("palette", Textual's word) is translated here too
 
 Textual lists the focused widget's keys first and the app's last, so at 80 columns the footer
 was cut before F1 and ctrl+q: the two keys a lost agent needs come first instead.
+
+Textual rebuilds the footer (every key a widget, styled and laid out again) each time a screen
+publishes that its bindings were updated, which it does on every focus change and
+`refresh_bindings()`, mostly with the same keys as before. The footer here rebuilds only when
+what it would show changed: the keys, their descriptions, whether each is enabled, and the
+interface language.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
-from cs_tui.i18n import N_, _
+from cs_tui.i18n import N_, _, current_language
 
 FIRST_ACTIONS = ("help", "app.help", "quit", "app.quit")
 """Shown before every other key, in this order."""
@@ -28,6 +34,24 @@ def _rank(widget: Widget) -> int:
 
 
 class CsFooter(Footer):
+    _shown: tuple[object, ...] | None = None
+    """What the keys now in the footer were built from (see `_what_it_shows`)."""
+
+    def _what_it_shows(self) -> tuple[object, ...]:
+        keys = tuple(
+            (key, binding, enabled, tooltip)  # a Binding is a frozen dataclass: every field counts
+            for key, (_node, binding, enabled, tooltip) in self.screen.active_bindings.items()
+        )
+        return (current_language(), self.show_command_palette, self.compact, keys)
+
+    async def recompose(self) -> None:
+        """Textual's rebuild, skipped when the footer would show the same keys again."""
+        shown = self._what_it_shows() if self.is_attached else None
+        if shown is not None and shown == self._shown:
+            return
+        self._shown = shown
+        await super().recompose()
+
     def compose(self) -> ComposeResult:
         widgets = []
         for widget in super().compose():

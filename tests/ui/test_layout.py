@@ -7,11 +7,20 @@ from __future__ import annotations
 import pytest
 from rich.cells import cell_len
 
+from cs_tui.i18n import translate
 from cs_tui.reply_check import reply_findings
 from cs_tui.widgets.composer import HINTS, Composer
 from cs_tui.widgets.findings import MAX_LINES, FindingsBar
 from cs_tui.widgets.message_view import Transcript
-from tests.ui.pilot_helpers import app_for, mine, select, settle, type_text, until
+from tests.ui.pilot_helpers import (
+    app_for,
+    first_unassigned,
+    mine,
+    select,
+    settle,
+    type_text,
+    until,
+)
 
 MANY = "你好,不知道,这不是我负责的,这点小事,你找物流吧"
 """A reply with more findings than the strip has lines."""
@@ -65,6 +74,32 @@ async def test_the_footer_at_80x24_starts_with_help_and_quit(store, clock, lang)
             palette = next(k for k in footer_keys(app) if k.has_class("-command-palette"))
             assert all(k.region.right <= palette.region.x for k in keys[:2])
             assert palette.description == ("命令面板" if lang == "zh" else "palette")
+
+
+async def test_the_footer_follows_focus_and_the_language_switch(store, clock):
+    """The footer is rebuilt only when what it shows changes: moving into the composer and back,
+    and switching the language, must each still show the keys of the moment."""
+    app = app_for(store, clock, lang="en")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await select(pilot, first_unassigned(store))
+
+        def described() -> dict[str, str]:
+            return {k.action: str(k.description) for k in footer_keys(app)}
+
+        on_queue = described()
+        assert on_queue["claim"] == "Claim"
+        await pilot.press("r")
+        await settle(pilot)
+        assert "claim" not in described() and described() != on_queue
+        await pilot.press("escape")
+        await settle(pilot)
+        assert described() == on_queue
+        await pilot.press("f9")
+        await settle(pilot)
+        chinese = described()
+        assert chinese["claim"] == translate("zh", "Claim") != "Claim"
+        assert chinese["help"] == translate("zh", "Help") != "Help"
 
 
 async def test_ctrl_c_says_in_chinese_which_key_quits(store, clock):
