@@ -1,7 +1,11 @@
 """Shared fixtures: real SQLite files in tmp_path, and PostgreSQL when CS_TUI_TEST_PG names one.
 
-Each PostgreSQL test gets a fresh schema of its own (search_path), so tests can run in parallel
-workers against one server without seeing each other's rows.
+Each PostgreSQL test gets a schema of its own (search_path), so tests can run in parallel
+workers against one server without seeing each other's rows. A test that opens its store
+through the `store` fixture gets a schema another test of the same worker used before, emptied
+back to what a first `Store.open` leaves (`_PreparedSchemas`): creating the tables costs the
+server about a quarter of a second a test. A test that asks only for `store_url` (an upgrade,
+a first open racing another process) gets a new, empty schema.
 """
 
 from __future__ import annotations
@@ -118,6 +122,93 @@ def _trigrams_outside_test_schemas(engine) -> None:
             pass  # another worker moved it first
 
 
+class _PreparedSchemas:
+    """Schemas with the store's tables, handed from one test to the next within a worker.
+
+    Given back after a test, a schema is emptied to the state `Store.open` left it in (every
+    table truncated, sequences restarted, `schema_meta` rows as they were) in one transaction.
+    A schema whose tables, columns, indexes, triggers or functions the test changed is never
+    handed out again, nor one still locked by a connection the test left open.
+    """
+
+    _CATALOG = """
+        SELECT md5(string_agg(item, ',' ORDER BY item)) FROM (
+            SELECT c.relname || ':' || c.relkind::text AS item FROM pg_class c
+             WHERE c.relnamespace = current_schema()::regnamespace
+            UNION ALL
+            SELECT c.relname || '.' || a.attname || ':' || a.atttypid::text FROM pg_attribute a
+              JOIN pg_class c ON c.oid = a.attrelid
+             WHERE c.relnamespace = current_schema()::regnamespace AND a.attnum > 0
+               AND NOT a.attisdropped
+            UNION ALL
+            SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+             WHERE c.relnamespace = current_schema()::regnamespace
+            UNION ALL
+            SELECT p.proname FROM pg_proc p
+             WHERE p.pronamespace = current_schema()::regnamespace
+        ) AS catalog
+    """
+
+    def __init__(self) -> None:
+        self.free: list[str] = []
+        self.catalog: str | None = None
+        self.meta: list[tuple] = []
+        self.tables: list[str] = []
+        self.sequences: list[str] = []
+
+    def take(self) -> str:
+        if self.free:
+            return self.free.pop()
+        url = make_pg_url()
+        if self.catalog is None:  # the first one: learn what a freshly opened store holds
+            Store.open(url).dispose()
+            with _pg_engine(url).begin() as conn:
+                self.catalog = conn.exec_driver_sql(self._CATALOG).scalar()
+                self.meta = [tuple(r) for r in conn.exec_driver_sql("SELECT * FROM schema_meta")]
+                self.tables = list(
+                    conn.exec_driver_sql(
+                        "SELECT quote_ident(tablename) FROM pg_tables"
+                        " WHERE schemaname = current_schema() ORDER BY tablename"
+                    ).scalars()
+                )
+                self.sequences = list(
+                    conn.exec_driver_sql(
+                        "SELECT quote_ident(sequencename) FROM pg_sequences"
+                        " WHERE schemaname = current_schema()"
+                    ).scalars()
+                )
+        return url
+
+    def give_back(self, url: str) -> None:
+        import sqlalchemy as sa
+
+        engine = _pg_engine(url)
+        try:
+            with engine.begin() as conn:
+                conn.exec_driver_sql("SET LOCAL lock_timeout = '2s'")
+                if conn.exec_driver_sql(self._CATALOG).scalar() != self.catalog:
+                    return
+                conn.exec_driver_sql(f"TRUNCATE {', '.join(self.tables)} RESTART IDENTITY")
+                for sequence in self.sequences:
+                    conn.exec_driver_sql(f"ALTER SEQUENCE {sequence} RESTART")
+                placeholders = ", ".join(["%s"] * len(self.meta[0])) if self.meta else ""
+                for row in self.meta:
+                    conn.exec_driver_sql(f"INSERT INTO schema_meta VALUES ({placeholders})", row)
+        except sa.exc.DBAPIError:
+            return  # still in use: left for the session's end to drop
+        finally:
+            engine.dispose()
+        self.free.append(url)
+
+
+def _pg_engine(url: str):
+    import sqlalchemy as sa
+
+    return sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+
+
+_PREPARED = _PreparedSchemas()
+
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)]
 
 
@@ -127,7 +218,11 @@ def store_url(request, tmp_path) -> str:
         return str(tmp_path / "store.db")
     if not PG_URL:
         pytest.skip("set CS_TUI_TEST_PG=postgresql://... to run the PostgreSQL tests")
-    return make_pg_url()
+    if "store" not in request.fixturenames:
+        return make_pg_url()
+    url = _PREPARED.take()  # the `store` fixture opens it before the test runs anyway
+    request.addfinalizer(lambda: _PREPARED.give_back(url))
+    return url
 
 
 @pytest.fixture
