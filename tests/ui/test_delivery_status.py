@@ -307,26 +307,12 @@ async def test_resend_sends_every_failed_reply_of_the_conversation(store, clock)
 async def test_a_failed_acknowledgement_is_not_offered_for_resending(store, clock, tmp_path):
     """The channel's own acknowledgement that failed is shown as not delivered, but `u` does
     not send it again (its "we will answer by ..." would be stale) and offers no key for it."""
-    from cs_tui.channels.email_config import build_settings
     from tests.mail import mails
-    from tests.mail.fetched import store_fetched
+    from tests.mail.fetched import email_channel, store_fetched
 
-    settings = build_settings(
-        imap="imap://service@127.0.0.1:1143",
-        smtp="smtp://service@127.0.0.1:2525",
-        sender="service@shop.example",
-        password_env="CS_TEST_SMTP_PASSWORD",
-        password_file=None,
-        acknowledge=True,
-        ack_language="en",
+    channel_id, settings = email_channel(
+        store, actor=store.get_agent("sam"), acknowledge=True, ack_language="en"
     )
-    channel_id = store.add_channel(
-        store.get_agent("sam"),
-        "email",
-        "service",
-        channel_type="email",
-        settings=settings.to_json(),
-    ).channel.id
     raw = mails.raw_mail("utf-8", "Where is my order?", subject="Order", message_id="<a1@c.ex>")
     store_fetched(store, channel_id, settings, tmp_path, [raw])
     conv = store.conversation_id(f"mail:{channel_id}:<a1@c.ex>")
