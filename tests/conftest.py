@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -55,16 +58,23 @@ def pg_schema_url(base: str, schema: str) -> str:
     return f"{base}{sep}options=-csearch_path%3D{schema}"
 
 
-def make_pg_url() -> str:
-    """A new, empty schema on the test server; dropped when the session ends."""
+@contextmanager
+def _pg_engine(url: str) -> Iterator[Any]:
+    """An engine on the test server (`url` as the tests write it), disposed after use."""
     import sqlalchemy as sa
 
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def make_pg_url() -> str:
+    """A new, empty schema on the test server; dropped when the session ends."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    url = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
+    with _pg_engine(PG_URL) as engine, engine.begin() as conn:
         conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    engine.dispose()
     _PG_SCHEMAS.append(schema)
     return pg_schema_url(PG_URL, schema)
 
@@ -75,16 +85,13 @@ _PG_SCHEMAS: list[str] = []
 def pytest_sessionfinish(session, exitstatus):
     if not PG_URL or not _PG_SCHEMAS:
         return
-    import sqlalchemy as sa
-
     # One transaction per schema: dropping them all at once takes a lock per table and index of
     # every schema, more than the server's lock table holds ("out of shared memory"), and then
     # none is dropped and they pile up run after run.
-    engine = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-    for schema in _PG_SCHEMAS:
-        with engine.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-    engine.dispose()
+    with _pg_engine(PG_URL) as engine:
+        for schema in _PG_SCHEMAS:
+            with engine.begin() as conn:
+                conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
 def pytest_sessionstart(session):
@@ -92,14 +99,11 @@ def pytest_sessionstart(session):
     must never pass for a green one."""
     if not PG_URL:
         return
-    import sqlalchemy as sa
-
     try:
-        engine = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-        with engine.connect() as conn:
-            conn.exec_driver_sql("SELECT 1")
-        _trigrams_outside_test_schemas(engine)
-        engine.dispose()
+        with _pg_engine(PG_URL) as engine:
+            with engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+            _trigrams_outside_test_schemas(engine)
     except Exception as exc:  # noqa: BLE001 - any failure to connect ends the run
         pytest.exit(f"CS_TUI_TEST_PG={PG_URL} is set but unreachable: {exc}", returncode=3)
 
@@ -162,7 +166,7 @@ class _PreparedSchemas:
         url = make_pg_url()
         if self.catalog is None:  # the first one: learn what a freshly opened store holds
             Store.open(url).dispose()
-            with _pg_engine(url).begin() as conn:
+            with _pg_engine(url) as engine, engine.begin() as conn:
                 self.catalog = conn.exec_driver_sql(self._CATALOG).scalar()
                 self.meta = [tuple(r) for r in conn.exec_driver_sql("SELECT * FROM schema_meta")]
                 self.tables = list(
@@ -182,9 +186,8 @@ class _PreparedSchemas:
     def give_back(self, url: str) -> None:
         import sqlalchemy as sa
 
-        engine = _pg_engine(url)
         try:
-            with engine.begin() as conn:
+            with _pg_engine(url) as engine, engine.begin() as conn:
                 conn.exec_driver_sql("SET LOCAL lock_timeout = '2s'")
                 if conn.exec_driver_sql(self._CATALOG).scalar() != self.catalog:
                     return
@@ -196,15 +199,7 @@ class _PreparedSchemas:
                     conn.exec_driver_sql(f"INSERT INTO schema_meta VALUES ({placeholders})", row)
         except sa.exc.DBAPIError:
             return  # still in use: left for the session's end to drop
-        finally:
-            engine.dispose()
         self.free.append(url)
-
-
-def _pg_engine(url: str):
-    import sqlalchemy as sa
-
-    return sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
 
 
 _PREPARED = _PreparedSchemas()
