@@ -55,16 +55,16 @@ class CsFooter(Footer):
     def compose(self) -> ComposeResult:
         widgets = []
         for widget in super().compose():
-            if isinstance(widget, FooterKey) and not widget.has_class("-command-palette"):
+            if isinstance(widget, FooterKey) and widget.has_class("-command-palette"):
+                widget.description = _(PALETTE)  # not bound to `compact`: left as it is
+            elif isinstance(widget, FooterKey):
                 # Born in the footer's style: a key bound to the footer's `compact` starts
                 # compact and is told otherwise once mounted, and each change restyled it
-                # (twice for each key of each rebuild). The palette key is not bound: it stays.
+                # (twice for each key of each rebuild).
                 widget.set_reactive(FooterKey.compact, self.compact)
                 widget.set_class(self.compact, "-compact", update=False)
-            if isinstance(widget, FooterKey) and widget.has_class("-command-palette"):
-                widget.description = _(PALETTE)
-            elif isinstance(widget, FooterKey) and widget.description:
-                widget.description = _(widget.description)
+                if widget.description:
+                    widget.description = _(widget.description)
             tooltip = getattr(widget, "tooltip", None)
             if isinstance(tooltip, str) and tooltip:
                 widget.tooltip = _(tooltip)
