@@ -181,15 +181,20 @@ def import_while_held(store: Store, conn, records: list[IngestRecord]):
     thread = threading.Thread(target=lambda: box.update(result=store.ingest(records)))
     thread.start()
     end = time.monotonic() + 60  # only stops a hang
-    with Store.open(store.url) as other, other._read() as look:
-        while not look.execute(
-            sa.text("SELECT count(*) FROM pg_stat_activity WHERE :p = ANY(pg_blocking_pids(pid))"),
-            {"p": holder},
-        ).scalar_one():
+    def waiting_for_holder(other: Store) -> int:
+        # A transaction of its own each time: pg_stat_activity is read once per transaction.
+        with other._read() as look:
+            return look.execute(
+                sa.text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE :p = ANY(pg_blocking_pids(pid))"
+                ),
+                {"p": holder},
+            ).scalar_one()
+
+    with Store.open(store.url) as other:
+        while not waiting_for_holder(other):
             assert time.monotonic() < end and thread.is_alive(), "the import did not wait"
             time.sleep(0.02)
-            look.commit()
-            look.begin()
     return thread, box
 
 
