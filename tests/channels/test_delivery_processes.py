@@ -49,7 +49,7 @@ def test_a_server_killed_during_the_post_leaves_the_delivery_to_the_next_one(
             rx.secret = desk.secret
             first = ServeProcess(db, tmp_path, "--retry-base", "0.2s")
             try:
-                delivery = desk.reply()
+                delivery = desk.reply(live=True)
                 wait_for(lambda: len(rx.arrivals) == 1, 30, "the first POST")
                 first.proc.send_signal(signal.SIGKILL)
             finally:
@@ -89,7 +89,7 @@ def test_two_servers_on_one_store_never_send_a_delivery_twice(db: str, tmp_path:
                 ids: list[int] = []
 
                 def write() -> None:
-                    ids.extend(desk.reply(f"回复 {i}").delivery_id for i in range(count))
+                    ids.extend(desk.reply(f"回复 {i}", live=True).delivery_id for i in range(count))
 
                 writer = threading.Thread(target=write)
                 writer.start()

@@ -39,8 +39,11 @@ class Desk:
     secret: str
     seq: int = 0
 
-    def reply(self, text: str = "您好,您的退款已经成功,会在24小时内到账") -> DeliveryView:
-        """A customer writes through the channel; the agent claims and answers."""
+    def reply(
+        self, text: str = "您好,您的退款已经成功,会在24小时内到账", *, live: bool = False
+    ) -> DeliveryView:
+        """A customer writes through the channel; the agent claims and answers. With `live`
+        servers working the outbox, the delivery may already be on its way when it is read."""
         self.seq += 1
         conv = f"shop-{self.seq}"
         items = self.store.ingest_from_channel(
@@ -61,7 +64,7 @@ class Desk:
         self.store.claim(self.agent, conversation_id)
         self.store.post_reply(self.agent, conversation_id, text)
         (delivery,) = self.store.deliveries(self.supervisor, conversation_id=conversation_id)
-        assert delivery.status == "queued"
+        assert delivery.status in ({"queued", "sent"} if live else {"queued"})
         return delivery
 
 
