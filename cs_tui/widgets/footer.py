@@ -51,6 +51,20 @@ class CsFooter(Footer):
             return
         self._shown = shown
         await super().recompose()
+        self._forget_removed_keys()
+
+    def _forget_removed_keys(self) -> None:
+        """Let go of the keys the rebuild removed.
+
+        Textual binds each key's `compact` to the footer's (`data_bind`): a watcher kept on the
+        footer, holding the key, and pruned only when `compact` itself changes, which it hardly
+        ever does. So every rebuild left its old keys alive with their drawn lines: about 700
+        keys after thirty conversations opened and answered, and each of the garbage collector's
+        full passes walked all of them (0.3 s and growing, the workstation frozen meanwhile).
+        """
+        watchers = getattr(self, "__watchers", {}).get("compact")
+        if watchers:
+            watchers[:] = [(node, callback) for node, callback in watchers if node.is_attached]
 
     def compose(self) -> ComposeResult:
         widgets = []
