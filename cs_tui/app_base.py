@@ -22,7 +22,7 @@ from cs_tui.config import Settings
 from cs_tui.data.views import AgentInfo
 from cs_tui.i18n import _, set_language
 from cs_tui.safe_text import clean
-from cs_tui.widgets import wide_cells
+from cs_tui.widgets import styles_cache_fix, wide_cells
 from cs_tui.widgets.side_sources import KnowledgeSource
 
 if TYPE_CHECKING:
@@ -72,6 +72,7 @@ class CsAppBase(App):
         """The knowledge index, once per app: built by the first search, kept across screens."""
         set_language(lang)
         wide_cells.install()  # no Chinese character cut in half at a toast's or a panel's edge
+        styles_cache_fix.install()  # removed widgets' drawn lines are let go
         super().__init__()
 
     def apply_keymap(self) -> None:
