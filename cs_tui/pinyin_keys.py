@@ -17,8 +17,10 @@ marks a syllable boundary, so a full-pinyin match can be required to start on a 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from functools import lru_cache
+from collections.abc import Callable, Iterable
+from functools import lru_cache, partial
+
+from cs_tui.collector import kept_for_good
 
 VERSION_TAG = "py1"
 
@@ -30,11 +32,20 @@ def has_han(text: str) -> bool:
     return HAN_RUN_RE.search(text) is not None
 
 
+@lru_cache(maxsize=1)
+def _pinyin() -> Callable[[str], list[str]]:
+    """pypinyin's spelling, imported on first use (see the module docstring). Its dictionaries,
+    about 200,000 objects that live as long as the process, are kept out of the garbage
+    collector's way: left in, each full pass walked them again (40 ms of a pass, the
+    workstation's screen held still meanwhile)."""
+    with kept_for_good():
+        from pypinyin import Style, lazy_pinyin
+    return partial(lazy_pinyin, style=Style.NORMAL, errors="ignore", v_to_u=False)
+
+
 @lru_cache(maxsize=4096)
 def _spell_run(run: str) -> str:
-    from pypinyin import Style, lazy_pinyin  # lazy: heavy import, see module docstring
-
-    syllables = lazy_pinyin(run, style=Style.NORMAL, errors="ignore", v_to_u=False)
+    syllables = _pinyin()(run)
     return "".join(s[:1].upper() + s[1:].lower() for s in syllables if s.isascii() and s.isalpha())
 
 

@@ -9,31 +9,14 @@ the collector is paused for that, and the result is frozen out of its way afterw
 collections, such as one during the workstation's first frame, skip these objects too.
 """
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
+from cs_tui.collector import collector_paused, kept_for_good
 
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """For work that makes tens of thousands of objects and no cycles worth finding (building
-    the tables, bulk imports): the cyclic collector's passes over them find nothing to free."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
+__all__ = ["collector_paused"]
 
 
 def _build_tables() -> None:
-    with collector_paused():
+    with kept_for_good():
         from cs_tui.data import schema  # noqa: F401
-
-        # Frozen before the collector is back on: the first allocation after that would
-        # otherwise start a full collection over everything just imported (15-20 ms).
-        gc.freeze()
 
 
 _build_tables()
