@@ -4,8 +4,12 @@ Chinese interface."""
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import pytest
 from rich.cells import cell_len
+from textual.widgets._footer import FooterKey
 
 from cs_tui.i18n import translate
 from cs_tui.reply_check import reply_findings
@@ -100,6 +104,45 @@ async def test_the_footer_follows_focus_and_the_language_switch(store, clock):
         chinese = described()
         assert chinese["claim"] == translate("zh", "Claim") != "Claim"
         assert chinese["help"] == translate("zh", "Help") != "Help"
+
+
+async def test_keys_the_footer_no_longer_shows_are_let_go(store, clock):
+    """Each rebuild of the footer replaces its keys; the old ones must not stay alive (an agent's
+    day is thousands of rebuilds, and every key kept its drawn lines for the collector to walk)."""
+    app = app_for(store, clock, lang="en")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await select(pilot, first_unassigned(store))
+        first = [weakref.ref(key) for key in footer_keys(app)]
+        for _ in range(5):  # into the composer and back: two rebuilds each time
+            await pilot.press("r")
+            await settle(pilot)
+            await pilot.press("escape")
+            await settle(pilot)
+        assert not any(ref().is_attached for ref in first)  # replaced by the rebuilds
+        gc.collect()
+        assert [ref for ref in first if ref() is not None] == []  # the first keys: gone
+        removed = [o for o in gc.get_objects() if isinstance(o, FooterKey) and not o.is_attached]
+        assert removed == []  # and none of the later rebuilds' either
+
+
+async def test_a_closed_dialog_leaves_nothing_it_drew_behind(store, clock):
+    """The help screen's widgets, once it is closed, take the lines they drew with them (Textual
+    kept up to 1,024 removed widgets' line caches; see cs_tui.widgets.styles_cache_fix)."""
+    app = app_for(store, clock, lang="en")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f1")
+        await settle(pilot)
+        dialog = app.screen
+        drawn = [weakref.ref(w._styles_cache) for w in dialog.query("*")]
+        assert drawn and dialog is not app.get_default_screen()
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is not dialog
+        del dialog
+        gc.collect()
+        assert [ref for ref in drawn if ref() is not None] == []
 
 
 async def test_ctrl_c_says_in_chinese_which_key_quits(store, clock):
