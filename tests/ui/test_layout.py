@@ -12,6 +12,7 @@ from rich.cells import cell_len
 from textual.widgets._footer import FooterKey
 
 from cs_tui.i18n import translate
+from cs_tui.pinyin_keys import make_keys
 from cs_tui.reply_check import reply_findings
 from cs_tui.widgets.composer import HINTS, Composer
 from cs_tui.widgets.findings import MAX_LINES, FindingsBar
@@ -106,29 +107,37 @@ async def test_the_footer_follows_focus_and_the_language_switch(store, clock):
         assert chinese["help"] == translate("zh", "Help") != "Help"
 
 
+def _process_wide_freezes_done() -> None:
+    """pypinyin is frozen out of the collector's way on its first use in a process (see
+    cs_tui.collector), and so is whatever else is alive at that moment: done before the app
+    starts, so that nothing of the test's own is frozen halfway through."""
+    make_keys(["退款"])
+
+
 async def test_keys_the_footer_no_longer_shows_are_let_go(store, clock):
     """Each rebuild of the footer replaces its keys; the old ones must not stay alive (an agent's
     day is thousands of rebuilds, and every key kept its drawn lines for the collector to walk)."""
+    _process_wide_freezes_done()
     app = app_for(store, clock, lang="en")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await select(pilot, first_unassigned(store))
-        first = [weakref.ref(key) for key in footer_keys(app)]
+        seen = [weakref.ref(key) for key in footer_keys(app)]
         for _ in range(5):  # into the composer and back: two rebuilds each time
-            await pilot.press("r")
-            await settle(pilot)
-            await pilot.press("escape")
-            await settle(pilot)
-        assert not any(ref().is_attached for ref in first)  # replaced by the rebuilds
+            for key in ("r", "escape"):
+                await pilot.press(key)
+                await settle(pilot)
+                seen += [weakref.ref(key) for key in footer_keys(app)]
+        shown = set(footer_keys(app))
+        assert len({id(ref()) for ref in seen}) > len(shown)  # the footer was rebuilt
         gc.collect()
-        assert [ref for ref in first if ref() is not None] == []  # the first keys: gone
-        removed = [o for o in gc.get_objects() if isinstance(o, FooterKey) and not o.is_attached]
-        assert removed == []  # and none of the later rebuilds' either
+        assert [ref() for ref in seen if ref() is not None and ref() not in shown] == []
 
 
 async def test_a_closed_dialog_leaves_nothing_it_drew_behind(store, clock):
     """The help screen's widgets, once it is closed, take the lines they drew with them (Textual
     kept up to 1,024 removed widgets' line caches; see cs_tui.widgets.styles_cache_fix)."""
+    _process_wide_freezes_done()
     app = app_for(store, clock, lang="en")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
