@@ -9,7 +9,6 @@ import weakref
 
 import pytest
 from rich.cells import cell_len
-from textual.widgets._footer import FooterKey
 
 from cs_tui.i18n import translate
 from cs_tui.pinyin_keys import make_keys
