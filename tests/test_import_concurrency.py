@@ -181,6 +181,7 @@ def import_while_held(store: Store, conn, records: list[IngestRecord]):
     thread = threading.Thread(target=lambda: box.update(result=store.ingest(records)))
     thread.start()
     end = time.monotonic() + 60  # only stops a hang
+
     def waiting_for_holder(other: Store) -> int:
         # A transaction of its own each time: pg_stat_activity is read once per transaction.
         with other._read() as look:
