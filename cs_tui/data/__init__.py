@@ -9,9 +9,7 @@ the collector is paused for that, and the result is frozen out of its way afterw
 collections, such as one during the workstation's first frame, skip these objects too.
 """
 
-from cs_tui.collector import collector_paused, kept_for_good
-
-__all__ = ["collector_paused"]
+from cs_tui.collector import kept_for_good
 
 
 def _build_tables() -> None:

@@ -281,7 +281,7 @@ def _create_tables(conn: Connection) -> None:
     """A new store's tables, made from the SQLModel models (their one definition). Only here,
     when a store is created, are SQLModel and pydantic imported: reading and writing use the
     same tables as Core (`schema.py`, generated from the models and checked by a test)."""
-    from cs_tui.data import collector_paused
+    from cs_tui.collector import collector_paused
 
     with collector_paused():
         from cs_tui.data.models import SQLModel

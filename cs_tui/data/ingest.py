@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from cs_tui.data import collector_paused
+from cs_tui.collector import collector_paused
 from cs_tui.data.actions import (
     apply_message,
     customer_arrived,

@@ -26,7 +26,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from cs_tui.data import collector_paused
+from cs_tui.collector import collector_paused
 from cs_tui.data.views import IngestRecord
 from cs_tui.jsonl_lines import (  # noqa: F401  (the rules are part of this module's interface)
     AUTHORS,
