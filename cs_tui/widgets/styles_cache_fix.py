@@ -18,6 +18,8 @@ from textual.color import Color
 from textual.style import Style
 
 _original = StylesCache.__dict__["get_inner_outer"]
+_PARAMETERS = ("cls", "base_background", "background")
+"""The method's parameters in the Textual this was written against."""
 
 
 @lru_cache(1024)
@@ -36,15 +38,7 @@ def install() -> None:
     if isinstance(current, staticmethod):
         return
     wrapped = getattr(current, "__wrapped__", None)
-    if (
-        current is not _original
-        or wrapped is None
-        or wrapped.__code__.co_varnames[:3]
-        != (
-            "cls",
-            "base_background",
-            "background",
-        )
-    ):
+    parameters = wrapped.__code__.co_varnames[:3] if wrapped is not None else ()
+    if current is not _original or parameters != _PARAMETERS:
         raise RuntimeError("textual's StylesCache changed: review cs_tui.widgets.styles_cache_fix")
     StylesCache.get_inner_outer = staticmethod(_inner_outer)  # type: ignore[method-assign,assignment]
