@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 from cs_tui.clock import FakeClock
-from cs_tui.data.schema import METADATA
 from cs_tui.data.store import Store
+from cs_tui.data.tables import METADATA
 
 PG_URL = os.environ.get("CS_TUI_TEST_PG")
 

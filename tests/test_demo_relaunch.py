@@ -16,9 +16,8 @@ import sqlalchemy as sa
 from cs_tui.data import seed
 from cs_tui.data.coltypes import UTCDateTime
 from cs_tui.data.demo_lease import DemoLease
-from cs_tui.data.schema import METADATA
 from cs_tui.data.store import Store
-from cs_tui.data.tables import CONV, EVENT, MSG
+from cs_tui.data.tables import CONV, EVENT, METADATA, MSG
 from cs_tui.data.views import QueueFilter
 
 HOLDER = textwrap.dedent(

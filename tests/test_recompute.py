@@ -12,7 +12,8 @@ import pytest
 
 from cs_tui.clock import FakeClock
 from cs_tui.data.db import make_engines
-from cs_tui.data.recompute import ensure_deadlines, policy_fingerprint
+from cs_tui.data.policy_fingerprint import policy_fingerprint
+from cs_tui.data.recompute import ensure_deadlines
 from cs_tui.data.store import Store
 from cs_tui.data.views import QueueFilter
 from cs_tui.jsonl_lines import IngestRecord

@@ -6,12 +6,15 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from cs_tui.clock import Clock
 from cs_tui.config import Settings, load_settings, resolve_agent, resolve_store
-from cs_tui.data.store import Store
-from cs_tui.data.views import AgentInfo
 from cs_tui.safe_text import terminal_safe
+
+if TYPE_CHECKING:
+    from cs_tui.data.store import Store
+    from cs_tui.data.views import AgentInfo
 
 
 def settings_for(args: argparse.Namespace) -> Settings:
@@ -29,6 +32,7 @@ def settings_for(args: argparse.Namespace) -> Settings:
 
 def open_store(args: argparse.Namespace, *, clock: Clock | None = None) -> Store:
     """The store named by --db, $CS_TUI_DB, the config file, or the default path."""
+    from cs_tui.data.store import Store  # SQLAlchemy: loaded by the commands that open a store
     from cs_tui.sla import load_policy
 
     settings = settings_for(args)

@@ -28,8 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from cs_tui.data import find_index
 from cs_tui.data.errors import StoreError
-from cs_tui.data.schema import SCHEMA_VERSION
-from cs_tui.data.tables import META
+from cs_tui.data.tables import META, SCHEMA_VERSION
 
 if TYPE_CHECKING:
     from cs_tui.clock import Clock

@@ -21,7 +21,6 @@ the store with a different policy recomputes every running clock once, in one wr
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -33,20 +32,16 @@ from sqlalchemy.engine import Connection
 
 from cs_tui.clock import Clock, SystemClock
 from cs_tui.data.coltypes import UTCDateTime, sqlite_text
+from cs_tui.data.policy_fingerprint import FINGERPRINT_KEY, policy_fingerprint
 from cs_tui.data.slarow import SLA_COLUMNS, sla_columns
 from cs_tui.data.tables import CONV, EVENT, META
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-    from cs_tui.calendars import Calendar
     from cs_tui.data.db import Engines
     from cs_tui.sla import SlaPolicy
 
-FINGERPRINT_KEY = "sla_policy"
-RULES_VERSION = 2
-"""Bumped when the way a stored column is computed changes, so stores recompute (2: a
-follow-up on a calendar enters the queue when its warning window of open time begins)."""
 BATCH = 5000
 
 _FACT_COLUMNS = (
@@ -85,36 +80,6 @@ _TMP = sa.Table(
     sa.Column("hidden_until", UTCDateTime()),
     prefixes=["TEMPORARY"],
 )
-
-
-def _calendar_doc(calendar: Calendar) -> dict[str, Any]:
-    return {
-        "timezone": calendar.timezone,
-        "week": [list(map(list, day)) for day in calendar.week],
-        "holidays": sorted(d.isoformat() for d in calendar.holidays),
-        "workdays": sorted(d.isoformat() for d in calendar.workdays),
-        "workday_hours": [list(r) for r in calendar.workday_hours],
-    }
-
-
-def policy_fingerprint(policy: SlaPolicy) -> str:
-    """A digest of everything in the policy that a stored deadline depends on (not its file
-    name: the same rules in another file keep the deadlines)."""
-    doc = {
-        "rules": RULES_VERSION,
-        "targets": policy.targets,
-        "channels": policy.channels,
-        "categories": policy.categories,
-        "priorities": policy.priorities,
-        "overrides": [
-            [o.channel, o.category, o.priority, o.targets, o.calendar] for o in policy.overrides
-        ],
-        "warning_ratio": policy.warning_ratio,
-        "calendars": {name: _calendar_doc(c) for name, c in policy.calendars.items()},
-        "calendar_rules": policy.calendar_rules,
-    }
-    text = json.dumps(doc, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _stored_fingerprint(conn: Connection) -> str | None:

@@ -22,9 +22,8 @@ from cs_tui.data.bulk import insert_rows
 from cs_tui.data.coltypes import FAR_FUTURE, UTCDateTime
 from cs_tui.data.db import reset_sequences
 from cs_tui.data.ingest import write_messages
-from cs_tui.data.schema import METADATA
 from cs_tui.data.slarow import sla_columns
-from cs_tui.data.tables import AGENT, CONV, CONV_TAG, CUST, CUST_TAG, META, MSG
+from cs_tui.data.tables import AGENT, CONV, CONV_TAG, CUST, CUST_TAG, META, METADATA, MSG
 from cs_tui.kb import sample_articles
 from cs_tui.sla import CATEGORIES, CHANNELS, SlaPolicy
 

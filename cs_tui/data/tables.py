@@ -8,7 +8,18 @@ the ORM. Every data module imports the short names from here.
 
 from __future__ import annotations
 
-from cs_tui.data import schema
+from cs_tui.collector import kept_for_good
+
+# Importing SQLAlchemy and building the tables makes tens of thousands of objects that live as
+# long as the process, almost none of them garbage; left running, the cyclic garbage collector
+# walked them again and again while they were being made (about a tenth of the import). So the
+# collector is paused for that, and the result is frozen out of its way afterwards: later full
+# collections, such as one during the workstation's first frame, skip these objects too.
+with kept_for_good():
+    from cs_tui.data import schema
+
+SCHEMA_VERSION = schema.SCHEMA_VERSION
+METADATA = schema.METADATA
 
 META = schema.SCHEMA_META
 AGENT = schema.AGENT
