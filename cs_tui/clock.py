@@ -52,3 +52,9 @@ def utc_text(value: datetime) -> str:
     if value.utcoffset():
         value = value.astimezone(UTC)
     return value.isoformat(" ", "microseconds")[:26]
+
+
+def from_utc_text(text: str) -> datetime:
+    """The aware datetime `utc_text` wrote (read with the C-speed fromisoformat: the queue
+    reads hundreds per window)."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)

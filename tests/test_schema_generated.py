@@ -25,6 +25,13 @@ def test_schema_py_is_what_the_models_generate():
     )
 
 
+def test_first_look_sql_py_is_what_the_queries_compile_to():
+    """The first window is read with these statements before SQLAlchemy is loaded."""
+    assert (
+        gen_tables.FIRST_LOOK_PATH.read_text(encoding="utf-8") == gen_tables.render_first_look()
+    ), "cs_tui/data/first_look_sql.py is out of date: run python -m cs_tui.data.gen_tables"
+
+
 def ddl(metadata: sa.MetaData, dialect: sa.engine.Dialect) -> dict[str, list[str]]:
     out = {}
     for table in metadata.sorted_tables:

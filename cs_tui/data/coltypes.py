@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from cs_tui.clock import utc_text
+from cs_tui.clock import from_utc_text, utc_text
 
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 
@@ -59,7 +59,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if isinstance(value, str):
-            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+            return from_utc_text(value)
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)

@@ -1,13 +1,15 @@
-"""Write `cs_tui/data/schema.py`, the Core tables, from the SQLModel models.
+"""Write `cs_tui/data/schema.py`, the Core tables, from the SQLModel models, and
+`cs_tui/data/first_look_sql.py`, the first window's statements compiled for SQLite.
 
 The models (`cs_tui.data.models`) are the one definition of the tables. Importing them costs
 SQLModel, pydantic and SQLAlchemy's ORM, about half a second, yet the queue, the workstation's
 first window and the commands only run Core statements. So the same tables are written out once
 as plain `sa.Table(...)` code that imports SQLAlchemy Core alone, and a test regenerates it and
-fails while the file is out of date.
+fails while the file is out of date. The workstation's first window is read before even
+SQLAlchemy Core is loaded (`first_look.py`): its statements are the store's own, compiled here.
 
-    python -m cs_tui.data.gen_tables           # rewrite schema.py after changing models.py
-    python -m cs_tui.data.gen_tables --check   # exit 1 if schema.py is out of date
+    python -m cs_tui.data.gen_tables           # rewrite both after changing models.py or queries
+    python -m cs_tui.data.gen_tables --check   # exit 1 if either is out of date
 
 Anything in a model this renderer does not know (a server default, a check constraint, a type
 it has no spelling for) stops it with the model's name, rather than being left out.
@@ -24,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 
 SCHEMA_PATH = Path(__file__).with_name("schema.py")
+FIRST_LOOK_PATH = Path(__file__).with_name("first_look_sql.py")
 LINE_LIMIT = 100
 
 HEADER = '''\
@@ -196,27 +199,108 @@ def render() -> str:
     return "".join(parts)
 
 
+FIRST_LOOK_HEADER = '''\
+"""The first window's SQL for SQLite, written by `python -m cs_tui.data.gen_tables`: do not edit.
+
+`queries.first_look_statements` compiled for SQLite, so that `first_look.py` can read the
+workstation's first window before SQLAlchemy is loaded. The parameters are named by what they
+hold; a test fails while this file is out of date.
+"""
+
+'''
+
+
+def render_first_look() -> str:
+    """The first window's statements as `first_look.py` runs them, from the queries' own."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy.dialects import sqlite
+
+    from cs_tui.data.coltypes import UTCDateTime
+    from cs_tui.data.queries import first_look_statements
+    from cs_tui.data.tables import SCHEMA_VERSION
+    from cs_tui.data.views import AgentInfo
+
+    # Values no other parameter can hold, so that each placeholder is named by its value.
+    now, viewer_id, limit = datetime(2001, 2, 3, tzinfo=UTC), 987_654_321, 123_456_789
+    names = {now: "now", viewer_id: "viewer", limit: "limit", 0: "offset"}
+    window_sql, window_params = {}, {}
+    for role in ("agent", "supervisor"):
+        viewer = AgentInfo(viewer_id, "first-look", "", role, True)
+        ids, rows = first_look_statements(viewer, now, limit)
+        compiled = ids.compile(dialect=sqlite.dialect())
+        window_sql[role] = compiled.string
+        window_params[role] = tuple(names[compiled.params[p]] for p in compiled.positiontup or ())
+    # The ids are a list: compiled for one, then written as the place to put them all.
+    one = rows.params(ids=[viewer_id]).compile(
+        dialect=sqlite.dialect(), compile_kwargs={"render_postcompile": True}
+    )
+    if one.string.count("IN (?)") != 1 or one.positiontup != ["ids_1"]:
+        raise UnknownSchemaFeature(f"the rows' statement changed shape: {one.string!r}")
+    rows_sql = one.string.replace("IN (?)", "IN ({ids})")
+    times = tuple(
+        i for i, column in enumerate(rows.selected_columns) if isinstance(column.type, UTCDateTime)
+    )
+    return "".join(
+        [
+            FIRST_LOOK_HEADER,
+            _constant("SCHEMA_VERSION", SCHEMA_VERSION),
+            '"""The schema these statements were compiled for: another is read the usual way."""\n\n',
+            _constant("WINDOW_SQL", window_sql),
+            '"""The window\'s ids, by the viewer\'s role (an agent sees their own and the pool)."""\n\n',
+            _constant("WINDOW_PARAMS", window_params),
+            "\n",
+            _constant("ROWS_SQL", rows_sql),
+            '"""The window\'s rows, in QueueRow\'s order, undelivered_at then the folded tags last."""\n\n',
+            _constant("ROWS_TIMES", times),
+            '"""The columns of ROWS_SQL that hold times (stored as UTC text)."""\n',
+        ]
+    )
+
+
+def _literal(value: object) -> str:
+    """A value as `ruff format` writes it (double quotes), so the file stays as generated."""
+    if isinstance(value, str):
+        text = repr(value)
+        if text.startswith("'") and '"' not in value:
+            text = '"' + text[1:-1].replace("\\'", "'") + '"'
+        return text
+    if isinstance(value, tuple):
+        inner = ", ".join(_literal(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    return repr(value)
+
+
+def _constant(name: str, value: object) -> str:
+    if isinstance(value, dict):
+        items = "".join(f"    {_literal(k)}: {_literal(v)},\n" for k, v in value.items())
+        return f"{name} = {{\n{items}}}\n"
+    return f"{name} = {_literal(value)}\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m cs_tui.data.gen_tables", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("--check", action="store_true", help="exit 1 if schema.py is out of date")
+    parser.add_argument("--check", action="store_true", help="exit 1 if a file is out of date")
     args = parser.parse_args(argv)
-    try:
-        text = render()
-    except UnknownSchemaFeature as exc:
-        print(f"gen_tables: cannot write the model out: {exc}", file=sys.stderr)
-        return 2
-    current = SCHEMA_PATH.read_text(encoding="utf-8") if SCHEMA_PATH.exists() else ""
-    if args.check:
-        if current != text:
-            print(f"{SCHEMA_PATH.name} is out of date: run python -m cs_tui.data.gen_tables")
-            return 1
-        return 0
-    if current != text:
-        SCHEMA_PATH.write_text(text, encoding="utf-8")
-        print(f"wrote {SCHEMA_PATH}")
-    return 0
+    stale = 0
+    for path, make in ((SCHEMA_PATH, render), (FIRST_LOOK_PATH, render_first_look)):
+        try:
+            text = make()
+        except UnknownSchemaFeature as exc:
+            print(f"gen_tables: cannot write {path.name}: {exc}", file=sys.stderr)
+            return 2
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        if current == text:
+            continue
+        if args.check:
+            print(f"{path.name} is out of date: run python -m cs_tui.data.gen_tables")
+            stale = 1
+        else:
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path}")
+    return stale
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -34,6 +34,7 @@ from cs_tui.data.tables import (
     TABLE_ORDER,
 )
 from cs_tui.data.views import (
+    TAG_SEP,
     AgentInfo,
     ConversationDetail,
     CustomerInfo,
@@ -42,7 +43,9 @@ from cs_tui.data.views import (
     MessageView,
     QueueFilter,
     QueueRow,
+    queue_row,
     sees_in_full,
+    split_tags,
 )
 
 ASSIGNEE = AGENT.alias("assignee")
@@ -117,16 +120,6 @@ def _event_views(rows: Iterable[Any]) -> list[EventView]:
     ]
 
 
-def _row_to_queue(row: Sequence[Any], tags: tuple[str, ...]) -> QueueRow:
-    # The select's columns are in QueueRow's field order (the last one, undelivered_at, after
-    # the tags): positional is several times faster than attribute access on a Row, and the
-    # queue builds hundreds of these per refresh.
-    return QueueRow(*(*row[:-1], tags, row[-1] is not None))
-
-
-TAG_SEP = "\x1f"
-
-
 def _found_values(found: list[int]) -> Any:
     """`WITH found AS (SELECT column1 AS fid FROM (VALUES (7), (42), ...)))`: the ids written
     into the SQL (they are ints from the store, so nothing else can get in), which SQLAlchemy
@@ -150,10 +143,6 @@ def _rows_by_id() -> sa.Select[Any]:
     )
 
 
-def _split_tags(joined: str | None) -> tuple[str, ...]:
-    return tuple(sorted(joined.split(TAG_SEP))) if joined else ()
-
-
 def queue_rows_by_id(conn: Connection, ids: list[int]) -> list[QueueRow]:
     """Queue rows for `ids`, in that order. Fetched by primary key: as one statement with
     `id IN (subquery)` the planner may walk the whole table in urgency order instead."""
@@ -162,7 +151,64 @@ def queue_rows_by_id(conn: Connection, ids: list[int]) -> list[QueueRow]:
     rows = list(conn.execute(_rows_by_id(), {"ids": ids}))
     position = {cid: i for i, cid in enumerate(ids)}
     rows.sort(key=lambda r: position[r[0]])
-    return [_row_to_queue(r[:-1], _split_tags(r[-1])) for r in rows]
+    return [queue_row(r[:-1], split_tags(r[-1])) for r in rows]
+
+
+def queue_conditions(viewer: AgentInfo, flt: QueueFilter, now: datetime) -> list[Any]:
+    """The WHERE of a queue read: what `flt` keeps of what `viewer` may see at `now`."""
+    cond = []
+    if flt.status:
+        cond.append(CONV.c.status == flt.status)
+    elif flt.scope != "handed":
+        cond.append(CONV.c.active.is_(True))
+        cond.append(sa.or_(CONV.c.hidden_until.is_(None), CONV.c.hidden_until <= now))
+    cond.append(CONV.c.training.is_(flt.training))
+    if flt.scope == "mine":
+        cond.append(CONV.c.assignee_id == viewer.id)
+    elif flt.scope == "unassigned":
+        cond.append(CONV.c.assignee_id.is_(None))
+    elif flt.scope == "handed":
+        # What the viewer handed over and no longer holds, whatever became of it since
+        # (snoozed, resolved): a transfer must never make a conversation unfindable.
+        # From the handover rows (ix_handover_from), not a check on every conversation:
+        # this scope has no open-work condition to narrow the queue index with.
+        cond.append(
+            CONV.c.id.in_(
+                sa.select(HANDOVER.c.conversation_id).where(HANDOVER.c.from_agent_id == viewer.id)
+            )
+        )
+        cond.append(sa.or_(CONV.c.assignee_id.is_(None), CONV.c.assignee_id != viewer.id))
+    elif viewer.role == "agent" and not flt.training:
+        # Agents see their own work and the unassigned pool; supervisors see every queue.
+        cond.append(sa.or_(CONV.c.assignee_id == viewer.id, CONV.c.assignee_id.is_(None)))
+    if flt.channel:
+        cond.append(CONV.c.channel == flt.channel)
+    if flt.tag:
+        cond.append(
+            sa.exists().where(CONV_TAG.c.conversation_id == CONV.c.id, CONV_TAG.c.tag == flt.tag)
+        )
+    return cond
+
+
+def window_ids(conds: list[Any], offset: int, limit: int) -> sa.Select[Any]:
+    """A window's ids in urgency order, picked from the covering queue index (the rows are
+    fetched by id afterwards: `queue_rows_by_id`)."""
+    return (
+        sa.select(CONV.c.id)
+        .where(*conds)
+        .order_by(CONV.c.urgency_at, CONV.c.id)
+        .offset(max(0, offset))
+        .limit(max(0, limit))
+    )
+
+
+def first_look_statements(
+    viewer: AgentInfo, now: datetime, limit: int
+) -> tuple[sa.Select[Any], sa.Select[Any]]:
+    """The two statements of the first window a workstation shows (the default filter, from the
+    top): its ids, and its rows by id. `first_look.py` runs them, compiled for SQLite, before
+    SQLAlchemy is loaded; its test compiles these and compares."""
+    return window_ids(queue_conditions(viewer, QueueFilter(), now), 0, limit), _rows_by_id()
 
 
 def _notes_visible(viewer: AgentInfo | None, assignee: str | None, training: bool) -> bool:
@@ -181,44 +227,6 @@ class QueriesMixin(FindMixin):
 
     # -- queue ---------------------------------------------------------------------------
 
-    def _queue_conditions(self, viewer: AgentInfo, flt: QueueFilter, now: datetime) -> list:
-        cond = []
-        if flt.status:
-            cond.append(CONV.c.status == flt.status)
-        elif flt.scope != "handed":
-            cond.append(CONV.c.active.is_(True))
-            cond.append(sa.or_(CONV.c.hidden_until.is_(None), CONV.c.hidden_until <= now))
-        cond.append(CONV.c.training.is_(flt.training))
-        if flt.scope == "mine":
-            cond.append(CONV.c.assignee_id == viewer.id)
-        elif flt.scope == "unassigned":
-            cond.append(CONV.c.assignee_id.is_(None))
-        elif flt.scope == "handed":
-            # What the viewer handed over and no longer holds, whatever became of it since
-            # (snoozed, resolved): a transfer must never make a conversation unfindable.
-            # From the handover rows (ix_handover_from), not a check on every conversation:
-            # this scope has no open-work condition to narrow the queue index with.
-            cond.append(
-                CONV.c.id.in_(
-                    sa.select(HANDOVER.c.conversation_id).where(
-                        HANDOVER.c.from_agent_id == viewer.id
-                    )
-                )
-            )
-            cond.append(sa.or_(CONV.c.assignee_id.is_(None), CONV.c.assignee_id != viewer.id))
-        elif viewer.role == "agent" and not flt.training:
-            # Agents see their own work and the unassigned pool; supervisors see every queue.
-            cond.append(sa.or_(CONV.c.assignee_id == viewer.id, CONV.c.assignee_id.is_(None)))
-        if flt.channel:
-            cond.append(CONV.c.channel == flt.channel)
-        if flt.tag:
-            cond.append(
-                sa.exists().where(
-                    CONV_TAG.c.conversation_id == CONV.c.id, CONV_TAG.c.tag == flt.tag
-                )
-            )
-        return cond
-
     def _found_in_queue(
         self,
         conn: Connection,
@@ -234,7 +242,7 @@ class QueriesMixin(FindMixin):
         parameters were compiled one by one for each search, some 15 ms of the client's time."""
         if not found:
             return []
-        conds = self._queue_conditions(viewer, flt, now)
+        conds = queue_conditions(viewer, flt, now)
         if self.dialect == "postgresql":
             ids = sa.literal(found, sa.ARRAY(sa.Integer))
             query = sa.select(CONV.c.id, CONV.c.urgency_at).where(CONV.c.id == sa.any_(ids), *conds)
@@ -288,15 +296,7 @@ class QueriesMixin(FindMixin):
                 kept = self._found_in_queue(conn, viewer, flt, now, found)
                 window = kept[max(0, offset) : max(0, offset) + max(0, limit)]
             else:
-                conds = self._queue_conditions(viewer, flt, now)
-                # Two steps: pick the window's ids from the covering queue index, then fetch them.
-                ids = (
-                    sa.select(CONV.c.id)
-                    .where(*conds)
-                    .order_by(CONV.c.urgency_at, CONV.c.id)
-                    .offset(max(0, offset))
-                    .limit(max(0, limit))
-                )
+                ids = window_ids(queue_conditions(viewer, flt, now), offset, limit)
                 window = list(conn.execute(ids).scalars())
             if not window:
                 return []
@@ -327,7 +327,7 @@ class QueriesMixin(FindMixin):
                 return min(cap, len(self._found_in_queue(conn, viewer, flt, now, found)))
             inner = (
                 sa.select(CONV.c.id)
-                .where(*self._queue_conditions(viewer, flt, now))
+                .where(*queue_conditions(viewer, flt, now))
                 .limit(cap)
                 .subquery()
             )
@@ -351,7 +351,7 @@ class QueriesMixin(FindMixin):
             if row is None:
                 raise NotFound(code="no_conversation", conversation_id=conversation_id)
             tags = self._tags_for(conn, [row.id])
-        return _row_to_queue(row, tags.get(row.id, ()))
+        return queue_row(row, tags.get(row.id, ()))
 
     def queue_rows(self, ids: list[int]) -> list[QueueRow]:
         """Fresh rows for the given ids (the live poller refreshes only what changed)."""
@@ -360,7 +360,7 @@ class QueriesMixin(FindMixin):
         with self._read() as conn:
             rows = conn.execute(_queue_select().where(CONV.c.id.in_(ids))).all()
             tags = self._tags_for(conn, [r.id for r in rows])
-        return [_row_to_queue(r, tags.get(r.id, ())) for r in rows]
+        return [queue_row(r, tags.get(r.id, ())) for r in rows]
 
     # -- one conversation ------------------------------------------------------------
 
@@ -418,7 +418,7 @@ class QueriesMixin(FindMixin):
             ):
                 handover = None
         return ConversationDetail(
-            row=_row_to_queue(qrow, tags),
+            row=queue_row(qrow, tags),
             customer=customer,
             messages=tuple(messages),
             created_at=full["created_at"],
@@ -511,7 +511,7 @@ class QueriesMixin(FindMixin):
                 viewer = self._active(conn, viewer)
             rows = conn.execute(query).all()
             tags = self._tags_for(conn, [r.id for r in rows])
-        history = [_row_to_queue(r, tags.get(r.id, ())) for r in rows]
+        history = [queue_row(r, tags.get(r.id, ())) for r in rows]
         if viewer is None:
             return history
         return [h if sees_in_full(viewer, h.assignee) else _summary(h) for h in history]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -91,6 +91,22 @@ class QueueRow:
     tags: tuple[str, ...] = ()
     # A reply could not be delivered to the customer's channel: the row tops its owner's queue.
     undelivered: bool = False
+
+
+TAG_SEP = "\x1f"
+"""Between a conversation's tags where a queue read folds them into one column."""
+
+
+def split_tags(joined: str | None) -> tuple[str, ...]:
+    """A conversation's tags from the one column a queue read folds them into."""
+    return tuple(sorted(joined.split(TAG_SEP))) if joined else ()
+
+
+def queue_row(values: Sequence[Any], tags: tuple[str, ...]) -> QueueRow:
+    """A queue row from a read's columns, in QueueRow's field order with `undelivered_at` last.
+    Positional: several times faster than attribute access on a row, and the queue builds
+    hundreds of these per refresh."""
+    return QueueRow(*(*values[:-1], tags, values[-1] is not None))
 
 
 @dataclass(frozen=True)
