@@ -15,6 +15,7 @@ import gc
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, TypedDict
 
+from textual import work
 from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
@@ -29,6 +30,7 @@ from cs_tui.i18n import N_, _, set_language
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
+    from cs_tui.data.opening import OpeningStore
     from cs_tui.data.store import Store
     from cs_tui.widgets.side_sources import KnowledgeSource
 
@@ -78,6 +80,7 @@ class CsApp(CsAppBase):
     ) -> None:
         self.locked = locked
         self._collector_paused = False
+        self._opening_watched = False
         super().__init__(store, agent, clock or SystemClock(), **options)
 
     def on_load(self) -> None:
@@ -91,7 +94,9 @@ class CsApp(CsAppBase):
             self.set_timer(STARTUP_COLLECTOR_PAUSE_S, self.first_frame_shown)
 
     def first_frame_shown(self) -> None:
-        """The workstation's first rows are on screen: the garbage collector runs again."""
+        """The workstation's first rows are on screen: the garbage collector runs again, and
+        a store that is still opening (`cs_tui.data.opening`) opens now."""
+        self._finish_opening()
         if self._collector_paused:
             self._collector_paused = False
             if not CsApp._first_frame_frozen:
@@ -107,6 +112,23 @@ class CsApp(CsAppBase):
 
     def on_unmount(self) -> None:
         self.first_frame_shown()
+
+    def _finish_opening(self) -> None:
+        from cs_tui.data.opening import OpeningStore
+
+        if isinstance(self.store, OpeningStore) and not self._opening_watched:
+            self._opening_watched = True
+            self.store.start()
+            self._wait_for_store(self.store)
+
+    @work(thread=True, group="open-store", exit_on_error=False)
+    def _wait_for_store(self, store: OpeningStore) -> None:
+        """A store that cannot be opened after all ends the app: the command then says why
+        (`app_cmd`), as it would have before the app started."""
+        try:
+            store.opened()
+        except BaseException:  # noqa: BLE001 - reported by the command once the app has ended
+            self.call_from_thread(self.exit, None, 1)
 
     def on_mount(self) -> None:
         self.apply_keymap()

@@ -4,12 +4,13 @@ Every subcommand module exposes `register(subparsers)`; each parser sets `handle
 taking the parsed arguments and returning an exit status. `COMMANDS` says which module declares
 which top-level commands, so a command line naming one loads and builds only that module's
 parsers (declaring all of them cost about as much as the rest of a `queue` call besides the
-imports); without a known command (help, a typo, the workstation) every module is loaded, so help
-and errors read the same. A test keeps the table equal to what the modules register. Errors meant for the user are raised as
-`UserError` (or StoreError/PolicyError) and printed as one line, never as a traceback. Any other
-exception is a bug: its message may quote customer text (an SQL error repeats its parameters), so
-it goes to a crash report without messages or locals (`cs_tui.crash`), and stderr gets one line
-naming the report, with exit status 1.
+imports); global options alone start the workstation with none of them; anything else (help, a
+typo) loads every module, so help and errors read the same. A test keeps the table equal to what
+the modules register. Errors meant for the user are raised as `UserError` (or
+StoreError/PolicyError) and printed as one line, never as a traceback. Any other exception is a
+bug: its message may quote customer text (an SQL error repeats its parameters), so it goes to a
+crash report without messages or locals (`cs_tui.crash`), and stderr gets one line naming the
+report, with exit status 1.
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ COMMANDS: dict[str, tuple[str, ...]] = {
 }
 """Each command module and the top-level commands it registers, in the order help lists them."""
 
+WORKSTATION = ""
+"""What `read_command` says for global options alone: the workstation, whose start does not
+wait for the subcommands' parsers (their modules cost a fifth of its way to the first frame)."""
+
 
 def add_global_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--version", action="version", version=f"cs-tui {__version__}")
@@ -65,7 +70,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     add_global_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    modules = [m for m, names in COMMANDS.items() if command in names] or list(COMMANDS)
+    if command == WORKSTATION:
+        modules = []  # declared by no module: its options are the global ones
+    else:
+        modules = [m for m, names in COMMANDS.items() if command in names] or list(COMMANDS)
     for name in modules:
         importlib.import_module(name).register(sub)
     return parser
@@ -81,8 +89,9 @@ class _GlobalOptionsParser(argparse.ArgumentParser):
 
 
 def read_command(argv: list[str]) -> str | None:
-    """The command the arguments name after the global options (None: none, or they do not
-    parse as global options alone, which the full parser then explains).
+    """The command the arguments name after the global options: WORKSTATION for none at all,
+    None when they do not parse as global options and a command (help, a typo, a missing
+    value), which the full parser then explains.
 
     `cs-tui --version` exits here, before the subcommands' modules load: they import the data
     layer (SQLAlchemy, the tables), which costs several times Python's own start."""
@@ -90,10 +99,12 @@ def read_command(argv: list[str]) -> str | None:
     add_global_options(parser)
     parser.add_argument("rest", nargs=argparse.REMAINDER)
     try:
-        known, _unknown = parser.parse_known_args(argv)
+        known, unknown = parser.parse_known_args(argv)
     except _NotGlobalOptions:
         return None
-    return known.rest[0] if known.rest else None
+    if known.rest:
+        return str(known.rest[0])
+    return None if unknown else WORKSTATION
 
 
 def main(argv: list[str] | None = None) -> int:

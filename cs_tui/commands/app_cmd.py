@@ -1,7 +1,9 @@
 """`cs-tui` (no subcommand) opens the workstation; `cs-tui demo` opens it on a demo store.
 
 Textual is imported only when the workstation really starts, so the other subcommands stay
-quick, and TEXTUAL_COLOR_SYSTEM from the config is in place before Textual reads it.
+quick, and TEXTUAL_COLOR_SYSTEM from the config is in place before Textual reads it. An SQLite
+store that needs nothing done to it opens behind the workstation's first frame
+(`cs_tui.data.opening`): its first rows are drawn before SQLAlchemy is even loaded.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING
 from cs_tui.commands.common import current_agent, open_store, settings_for
 
 if TYPE_CHECKING:
+    from cs_tui.config import Settings
     from cs_tui.data.store import Store
     from cs_tui.data.training_store import TrainingSessionView
     from cs_tui.data.views import AgentInfo
@@ -60,26 +63,71 @@ def run_demo(args: argparse.Namespace) -> int:
         with DemoLease(store) as lease:
             seed.write_demo(store, lease=lease)
             lease.share()
-            return _run(store, args)
+            return _run(store, current_agent(store, args), args)
     finally:
         store.dispose()
 
 
 def run_workstation(args: argparse.Namespace) -> int:
-    store = open_store(args)
+    store, agent = workstation_store(args, settings_for(args))
     try:
-        return _run(store, args)
+        code = _run(store, agent, args)
+        _report_failed_opening(store)
+        return code
     finally:
         store.dispose()
 
 
-def _run(store: Store, args: argparse.Namespace) -> int:
+def workstation_store(args: argparse.Namespace, settings: Settings) -> tuple[Store, AgentInfo]:
+    """The store the workstation runs on and who signs in. An SQLite store whose first window
+    the first look can read is opened behind the first frame; any other store, and a locked
+    login (which may land in a waiting role-play session), is opened and signed into here."""
+    if not getattr(args, "locked", False):
+        from cs_tui.clock import SystemClock
+        from cs_tui.config import resolve_agent, resolve_store
+        from cs_tui.data.first_look import look
+        from cs_tui.data.opening import OpeningStore
+        from cs_tui.sla import default_policy, load_policy
+
+        policy = load_policy(settings.sla_policy) if settings.sla_policy else default_policy()
+        target = resolve_store(getattr(args, "db", None), settings)
+        first = look(target, resolve_agent(getattr(args, "agent", None), settings), policy)
+        if first is not None:
+            clock = SystemClock()
+
+            def signed_in() -> Store:
+                store = open_store(args, clock=clock)
+                try:
+                    current_agent(store, args)  # refused now if disabled since the first look
+                except BaseException:
+                    store.dispose()
+                    raise
+                return store
+
+            return OpeningStore(first, signed_in, clock, policy), first.agent
+    store = open_store(args)
+    try:
+        return store, current_agent(store, args)
+    except BaseException:
+        store.dispose()
+        raise
+
+
+def _report_failed_opening(store: Store) -> None:
+    """A store that could not be opened behind the first frame ends the app (CsApp); its
+    error is raised here, after the terminal is back, as any store error is reported."""
+    from cs_tui.data.opening import OpeningStore
+
+    if isinstance(store, OpeningStore):
+        store.opened()
+
+
+def _run(store: Store, agent: AgentInfo, args: argparse.Namespace) -> int:
     from cs_tui.config import resolve_lang
 
     settings = settings_for(args)
     if settings.color_system and "TEXTUAL_COLOR_SYSTEM" not in os.environ:
         os.environ["TEXTUAL_COLOR_SYSTEM"] = settings.color_system
-    agent = current_agent(store, args)
     lang = resolve_lang(getattr(args, "lang", None), settings)
     mouse = settings.mouse and not getattr(args, "no_mouse", False)
 

@@ -42,6 +42,7 @@ from textual.widgets.text_area import Document
 from textual.worker import Worker, WorkerFailed, WorkerState
 
 from cs_tui.data.errors import NotAllowed, StoreError
+from cs_tui.data.opening import OpeningStore
 from cs_tui.data.views import AgentInfo, ConversationDetail, MessageView, QueueFilter, QueueRow
 from cs_tui.i18n import N_, _, _n
 from cs_tui.safe_text import clean, safe
@@ -179,6 +180,12 @@ class QueueWindow(Message):
     offset: int
     rows: list[QueueRow]
     total: int | None
+
+
+def _window_message(generation: int, offset: int, rows: list[QueueRow]) -> QueueWindow:
+    """A window read from the top that is not full is the whole queue: its total is known."""
+    total = len(rows) if offset == 0 and len(rows) < WINDOW else None
+    return QueueWindow(generation, offset, rows, total)
 
 
 @dataclass
@@ -446,16 +453,28 @@ class WorkstationScreen(Screen):
         else:
             start, _rows = queue.window
             offset = max(0, min(start, queue.cursor - WINDOW // 2)) if queue.loaded else 0
-        self._load_window(self._generation, self.filter, offset)
+        at_hand = self._first_window_at_hand(offset)
+        if at_hand is not None:
+            self._window_arrived(at_hand)
+        else:
+            self._load_window(self._generation, self.filter, offset)
         self._load_total(self._generation, self.filter)
+
+    def _first_window_at_hand(self, offset: int) -> QueueWindow | None:
+        """The first window of a store still opening (`cs_tui.data.opening`), read here and
+        now: a few milliseconds of SQLite, and the first frame shows rows instead of being
+        drawn empty and again once a worker brings them."""
+        if self._generation != 1 or offset != 0 or not isinstance(self.store, OpeningStore):
+            return None
+        rows = self.store.first_window_now(self.agent, self.filter, WINDOW)
+        if rows is None:
+            return None
+        return _window_message(self._generation, offset, rows)
 
     @work(thread=True, exclusive=True, group="queue-window", exit_on_error=False)
     def _load_window(self, generation: int, flt: QueueFilter, offset: int) -> None:
         rows = self.store.queue(self.agent, flt, offset=offset, limit=WINDOW)
-        total = None
-        if offset == 0 and len(rows) < WINDOW:
-            total = len(rows)
-        self.post_message(QueueWindow(generation, offset, rows, total))
+        self.post_message(_window_message(generation, offset, rows))
 
     @work(thread=True, exclusive=True, group="queue-total", exit_on_error=False)
     def _load_total(self, generation: int, flt: QueueFilter) -> None:

@@ -30,40 +30,47 @@ LATER = (
     "cs_tui.screens.roleplay",
     "rapidfuzz",
     "pypinyin",
-    "sqlalchemy.dialects.postgresql",
-    # The store is read through Core tables (data/schema.py): the SQLModel models, pydantic and
-    # the ORM are imported only to create a new store.
+    # The first window is read with sqlite3 (data/first_look.py), and the store proper opens
+    # behind the first frame: neither SQLAlchemy nor the tables are loaded for it, let alone
+    # the SQLModel models, pydantic and the ORM (which only create a new store).
+    "sqlalchemy",
+    "cs_tui.data.tables",
+    "cs_tui.data.store",
     "cs_tui.data.models",
     "sqlmodel",
     "pydantic",
-    "sqlalchemy.orm",
 )
 
 CHILD = """
 import asyncio, gc, json, sys
 
-from cs_tui.app import make_app
-from cs_tui.data.store import Store
+from cs_tui.app import CsApp
+from cs_tui.cli import build_parser, read_command
+from cs_tui.commands.app_cmd import workstation_store
+from cs_tui.commands.common import settings_for
 from cs_tui.widgets.queue_list import QueueList
 
 seen = {}
-draw = QueueList.render_line
+display = CsApp._display
 
 
-def render_line(self, y):
-    strip = draw(self, y)
-    if self.painted and not seen:  # the first frame with rows, while it is being drawn
+def _display(self, screen, renderable):
+    # The moment the first frame with rows goes to the terminal (here the headless driver).
+    display(self, screen, renderable)
+    queues = self.screen.query(QueueList)
+    if renderable is not None and queues and queues.first().painted and not seen:
         seen["modules"] = sorted(sys.modules)
-        seen["rows"] = len(self.window[1])
-    return strip
+        seen["rows"] = len(queues.first().window[1])
 
 
-QueueList.render_line = render_line
+CsApp._display = _display
 
 
 async def main():
-    store = Store.open(sys.argv[1])
-    app = make_app(store, "sam", live=False)
+    argv = ["--db", sys.argv[1], "--agent", "sam"]  # as `cs-tui --db STORE --agent sam`
+    args = build_parser(read_command(argv)).parse_args(argv)
+    store, agent = workstation_store(args, settings_for(args))
+    app = CsApp(store, agent, store.clock, lang="en", live=False)
     async with app.run_test(size=(120, 40)) as pilot:
         while not seen:
             await pilot.pause()
