@@ -44,17 +44,21 @@ def demo(tmp_path, clock):
     store.dispose()
 
 
-@pytest.mark.parametrize("handle", ["sam", "alice", "bob"])
+@pytest.mark.parametrize("handle", ["sam", "alice", "bob", "tess"])
 def test_the_first_window_is_the_rows_the_store_reads(demo, clock, handle):
     path, store = demo
+    if handle == "tess":  # a trainer sees every queue, as a supervisor does
+        store.ensure_agent("tess", "Tess", role="trainer")
     first = look(str(path), handle, default_policy())
     assert first is not None
     agent = store.get_agent(handle)
     assert first.agent == agent
     for limit in (200, 5):
         expected = store.queue(agent, QueueFilter(), limit=limit)
-        assert first_window(first, clock.now(), limit) == expected
-    rows = first_window(first, clock.now(), 200)
+        assert first_window(first, clock.now(), limit).rows == expected
+    window = first_window(first, clock.now(), 200)
+    assert window.last_event_id == store.last_event_id() > 0
+    rows = window.rows
     assert any(r.tags for r in rows) and any(r.undelivered for r in rows)
     if handle == "alice":  # an agent: her own work and the pool, not bob's
         assert {r.assignee for r in rows} <= {"alice", None}
@@ -63,9 +67,9 @@ def test_the_first_window_is_the_rows_the_store_reads(demo, clock, handle):
 def test_snoozed_work_returns_to_the_first_window_when_it_is_due(demo, clock):
     path, store = demo
     first = look(str(path), "sam", default_policy())
-    before = {r.id for r in first_window(first, clock.now(), 200)}
+    before = {r.id for r in first_window(first, clock.now(), 200).rows}
     later = clock.now() + timedelta(hours=3)
-    after = first_window(first, later, 200)
+    after = first_window(first, later, 200).rows
     clock.set(later)
     assert after == store.queue(store.get_agent("sam"), QueueFilter(), limit=200)
     assert {r.id for r in after} - before
@@ -101,6 +105,23 @@ def test_a_window_is_not_read_for_an_agent_disabled_since_the_look(demo, clock):
     first = look(str(path), "alice", default_policy())
     store.set_active(store.get_agent("sam"), "alice", False)
     assert first_window(first, clock.now(), 200) is None
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "UPDATE schema_meta SET value = '10' WHERE key = 'schema_version'",
+        "UPDATE schema_meta SET value = 'another' WHERE key = 'sla_policy'",
+    ],
+    ids=["upgraded", "recomputed"],
+)
+def test_a_window_is_not_read_from_a_store_changed_under_the_look(demo, clock, change):
+    path, _store = demo
+    first = look(str(path), "sam", default_policy())
+    assert first_window(first, clock.now(), 10) is not None
+    with sqlite3.connect(path) as conn:
+        conn.execute(change)
+    assert first_window(first, clock.now(), 10) is None
 
 
 def test_the_first_look_and_the_workstation_load_without_sqlalchemy():

@@ -40,6 +40,16 @@ class FirstLook:
 
     path: Path
     agent: AgentInfo
+    policy_fingerprint: str
+
+
+@dataclass(frozen=True)
+class FirstWindow:
+    """The rows, and the newest event when they were read: a change feed that starts there
+    misses nothing that happened after them."""
+
+    rows: list[QueueRow]
+    last_event_id: int
 
 
 def look(target: str, handle: str, policy: SlaPolicy) -> FirstLook | None:
@@ -51,51 +61,58 @@ def look(target: str, handle: str, policy: SlaPolicy) -> FirstLook | None:
     handle = handle.strip()
     if not path.is_file() or not HANDLE_RE.match(handle):
         return None
+    fingerprint = policy_fingerprint(policy)
     try:
         with closing(_connect(path)) as conn:
-            meta = dict(
-                conn.execute(
-                    "SELECT key, value FROM schema_meta WHERE key IN (?, ?)",
-                    ("schema_version", FINGERPRINT_KEY),
-                )
-            )
-            if meta.get("schema_version") != str(sql.SCHEMA_VERSION):
-                return None
-            if meta.get(FINGERPRINT_KEY) != policy_fingerprint(policy):
-                return None  # the store proper recomputes the deadlines first
-            agent = _agent(conn, handle)
+            agent = _agent(conn, handle) if _as_compiled(conn, fingerprint) else None
     except sqlite3.Error:
         return None
     if agent is None or not agent.active:
         return None  # signing in registers or refuses them, with the store's own words
-    return FirstLook(path, agent)
+    return FirstLook(path, agent, fingerprint)
 
 
 def first_window(
     first: FirstLook, now: datetime, limit: int, *, timeout: float = BUSY_TIMEOUT_S
-) -> list[QueueRow] | None:
+) -> FirstWindow | None:
     """The top `limit` rows of the agent's queue with the default filter, as `Store.queue`
     reads them; None when they cannot be read here (the caller asks the store proper)."""
     try:
         with closing(_connect(first.path, timeout)) as conn:
-            conn.execute("BEGIN")  # one snapshot for the agent, the ids and the rows
+            conn.execute("BEGIN")  # one snapshot for the checks, the ids, the rows, the event
+            if not _as_compiled(conn, first.policy_fingerprint):
+                return None  # upgraded or recomputed since the look: the store proper reads
             agent = _agent(conn, first.agent.handle)
             if agent is None or not agent.active or agent.role != first.agent.role:
                 return None
-            kind = "agent" if agent.role == "agent" else "supervisor"
             values = {"now": utc_text(now), "viewer": agent.id, "limit": limit, "offset": 0}
-            params = [values[name] for name in sql.WINDOW_PARAMS[kind]]
-            ids = [row[0] for row in conn.execute(sql.WINDOW_SQL[kind], params)]
-            if not ids:
-                return []
-            marks = ", ".join("?" * len(ids))
-            found = conn.execute(sql.ROWS_SQL.format(ids=marks), ids).fetchall()
+            params = [values[name] for name in sql.WINDOW_PARAMS[agent.role]]
+            ids = [row[0] for row in conn.execute(sql.WINDOW_SQL[agent.role], params)]
+            found = []
+            if ids:
+                marks = ", ".join("?" * len(ids))
+                found = conn.execute(sql.ROWS_SQL.format(ids=marks), ids).fetchall()
+            last_event_id = conn.execute(sql.LAST_EVENT_SQL).fetchone()[0]
             conn.execute("COMMIT")
-    except sqlite3.Error:
+    except (sqlite3.Error, KeyError):  # KeyError: a role this version does not know
         return None
     position = {cid: i for i, cid in enumerate(ids)}
     found.sort(key=lambda r: position[r[0]])
-    return [_queue_row(row) for row in found]
+    return FirstWindow([_queue_row(row) for row in found], last_event_id)
+
+
+def _as_compiled(conn: sqlite3.Connection, fingerprint: str) -> bool:
+    """Whether the store is what the statements were compiled for, its deadlines computed
+    with this policy (else the store proper upgrades or recomputes it first)."""
+    meta = dict(
+        conn.execute(
+            "SELECT key, value FROM schema_meta WHERE key IN (?, ?)",
+            ("schema_version", FINGERPRINT_KEY),
+        )
+    )
+    return meta.get("schema_version") == str(sql.SCHEMA_VERSION) and (
+        meta.get(FINGERPRINT_KEY) == fingerprint
+    )
 
 
 def _queue_row(raw: tuple[Any, ...]) -> QueueRow:

@@ -219,15 +219,15 @@ def render_first_look() -> str:
     from cs_tui.data.coltypes import UTCDateTime
     from cs_tui.data.queries import first_look_statements
     from cs_tui.data.tables import SCHEMA_VERSION
-    from cs_tui.data.views import AgentInfo
+    from cs_tui.data.views import ROLES, AgentInfo
 
     # Values no other parameter can hold, so that each placeholder is named by its value.
     now, viewer_id, limit = datetime(2001, 2, 3, tzinfo=UTC), 987_654_321, 123_456_789
     names = {now: "now", viewer_id: "viewer", limit: "limit", 0: "offset"}
     window_sql, window_params = {}, {}
-    for role in ("agent", "supervisor"):
+    for role in ROLES:
         viewer = AgentInfo(viewer_id, "first-look", "", role, True)
-        ids, rows = first_look_statements(viewer, now, limit)
+        ids, rows, last_event = first_look_statements(viewer, now, limit)
         compiled = ids.compile(dialect=sqlite.dialect())
         window_sql[role] = compiled.string
         window_params[role] = tuple(names[compiled.params[p]] for p in compiled.positiontup or ())
@@ -238,6 +238,9 @@ def render_first_look() -> str:
     if one.string.count("IN (?)") != 1 or one.positiontup != ["ids_1"]:
         raise UnknownSchemaFeature(f"the rows' statement changed shape: {one.string!r}")
     rows_sql = one.string.replace("IN (?)", "IN ({ids})")
+    last_event_sql = last_event.compile(
+        dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}
+    )
     times = tuple(
         i for i, column in enumerate(rows.selected_columns) if isinstance(column.type, UTCDateTime)
     )
@@ -247,13 +250,15 @@ def render_first_look() -> str:
             _constant("SCHEMA_VERSION", SCHEMA_VERSION),
             '"""The schema these statements were compiled for: another is read the usual way."""\n\n',
             _constant("WINDOW_SQL", window_sql),
-            '"""The window\'s ids, by the viewer\'s role (an agent sees their own and the pool)."""\n\n',
+            '"""The window\'s ids, by the viewer\'s role (an agent sees their own work and the pool)."""\n\n',
             _constant("WINDOW_PARAMS", window_params),
             "\n",
             _constant("ROWS_SQL", rows_sql),
             '"""The window\'s rows, in QueueRow\'s order, undelivered_at then the folded tags last."""\n\n',
             _constant("ROWS_TIMES", times),
-            '"""The columns of ROWS_SQL that hold times (stored as UTC text)."""\n',
+            '"""The columns of ROWS_SQL that hold times (stored as UTC text)."""\n\n',
+            _constant("LAST_EVENT_SQL", last_event_sql.string),
+            '"""The newest event\'s id, read in the same snapshot as the window."""\n',
         ]
     )
 

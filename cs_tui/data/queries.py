@@ -202,13 +202,20 @@ def window_ids(conds: list[Any], offset: int, limit: int) -> sa.Select[Any]:
     )
 
 
+def last_event_statement() -> sa.Select[Any]:
+    """The newest event's id (0 for none): where a change feed starts."""
+    return sa.select(sa.func.coalesce(sa.func.max(EVENT.c.id), 0))
+
+
 def first_look_statements(
     viewer: AgentInfo, now: datetime, limit: int
-) -> tuple[sa.Select[Any], sa.Select[Any]]:
-    """The two statements of the first window a workstation shows (the default filter, from the
-    top): its ids, and its rows by id. `first_look.py` runs them, compiled for SQLite, before
-    SQLAlchemy is loaded; its test compiles these and compares."""
-    return window_ids(queue_conditions(viewer, QueueFilter(), now), 0, limit), _rows_by_id()
+) -> tuple[sa.Select[Any], sa.Select[Any], sa.Select[Any]]:
+    """The statements of the first window a workstation shows (the default filter, from the
+    top): its ids, its rows by id, and the newest event then (its change feed starts there).
+    `first_look.py` runs them, compiled for SQLite, before SQLAlchemy is loaded; its test
+    compiles these and compares."""
+    ids = window_ids(queue_conditions(viewer, QueueFilter(), now), 0, limit)
+    return ids, _rows_by_id(), last_event_statement()
 
 
 def _notes_visible(viewer: AgentInfo | None, assignee: str | None, training: bool) -> bool:
@@ -531,9 +538,7 @@ class QueriesMixin(FindMixin):
 
     def last_event_id(self) -> int:
         with self._read() as conn:
-            return conn.execute(
-                sa.select(sa.func.coalesce(sa.func.max(EVENT.c.id), 0))
-            ).scalar_one()
+            return conn.execute(last_event_statement()).scalar_one()
 
     def events_since(self, after_id: int, *, limit: int = 1000) -> list[EventView]:
         query = _event_select().where(EVENT.c.id > after_id).order_by(EVENT.c.id).limit(limit)
