@@ -91,12 +91,17 @@ class CsApp(CsAppBase):
         if gc.isenabled():
             gc.disable()
             self._collector_paused = True
-            self.set_timer(STARTUP_COLLECTOR_PAUSE_S, self.first_frame_shown)
+        # Whatever becomes of the first frame, the collector and a store still opening are
+        # not left waiting for it.
+        self.set_timer(STARTUP_COLLECTOR_PAUSE_S, self.first_frame_shown)
 
     def first_frame_shown(self) -> None:
         """The workstation's first rows are on screen: the garbage collector runs again, and
         a store that is still opening (`cs_tui.data.opening`) opens now."""
+        self._collector_back_on()
         self._finish_opening()
+
+    def _collector_back_on(self) -> None:
         if self._collector_paused:
             self._collector_paused = False
             if not CsApp._first_frame_frozen:
@@ -111,6 +116,8 @@ class CsApp(CsAppBase):
             gc.enable()
 
     def on_unmount(self) -> None:
+        # An app that ends before its first frame still opens a store that was opening:
+        # workers may be waiting for it, and what was typed is saved as a draft.
         self.first_frame_shown()
 
     def _finish_opening(self) -> None:

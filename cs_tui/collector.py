@@ -9,6 +9,7 @@ passes never look), they cost nothing afterwards.
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -30,7 +31,12 @@ def collector_paused() -> Iterator[None]:
 def kept_for_good() -> Iterator[None]:
     """Make what lives as long as the process (an import's tables and dictionaries) with the
     collector paused, then freeze it. Frozen before the collector is back on: the first
-    allocation after that would otherwise start a full pass over everything just made."""
+    allocation after that would otherwise start a full pass over everything just made.
+
+    Frozen only in the main thread: elsewhere (the workstation's store opening behind its
+    first frame) the interface runs meanwhile, and a freeze would keep whatever garbage it
+    had not collected yet for good."""
     with collector_paused():
         yield
-        gc.freeze()
+        if threading.current_thread() is threading.main_thread():
+            gc.freeze()

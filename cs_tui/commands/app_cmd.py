@@ -119,7 +119,9 @@ def _report_failed_opening(store: Store) -> None:
     from cs_tui.data.opening import OpeningStore
 
     if isinstance(store, OpeningStore):
-        store.opened()
+        error = store.failure()
+        if error is not None:
+            raise error
 
 
 def _run(store: Store, agent: AgentInfo, args: argparse.Namespace) -> int:

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from cs_tui.data.first_look import FirstLook, first_window
+from cs_tui.data.first_look import BUSY_TIMEOUT_S, FirstLook, first_window
 from cs_tui.data.views import AgentInfo, QueueFilter, QueueRow
 
 if TYPE_CHECKING:
@@ -39,7 +39,9 @@ else:
 NO_WAIT_S = 0.05
 """The longest a read in the interface's own thread may wait on a lock: then a worker reads."""
 
-_OWN = frozenset({"_first", "_opener", "_store", "_error", "_started", "_start_lock", "_done"})
+_OWN = frozenset(
+    {"_first", "_opener", "_store", "_error", "_started", "_start_lock", "_done", "_seen_event_id"}
+)
 """Set in __init__: never looked up on the store proper (a copy or a pickle of a half-built
 object would otherwise wait for it)."""
 
@@ -61,6 +63,7 @@ class OpeningStore(_StoreInterface):
         self._started = False
         self._start_lock = threading.Lock()
         self._done = threading.Event()
+        self._seen_event_id: int | None = None
 
     @property
     def location(self) -> str:
@@ -116,7 +119,7 @@ class OpeningStore(_StoreInterface):
         if the first look can read it without waiting: None sends the caller to `queue`."""
         if self._store is not None or flt != QueueFilter() or viewer.id != self._first.agent.id:
             return None
-        return first_window(self._first, self.clock.now(), limit, timeout=NO_WAIT_S)
+        return self._first_window(limit, NO_WAIT_S)
 
     def queue(
         self,
@@ -133,10 +136,38 @@ class OpeningStore(_StoreInterface):
             and offset == 0
             and viewer.id == self._first.agent.id
         ):
-            rows = first_window(self._first, self.clock.now(), limit)
+            rows = self._first_window(limit, BUSY_TIMEOUT_S)
             if rows is not None:
                 return rows
         return self.opened().queue(viewer, flt, offset=offset, limit=limit)
+
+    def _first_window(self, limit: int, timeout: float) -> list[QueueRow] | None:
+        window = first_window(self._first, self.clock.now(), limit, timeout=timeout)
+        if window is None:
+            # Declined (the agent disabled since the look, the store upgraded, a lock): the
+            # store proper must answer, so it opens now, first frame or not.
+            self.start()
+            return None
+        with self._start_lock:
+            if self._seen_event_id is None or window.last_event_id < self._seen_event_id:
+                self._seen_event_id = window.last_event_id
+        return window.rows
+
+    def last_event_id(self) -> int:
+        """Where the first change feed starts: at the newest event when the first look read
+        the rows on screen, so that nothing written before the store proper opened is missed.
+        Once; later feeds start at the store's newest event, as with any store."""
+        with self._start_lock:
+            seen, self._seen_event_id = self._seen_event_id, None
+        return seen if seen is not None else self.opened().last_event_id()
+
+    def failure(self) -> BaseException | None:
+        """What stopped the store from opening, once an opening that began has ended (None:
+        it opened, or never began: nothing was asked of it past the first window)."""
+        if not self._started:
+            return None
+        self._done.wait()
+        return self._error
 
     def dispose(self) -> None:
         if not self._started:

@@ -18,14 +18,19 @@ from cs_tui.widgets.queue_list import QueueList
 
 
 class HeldOpener:
-    """Opens the store proper only when the test lets it."""
+    """Opens the store proper only when the test lets it; notes whether the first rows were
+    on screen when it was asked to."""
 
     def __init__(self, path, clock, error: Exception | None = None) -> None:
         self.path, self.clock, self.error = path, clock, error
         self.go = threading.Event()
         self.started = threading.Event()
+        self.rows_drawn_first: bool | None = None
+        self.app: CsApp | None = None
 
     def __call__(self) -> Store:
+        queues = self.app.screen.query(QueueList) if self.app is not None else []
+        self.rows_drawn_first = bool(queues) and queues.first().painted
         self.started.set()
         assert self.go.wait(20)
         if self.error is not None:
@@ -33,14 +38,23 @@ class HeldOpener:
         return Store.open(str(self.path), clock=self.clock)
 
 
-def opening_app(tmp_path, demo_template, clock, error=None):
+def opening_app(tmp_path, demo_template, clock, error=None, live=False):
     path = tmp_path / "store.db"
     shutil.copy(demo_template, path)
     first = look(str(path), "alice", default_policy())
     assert first is not None
     opener = HeldOpener(path, clock, error)
     store = OpeningStore(first, opener, clock, default_policy())
-    return path, opener, store, CsApp(store, first.agent, clock, lang="en", live=False)
+    opener.app = CsApp(store, first.agent, clock, lang="en", live=live)
+    return path, opener, store, opener.app
+
+
+async def until(pilot, condition, tries=200) -> bool:
+    for _ in range(tries):
+        if condition():
+            return True
+        await pilot.pause(0.02)
+    return False
 
 
 async def test_rows_first_then_keys_typed_meanwhile_act_on_their_conversation(
@@ -51,12 +65,10 @@ async def test_rows_first_then_keys_typed_meanwhile_act_on_their_conversation(
         expected = check.queue(check.get_agent("alice"), QueueFilter(), limit=200)
     async with app.run_test(size=(120, 40)) as pilot:
         queue = app.screen.query_one(QueueList)
-        for _ in range(50):
-            if queue.painted:
-                break
-            await pilot.pause(0.01)
-        assert queue.painted and queue.window[1] == expected  # drawn from the first look
-        assert opener.started.wait(5) and not opener.go.is_set()  # the store proper waits
+        assert await until(pilot, lambda: queue.painted)
+        assert queue.window[1] == expected  # drawn from the first look
+        assert await until(pilot, opener.started.is_set)
+        assert opener.rows_drawn_first  # the store proper was asked for after the first frame
 
         pool = next(i for i, row in enumerate(expected) if row.assignee is None)
         queue.focus()
@@ -80,16 +92,24 @@ async def test_a_store_that_cannot_be_opened_after_all_ends_the_app(tmp_path, de
         tmp_path, demo_template, clock, StoreUnavailable("the store is locked by another program")
     )
     async with app.run_test(size=(120, 40)) as pilot:
-        assert opener.started.wait(5)
+        assert await until(pilot, opener.started.is_set)
         opener.go.set()
-        for _ in range(200):
-            if app.return_code is not None:
-                break
-            await pilot.pause(0.02)
+        await until(pilot, lambda: app.return_code is not None)
     assert app.return_code == 1
-    try:
-        store.opened()
-    except StoreUnavailable as exc:  # what the command then prints, as for any store error
-        assert "locked by another program" in str(exc)
-    else:
-        raise AssertionError("the failed opening was not kept for the command to report")
+    error = store.failure()  # what the command then prints, as for any store error
+    assert isinstance(error, StoreUnavailable) and "locked by another program" in str(error)
+
+
+async def test_what_changes_while_the_store_opens_reaches_the_queue(tmp_path, demo_template, clock):
+    path, opener, store, app = opening_app(tmp_path, demo_template, clock, live=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        queue = app.screen.query_one(QueueList)
+        assert await until(pilot, lambda: queue.painted)
+        pool = next(row for row in queue.window[1] if row.assignee is None)
+        with Store.open(str(path), clock=clock) as other:  # a supervisor, meanwhile
+            other.assign(other.get_agent("sam"), pool.id, "bob")
+        assert await until(pilot, opener.started.is_set)
+        opener.go.set()
+        # alice sees her own work and the pool: bob's conversation leaves her queue.
+        assert await until(pilot, lambda: pool.id not in {r.id for r in queue.window[1]})
+    store.dispose()
