@@ -139,3 +139,57 @@ def test_the_dataclasses_every_store_command_loads_have_docstrings():
         [sys.executable, "-c", DOC_CHILD], capture_output=True, text=True, timeout=60, check=True
     ).stdout
     assert json.loads(out) == []
+
+
+WORKSTATION_CHILD = """
+import json, sys
+from cs_tui.cli import build_parser, read_command
+from cs_tui.commands.app_cmd import workstation_store
+from cs_tui.commands.common import settings_for
+
+argv = sys.argv[1:]
+command = read_command(argv)
+args = build_parser(command).parse_args(argv)
+store, agent = workstation_store(args, settings_for(args))
+print(json.dumps({
+    "command": command,
+    "store": type(store).__name__,
+    "agent": agent.handle,
+    "loaded": sorted(m for m in sys.modules if m.endswith("_cmd") or m.startswith("sqlalchemy")),
+}))
+store.dispose()
+"""
+
+
+def workstation(*args: str) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-c", WORKSTATION_CHILD, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.splitlines()
+    return json.loads(out[-1])
+
+
+def test_the_workstation_takes_a_first_look_and_loads_no_other_command(tmp_path):
+    """Global options alone: no subcommand's module and no SQLAlchemy before the app starts
+    (an SQLite store opens behind the first frame); a locked login is signed in first, as it
+    may land in a waiting role-play session."""
+    from cs_tui.data import seed
+    from cs_tui.data.store import Store
+
+    path = tmp_path / "store.db"
+    with Store.open(str(path)) as store:
+        seed.write_demo(store)
+    seen = workstation("--db", str(path), "--agent", "bob")
+    assert seen == {
+        "command": "",
+        "store": "OpeningStore",
+        "agent": "bob",
+        "loaded": ["cs_tui.commands.app_cmd"],
+    }
+    locked = workstation("--db", str(path), "--agent", "bob", "--locked")
+    assert locked["store"] == "Store" and locked["agent"] == "bob"
+    new = workstation("--db", str(tmp_path / "new.db"), "--agent", "first")
+    assert new["store"] == "Store" and new["agent"] == "first"  # created, then signed in
