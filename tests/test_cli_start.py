@@ -67,14 +67,7 @@ def test_queue_reads_the_store_without_sqlmodel_pydantic_or_the_orm(tmp_path):
     seed.write_demo(store)
     store.dispose()
     argv = ["--db", str(path), "--agent", "sam", "queue", "--json", "--limit", "1"]
-    out = subprocess.run(
-        [sys.executable, "-c", QUEUE_CHILD, *argv],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout
-    *printed, last = out.strip().splitlines()
+    *printed, last = child_lines(QUEUE_CHILD, *argv)
     assert json.loads(last) == {"code": 0, "loaded": []}
     assert len(json.loads("\n".join(printed))) == 1
 
@@ -161,15 +154,16 @@ store.dispose()
 """
 
 
-def workstation(*args: str) -> dict:
+def child_lines(code: str, *args: str) -> list[str]:
+    """What a fresh interpreter running `code` with `args` printed."""
     out = subprocess.run(
-        [sys.executable, "-c", WORKSTATION_CHILD, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout.splitlines()
-    return json.loads(out[-1])
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60, check=True
+    )
+    return out.stdout.strip().splitlines()
+
+
+def workstation(*args: str) -> dict:
+    return json.loads(child_lines(WORKSTATION_CHILD, *args)[-1])
 
 
 def test_the_workstation_takes_a_first_look_and_loads_no_other_command(tmp_path):
