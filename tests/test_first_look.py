@@ -100,6 +100,18 @@ def test_a_store_it_cannot_read_as_the_store_would_is_left_to_the_store(demo, tm
     assert look(str(path), "sam", policy) is None  # upgraded first
 
 
+def test_a_damaged_row_is_left_to_the_store_proper(demo, clock):
+    path, store = demo
+    first = look(str(path), "sam", default_policy())
+    top = first_window(first, clock.now(), 1).rows[0]
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE conversation SET updated_at = 'yesterday' WHERE id = ?", (top.id,))
+    assert first_window(first, clock.now(), 10) is None  # not a traceback in the first frame
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE agent SET last_seen_at = 'never' WHERE handle = 'sam'")
+    assert look(str(path), "sam", default_policy()) is None  # nor before the app starts
+
+
 def test_a_window_is_not_read_for_an_agent_disabled_since_the_look(demo, clock):
     path, store = demo
     first = look(str(path), "alice", default_policy())

@@ -65,7 +65,7 @@ def look(target: str, handle: str, policy: SlaPolicy) -> FirstLook | None:
     try:
         with closing(_connect(path)) as conn:
             agent = _agent(conn, handle) if _as_compiled(conn, fingerprint) else None
-    except sqlite3.Error:
+    except (sqlite3.Error, TypeError, ValueError):  # a damaged store: the store proper says so
         return None
     if agent is None or not agent.active:
         return None  # signing in registers or refuses them, with the store's own words
@@ -94,11 +94,15 @@ def first_window(
                 found = conn.execute(sql.ROWS_SQL.format(ids=marks), ids).fetchall()
             last_event_id = conn.execute(sql.LAST_EVENT_SQL).fetchone()[0]
             conn.execute("COMMIT")
-    except (sqlite3.Error, KeyError):  # KeyError: a role this version does not know
+    except (sqlite3.Error, KeyError, TypeError, ValueError):  # KeyError: an unknown role
         return None
     position = {cid: i for i, cid in enumerate(ids)}
     found.sort(key=lambda r: position[r[0]])
-    return FirstWindow([_queue_row(row) for row in found], last_event_id)
+    try:
+        rows = [_queue_row(row) for row in found]
+    except (TypeError, ValueError):  # a time that is not one: the store proper says what
+        return None
+    return FirstWindow(rows, last_event_id)
 
 
 def _as_compiled(conn: sqlite3.Connection, fingerprint: str) -> bool:
