@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import argparse
 import os
+from functools import partial
 from typing import TYPE_CHECKING
 
 from cs_tui.commands.common import current_agent, open_store, settings_for
 
 if TYPE_CHECKING:
+    from cs_tui.clock import Clock
     from cs_tui.config import Settings
     from cs_tui.data.store import Store
     from cs_tui.data.training_store import TrainingSessionView
@@ -94,18 +96,15 @@ def workstation_store(args: argparse.Namespace, settings: Settings) -> tuple[Sto
         first = look(target, resolve_agent(getattr(args, "agent", None), settings), policy)
         if first is not None:
             clock = SystemClock()
+            # Signed in again once open: refused then if disabled since the first look.
+            opener = partial(_signed_in, args, clock)
+            return OpeningStore(first, lambda: opener()[0], clock, policy), first.agent
+    return _signed_in(args)
 
-            def signed_in() -> Store:
-                store = open_store(args, clock=clock)
-                try:
-                    current_agent(store, args)  # refused now if disabled since the first look
-                except BaseException:
-                    store.dispose()
-                    raise
-                return store
 
-            return OpeningStore(first, signed_in, clock, policy), first.agent
-    store = open_store(args)
+def _signed_in(args: argparse.Namespace, clock: Clock | None = None) -> tuple[Store, AgentInfo]:
+    """The store opened and the agent signed in; the store let go if signing in fails."""
+    store = open_store(args, clock=clock)
     try:
         return store, current_agent(store, args)
     except BaseException:

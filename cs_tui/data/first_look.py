@@ -25,7 +25,7 @@ from urllib.parse import quote
 from cs_tui.clock import from_utc_text, utc_text
 from cs_tui.data import first_look_sql as sql
 from cs_tui.data.policy_fingerprint import FINGERPRINT_KEY, policy_fingerprint
-from cs_tui.data.views import HANDLE_RE, AgentInfo, QueueRow, queue_row, split_tags
+from cs_tui.data.views import HANDLE_RE, AgentInfo, QueueRow, queue_rows_in_order
 
 if TYPE_CHECKING:
     from cs_tui.sla import SlaPolicy
@@ -96,10 +96,8 @@ def first_window(
             conn.execute("COMMIT")
     except (sqlite3.Error, KeyError, TypeError, ValueError):  # KeyError: an unknown role
         return None
-    position = {cid: i for i, cid in enumerate(ids)}
-    found.sort(key=lambda r: position[r[0]])
     try:
-        rows = [_queue_row(row) for row in found]
+        rows = queue_rows_in_order([_with_times(row) for row in found], ids)
     except (TypeError, ValueError):  # a time that is not one: the store proper says what
         return None
     return FirstWindow(rows, last_event_id)
@@ -119,12 +117,13 @@ def _as_compiled(conn: sqlite3.Connection, fingerprint: str) -> bool:
     )
 
 
-def _queue_row(raw: tuple[Any, ...]) -> QueueRow:
+def _with_times(raw: tuple[Any, ...]) -> list[Any]:
+    """A row of ROWS_SQL with its times read as the store's column type reads them."""
     values = list(raw)
     for i in sql.ROWS_TIMES:
         if values[i] is not None:
             values[i] = from_utc_text(values[i])
-    return queue_row(values[:-1], split_tags(values[-1]))
+    return values
 
 
 def _connect(path: Path, timeout: float = BUSY_TIMEOUT_S) -> sqlite3.Connection:

@@ -26,7 +26,7 @@ from cs_tui.data.coltypes import FAR_FUTURE, UTCDateTime
 from cs_tui.data.core import StoreCore
 from cs_tui.data.queries import _queue_select
 from cs_tui.data.tables import AGENT, CONV, EVENT, META, MSG
-from cs_tui.data.views import AgentInfo, QueueRow, queue_row
+from cs_tui.data.views import AgentInfo, QueueRow, queue_row_from
 from cs_tui.sla import CATEGORIES, CHANNELS, PRIORITIES, STATUSES
 
 
@@ -528,7 +528,7 @@ class KpiQueriesMixin(StoreCore):
         )
         with self._read() as conn:
             rows = conn.execute(query).all()
-        return [queue_row(r, ()) for r in rows]
+        return [queue_row_from(r, ()) for r in rows]
 
     def agent_loads(self) -> list[AgentLoad]:
         """Every active agent and supervisor with open work, breaches and oldest waiting item."""

@@ -11,9 +11,10 @@ Nothing is ever answered from the first look once the store proper is open, and 
 written before it is: a write is the store's own, with its checks and its audit event.
 
 A call from a worker before `start()` waits for it; one from the main thread starts the
-opening itself, so nothing can wait for a frame that waits for it. If the store cannot be opened after all (another process upgraded it, the
-agent was disabled meanwhile), every waiting call raises that error, and so does `opened()`,
-which the command calls once the app has ended, to report it as it reports any store error.
+opening itself, so nothing can wait for a frame that waits for it; a first window the first
+look declines starts it too. If the store cannot be opened after all (another process upgraded
+it, the agent was disabled meanwhile), every waiting call raises that error, and `failure()`
+hands it to the command once the app has ended, to report it as it reports any store error.
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ class OpeningStore(_StoreInterface):
     ) -> list[QueueRow] | None:
         """The first window, read in the caller's thread (the workstation's, as it mounts),
         if the first look can read it without waiting: None sends the caller to `queue`."""
-        if self._store is not None or flt != QueueFilter() or viewer.id != self._first.agent.id:
+        if not self._first_look_answers(viewer, flt, 0):
             return None
         return self._first_window(limit, NO_WAIT_S)
 
@@ -130,16 +131,21 @@ class OpeningStore(_StoreInterface):
         limit: int = 100,
     ) -> list[QueueRow]:
         """The first window from the first look while the store proper is not open yet."""
-        if (
-            self._store is None
-            and (flt is None or flt == QueueFilter())
-            and offset == 0
-            and viewer.id == self._first.agent.id
-        ):
+        if self._first_look_answers(viewer, flt, offset):
             rows = self._first_window(limit, BUSY_TIMEOUT_S)
             if rows is not None:
                 return rows
         return self.opened().queue(viewer, flt, offset=offset, limit=limit)
+
+    def _first_look_answers(self, viewer: AgentInfo, flt: QueueFilter | None, offset: int) -> bool:
+        """Whether the first look reads this window: the signed-in agent's default queue from
+        the top, while the store proper is not open (after that, it always answers)."""
+        return (
+            self._store is None
+            and (flt is None or flt == QueueFilter())
+            and offset == 0
+            and viewer.id == self._first.agent.id
+        )
 
     def _first_window(self, limit: int, timeout: float) -> list[QueueRow] | None:
         window = first_window(self._first, self.clock.now(), limit, timeout=timeout)

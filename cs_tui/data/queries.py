@@ -43,9 +43,9 @@ from cs_tui.data.views import (
     MessageView,
     QueueFilter,
     QueueRow,
-    queue_row,
+    queue_row_from,
+    queue_rows_in_order,
     sees_in_full,
-    split_tags,
 )
 
 ASSIGNEE = AGENT.alias("assignee")
@@ -148,10 +148,7 @@ def queue_rows_by_id(conn: Connection, ids: list[int]) -> list[QueueRow]:
     `id IN (subquery)` the planner may walk the whole table in urgency order instead."""
     if not ids:
         return []
-    rows = list(conn.execute(_rows_by_id(), {"ids": ids}))
-    position = {cid: i for i, cid in enumerate(ids)}
-    rows.sort(key=lambda r: position[r[0]])
-    return [queue_row(r[:-1], split_tags(r[-1])) for r in rows]
+    return queue_rows_in_order(conn.execute(_rows_by_id(), {"ids": ids}), ids)
 
 
 def queue_conditions(viewer: AgentInfo, flt: QueueFilter, now: datetime) -> list[Any]:
@@ -358,7 +355,7 @@ class QueriesMixin(FindMixin):
             if row is None:
                 raise NotFound(code="no_conversation", conversation_id=conversation_id)
             tags = self._tags_for(conn, [row.id])
-        return queue_row(row, tags.get(row.id, ()))
+        return queue_row_from(row, tags.get(row.id, ()))
 
     def queue_rows(self, ids: list[int]) -> list[QueueRow]:
         """Fresh rows for the given ids (the live poller refreshes only what changed)."""
@@ -367,7 +364,7 @@ class QueriesMixin(FindMixin):
         with self._read() as conn:
             rows = conn.execute(_queue_select().where(CONV.c.id.in_(ids))).all()
             tags = self._tags_for(conn, [r.id for r in rows])
-        return [queue_row(r, tags.get(r.id, ())) for r in rows]
+        return [queue_row_from(r, tags.get(r.id, ())) for r in rows]
 
     # -- one conversation ------------------------------------------------------------
 
@@ -425,7 +422,7 @@ class QueriesMixin(FindMixin):
             ):
                 handover = None
         return ConversationDetail(
-            row=queue_row(qrow, tags),
+            row=queue_row_from(qrow, tags),
             customer=customer,
             messages=tuple(messages),
             created_at=full["created_at"],
@@ -518,7 +515,7 @@ class QueriesMixin(FindMixin):
                 viewer = self._active(conn, viewer)
             rows = conn.execute(query).all()
             tags = self._tags_for(conn, [r.id for r in rows])
-        history = [queue_row(r, tags.get(r.id, ())) for r in rows]
+        history = [queue_row_from(r, tags.get(r.id, ())) for r in rows]
         if viewer is None:
             return history
         return [h if sees_in_full(viewer, h.assignee) else _summary(h) for h in history]
